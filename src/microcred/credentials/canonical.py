@@ -1,0 +1,372 @@
+"""Canonical forms that get hashed and signed: RDFC-1.0 N-Quads and JCS (RFC 8785).
+
+RDF Dataset Canonicalization is our own implementation over pyld's expansion and RDF
+conversion, for three reasons:
+
+* pyld's N-Quads serializer leaves form feed, backspace, vertical tab and other control
+  characters raw, where RDFC-1.0's canonical N-Quads writes ``\\b \\f`` and ``\\u000B``; a
+  credential whose text contains one then hashes differently here and in every other verifier.
+* a verifier canonicalizes arbitrary JSON, and RDFC-1.0 is exponential on crafted blank-node
+  graphs: the work here is bounded (``max_work``) and exceeding it is an error, not a hang.
+* JSON-LD safe mode (``safe_mode.py``) needs the expanded document, and expanding once for
+  both the check and the conversion halves the cost.
+
+https://www.w3.org/TR/rdf-canon/
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import permutations
+from typing import Any
+
+import rfc8785
+from pyld import jsonld
+from pyld.identifier_issuer import IdentifierIssuer as _PyldIssuer
+
+from .errors import CanonicalizationError, ContextError, MalformedError
+from .loader import DocumentLoader
+from .safe_mode import check_expanded, check_shape
+
+__all__ = [
+    "DEFAULT_MAX_WORK",
+    "Quad",
+    "canonicalize_jcs",
+    "canonicalize_rdfc",
+    "rdfc10",
+    "serialize_nquads",
+    "to_quads",
+]
+
+#: Upper bound on RDFC-1.0 deep iterations (hash N-degree calls plus permutations tried).
+#: Credentials have a few dozen blank nodes, nearly all unique at first degree; a limit of
+#: thousands leaves honest documents far below it and stops poison graphs in milliseconds.
+DEFAULT_MAX_WORK = 5_000
+
+# A term is a tuple (kind, value, datatype, language); kind is "iri", "bnode" or "literal".
+Term = tuple[str, str, str | None, str | None]
+#: (subject, predicate, object, graph) — graph None is the default graph.
+Quad = tuple[Term, Term, Term, Term | None]
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+_ECHAR = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    ch = match.group(0)
+    return _ECHAR.get(ch) or f"\\u{ord(ch):04X}"
+
+
+def _escape_literal(value: str) -> str:
+    """Canonical N-Quads string escaping (RDFC-1.0 §4, RDF 1.2 N-Triples canonical form)."""
+    return _NEEDS_ESCAPE.sub(_escape_char, value)
+
+
+def _term(term: Term, *, bnode_label: str | None = None) -> str:
+    kind, value, datatype, language = term
+    if kind == "iri":
+        return f"<{value}>"
+    if kind == "bnode":
+        return f"_:{bnode_label if bnode_label is not None else value}"
+    out = f'"{_escape_literal(value)}"'
+    if language:
+        return f"{out}@{language}"
+    if datatype and datatype != _XSD_STRING:
+        return f"{out}^^<{datatype}>"
+    return out
+
+
+def _nquad(quad: Quad, labels: Mapping[str, str] | None = None) -> str:
+    parts = []
+    for term in quad:
+        if term is None:
+            continue
+        label = labels.get(term[1]) if labels is not None and term[0] == "bnode" else None
+        parts.append(_term(term, bnode_label=label))
+    return " ".join(parts) + " .\n"
+
+
+def serialize_nquads(quads: Sequence[Quad]) -> str:
+    """N-Quads of ``quads`` as given, one per line, in canonical term form."""
+    return "".join(_nquad(q) for q in quads)
+
+
+# -- JSON-LD to RDF ---------------------------------------------------------------------------
+
+
+class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """pyld's processor, recording properties it would silently drop."""
+
+    def __init__(self) -> None:
+        self.dropped: list[str | None] = []
+        super().__init__(on_property_dropped=self.dropped.append)
+
+
+def _convert_term(t: Mapping[str, Any]) -> Term:
+    if t["type"] == "IRI":
+        return ("iri", t["value"], None, None)
+    if t["type"] == "blank node":
+        return ("bnode", t["value"][2:], None, None)
+    language = t.get("language")
+    datatype = _RDF_LANGSTRING if language else t.get("datatype")
+    return ("literal", t["value"], datatype, language)
+
+
+def to_quads(document: Any, *, loader: DocumentLoader, safe: bool = True) -> list[Quad]:
+    """Expand ``document`` (JSON-LD) with bundled contexts only, check it, and return its quads.
+
+    With ``safe`` (always, outside tests of the unsafe behaviour itself) any term that no
+    context defines, relative ``@type``/``@id`` values and other constructs that JSON-LD would
+    drop without a word raise :class:`UndefinedTermError` naming the term.
+    """
+    check_shape(document)
+    processor = _Processor()
+    options: dict[str, Any] = {
+        "documentLoader": loader,
+        "base": None,  # pyld resolves relative IRIs against a made-up base when given ""
+        "processingMode": "json-ld-1.1",
+        "produceGeneralizedRdf": False,
+        "extractAllScripts": False,
+        "contextResolver": jsonld.ContextResolver(jsonld._resolved_context_cache, loader),
+    }
+    try:
+        expanded = processor.expand(document, options)
+    except jsonld.JsonLdError as exc:
+        raise _jsonld_error(exc) from exc
+    except RecursionError as exc:
+        raise MalformedError("document is nested too deeply") from exc
+    if safe:
+        check_expanded(expanded, processor.dropped)
+    issuer = _PyldIssuer("_:b")
+    node_map: dict[str, Any] = {"@default": {}}
+    try:
+        processor._create_node_map(expanded, node_map, "@default", issuer)
+        quads: list[Quad] = []
+        for graph_name, graph in sorted(node_map.items()):
+            if graph_name == "@default":
+                g: Term | None = None
+            elif graph_name.startswith("_:"):
+                g = ("bnode", graph_name[2:], None, None)
+            elif jsonld._is_absolute_iri(graph_name):
+                g = ("iri", graph_name, None, None)
+            else:
+                continue
+            for triple in processor._graph_to_rdf(graph, issuer, options):
+                quads.append(
+                    (
+                        _convert_term(triple["subject"]),
+                        _convert_term(triple["predicate"]),
+                        _convert_term(triple["object"]),
+                        g,
+                    )
+                )
+    except jsonld.JsonLdError as exc:
+        raise _jsonld_error(exc) from exc
+    return quads
+
+
+def _jsonld_error(exc: Exception) -> Exception:
+    """Turn pyld's error chain into ours, keeping the root cause's words."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ContextError):
+            return ContextError(cause.message, pointer="@context")
+        nxt = cause.__cause__ or cause.__context__
+        if nxt is None:
+            break
+        cause = nxt
+    root = cause if cause is not None else exc
+    code = getattr(root, "code", None)
+    text = str(root).split("\n", 1)[0]
+    if code in {"loading remote context failed", "loading document failed"}:
+        return ContextError(f"a context could not be loaded: {text}", pointer="@context")
+    return MalformedError(f"invalid JSON-LD{f' ({code})' if code else ''}: {text}")
+
+
+# -- RDFC-1.0 ---------------------------------------------------------------------------------
+
+
+def _sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _Issuer:
+    """Identifier issuer (RDFC-1.0 §4.5): issues prefix+counter in order of first request."""
+
+    __slots__ = ("prefix", "issued")
+
+    def __init__(self, prefix: str, issued: dict[str, str] | None = None) -> None:
+        self.prefix = prefix
+        self.issued: dict[str, str] = dict(issued) if issued else {}
+
+    def issue(self, existing: str) -> str:
+        got = self.issued.get(existing)
+        if got is None:
+            got = self.issued[existing] = f"{self.prefix}{len(self.issued)}"
+        return got
+
+    def copy(self) -> _Issuer:
+        return _Issuer(self.prefix, self.issued)
+
+
+@dataclass
+class _State:
+    bnode_quads: dict[str, list[Quad]]
+    canonical: _Issuer
+    first_degree: dict[str, str]
+    work: int
+    max_work: int
+
+    def spend(self) -> None:
+        self.work += 1
+        if self.work > self.max_work:
+            raise CanonicalizationError(
+                f"RDFC-1.0 work limit exceeded ({self.max_work} deep iterations): the document's "
+                "blank nodes form a graph too costly to canonicalize"
+            )
+
+
+def _bnodes(quad: Quad) -> Iterator[tuple[str, str]]:
+    s, _p, o, g = quad
+    if s[0] == "bnode":
+        yield "s", s[1]
+    if o[0] == "bnode":
+        yield "o", o[1]
+    if g is not None and g[0] == "bnode":
+        yield "g", g[1]
+
+
+def _hash_first_degree(state: _State, bnode: str) -> str:
+    """RDFC-1.0 §4.6."""
+    cached = state.first_degree.get(bnode)
+    if cached is not None:
+        return cached
+    lines = []
+    for quad in state.bnode_quads[bnode]:
+        labels = {b: ("a" if b == bnode else "z") for _, b in _bnodes(quad)}
+        lines.append(_nquad(quad, labels))
+    lines.sort()
+    result = _sha256_hex("".join(lines))
+    state.first_degree[bnode] = result
+    return result
+
+
+def _hash_related(state: _State, related: str, quad: Quad, issuer: _Issuer, position: str) -> str:
+    """RDFC-1.0 §4.7."""
+    if related in state.canonical.issued:
+        ident = "_:" + state.canonical.issued[related]
+    elif related in issuer.issued:
+        ident = "_:" + issuer.issued[related]
+    else:
+        ident = _hash_first_degree(state, related)
+    data = position
+    if position != "g":
+        data += f"<{quad[1][1]}>"
+    return _sha256_hex(data + ident)
+
+
+def _hash_n_degree(state: _State, bnode: str, issuer: _Issuer) -> tuple[str, _Issuer]:
+    """RDFC-1.0 §4.8, with every call and permutation counted against the work limit."""
+    state.spend()
+    hash_to_related: dict[str, list[str]] = defaultdict(list)
+    for quad in state.bnode_quads[bnode]:
+        for position, related in _bnodes(quad):
+            if related != bnode:
+                hash_to_related[_hash_related(state, related, quad, issuer, position)].append(related)
+    data = ""
+    for related_hash in sorted(hash_to_related):
+        data += related_hash
+        chosen_path = ""
+        chosen_issuer: _Issuer | None = None
+        for permutation in permutations(hash_to_related[related_hash]):
+            state.spend()
+            issuer_copy = issuer.copy()
+            path = ""
+            recursion: list[str] = []
+            skip = False
+            for related in permutation:
+                if related in state.canonical.issued:
+                    path += "_:" + state.canonical.issued[related]
+                else:
+                    if related not in issuer_copy.issued:
+                        recursion.append(related)
+                    path += "_:" + issuer_copy.issue(related)
+                if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                    skip = True
+                    break
+            if skip:
+                continue
+            for related in recursion:
+                result_hash, result_issuer = _hash_n_degree(state, related, issuer_copy)
+                path += "_:" + issuer_copy.issue(related)
+                path += f"<{result_hash}>"
+                issuer_copy = result_issuer
+                if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                    skip = True
+                    break
+            if skip:
+                continue
+            if not chosen_path or path < chosen_path:
+                chosen_path = path
+                chosen_issuer = issuer_copy
+        data += chosen_path
+        assert chosen_issuer is not None  # at least one permutation is always chosen
+        issuer = chosen_issuer
+    return _sha256_hex(data), issuer
+
+
+def rdfc10(quads: Sequence[Quad], *, max_work: int = DEFAULT_MAX_WORK) -> str:
+    """The canonical N-Quads of a dataset (RDFC-1.0 §4.4), sorted, one quad per line."""
+    bnode_quads: dict[str, list[Quad]] = defaultdict(list)
+    for quad in quads:
+        for _, b in _bnodes(quad):
+            if not bnode_quads[b] or bnode_quads[b][-1] is not quad:
+                bnode_quads[b].append(quad)
+    state = _State(bnode_quads, _Issuer("c14n"), {}, 0, max_work)
+
+    hash_to_bnodes: dict[str, list[str]] = defaultdict(list)
+    for bnode in bnode_quads:
+        hash_to_bnodes[_hash_first_degree(state, bnode)].append(bnode)
+    shared = []
+    for h in sorted(hash_to_bnodes):
+        nodes = hash_to_bnodes[h]
+        if len(nodes) == 1:
+            state.canonical.issue(nodes[0])
+        else:
+            shared.append(nodes)
+    for nodes in shared:
+        paths = []
+        for bnode in nodes:
+            if bnode in state.canonical.issued:
+                continue
+            temp = _Issuer("b")
+            temp.issue(bnode)
+            paths.append(_hash_n_degree(state, bnode, temp))
+        for _hash, result_issuer in sorted(paths, key=lambda r: r[0]):
+            for existing in result_issuer.issued:
+                state.canonical.issue(existing)
+
+    labels = state.canonical.issued
+    return "".join(sorted(_nquad(q, labels) for q in quads))
+
+
+def canonicalize_rdfc(
+    document: Any, *, loader: DocumentLoader, max_work: int = DEFAULT_MAX_WORK, safe: bool = True
+) -> str:
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document (bundled contexts only)."""
+    return rdfc10(to_quads(document, loader=loader, safe=safe), max_work=max_work)
+
+
+def canonicalize_jcs(document: Any) -> bytes:
+    """RFC 8785 JSON Canonicalization Scheme bytes."""
+    try:
+        return rfc8785.dumps(document)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise MalformedError(f"document cannot be canonicalized with JCS: {exc}") from exc

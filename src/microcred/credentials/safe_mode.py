@@ -1,0 +1,103 @@
+"""JSON-LD safe mode: refuse what JSON-LD would silently drop or resolve against a base.
+
+pyld, like every JSON-LD processor, drops a property that no context defines and turns a
+``type`` that no context defines into a relative IRI, which RDF conversion then drops. The
+signature covers none of it, so a verifier in safe mode (Digital Bazaar's, for one) rejects
+the credential, while a lenient one accepts a document whose visible text was never signed.
+We refuse both before signing and when verifying, naming the term. The checks mirror the
+safe-mode events of jsonld.js: invalid (dropped) property, relative @type/@id reference,
+empty or free-floating values that vanish on expansion.
+
+Also here: structural limits on untrusted input (depth and size) checked before expansion, so
+a hostile document cannot exhaust the recursion limit or memory of a verifier.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import MalformedError, UndefinedTermError
+
+__all__ = ["MAX_DEPTH", "MAX_NODES", "check_expanded", "check_shape"]
+
+MAX_DEPTH = 48
+MAX_NODES = 50_000
+
+
+def check_shape(document: Any) -> None:
+    """Refuse non-JSON values, documents nested deeper than MAX_DEPTH or larger than MAX_NODES."""
+    if not isinstance(document, dict):
+        raise MalformedError("a credential must be a JSON object")
+    count = 0
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise MalformedError(f"document has more than {MAX_NODES} JSON values")
+        if depth > MAX_DEPTH:
+            raise MalformedError(f"document is nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise MalformedError("JSON object keys must be strings")
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise MalformedError("NaN and infinite numbers are not JSON")
+        elif value is not None and not isinstance(value, (str, int, bool)):
+            raise MalformedError(f"unsupported JSON value of type {type(value).__name__}")
+
+
+def _is_absolute(iri: str) -> bool:
+    scheme, sep, _ = iri.partition(":")
+    return bool(sep) and bool(scheme) and scheme[0].isalpha() and all(
+        c.isalnum() or c in "+-." for c in scheme
+    )
+
+
+def _is_reference(iri: Any) -> bool:
+    return isinstance(iri, str) and (iri.startswith("_:") or _is_absolute(iri))
+
+
+def check_expanded(expanded: Any, dropped: list[str | None]) -> None:
+    """Raise UndefinedTermError for anything expansion dropped or left relative."""
+    if dropped:
+        term = dropped[0]
+        if term is None:
+            raise UndefinedTermError("a property maps to null in the context and would be dropped")
+        raise UndefinedTermError(
+            f"undefined term {term!r}: no context in @context defines it, so it would not be signed",
+            pointer=term,
+        )
+    stack: list[Any] = [expanded]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+            continue
+        if not isinstance(value, dict):
+            raise UndefinedTermError(f"free-floating value {value!r} would be dropped")
+        if "@value" in value:
+            continue
+        if "@list" in value:
+            stack.append(value["@list"])
+            continue
+        if "@id" in value and not _is_reference(value["@id"]):
+            raise UndefinedTermError(
+                f"relative @id reference {value['@id']!r}: identifiers must be absolute IRIs",
+                pointer=str(value["@id"]),
+            )
+        for type_ in value.get("@type", []):
+            if not _is_reference(type_):
+                raise UndefinedTermError(
+                    f"relative @type reference {type_!r}: no context defines this type",
+                    pointer=str(type_),
+                )
+        for key, item in value.items():
+            if key in ("@graph", "@included") or not key.startswith("@"):
+                stack.append(item)
+            elif key == "@reverse":
+                stack.extend(item.values())
