@@ -1,0 +1,70 @@
+"""Issue: check a credential as strictly as the strictest verifier will, then sign it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from .canonical import to_quads
+from .errors import ContextError, MalformedError
+from .keys import Signer
+from .loader import CONTEXTS, DocumentLoader
+from .proofs import add_proof
+from .suites import get_suite
+
+__all__ = ["DEFAULT_SUITE", "issue"]
+
+DEFAULT_SUITE = "eddsa-rdfc-2022"
+
+
+def issuer_id(credential: dict[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def check_before_signing(credential: Any, *, signer: Signer, loader: DocumentLoader, check_terms: bool = True) -> None:
+    """Refuse what would not verify elsewhere: wrong contexts, undefined terms, foreign issuer."""
+    if not isinstance(credential, dict):
+        raise MalformedError("a credential must be a JSON object")
+    contexts = credential.get("@context")
+    if not isinstance(contexts, list) or not contexts or contexts[0] != CONTEXTS.VC_V2:
+        raise ContextError(f"@context must be a list starting with {CONTEXTS.VC_V2}", pointer="/@context")
+    for ctx in contexts:
+        if isinstance(ctx, str) and not loader.knows(ctx):
+            raise ContextError(f"context {ctx} is not bundled with microcred", pointer="/@context")
+    for field in ("id", "type", "issuer", "validFrom", "credentialSubject"):
+        if field not in credential:
+            raise MalformedError(f"the credential has no {field}", pointer=f"/{field}")
+    if "proof" in credential:
+        raise MalformedError("the credential is already signed", pointer="/proof")
+    controller = signer.id.split("#", 1)[0]
+    if issuer_id(credential) != controller:
+        raise MalformedError(
+            f"issuer {issuer_id(credential)!r} does not control the signing key {signer.id}", pointer="/issuer"
+        )
+    if check_terms:
+        to_quads(credential, loader=loader, safe=True)  # raises UndefinedTermError naming the term
+
+
+def issue(
+    credential: dict[str, Any],
+    *,
+    signer: Signer,
+    loader: DocumentLoader,
+    suite: str = DEFAULT_SUITE,
+    created: datetime | None = None,
+) -> dict[str, Any]:
+    """Return a signed copy of ``credential`` (Data Integrity proof of ``suite``)."""
+    chosen = get_suite(suite)
+    # A JSON-LD suite runs safe mode while canonicalizing; JCS does not, so check terms first:
+    # a JCS credential is still JSON-LD to every verifier that reads it.
+    check_before_signing(credential, signer=signer, loader=loader, check_terms=not chosen.json_ld)
+    return add_proof(
+        credential,
+        suite=chosen,
+        signer=signer,
+        loader=loader,
+        created=created or datetime.now(UTC),
+    )

@@ -1,0 +1,370 @@
+"""Verify a credential the way OB 3.0 §9 lays out, and report every step.
+
+``verify`` never raises for bad input: whatever arrives (bytes, a VC-JWT, JSON that is not a
+credential) comes back as a :class:`VerificationReport` whose ``verdict`` is one word an
+employer can act on, with each check's outcome and message beneath it.
+https://www.imsglobal.org/spec/ob/v3p0/#verification-and-validation
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from . import schema as ob_schema
+from . import status_list, vc_jwt
+from .canonical import canonicalize_rdfc, to_quads
+from .errors import CredentialError
+from .issue import issuer_id
+from .loader import CONTEXTS, DocumentLoader
+from .proofs import verify_proof
+from .resolve import KeyResolver, Resolver
+from .suites import suite_for_proof
+from .timeutil import parse_datetime
+
+__all__ = ["Check", "VERDICTS", "VerificationReport", "verify"]
+
+Outcome = Literal["passed", "failed", "warning", "skipped"]
+Verdict = Literal["valid", "expired", "revoked", "suspended", "not_yet_valid", "tampered", "unknown_key", "malformed"]
+
+#: Most severe first: the report's verdict is the first that any failed check calls for.
+VERDICTS: tuple[Verdict, ...] = (
+    "malformed", "unknown_key", "tampered", "revoked", "suspended", "expired", "not_yet_valid", "valid",
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    outcome: Outcome
+    message: str
+    #: the verdict a failure of this check calls for
+    verdict: Verdict | None = None
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    verdict: Verdict
+    checks: list[Check]
+    credential: dict[str, Any] | None = None
+    #: "ldp" (Data Integrity) or "jwt"
+    format: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        """Valid, and every requested check (a recipient check, say) passed."""
+        return self.verdict == "valid" and all(c.outcome != "failed" for c in self.checks)
+
+    def check(self, name: str) -> Check | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "valid": self.valid,
+            "format": self.format,
+            "summary": self.summary,
+            "checks": [{k: v for k, v in asdict(c).items() if k != "verdict"} for c in self.checks],
+        }
+
+
+class _Steps:
+    def __init__(self) -> None:
+        self.checks: list[Check] = []
+
+    def passed(self, name: str, message: str) -> None:
+        self.checks.append(Check(name, "passed", message))
+
+    def failed(self, name: str, message: str, verdict: Verdict | None) -> None:
+        self.checks.append(Check(name, "failed", message, verdict))
+
+    def warning(self, name: str, message: str) -> None:
+        self.checks.append(Check(name, "warning", message))
+
+    def skipped(self, name: str, message: str) -> None:
+        self.checks.append(Check(name, "skipped", message))
+
+    def report(self, credential: dict[str, Any] | None, fmt: str | None) -> VerificationReport:
+        failed = {c.verdict for c in self.checks if c.outcome == "failed" and c.verdict}
+        verdict = next(v for v in VERDICTS if v in failed or v == "valid")
+        return VerificationReport(verdict, self.checks, credential, fmt, _summary(credential) if credential else {})
+
+
+def _summary(credential: dict[str, Any]) -> dict[str, Any]:
+    """Who issued it, to whom, what it certifies: what a person reads first."""
+    issuer = credential.get("issuer")
+    subject = credential.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    subject = subject if isinstance(subject, dict) else {}
+    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), dict) else {}
+    return {
+        "id": credential.get("id"),
+        "name": credential.get("name"),
+        "issuer": {"id": issuer_id(credential), "name": issuer.get("name") if isinstance(issuer, dict) else None},
+        "subject": {"id": subject.get("id"), "name": subject.get("name")},
+        "achievement": {"id": achievement.get("id"), "name": achievement.get("name")},
+        "validFrom": credential.get("validFrom"),
+        "validUntil": credential.get("validUntil"),
+    }
+
+
+def _parse(data: Any) -> tuple[dict[str, Any] | str | None, str]:
+    """A credential dict, or a compact JWS string, or None with the reason."""
+    if isinstance(data, (bytes, bytearray)):
+        try:
+            data = bytes(data).decode("utf-8")
+        except UnicodeDecodeError:
+            return None, "the input is not UTF-8 text"
+    if isinstance(data, str):
+        text = data.strip()
+        if text.count(".") == 2 and not text.startswith("{"):
+            return text, "jwt"
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            return None, f"the input is not JSON: {exc}"
+    if isinstance(data, Mapping):
+        return dict(data), "ldp"
+    return None, "a credential must be a JSON object or a VC-JWT"
+
+
+def verify(
+    data: Any,
+    *,
+    loader: DocumentLoader | None = None,
+    resolve_key: KeyResolver | None = None,
+    fetch_status_list: Callable[[str], Mapping[str, Any]] | None = None,
+    fetch_schema: Callable[[str], Mapping[str, Any]] | None = None,
+    recipient_email: str | None = None,
+    now: datetime | None = None,
+) -> VerificationReport:
+    """Verify ``data`` (a dict, JSON text or bytes, or a VC-JWT). Never raises for bad input."""
+    loader = loader or DocumentLoader()
+    resolve_key = resolve_key or Resolver()
+    now = now or datetime.now(UTC)
+    steps = _Steps()
+    try:
+        return _verify(data, steps, loader, resolve_key, fetch_status_list, fetch_schema, recipient_email, now)
+    except Exception as exc:  # a verifier answers; it does not crash on what it was given
+        steps.failed("internal", f"verification stopped: {type(exc).__name__}: {exc}", "malformed")
+        return steps.report(None, None)
+
+
+def _verify(
+    data: Any,
+    steps: _Steps,
+    loader: DocumentLoader,
+    resolve_key: KeyResolver,
+    fetch_status_list: Callable[[str], Mapping[str, Any]] | None,
+    fetch_schema: Callable[[str], Mapping[str, Any]] | None,
+    recipient_email: str | None,
+    now: datetime,
+) -> VerificationReport:
+    parsed, fmt = _parse(data)
+    if parsed is None:
+        steps.failed("parse", fmt, "malformed")
+        return steps.report(None, None)
+
+    # 1. proof (for a VC-JWT the proof comes first: the payload is only a credential once verified)
+    if isinstance(parsed, str):
+        result = vc_jwt.decode_vc_jwt(parsed, resolve_key=lambda kid, header: resolve_key(kid or ""), now=now)
+        credential = result.credential
+        if credential is None or not isinstance(credential, dict):
+            steps.failed("proof", "; ".join(result.errors) or "not a VC-JWT", "malformed")
+            return steps.report(None, "jwt")
+        steps.passed("parse", "VC-JWT decoded")
+        jwt_problems = [e for e in result.errors]
+        jwt_ok = result.verified or (not jwt_problems and (result.expired or result.not_yet_valid))
+    else:
+        credential = parsed
+        steps.passed("parse", "JSON credential read")
+        jwt_ok, jwt_problems = False, []
+
+    # 2. contexts and JSON-LD terms (safe mode); for an RDFC proof the canonical form made
+    #    here is the one the proof step hashes, so the document is expanded only once.
+    contexts = credential.get("@context")
+    ctx_list = contexts if isinstance(contexts, list) else [contexts]
+    unknown = [c for c in ctx_list if isinstance(c, str) and not loader.knows(c)]
+    transformed: bytes | None = None
+    if not ctx_list or ctx_list[0] not in (CONTEXTS.VC_V2, CONTEXTS.VC_V1):
+        steps.failed("context", f"@context must start with {CONTEXTS.VC_V2}", "malformed")
+    elif unknown:
+        steps.failed("context", f"unknown context {unknown[0]}: not bundled, and contexts are never fetched", "malformed")
+    else:
+        try:
+            unsecured = {k: v for k, v in credential.items() if k != "proof"}
+            if fmt == "ldp" and _suite_is_json_ld(credential):
+                transformed = canonicalize_rdfc(unsecured, loader=loader).encode("utf-8")
+            else:
+                to_quads(unsecured, loader=loader, safe=True)
+            steps.passed("context", "every term is defined by a known context")
+        except CredentialError as exc:
+            steps.failed("context", exc.message, "malformed")
+
+    # 3. JSON Schema (official 1EdTech schema, then the credential's own credentialSchema)
+    types = credential.get("type")
+    types = types if isinstance(types, list) else [types]
+    kind = "EndorsementCredential" if "EndorsementCredential" in types else "AchievementCredential"
+    issues = ob_schema.validate(credential, kind=kind)
+    if issues:
+        first = issues[0]
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        steps.failed("schema", f"{kind} schema: {first.pointer or '/'}: {first.message}{more}", "malformed")
+    else:
+        steps.passed("schema", f"valid against the 1EdTech OB 3.0 {kind} JSON Schema")
+    _check_credential_schema(credential, steps, fetch_schema)
+
+    # 4. proof and issuer
+    issuer = issuer_id(credential)
+    if fmt == "jwt":
+        if jwt_ok:
+            steps.passed("proof", "VC-JWT signature verified")
+        else:
+            verdict = "tampered" if any("signature" in p for p in jwt_problems) else "unknown_key" if any(
+                "key" in p for p in jwt_problems
+            ) else "malformed"
+            steps.failed("proof", "; ".join(jwt_problems) or "VC-JWT not verified", verdict)
+    else:
+        proof = verify_proof(
+            credential, loader=loader, resolve_key=resolve_key, expected_controller=issuer, now=now,
+            transformed_document=transformed,
+        )
+        if proof.verified:
+            steps.passed("proof", proof.message)
+        else:
+            steps.failed("proof", proof.message, proof.failure or "tampered")  # type: ignore[arg-type]
+
+    # 5. validity period
+    _check_dates(credential, steps, now)
+
+    # 6. status
+    _check_status(credential, steps, loader, resolve_key, fetch_status_list, now)
+
+    # 7. recipient
+    if recipient_email is not None:
+        _check_recipient(credential, steps, recipient_email)
+
+    return steps.report(credential, fmt)
+
+
+def _suite_is_json_ld(credential: dict[str, Any]) -> bool:
+    proof = credential.get("proof")
+    try:
+        return isinstance(proof, dict) and suite_for_proof(proof).json_ld
+    except CredentialError:
+        return False
+
+
+def _check_credential_schema(
+    credential: dict[str, Any], steps: _Steps, fetch_schema: Callable[[str], Mapping[str, Any]] | None
+) -> None:
+    entries = credential.get("credentialSchema")
+    if entries is None:
+        return
+    entries = entries if isinstance(entries, list) else [entries]
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            steps.failed("credentialSchema", "credentialSchema entries need an id", "malformed")
+            continue
+        url = entry["id"]
+        schema_doc = ob_schema.bundled_schema(url)
+        if schema_doc is None and fetch_schema is not None:
+            try:
+                schema_doc = dict(fetch_schema(url))
+            except Exception as exc:
+                steps.warning("credentialSchema", f"schema {url} could not be fetched: {exc}")
+                continue
+        if schema_doc is None:
+            steps.warning("credentialSchema", f"schema {url} is not bundled and no schema fetcher is configured")
+            continue
+        problems = ob_schema.validate_credential_schema(credential, schema_doc)
+        if problems:
+            steps.failed("credentialSchema", f"{url}: {problems[0].pointer or '/'}: {problems[0].message}", "malformed")
+        else:
+            steps.passed("credentialSchema", f"valid against {url}")
+
+
+def _check_dates(credential: dict[str, Any], steps: _Steps, now: datetime) -> None:
+    try:
+        valid_from = parse_datetime(credential.get("validFrom"), field="validFrom")
+    except CredentialError as exc:
+        steps.failed("validity", exc.message, "malformed")
+        return
+    valid_until = None
+    if "validUntil" in credential:
+        try:
+            valid_until = parse_datetime(credential["validUntil"], field="validUntil")
+        except CredentialError as exc:
+            steps.failed("validity", exc.message, "malformed")
+            return
+    if valid_from > now:
+        steps.failed("validity", f"not valid before {credential['validFrom']}", "not_yet_valid")
+    elif valid_until is not None and valid_until <= now:
+        steps.failed("validity", f"expired on {credential['validUntil']}", "expired")
+    else:
+        until = f" until {credential['validUntil']}" if valid_until else ", with no expiry"
+        steps.passed("validity", f"valid from {credential['validFrom']}{until}")
+
+
+def _check_status(
+    credential: dict[str, Any],
+    steps: _Steps,
+    loader: DocumentLoader,
+    resolve_key: KeyResolver,
+    fetch_status_list: Callable[[str], Mapping[str, Any]] | None,
+    now: datetime,
+) -> None:
+    if "credentialStatus" not in credential:
+        steps.skipped("status", "the credential has no credentialStatus")
+        return
+    if fetch_status_list is None:
+        steps.warning("status", "status not checked: no status list fetcher configured")
+        return
+
+    def fetch_verified(url: str) -> dict[str, Any]:
+        listed = dict(fetch_status_list(url))
+        proof = verify_proof(listed, loader=loader, resolve_key=resolve_key, expected_controller=issuer_id(listed), now=now)
+        if not proof.verified:
+            raise CredentialError(f"status list {url} failed verification: {proof.message}")
+        if issuer_id(listed) != issuer_id(credential):
+            raise CredentialError(f"status list {url} was issued by {issuer_id(listed)}, not by the credential's issuer")
+        return listed
+
+    for result in status_list.check_status(credential, fetch_list=fetch_verified, now=now):
+        purpose = result.purpose or "unknown"
+        name = f"status:{purpose}"
+        if result.error:
+            steps.warning(name, f"status could not be checked: {result.error}")
+        elif purpose == "revocation" and result.status:
+            steps.failed(name, "the issuer has revoked this credential", "revoked")
+        elif purpose == "suspension" and result.status:
+            steps.failed(name, "the issuer has suspended this credential", "suspended")
+        elif purpose in ("revocation", "suspension"):
+            steps.passed(name, f"not {'revoked' if purpose == 'revocation' else 'suspended'}")
+        else:
+            steps.passed(name, result.message or f"{purpose} status {result.status}")
+
+
+def _check_recipient(credential: dict[str, Any], steps: _Steps, email: str) -> None:
+    from .ob3 import identity_hash
+
+    subject = credential.get("credentialSubject")
+    subject = subject if isinstance(subject, dict) else {}
+    identifiers = subject.get("identifier") or []
+    identifiers = identifiers if isinstance(identifiers, list) else [identifiers]
+    for ident in identifiers:
+        if not isinstance(ident, dict) or ident.get("identityType") != "emailAddress":
+            continue
+        if ident.get("hashed"):
+            salt = ident.get("salt") or ""
+            if ident.get("identityHash") == identity_hash(email, salt):
+                steps.passed("recipient", "the credential was awarded to this email address")
+                return
+        elif isinstance(ident.get("identityHash"), str) and ident["identityHash"].strip().lower() == email.strip().lower():
+            steps.passed("recipient", "the credential was awarded to this email address")
+            return
+    steps.failed("recipient", "the credential was not awarded to this email address", None)

@@ -1,0 +1,88 @@
+"""RDFC-1.0 details that pyld gets wrong or leaves unbounded."""
+
+from __future__ import annotations
+
+import pytest
+
+from microcred.credentials import CanonicalizationError, canonicalize_rdfc
+from microcred.credentials.canonical import rdfc10
+
+
+def _literal_doc(text: str) -> dict:
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "urn:uuid:00000000-0000-4000-8000-000000000001",
+        "type": ["VerifiableCredential"],
+        "name": text,
+    }
+
+
+def _iri(v):
+    return ("iri", v, None, None)
+
+
+def _bnode(v):
+    return ("bnode", v, None, None)
+
+
+class TestLiteralEscaping:
+    def test_control_characters_use_rdfc_escapes(self, loader):
+        nquads = canonicalize_rdfc(_literal_doc("a\b\t\n\x0b\f\r\"\\\x7f\x01z"), loader=loader)
+        assert '"a\\b\\t\\n\\u000B\\f\\r\\"\\\\\\u007F\\u0001z"' in nquads
+
+    def test_non_ascii_text_is_written_as_is(self, loader):
+        nquads = canonicalize_rdfc(_literal_doc("Zoë Ångström – 日本 🎓"), loader=loader)
+        assert '"Zoë Ångström – 日本 🎓"' in nquads
+
+
+class TestBlankNodeLabelling:
+    def test_labels_do_not_depend_on_input_order(self):
+        p = _iri("http://example.org/p")
+        q = _iri("http://example.org/q")
+        quads = [
+            (_bnode("x"), p, _bnode("y"), None),
+            (_bnode("y"), q, ("literal", "1", None, None), None),
+            (_bnode("z"), p, _bnode("x"), None),
+        ]
+        assert rdfc10(quads) == rdfc10(list(reversed(quads)))
+        assert "_:c14n" in rdfc10(quads)
+
+    def test_symmetric_cycle_is_labelled_as_the_rdfc_test_suite_expects(self):
+        # RDFC-1.0 test suite, test 0 of the rdf-canon crate's documentation example.
+        nxt = _iri("http://example.org/vocab#next")
+        prv = _iri("http://example.org/vocab#prev")
+        g = _bnode("g")
+        quads = [
+            (_bnode("e0"), nxt, _bnode("e1"), g),
+            (_bnode("e0"), prv, _bnode("e2"), g),
+            (_bnode("e1"), nxt, _bnode("e2"), g),
+            (_bnode("e1"), prv, _bnode("e0"), g),
+            (_bnode("e2"), nxt, _bnode("e0"), g),
+            (_bnode("e2"), prv, _bnode("e1"), g),
+            (_iri("urn:ex:s"), _iri("urn:ex:p"), ("literal", "\b\t\n\x0b\f\r\"\\\x7f", None, None), g),
+        ]
+        assert rdfc10(quads) == (
+            '<urn:ex:s> <urn:ex:p> "\\b\\t\\n\\u000B\\f\\r\\"\\\\\\u007F" _:c14n0 .\n'
+            "_:c14n1 <http://example.org/vocab#next> _:c14n2 _:c14n0 .\n"
+            "_:c14n1 <http://example.org/vocab#prev> _:c14n3 _:c14n0 .\n"
+            "_:c14n2 <http://example.org/vocab#next> _:c14n3 _:c14n0 .\n"
+            "_:c14n2 <http://example.org/vocab#prev> _:c14n1 _:c14n0 .\n"
+            "_:c14n3 <http://example.org/vocab#next> _:c14n1 _:c14n0 .\n"
+            "_:c14n3 <http://example.org/vocab#prev> _:c14n2 _:c14n0 .\n"
+        )
+
+
+class TestWorkLimit:
+    def test_poison_graph_is_refused_quickly(self):
+        # A clique of indistinguishable blank nodes: exponential for RDFC-1.0 without a limit.
+        p = _iri("http://example.org/p")
+        n = 12
+        quads = [(_bnode(f"n{i}"), p, _bnode(f"n{j}"), None) for i in range(n) for j in range(n) if i != j]
+        with pytest.raises(CanonicalizationError, match="work limit"):
+            rdfc10(quads)
+
+    def test_poison_credential_is_refused(self, loader):
+        nodes = [{"@id": f"_:n{i}", "https://example.org/p": [{"@id": f"_:n{j}"} for j in range(10) if j != i]} for i in range(10)]
+        doc = {"@context": {"@vocab": "https://example.org/"}, "@graph": nodes}
+        with pytest.raises(CanonicalizationError):
+            canonicalize_rdfc(doc, loader=loader)

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * CLI over lib.mjs so microcred's Python tests can sign and verify with
+ * Digital Bazaar's libraries: JSON in on stdin, JSON out on stdout.
+ *
+ *   node dbvc.mjs sign --suite eddsa-rdfc-2022|eddsa-jcs-2022|Ed25519Signature2020
+ *                      --seed <64 hex> [--created 2025-01-15T09:00:00Z]
+ *   node dbvc.mjs verify [--purpose issuance|assertion] [--now <date>]
+ *
+ * verify always exits 0 with {"verified": bool, "error": string|null};
+ * exit 2 means unusable input (bad arguments or JSON), exit 1 a failure
+ * to sign. Status is never checked and nothing is fetched.
+ */
+import {parseArgs} from 'node:util';
+import {text} from 'node:stream/consumers';
+
+import {SUITES, keyPairFromSeed, seedFromHex, sign, verify} from './lib.mjs';
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  sign: {
+    suite: {type: 'string'},
+    seed: {type: 'string'},
+    created: {type: 'string'}
+  },
+  verify: {
+    purpose: {type: 'string', default: 'issuance'},
+    now: {type: 'string'}
+  }
+};
+
+function parse(argv) {
+  const [command, ...rest] = argv;
+  if(!Object.hasOwn(OPTIONS, command)) {
+    throw new UsageError('usage: dbvc.mjs sign|verify [options] < input.json');
+  }
+  try {
+    const {values} = parseArgs({args: rest, options: OPTIONS[command]});
+    return {command, values};
+  } catch(e) {
+    throw new UsageError(e.message);
+  }
+}
+
+async function readCredential() {
+  let credential;
+  try {
+    credential = JSON.parse(await text(process.stdin));
+  } catch(e) {
+    throw new UsageError(`stdin is not JSON: ${e.message}`);
+  }
+  if(credential === null || typeof credential !== 'object' ||
+    Array.isArray(credential)) {
+    throw new UsageError('stdin must hold one JSON object.');
+  }
+  return credential;
+}
+
+async function main() {
+  const {command, values} = parse(process.argv.slice(2));
+  if(command === 'sign') {
+    if(!SUITES.includes(values.suite)) {
+      throw new UsageError(`--suite must be one of ${SUITES.join(', ')}.`);
+    }
+    let seed;
+    try {
+      seed = seedFromHex(values.seed);
+    } catch(e) {
+      throw new UsageError(`--seed: ${e.message}`);
+    }
+    if(values.created !== undefined && isNaN(new Date(values.created))) {
+      throw new UsageError(`--created is not a date: "${values.created}".`);
+    }
+    const credential = await readCredential();
+    const keyPair = await keyPairFromSeed(seed);
+    const signed = await sign(
+      credential, {suite: values.suite, keyPair, created: values.created});
+    process.stdout.write(JSON.stringify(signed, null, 2) + '\n');
+    return 0;
+  }
+  if(!['issuance', 'assertion'].includes(values.purpose)) {
+    throw new UsageError('--purpose must be issuance or assertion.');
+  }
+  if(values.now !== undefined && isNaN(new Date(values.now))) {
+    throw new UsageError(`--now is not a date: "${values.now}".`);
+  }
+  const credential = await readCredential();
+  const result = await verify(
+    credential, {purpose: values.purpose, now: values.now});
+  process.stdout.write(JSON.stringify(result) + '\n');
+  return 0;
+}
+
+main().then(code => {
+  process.exitCode = code;
+}, error => {
+  process.stderr.write(`dbvc: ${error.message}\n`);
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+});

@@ -1,0 +1,329 @@
+/**
+ * Sign and verify credentials with Digital Bazaar's libraries, offline.
+ *
+ * This is the independent implementation microcred's interop tests compare
+ * against, so it uses the libraries as their own docs show and adds nothing
+ * but a closed document loader and a seed-to-key helper.
+ * Shared by dbvc.mjs (the CLI the Python tests call) and bench/js/bench.mjs.
+ */
+import {createHash} from 'node:crypto';
+import {readFileSync, existsSync} from 'node:fs';
+import {dirname, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+import * as vc from '@digitalbazaar/vc';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {cryptosuite as eddsaRdfc2022} from
+  '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import {
+  createSignCryptosuite as createJcsSignCryptosuite,
+  createVerifyCryptosuite as createJcsVerifyCryptosuite
+} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
+import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
+import jsigs from 'jsonld-signatures';
+
+const {purposes: {AssertionProofPurpose}} = jsigs;
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = join(HERE, '..', '..', '..');
+const CONTEXTS_DIR = join(REPO, 'src', 'microcred', 'credentials', 'contexts');
+const EXAMPLES_V2_FILE = join(
+  REPO, 'tests', 'vectors', 'contexts', 'credentials-examples-v2.json');
+const EXAMPLES_V2_URL = 'https://www.w3.org/ns/credentials/examples/v2';
+
+const DID_V1 = 'https://www.w3.org/ns/did/v1';
+const MULTIKEY_V1 = 'https://w3id.org/security/multikey/v1';
+const ED25519_2020_V1 = 'https://w3id.org/security/suites/ed25519-2020/v1';
+
+export const SUITES = ['eddsa-rdfc-2022', 'eddsa-jcs-2022',
+  'Ed25519Signature2020'];
+
+const MANIFEST = JSON.parse(
+  readFileSync(join(CONTEXTS_DIR, 'manifest.json'), 'utf8'));
+const contextCache = new Map();
+
+/**
+ * One of microcred's bundled contexts, refused if its file does not match
+ * the manifest's sha256, so both sides provably canonicalize with the same
+ * context documents. Checked on first use, as microcred's loader does.
+ *
+ * @param {string} url - Context URL.
+ *
+ * @returns {object|undefined} The parsed context, or undefined if the URL
+ *   is not bundled.
+ */
+function bundledContext(url) {
+  if(contextCache.has(url)) {
+    return contextCache.get(url);
+  }
+  let bytes;
+  if(Object.hasOwn(MANIFEST, url)) {
+    const {file, sha256} = MANIFEST[url];
+    bytes = readFileSync(join(CONTEXTS_DIR, file));
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if(digest !== sha256) {
+      throw new Error(
+        `Context file "${file}" for "${url}" does not match its sha256 ` +
+        'in manifest.json.');
+    }
+  } else if(url === EXAMPLES_V2_URL && existsSync(EXAMPLES_V2_FILE)) {
+    bytes = readFileSync(EXAMPLES_V2_FILE);
+  } else {
+    return undefined;
+  }
+  const context = JSON.parse(bytes.toString('utf8'));
+  contextCache.set(url, context);
+  return context;
+}
+
+/**
+ * Build the did:key document for an Ed25519 did:key, without a resolver
+ * library: the method is a pure function of the key.
+ *
+ * @param {string} did - A `did:key:z6Mk...` identifier.
+ * @param {object} [options] - Options.
+ * @param {'Multikey'|'Ed25519VerificationKey2020'} [options.keyForm] - How
+ *   to express the verification method; Multikey for Data Integrity,
+ *   Ed25519VerificationKey2020 for the legacy Ed25519Signature2020 suite.
+ *
+ * @returns {object} The DID document.
+ */
+export function didKeyDocument(did, {keyForm = 'Multikey'} = {}) {
+  const fingerprint = did.slice('did:key:'.length);
+  if(!did.startsWith('did:key:z6Mk') || fingerprint.includes(':')) {
+    throw new Error(`Not an Ed25519 did:key: "${did}".`);
+  }
+  const keyContext = keyForm === 'Multikey' ? MULTIKEY_V1 : ED25519_2020_V1;
+  const vmId = `${did}#${fingerprint}`;
+  return {
+    '@context': [DID_V1, keyContext],
+    id: did,
+    verificationMethod: [{
+      id: vmId,
+      type: keyForm,
+      controller: did,
+      publicKeyMultibase: fingerprint
+    }],
+    authentication: [vmId],
+    assertionMethod: [vmId],
+    capabilityDelegation: [vmId],
+    capabilityInvocation: [vmId]
+  };
+}
+
+/**
+ * Refuse a did:key whose fingerprint is not a 32-byte Ed25519 public key,
+ * rather than hand the verifier a document built around garbage.
+ *
+ * @param {object} verificationMethod - From didKeyDocument.
+ */
+async function assertEd25519Fingerprint(verificationMethod) {
+  let publicKey;
+  try {
+    const key = await Ed25519Multikey.from(
+      {...verificationMethod, type: 'Multikey'});
+    ({publicKey} = await key.export({publicKey: true, raw: true}));
+  } catch{
+    publicKey = undefined;
+  }
+  if(!(publicKey instanceof Uint8Array) || publicKey.length !== 32) {
+    throw new Error(
+      `did:key "${verificationMethod.controller}" does not encode an ` +
+      'Ed25519 public key.');
+  }
+}
+
+/**
+ * A document loader that serves only microcred's bundled contexts and
+ * did:key documents; every other URL throws, so nothing is ever fetched.
+ *
+ * @param {object} [options] - Options.
+ * @param {string} [options.keyForm] - Passed to didKeyDocument.
+ *
+ * @returns {Function} An async `documentLoader(url)`.
+ */
+export function createDocumentLoader({keyForm = 'Multikey'} = {}) {
+  return async function documentLoader(url) {
+    const context = bundledContext(url);
+    if(context !== undefined) {
+      return {contextUrl: null, documentUrl: url, document: context};
+    }
+    if(url.startsWith('did:key:')) {
+      const [did, fragment] = url.split('#');
+      const didDocument = didKeyDocument(did, {keyForm});
+      await assertEd25519Fingerprint(didDocument.verificationMethod[0]);
+      let document = didDocument;
+      if(fragment !== undefined) {
+        document = didDocument.verificationMethod.find(vm => vm.id === url);
+        if(!document) {
+          throw new Error(`did:key has no verification method "${url}".`);
+        }
+        document = {'@context': didDocument['@context'][1], ...document};
+      }
+      return {contextUrl: null, documentUrl: url, document};
+    }
+    throw new Error(`Document loader refuses to load URL "${url}".`);
+  };
+}
+
+/**
+ * Turn a 32-byte Ed25519 seed into a Multikey key pair whose id is
+ * `did:key:<fp>#<fp>`.
+ *
+ * @param {Uint8Array} seed - 32-byte seed.
+ *
+ * @returns {Promise<object>} An ed25519-multikey key pair with a signer.
+ */
+export async function keyPairFromSeed(seed) {
+  if(!(seed instanceof Uint8Array) || seed.length !== 32) {
+    throw new TypeError('An Ed25519 seed must be 32 bytes.');
+  }
+  const derived = await Ed25519Multikey.generate({seed});
+  const {publicKeyMultibase, secretKeyMultibase} = await derived.export(
+    {publicKey: true, secretKey: true, includeContext: false});
+  const controller = `did:key:${publicKeyMultibase}`;
+  return Ed25519Multikey.from({
+    type: 'Multikey',
+    publicKeyMultibase,
+    secretKeyMultibase,
+    controller,
+    id: `${controller}#${publicKeyMultibase}`
+  });
+}
+
+/**
+ * Parse a hex seed, so CLI callers pass exactly what keyPair.json holds.
+ *
+ * @param {string} hex - 64 hex characters.
+ *
+ * @returns {Uint8Array} The 32-byte seed.
+ */
+export function seedFromHex(hex) {
+  if(typeof hex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new TypeError('The seed must be 64 hex characters.');
+  }
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
+function createSuite({suite, signer, date}) {
+  switch(suite) {
+    case 'eddsa-rdfc-2022':
+      return new DataIntegrityProof({signer, date, cryptosuite: eddsaRdfc2022});
+    case 'eddsa-jcs-2022':
+      return new DataIntegrityProof(
+        {signer, date, cryptosuite: createJcsSignCryptosuite()});
+    case 'Ed25519Signature2020':
+      return new Ed25519Signature2020({signer, date});
+    default:
+      throw new TypeError(
+        `Unknown suite "${suite}"; expected one of ${SUITES.join(', ')}.`);
+  }
+}
+
+/**
+ * Sign a credential with `vc.issue`. The caller sets `issuer`; a
+ * Ed25519Signature2020 proof gets its suite context appended by jsigs.
+ *
+ * @param {object} credential - The unsigned credential (not modified).
+ * @param {object} options - Options.
+ * @param {string} options.suite - One of SUITES.
+ * @param {object} options.keyPair - From keyPairFromSeed.
+ * @param {string} [options.created] - Proof `created`; defaults to now.
+ * @param {Function} [options.documentLoader] - Defaults to ours.
+ *
+ * @returns {Promise<object>} The signed credential.
+ */
+export async function sign(credential, {
+  suite, keyPair, created, documentLoader
+}) {
+  const keyForm = suite === 'Ed25519Signature2020' ?
+    'Ed25519VerificationKey2020' : 'Multikey';
+  return vc.issue({
+    credential: structuredClone(credential),
+    suite: createSuite({suite, signer: keyPair.signer(), date: created}),
+    documentLoader: documentLoader ?? createDocumentLoader({keyForm})
+  });
+}
+
+/**
+ * Collect the messages of an error and the errors it wraps, since jsigs
+ * reports failures as nested aggregates.
+ *
+ * @param {Error|undefined} error - The error.
+ *
+ * @returns {string|null} One line, or null when there is no error.
+ */
+function describeError(error) {
+  if(!error) {
+    return null;
+  }
+  const messages = [];
+  const visit = e => {
+    if(!e) {
+      return;
+    }
+    if(Array.isArray(e.errors) && e.errors.length > 0) {
+      e.errors.forEach(visit);
+    } else {
+      messages.push(e.message || String(e));
+      // jsonld wraps loader failures; the cause says which URL was refused
+      visit(e.details?.cause ?? e.cause);
+    }
+  };
+  visit(error);
+  return [...new Set(messages)].join(' <- ');
+}
+
+function proofTypes(credential) {
+  const proofs = [].concat(credential.proof ?? []);
+  return proofs.map(p => p?.type);
+}
+
+/**
+ * Verify a credential with `vc.verifyCredential`; status is never checked.
+ *
+ * @param {object} credential - The signed credential.
+ * @param {object} [options] - Options.
+ * @param {'issuance'|'assertion'} [options.purpose] - 'issuance' (vc's
+ *   default CredentialIssuancePurpose: assertionMethod plus issuer must be
+ *   the key's controller) or 'assertion' (plain AssertionProofPurpose).
+ * @param {string} [options.now] - Date to check validity against.
+ *
+ * @returns {Promise<{verified: boolean, error: string|null}>} The outcome.
+ */
+export async function verify(credential, {purpose = 'issuance', now} = {}) {
+  const legacy = proofTypes(credential).includes('Ed25519Signature2020');
+  const documentLoader = createDocumentLoader({
+    keyForm: legacy ? 'Ed25519VerificationKey2020' : 'Multikey'
+  });
+  const options = {
+    credential,
+    suite: [
+      new DataIntegrityProof({cryptosuite: eddsaRdfc2022}),
+      new DataIntegrityProof({cryptosuite: createJcsVerifyCryptosuite()}),
+      new Ed25519Signature2020()
+    ],
+    documentLoader
+  };
+  if(purpose === 'assertion') {
+    options.purpose = new AssertionProofPurpose();
+  } else if(purpose !== 'issuance') {
+    throw new TypeError(`Unknown purpose "${purpose}".`);
+  }
+  if(now !== undefined) {
+    options.now = now;
+  }
+  if(credential && credential.credentialStatus) {
+    // vc insists on a status checker when credentialStatus is present;
+    // status is microcred's own concern, so this harness accepts it as is
+    options.checkStatus = async () => ({verified: true});
+  }
+  const result = await vc.verifyCredential(options);
+  return {
+    verified: result.verified === true,
+    error: result.verified ? null : describeError(result.error) ??
+      describeError(result.results?.find(r => !r.verified)?.error) ??
+      'not verified'
+  };
+}

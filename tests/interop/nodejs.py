@@ -1,0 +1,92 @@
+"""Call Digital Bazaar's JavaScript libraries (tests/interop/js/dbvc.mjs) from the tests.
+
+An independent implementation is the only honest judge of interoperability, so the interop
+tests sign and verify with the libraries most OB 3.0 / VC 2.0 wallets and verifiers build on.
+Node runs them offline: the harness serves only microcred's bundled contexts and did:key.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+JS_DIR = Path(__file__).resolve().parent / "js"
+SCRIPT = JS_DIR / "dbvc.mjs"
+TIMEOUT_SECONDS = 60
+SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020")
+INSTALL_COMMAND = "npm ci --prefix tests/interop/js"
+
+
+class NodeHarnessError(RuntimeError):
+    """The JavaScript harness could not run or gave no usable answer."""
+
+
+def ensure_installed(js_dir: Path = JS_DIR) -> None:
+    """Fail with the fix spelled out, rather than with Node's module-not-found trace."""
+    if shutil.which("node") is None:
+        raise NodeHarnessError("node is not on PATH; the interop tests need Node.js 20 or later")
+    if not (js_dir / "node_modules").is_dir():
+        raise NodeHarnessError(
+            f"the JavaScript interop harness is not installed ({js_dir / 'node_modules'} is missing); "
+            f"run `{INSTALL_COMMAND}` (make test does this)"
+        )
+
+
+def js_sign(unsigned: dict[str, Any], *, suite: str, seed: bytes, created: str | None = None) -> dict[str, Any]:
+    """Sign ``unsigned`` with ``vc.issue`` using the Ed25519 key from ``seed``.
+
+    The caller sets ``issuer``; the proof's verification method is ``did:key:<fp>#<fp>``.
+    ``created`` (e.g. ``"2025-01-15T09:00:00Z"``) makes the proof reproducible.
+    """
+    if suite not in SUITES:
+        raise ValueError(f"suite must be one of {', '.join(SUITES)}, not {suite!r}")
+    if not isinstance(seed, bytes) or len(seed) != 32:
+        raise ValueError("seed must be 32 bytes")
+    args = ["sign", "--suite", suite, "--seed", seed.hex()]
+    if created is not None:
+        args += ["--created", created]
+    signed = _run(args, unsigned)
+    if not isinstance(signed, dict):
+        raise NodeHarnessError(f"dbvc sign returned {type(signed).__name__}, not a JSON object")
+    return signed
+
+
+def js_verify(
+    signed: dict[str, Any], *, purpose: str = "issuance", now: str | None = None
+) -> tuple[bool, str | None]:
+    """Verify with ``vc.verifyCredential``: ``(verified, error message or None)``.
+
+    ``purpose="issuance"`` (vc's default) also requires the issuer to be the key's controller;
+    ``"assertion"`` checks only that the key may make assertions. Status is never checked.
+    """
+    args = ["verify", "--purpose", purpose]
+    if now is not None:
+        args += ["--now", now]
+    result = _run(args, signed)
+    if not isinstance(result, dict) or not isinstance(result.get("verified"), bool):
+        raise NodeHarnessError(f"dbvc verify gave an unexpected answer: {result!r}")
+    return result["verified"], result.get("error")
+
+
+def _run(args: list[str], document: dict[str, Any]) -> Any:
+    ensure_installed()
+    try:
+        completed = subprocess.run(
+            ["node", str(SCRIPT), *args],
+            input=json.dumps(document, ensure_ascii=False).encode("utf-8"),
+            capture_output=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise NodeHarnessError(f"dbvc {args[0]} took longer than {TIMEOUT_SECONDS}s") from exc
+    stderr = completed.stderr.decode("utf-8", "replace").strip()
+    if completed.returncode != 0:
+        raise NodeHarnessError(f"dbvc {args[0]} exited with {completed.returncode}: {stderr}")
+    try:
+        return json.loads(completed.stdout.decode("utf-8"))
+    except ValueError as exc:
+        raise NodeHarnessError(f"dbvc {args[0]} printed no JSON (stderr: {stderr})") from exc
