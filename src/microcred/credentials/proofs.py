@@ -31,12 +31,19 @@ def _proof_configuration(suite: Cryptosuite, options: dict[str, Any], document: 
 
 
 def create_verify_data(
-    suite: Cryptosuite, document: dict[str, Any], proof_config: dict[str, Any], *, loader: DocumentLoader
+    suite: Cryptosuite,
+    document: dict[str, Any],
+    proof_config: dict[str, Any],
+    *,
+    loader: DocumentLoader,
+    transformed_document: bytes | None = None,
 ) -> bytes:
     """Transformation and hashing: SHA-256 of the canonical proof config, then of the document."""
-    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    if transformed_document is None:
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        transformed_document = suite.canonicalize(unsecured, loader)
     proof_hash = hashlib.sha256(suite.canonicalize(proof_config, loader)).digest()
-    doc_hash = hashlib.sha256(suite.canonicalize(unsecured, loader)).digest()
+    doc_hash = hashlib.sha256(transformed_document).digest()
     return proof_hash + doc_hash
 
 
@@ -95,8 +102,13 @@ def verify_proof(
     expected_purpose: str = "assertionMethod",
     expected_controller: str | None = None,
     now: datetime,
+    transformed_document: bytes | None = None,
 ) -> ProofResult:
-    """Verify the single proof of ``document``. Never raises for bad input."""
+    """Verify the single proof of ``document``. Never raises for bad input.
+
+    ``transformed_document`` is the canonical unsecured document when the caller already made
+    it (the verifier does, while checking terms), so it is not canonicalized twice.
+    """
     proof = document.get("proof")
     if isinstance(proof, list):
         if len(proof) != 1:
@@ -149,7 +161,7 @@ def verify_proof(
             key=key,
             suite=suite.name,
         )
-    if key.valid_until is not None and (created is None or created > key.valid_until):
+    if key.valid_until is not None and (created is None or created >= key.valid_until):
         return _fail(
             "unknown_key",
             f"key {key.id} was retired at {format_datetime(key.valid_until)}; the proof is dated "
@@ -171,7 +183,10 @@ def verify_proof(
         unsecured["@context"] = proof_ctx
     config = _proof_configuration(suite, options, unsecured)
     try:
-        data = create_verify_data(suite, unsecured, config, loader=loader)
+        data = create_verify_data(
+            suite, unsecured, config, loader=loader,
+            transformed_document=transformed_document if suite.json_ld else None,
+        )
     except ResolutionError as exc:
         return _fail("unknown_key", exc.message, key=key, suite=suite.name)
     except CredentialError as exc:
