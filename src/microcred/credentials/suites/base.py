@@ -24,6 +24,8 @@ class Cryptosuite:
     required_algorithm: str
     #: transformation of the unsecured document and of the proof configuration
     canonicalize: Canonicalize
+    #: whether canonicalization is JSON-LD processing (which runs safe mode by itself)
+    json_ld: bool = True
     #: whether ``proof`` carries ``cryptosuite``
     has_cryptosuite: bool = True
     #: whether the stored proof keeps the proof configuration's ``@context`` (eddsa-jcs-2022)

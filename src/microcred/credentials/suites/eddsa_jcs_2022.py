@@ -22,5 +22,6 @@ EDDSA_JCS_2022 = Cryptosuite(
     proof_type="DataIntegrityProof",
     required_algorithm="Ed25519",
     canonicalize=_canonicalize,
+    json_ld=False,
     proof_keeps_context=True,
 )

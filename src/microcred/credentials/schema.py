@@ -1,0 +1,242 @@
+"""JSON Schema validation: the official 1EdTech OB 3.0 schemas and our micro-credential extension.
+
+https://www.imsglobal.org/spec/ob/v3p0/#json-schema
+
+Everything is offline. The schemas ship in ``schemas/`` (a symlink to the repository's
+``schemas/`` directory); ``$ref`` resolves only against them and never reaches the network, and
+a credential's own ``credentialSchema`` document is handed in by the caller. ``date-time`` and
+``date`` formats are really checked: jsonschema skips them silently unless a checker is given.
+Bad input never raises; it comes back as :class:`SchemaIssue` entries naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+from jsonschema import Draft201909Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
+
+from .loader import CONTEXTS
+
+__all__ = [
+    "EXTENSION_SCHEMA_ID",
+    "FORMAT_CHECKER",
+    "SchemaIssue",
+    "bundled_schema",
+    "validate",
+    "validate_credential_schema",
+]
+
+Kind = Literal["AchievementCredential", "EndorsementCredential", "Profile"]
+
+_SCHEMA_FILES: dict[str, str] = {
+    "AchievementCredential": "ob_v3p0_achievementcredential_schema.json",
+    "EndorsementCredential": "ob_v3p0_endorsementcredential_schema.json",
+    "Profile": "ob_v3p0_profile_schema.json",
+}
+_EXTENSION_FILE = "microcred_v1_extension_schema.json"
+EXTENSION_SCHEMA_ID = "https://w3id.org/microcred/schema/v1/microcredential-elements.json"
+_EXTENSION_AT = ("credentialSubject", "achievement", "microCredential")
+_MAX_MESSAGE = 240
+
+
+@dataclass(frozen=True)
+class SchemaIssue:
+    """One schema violation: ``pointer`` is the JSON pointer of the field ("" for the document)."""
+
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pointer or '/'}: {self.message}"
+
+
+# --- formats --------------------------------------------------------------------------------------
+
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+#: RFC 3339 ``date-time`` and ``full-date`` without the optional rfc3339-validator dependency.
+FORMAT_CHECKER = FormatChecker(formats=())
+
+
+@FORMAT_CHECKER.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # formats constrain strings only
+    if not _DATE_TIME.match(value):
+        return False
+    # RFC 3339 allows a leap second; datetime does not, so check the rest of the value without it.
+    datetime.fromisoformat(value[:17] + value[17:19].replace("60", "59") + value[19:].replace("z", "Z"))
+    return True
+
+
+@FORMAT_CHECKER.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _DATE.match(value):
+        return False
+    date.fromisoformat(value)
+    return True
+
+
+# --- bundled schemas ------------------------------------------------------------------------------
+
+
+@cache
+def _bundled() -> dict[str, str]:
+    """``$id`` -> JSON text of every schema under ``schemas/``."""
+    found: dict[str, str] = {}
+    for entry in resources.files(__package__).joinpath("schemas").iterdir():
+        if entry.name.endswith(".json"):
+            text = entry.read_text("utf-8")
+            found[json.loads(text)["$id"]] = text
+    return found
+
+
+def _by_file(name: str) -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("schemas", name).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def bundled_schema(url: str) -> dict[str, Any] | None:
+    """The bundled schema whose ``$id`` is ``url`` (a fresh copy), or None: for credentialSchema."""
+    text = _bundled().get(url)
+    return None if text is None else dict(json.loads(text))
+
+
+def _refuse(uri: str) -> Resource[Any]:
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class mypy cannot see into
+
+
+@cache
+def _registry() -> Registry[Any]:
+    """Bundled schemas by ``$id``; any other ``$ref`` fails instead of being fetched."""
+    resources_ = [(uri, Resource.from_contents(json.loads(text))) for uri, text in _bundled().items()]
+    return Registry(retrieve=_refuse).with_resources(resources_)  # type: ignore[call-arg]  # attrs, as above
+
+
+@cache
+def _validator(name: str) -> Validator:
+    schema = _by_file(name)
+    validator: Validator = Draft201909Validator(schema, format_checker=FORMAT_CHECKER, registry=_registry())
+    return validator
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+
+def validate(document: Any, *, kind: Kind = "AchievementCredential") -> list[SchemaIssue]:
+    """Check ``document`` against the official OB 3.0 schema for ``kind``; [] means valid.
+
+    For an AchievementCredential, ``credentialSubject.achievement.microCredential`` is also
+    checked against our extension schema when present.
+    """
+    if kind not in _SCHEMA_FILES:
+        raise ValueError(f"kind must be one of {sorted(_SCHEMA_FILES)}, not {kind!r}")
+    if not isinstance(document, dict):
+        return [SchemaIssue("", f"the document must be a JSON object ({kind})")]
+    issues = _evaluate(_validator(_SCHEMA_FILES[kind]), document)
+    if kind == "AchievementCredential":
+        issues.extend(_extension_issues(document))
+    return issues
+
+
+def validate_credential_schema(document: Any, schema: Mapping[str, Any]) -> list[SchemaIssue]:
+    """Check ``document`` against a schema named in its own ``credentialSchema``.
+
+    The caller resolves the schema document (see :func:`bundled_schema`); nothing is fetched.
+    The draft follows the schema's ``$schema`` (2019-09 if absent). A broken schema or an
+    unresolvable ``$ref`` is reported as an issue, not raised.
+    """
+    if not isinstance(document, dict):
+        return [SchemaIssue("", "a credential must be a JSON object")]
+    if not isinstance(schema, Mapping):
+        return [SchemaIssue("", "the credentialSchema document is not a JSON object")]
+    try:
+        validator = _compiled(json.dumps(schema, sort_keys=True))
+    except Exception as exc:  # noqa: BLE001  # the schema is input too: report, never raise
+        return [SchemaIssue("", f"the credentialSchema document is not a valid JSON Schema: {_short(exc)}")]
+    return _evaluate(validator, document)
+
+
+@lru_cache(maxsize=32)
+def _compiled(schema_text: str) -> Validator:
+    schema = json.loads(schema_text)
+    cls = validator_for(schema, default=Draft201909Validator)
+    cls.check_schema(schema)
+    validator: Validator = cls(schema, format_checker=FORMAT_CHECKER, registry=_registry())
+    return validator
+
+
+def _extension_issues(document: dict[str, Any]) -> list[SchemaIssue]:
+    block: Any = document
+    for key in _EXTENSION_AT:
+        if not isinstance(block, dict) or key not in block:
+            return []
+        block = block[key]
+    prefix = "".join(f"/{key}" for key in _EXTENSION_AT)
+    issues = _evaluate(_validator(_EXTENSION_FILE), block, prefix=prefix)
+    contexts = document.get("@context")
+    if not isinstance(contexts, list) or CONTEXTS.MICROCRED_V1 not in contexts:
+        issues.append(
+            SchemaIssue("/@context", f"microCredential is used, so @context must list {CONTEXTS.MICROCRED_V1}")
+        )
+    return issues
+
+
+def _evaluate(validator: Validator, instance: Any, *, prefix: str = "") -> list[SchemaIssue]:
+    try:
+        return [_issue(error, prefix) for error in validator.iter_errors(instance)]
+    except Exception as exc:  # noqa: BLE001  # unresolvable $ref, absurd nesting: about the input
+        return [SchemaIssue(prefix, f"schema validation could not complete: {_short(exc)}")]
+
+
+def _issue(error: ValidationError, prefix: str) -> SchemaIssue:
+    error = _closest(error)
+    path = [str(part) for part in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict) and isinstance(error.validator_value, list):
+        missing = _missing(error.validator_value, error.instance, error.message)
+        if missing is not None:
+            path.append(missing)
+    pointer = prefix + "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in path)
+    return SchemaIssue(pointer, _short(error.message))
+
+
+def _closest(error: ValidationError) -> ValidationError:
+    """For oneOf/anyOf, which say only "not valid under any of the given schemas", the failure
+    of the branch that got furthest: the deepest one, and a wrong value over a wrong type."""
+    leaves: list[ValidationError] = []
+    stack = [error]
+    while stack:
+        current = stack.pop()
+        if current.validator in ("oneOf", "anyOf") and current.context:
+            stack.extend(reversed(current.context))
+        else:
+            leaves.append(current)
+    return max(leaves, key=lambda leaf: (len(leaf.absolute_path), leaf.validator != "type"))
+
+
+def _missing(required: Iterable[str], instance: dict[str, Any], message: str) -> str | None:
+    for name in required:
+        if name not in instance and message.startswith(repr(name)):
+            return name
+    return None
+
+
+def _short(value: object) -> str:
+    text = str(value).splitlines()[0] if str(value) else type(value).__name__
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
