@@ -174,7 +174,11 @@ def _verify(
         result = vc_jwt.decode_vc_jwt(parsed, resolve_key=lambda kid, header: resolve_key(kid or ""), now=now)
         credential = result.credential
         if credential is None or not isinstance(credential, dict):
-            steps.failed("proof", "; ".join(result.errors) or "not a VC-JWT", "malformed")
+            if result.header is None:
+                steps.failed("parse", "; ".join(result.errors) or "not a VC-JWT", "malformed")
+            else:
+                steps.passed("parse", "VC-JWT read")
+                steps.failed("proof", "; ".join(result.errors) or "VC-JWT not verified", "malformed")
             return steps.report(None, "jwt")
         steps.passed("parse", "VC-JWT decoded")
         jwt_problems = [e for e in result.errors]
