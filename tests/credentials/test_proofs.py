@@ -1,0 +1,82 @@
+"""Data Integrity proof details: the proof-configuration template, proof options, purposes."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from microcred.credentials import Ed25519KeyPair, Resolver, canonicalize_rdfc
+from microcred.credentials.proofs import _canonical_proof_config, add_proof, verify_proof
+from microcred.credentials.suites import get_suite
+
+RDFC = get_suite("eddsa-rdfc-2022")
+CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
+
+
+def _config(created: str, vm: str = "did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw#z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw"):
+    return {
+        "type": "DataIntegrityProof",
+        "created": created,
+        "verificationMethod": vm,
+        "cryptosuite": "eddsa-rdfc-2022",
+        "proofPurpose": "assertionMethod",
+        "@context": CONTEXT,
+    }
+
+
+class TestProofConfigurationTemplate:
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        when=st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)),
+        style=st.sampled_from(["Z", "frac", "offset"]),
+    )
+    def test_template_gives_the_same_bytes_as_full_canonicalization(self, when, style, loader):
+        created = when.strftime("%Y-%m-%dT%H:%M:%S")
+        created += {"Z": "Z", "frac": f".{when.microsecond:06d}Z", "offset": "+02:00"}[style]
+        config = _config(created)
+        assert _canonical_proof_config(RDFC, config, loader) == canonicalize_rdfc(config, loader=loader).encode()
+
+    def test_different_keys_do_not_share_a_template(self, loader):
+        a = _config("2026-01-01T00:00:00Z")
+        other = Ed25519KeyPair.from_seed(b"\x09" * 32)
+        b = _config("2026-01-01T00:00:00Z", vm=other.id)
+        assert _canonical_proof_config(RDFC, a, loader) != _canonical_proof_config(RDFC, b, loader)
+        assert _canonical_proof_config(RDFC, b, loader) == canonicalize_rdfc(b, loader=loader).encode()
+
+
+class TestProofOptions:
+    def test_input_is_not_mutated(self, ob3_unsigned, vector_key, loader):
+        doc = copy.deepcopy(ob3_unsigned)
+        doc["issuer"]["id"] = vector_key.controller
+        before = copy.deepcopy(doc)
+        add_proof(doc, suite=RDFC, signer=vector_key.signer(), loader=loader, created=datetime(2026, 1, 1, tzinfo=UTC))
+        assert doc == before
+
+    def test_wrong_purpose_fails(self, ob3_unsigned, vector_key, loader, now):
+        doc = {**ob3_unsigned, "issuer": {**ob3_unsigned["issuer"], "id": vector_key.controller}}
+        signed = add_proof(doc, suite=RDFC, signer=vector_key.signer(), loader=loader,
+                           created=datetime(2026, 1, 1, tzinfo=UTC), proof_purpose="authentication")
+        result = verify_proof(signed, loader=loader, resolve_key=Resolver(), now=now)
+        assert not result.verified and "proofPurpose" in result.message
+
+    def test_expired_proof_fails(self, ob3_unsigned, vector_key, loader, now):
+        doc = {**ob3_unsigned, "issuer": {**ob3_unsigned["issuer"], "id": vector_key.controller}}
+        signed = add_proof(doc, suite=RDFC, signer=vector_key.signer(), loader=loader,
+                           created=datetime(2026, 1, 1, tzinfo=UTC), expires=datetime(2026, 2, 1, tzinfo=UTC))
+        assert verify_proof(signed, loader=loader, resolve_key=Resolver(), now=datetime(2026, 1, 15, tzinfo=UTC)).verified
+        assert not verify_proof(signed, loader=loader, resolve_key=Resolver(), now=now).verified
+
+    def test_signer_of_the_wrong_algorithm_is_refused(self, ob3_unsigned, loader):
+        class P256Signer:
+            id = "did:key:zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169#zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169"
+            algorithm = "P-256"
+
+            def sign(self, data: bytes) -> bytes:
+                return b"\0" * 64
+
+        with pytest.raises(ValueError, match="Ed25519"):
+            add_proof(ob3_unsigned, suite=RDFC, signer=P256Signer(), loader=loader, created=datetime(2026, 1, 1, tzinfo=UTC))
