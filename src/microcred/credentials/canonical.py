@@ -32,7 +32,7 @@ from pyld import jsonld
 from pyld.identifier_issuer import IdentifierIssuer as _PyldIssuer
 
 from .errors import CanonicalizationError, ContextError, MalformedError
-from .loader import DocumentLoader, bundled_context_urls
+from .loader import DocumentLoader, bundled_context_urls, pinned_object
 from .safe_mode import check_expanded, check_shape
 
 __all__ = [
@@ -108,12 +108,21 @@ def serialize_nquads(quads: Sequence[Quad]) -> str:
 _PROCESSED: LRUCache[tuple[Any, ...], dict[str, Any]] = LRUCache(maxsize=4096)
 
 
+#: Expanded terms, by (active context id, term, base). A plain dict, cleared when full: a
+#: credential's vocabulary is a few hundred terms, so it rarely is.
+_TERMS: dict[tuple[str, str, Any], Any] = {}
+_MAX_TERMS = 50_000
+
+
 def _local_context_key(local_ctx: Any) -> str | None:
     """A content key for a local context, or None when it must not be memoised.
 
-    URLs count only when bundled (their content is pinned); inline contexts count by content,
-    so a caller that edits a context object between calls never gets a stale result.
+    URLs count only when bundled (their content is pinned); scoped contexts from bundled
+    documents by identity; any other inline context by content, so a caller that edits a context
+    object between calls never gets a stale result.
     """
+    if pinned_object(local_ctx):
+        return f"pinned:{id(local_ctx)}"
     items = local_ctx if isinstance(local_ctx, list) else [local_ctx]
     bundled = bundled_context_urls()
     for item in items:
@@ -165,6 +174,34 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             if "_uuid" not in result:
                 result["_uuid"] = str(uuid.uuid4())
             _PROCESSED[key] = result
+        return result
+
+    def _expand_iri(  # noqa: PLR0913 - pyld's signature
+        self,
+        active_ctx: dict[str, Any],
+        value: Any,
+        base: Any = None,
+        vocab: bool = False,
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
+        """Term and type expansion, remembered per finished (immutable) active context.
+
+        Only vocabulary-relative expansion (property names, types) repeats across credentials;
+        a context still being built has no ``_uuid`` yet and is never remembered.
+        """
+        uid = active_ctx.get("_uuid") if vocab and local_ctx is None and isinstance(value, str) else None
+        if uid is None:
+            return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+        key = (uid, value, base)
+        try:
+            return _TERMS[key]
+        except KeyError:
+            pass
+        result = super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+        if len(_TERMS) >= _MAX_TERMS:
+            _TERMS.clear()
+        _TERMS[key] = result
         return result
 
 

@@ -54,6 +54,28 @@ def _bundled(url: str) -> Any:
     return json.loads(data)
 
 
+#: Objects inside bundled context documents handed to pyld, by id (kept alive here, so an id is
+#: never reused). Nobody edits them, so their content can be keyed by identity (canonical.py).
+_PINNED_OBJECTS: dict[int, Any] = {}
+
+
+def pinned_object(value: Any) -> bool:
+    """Whether ``value`` is part of a bundled context document this process handed out."""
+    return _PINNED_OBJECTS.get(id(value)) is value
+
+
+def _pin(document: Any) -> None:
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            _PINNED_OBJECTS[id(value)] = value
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            _PINNED_OBJECTS[id(value)] = value
+            stack.extend(value)
+
+
 def bundled_context_urls() -> frozenset[str]:
     return frozenset(_manifest())
 
@@ -97,4 +119,5 @@ class DocumentLoader:
         }
         if static:
             remote["tag"] = "static"
+            _pin(remote["document"])
         return remote

@@ -20,6 +20,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Literal
 
+import jsonschema_rs
 from jsonschema import Draft201909Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
@@ -35,6 +36,7 @@ __all__ = [
     "SchemaIssue",
     "bundled_schema",
     "validate",
+    "validate_against_bundled",
     "validate_credential_schema",
 ]
 
@@ -112,6 +114,16 @@ def _by_file(name: str) -> dict[str, Any]:
     return schema
 
 
+@cache
+def _bundled_files() -> dict[str, str]:
+    """``$id`` -> file name of every bundled schema."""
+    found: dict[str, str] = {}
+    for entry in resources.files(__package__).joinpath("schemas").iterdir():
+        if entry.name.endswith(".json"):
+            found[json.loads(entry.read_text("utf-8"))["$id"]] = entry.name
+    return found
+
+
 def bundled_schema(url: str) -> dict[str, Any] | None:
     """The bundled schema whose ``$id`` is ``url`` (a fresh copy), or None: for credentialSchema."""
     text = _bundled().get(url)
@@ -136,6 +148,21 @@ def _validator(name: str) -> Validator:
     return validator
 
 
+@cache
+def _fast_validator(name: str) -> Any:
+    """A compiled Rust validator for a bundled schema: the decision on valid documents.
+
+    The 1EdTech schemas wrap nearly every property in oneOf, which the pure-Python validator
+    walks at ~10 ms a credential; jsonschema-rs decides in ~0.01 ms. The Python validator still
+    runs whenever a document is invalid, for its precise JSON pointers and messages.
+    """
+
+    def refuse(uri: str) -> Any:
+        raise ValueError(f"schema reference {uri} is not bundled; refusing to fetch it")
+
+    return jsonschema_rs.Draft201909Validator(_by_file(name), validate_formats=True, retriever=refuse)
+
+
 # --- validation -----------------------------------------------------------------------------------
 
 
@@ -149,7 +176,7 @@ def validate(document: Any, *, kind: Kind = "AchievementCredential") -> list[Sch
         raise ValueError(f"kind must be one of {sorted(_SCHEMA_FILES)}, not {kind!r}")
     if not isinstance(document, dict):
         return [SchemaIssue("", f"the document must be a JSON object ({kind})")]
-    issues = _evaluate(_validator(_SCHEMA_FILES[kind]), document)
+    issues = _evaluate(_validator(_SCHEMA_FILES[kind]), document, fast=_fast_validator(_SCHEMA_FILES[kind]))
     if kind == "AchievementCredential":
         issues.extend(_extension_issues(document))
     return issues
@@ -182,6 +209,16 @@ def _compiled(schema_text: str) -> Validator:
     return validator
 
 
+def validate_against_bundled(document: Any, url: str) -> list[SchemaIssue] | None:
+    """Check ``document`` against the bundled schema whose ``$id`` is ``url``; None if not bundled."""
+    name = _bundled_files().get(url)
+    if name is None:
+        return None
+    if not isinstance(document, dict):
+        return [SchemaIssue("", "a credential must be a JSON object")]
+    return _evaluate(_validator(name), document, fast=_fast_validator(name))
+
+
 def _extension_issues(document: dict[str, Any]) -> list[SchemaIssue]:
     block: Any = document
     for key in _EXTENSION_AT:
@@ -189,7 +226,7 @@ def _extension_issues(document: dict[str, Any]) -> list[SchemaIssue]:
             return []
         block = block[key]
     prefix = "".join(f"/{key}" for key in _EXTENSION_AT)
-    issues = _evaluate(_validator(_EXTENSION_FILE), block, prefix=prefix)
+    issues = _evaluate(_validator(_EXTENSION_FILE), block, prefix=prefix, fast=_fast_validator(_EXTENSION_FILE))
     contexts = document.get("@context")
     if not isinstance(contexts, list) or CONTEXTS.MICROCRED_V1 not in contexts:
         issues.append(
@@ -198,7 +235,12 @@ def _extension_issues(document: dict[str, Any]) -> list[SchemaIssue]:
     return issues
 
 
-def _evaluate(validator: Validator, instance: Any, *, prefix: str = "") -> list[SchemaIssue]:
+def _evaluate(validator: Validator, instance: Any, *, prefix: str = "", fast: Any = None) -> list[SchemaIssue]:
+    try:
+        if fast is not None and fast.is_valid(instance):
+            return []
+    except Exception:  # noqa: BLE001, S110  # the Python validator below decides and explains
+        pass
     try:
         return [_issue(error, prefix) for error in validator.iter_errors(instance)]
     except Exception as exc:  # noqa: BLE001  # unresolvable $ref, absurd nesting: about the input

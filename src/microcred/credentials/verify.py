@@ -275,8 +275,15 @@ def _check_credential_schema(
             steps.failed("credentialSchema", "credentialSchema entries need an id", "malformed")
             continue
         url = entry["id"]
-        schema_doc = ob_schema.bundled_schema(url)
-        if schema_doc is None and fetch_schema is not None:
+        bundled = ob_schema.validate_against_bundled(credential, url)
+        if bundled is not None:
+            if bundled:
+                steps.failed("credentialSchema", f"{url}: {bundled[0].pointer or '/'}: {bundled[0].message}", "malformed")
+            else:
+                steps.passed("credentialSchema", f"valid against {url}")
+            continue
+        schema_doc = None
+        if fetch_schema is not None:
             try:
                 schema_doc = dict(fetch_schema(url))
             except Exception as exc:
