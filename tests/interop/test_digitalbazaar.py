@@ -31,6 +31,9 @@ DATA_INTEGRITY_SUITES = ["eddsa-rdfc-2022", "eddsa-jcs-2022"]
 JS_SUITES = [*DATA_INTEGRITY_SUITES, "Ed25519Signature2020"]
 ASCII_NAME = "Applied Data Protection for Training Providers"
 NON_ASCII_NAME = "Zoë Ångström – 日本"
+#: form feed, vertical tab, backspace, bell, DEL: RDFC-1.0 escapes them (pyld wrote them raw)
+CONTROL_NAME = "Page\x0cbreak\x0bvertical\x08back\x07bell\x7fdel\ttab"
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "microcredential.json"
 
 
 @pytest.fixture
@@ -111,7 +114,7 @@ class TestBothSidesSignAlike:
     """Ed25519 is deterministic, so equal canonical bytes give equal proofs: the strictest check."""
 
     @pytest.mark.parametrize("suite", DATA_INTEGRITY_SUITES)
-    @pytest.mark.parametrize("name", [ASCII_NAME, NON_ASCII_NAME])
+    @pytest.mark.parametrize("name", [ASCII_NAME, NON_ASCII_NAME, CONTROL_NAME])
     def test_microcred_and_digital_bazaar_produce_the_same_signed_credential(
         self, unsigned: dict[str, Any], vector_key: Ed25519KeyPair, loader: DocumentLoader, suite: str, name: str
     ) -> None:
@@ -121,3 +124,33 @@ class TestBothSidesSignAlike:
         theirs = js_sign(credential, suite=suite, seed=SEED, created=CREATED_TEXT)
 
         assert ours == theirs
+
+
+class TestMicroCredentialExtension:
+    """The sample microcredential: OB 3.0 plus our EU elements context, bundled on both sides."""
+
+    @pytest.fixture
+    def sample(self, vector_key: Ed25519KeyPair) -> dict[str, Any]:
+        credential = json.loads(SAMPLE.read_text("utf-8"))
+        credential["issuer"]["id"] = vector_key.controller
+        return credential
+
+    @pytest.mark.parametrize("suite", DATA_INTEGRITY_SUITES)
+    def test_both_sides_sign_alike_and_verify_each_other(
+        self, sample: dict[str, Any], vector_key: Ed25519KeyPair, loader: DocumentLoader, suite: str
+    ) -> None:
+        ours = _microcred_sign(sample, suite=suite, key=vector_key, loader=loader)
+        theirs = js_sign(sample, suite=suite, seed=SEED, created=CREATED_TEXT)
+
+        assert ours == theirs
+        assert js_verify(ours) == (True, None)
+        after_award = datetime(2026, 12, 1, tzinfo=UTC)  # the sample is valid from 2026-06-30
+        assert verify(theirs, loader=loader, now=after_award).verdict == "valid"
+
+    def test_a_changed_eu_element_fails_under_digital_bazaar(
+        self, sample: dict[str, Any], vector_key: Ed25519KeyPair, loader: DocumentLoader
+    ) -> None:
+        signed = _microcred_sign(sample, suite="eddsa-rdfc-2022", key=vector_key, loader=loader)
+        signed["credentialSubject"]["achievement"]["microCredential"]["participationForm"] = "Online"
+
+        assert js_verify(signed) == (False, "Invalid signature.")
