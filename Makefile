@@ -22,8 +22,10 @@ setup: $(BIN)/microcred
 run: setup
 	@scripts/run-sample.sh
 
-## test: the whole suite, including the interop tests against Digital Bazaar's libraries.
+## test: type checks (mypy strict) and the whole suite, including the interop tests against
+## Digital Bazaar's libraries.
 test: setup $(JS)/node_modules/.package-lock.json
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 ## bench: signing and verification rates beside Digital Bazaar's JS stack (run by hand).

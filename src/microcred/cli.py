@@ -104,7 +104,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
                 {
                     "issuer": issuer,
                     "verificationMethod": key.id,
-                    "validFrom": key.valid_from.isoformat(),
+                    "validFrom": key.valid_from.isoformat() if key.valid_from else None,
                     "validUntil": key.valid_until.isoformat() if key.valid_until else None,
                 }
             )

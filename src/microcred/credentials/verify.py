@@ -97,19 +97,30 @@ class _Steps:
 def _summary(credential: dict[str, Any]) -> dict[str, Any]:
     """Who issued it, to whom, what it certifies: what a person reads first."""
     issuer = credential.get("issuer")
-    subject = credential.get("credentialSubject")
-    subject = subject[0] if isinstance(subject, list) and subject else subject
-    subject = subject if isinstance(subject, dict) else {}
-    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), dict) else {}
+    raw_subject = credential.get("credentialSubject")
+    raw_subject = raw_subject[0] if isinstance(raw_subject, list) and raw_subject else raw_subject
+    subject: dict[str, Any] = raw_subject if isinstance(raw_subject, dict) else {}
+    raw_achievement = subject.get("achievement")
+    achievement: dict[str, Any] = raw_achievement if isinstance(raw_achievement, dict) else {}
     return {
         "id": credential.get("id"),
         "name": credential.get("name"),
         "issuer": {"id": issuer_id(credential), "name": issuer.get("name") if isinstance(issuer, dict) else None},
-        "subject": {"id": subject.get("id"), "name": subject.get("name")},
+        "subject": {"id": subject.get("id"), "name": _learner_name(subject)},
         "achievement": {"id": achievement.get("id"), "name": achievement.get("name")},
         "validFrom": credential.get("validFrom"),
         "validUntil": credential.get("validUntil"),
     }
+
+
+def _learner_name(subject: dict[str, Any]) -> str | None:
+    """The learner's name as the credential shows it: an unhashed ``name`` IdentityObject."""
+    identifiers = subject.get("identifier") or []
+    for ident in identifiers if isinstance(identifiers, list) else [identifiers]:
+        if isinstance(ident, dict) and ident.get("identityType") == "name" and not ident.get("hashed"):
+            value = ident.get("identityHash")
+            return value if isinstance(value, str) else None
+    return None
 
 
 def _parse(data: Any) -> tuple[dict[str, Any] | str | None, str]:
@@ -212,7 +223,9 @@ def _verify(
     # 3. JSON Schema (official 1EdTech schema, then the credential's own credentialSchema)
     types = credential.get("type")
     types = types if isinstance(types, list) else [types]
-    kind = "EndorsementCredential" if "EndorsementCredential" in types else "AchievementCredential"
+    kind: Literal["AchievementCredential", "EndorsementCredential"] = (
+        "EndorsementCredential" if "EndorsementCredential" in types else "AchievementCredential"
+    )
     issues = ob_schema.validate(credential, kind=kind)
     if issues:
         first = issues[0]
@@ -228,9 +241,11 @@ def _verify(
         if jwt_ok:
             steps.passed("proof", "VC-JWT signature verified")
         else:
-            verdict = "tampered" if any("signature" in p for p in jwt_problems) else "unknown_key" if any(
-                "key" in p for p in jwt_problems
-            ) else "malformed"
+            verdict: Verdict = "malformed"
+            if any("signature" in p for p in jwt_problems):
+                verdict = "tampered"
+            elif any("key" in p for p in jwt_problems):
+                verdict = "unknown_key"
             steps.failed("proof", "; ".join(jwt_problems) or "VC-JWT not verified", verdict)
     else:
         proof = verify_proof(
