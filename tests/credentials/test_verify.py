@@ -315,6 +315,12 @@ class TestVcJwt:
         report = verify(token, now=now)
         assert report.format == "jwt" and report.verdict == "valid", report.to_dict()
 
+    def test_expired_jwt_is_expired_not_malformed(self, unsigned, key):
+        token = encode_vc_jwt({**unsigned, "validUntil": "2026-03-01T00:00:00Z"}, signer=key.signer())
+        report = verify(token, now=datetime(2026, 3, 2, tzinfo=UTC))
+        assert report.verdict == "expired"
+        assert report.check("proof").outcome == "passed"
+
     def test_tampered_jwt(self, unsigned, key, now):
         token = encode_vc_jwt(unsigned, signer=key.signer())
         header, payload, signature = token.split(".")

@@ -192,8 +192,10 @@ def _verify(
                 steps.failed("proof", "; ".join(result.errors) or "VC-JWT not verified", "malformed")
             return steps.report(None, "jwt")
         steps.passed("parse", "VC-JWT decoded")
-        jwt_problems = [e for e in result.errors]
-        jwt_ok = result.verified or (not jwt_problems and (result.expired or result.not_yet_valid))
+        # The time window is the validity step's to judge (expired / not yet valid), not the proof's.
+        window = ("the credential expired at ", "the credential is not valid until ")
+        jwt_problems = [e for e in result.errors if not e.startswith(window)]
+        jwt_ok = result.verified or not jwt_problems
     else:
         credential = parsed
         steps.passed("parse", "JSON credential read")
