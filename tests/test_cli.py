@@ -90,6 +90,19 @@ class TestUnusableInput:
         result = run({**env, "MICROCRED_KEY_PASSPHRASE": "wrong"}, "sign", str(SAMPLE))
         assert result.returncode == 2 and "Traceback" not in result.stderr
 
+    def test_verify_works_with_a_wrong_passphrase(self, env):
+        run(env, "keys", "generate")
+        signed = run(env, "sign", str(SAMPLE)).stdout
+        result = run({**env, "MICROCRED_KEY_PASSPHRASE": "wrong"}, "verify", "-", stdin=signed)
+        assert result.returncode == 0, result.stderr
+        assert "local keys not used" in result.stderr
+
+    def test_missing_passphrase_points_at_the_development_passphrase(self, env, tmp_path):
+        (tmp_path / "keys").mkdir(exist_ok=True)
+        (tmp_path / "keys" / ".dev-passphrase").write_text("x")
+        result = run({k: v for k, v in env.items() if k != "MICROCRED_KEY_PASSPHRASE"}, "keys", "list")
+        assert result.returncode == 2 and ".dev-passphrase" in result.stderr
+
     def test_jwt_alg_none_exits_1(self, env):
         import base64
 

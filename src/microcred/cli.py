@@ -39,19 +39,29 @@ def _keys_dir(args: argparse.Namespace) -> Path:
     return Path(args.keys_dir or os.environ.get(KEYS_DIR_ENV) or "keys")
 
 
-def _passphrase() -> str:
+def _dev_passphrase_hint(keys_dir: Path) -> str:
+    """How to use the passphrase `make run` generated, when there is one."""
+    dev = keys_dir / ".dev-passphrase"
+    if dev.exists():
+        return f"\n  The development key from `make run` opens with: export {PASSPHRASE_ENV}=\"$(cat {dev})\""
+    return ""
+
+
+def _passphrase(keys_dir: Path) -> str:
     value = os.environ.get(PASSPHRASE_ENV, "")
     if not value:
+        hint = _dev_passphrase_hint(keys_dir) or (
+            f"\n  For a local trial: export {PASSPHRASE_ENV}=\"$(python3 -c 'import secrets; print(secrets.token_hex(16))')\""
+        )
         _fail(
-            f"{PASSPHRASE_ENV} is not set: private keys are encrypted at rest with it.\n"
-            f"  For a local trial: export {PASSPHRASE_ENV}=\"$(python3 -c 'import secrets; print(secrets.token_hex(16))')\"\n"
+            f"{PASSPHRASE_ENV} is not set: private keys are encrypted at rest with it.{hint}\n"
             "  In production: inject it from your secret manager."
         )
     return value
 
 
 def _store(args: argparse.Namespace) -> FileKeyStore:
-    return FileKeyStore(_keys_dir(args), passphrase=_passphrase())
+    return FileKeyStore(_keys_dir(args), passphrase=_passphrase(_keys_dir(args)))
 
 
 def _read_input(path: str) -> str:
@@ -84,7 +94,7 @@ def cmd_keys_generate(args: argparse.Namespace) -> int:
     if args.issuer:
         key = _store(args).generate(args.issuer, now=now)
     else:
-        key = ensure_development_key(_keys_dir(args), passphrase=_passphrase(), now=now)
+        key = ensure_development_key(_keys_dir(args), passphrase=_passphrase(_keys_dir(args)), now=now)
     print(json.dumps({"issuer": key.controller, "verificationMethod": key.id, "publicKeyMultibase": key.public_key_multibase}, indent=2))
     return 0
 
@@ -128,7 +138,7 @@ def _fill_issuer(credential: dict[str, Any], issuer: str) -> dict[str, Any]:
 def cmd_sign(args: argparse.Namespace) -> int:
     credential = _read_json(args.file)
     store = _store(args)
-    issuer = args.key or ensure_development_key(_keys_dir(args), passphrase=_passphrase()).controller
+    issuer = args.key or ensure_development_key(_keys_dir(args), passphrase=_passphrase(_keys_dir(args))).controller
     signer = store.signer(issuer)
     credential = _fill_issuer(credential, issuer)
     credential.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
@@ -149,16 +159,21 @@ def _local_keys(args: argparse.Namespace) -> dict[str, ResolvedKey]:
         return {}
     keys: dict[str, ResolvedKey] = {}
     store = _store(args)
-    for issuer in store.issuers():
-        for key in store.published_keys(issuer):
-            keys[key.id] = ResolvedKey(
-                id=key.id,
-                controller=key.controller,
-                public_key=public_key_from_multikey(key.public_key_multibase),
-                purposes=frozenset({"assertionMethod"}),
-                valid_from=key.valid_from,
-                valid_until=key.valid_until,
-            )
+    try:
+        published = [key for issuer in store.issuers() for key in store.published_keys(issuer)]
+    except KeyStoreError as exc:
+        # Verifying needs no secret: carry on with did:key only, and say why local keys are missing.
+        print(f"microcred: local keys not used ({exc}){_dev_passphrase_hint(_keys_dir(args))}", file=sys.stderr)
+        return {}
+    for key in published:
+        keys[key.id] = ResolvedKey(
+            id=key.id,
+            controller=key.controller,
+            public_key=public_key_from_multikey(key.public_key_multibase),
+            purposes=frozenset({"assertionMethod"}),
+            valid_from=key.valid_from,
+            valid_until=key.valid_until,
+        )
     return keys
 
 
@@ -211,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (CredentialError, KeyStoreError, ValueError) as exc:
         message = exc.message if isinstance(exc, CredentialError) else str(exc)
+        if isinstance(exc, KeyStoreError):
+            message += _dev_passphrase_hint(_keys_dir(args))
         pointer = f" (at {exc.pointer})" if isinstance(exc, CredentialError) and exc.pointer else ""
         print(f"microcred: {message}{pointer}", file=sys.stderr)
         return 2

@@ -328,4 +328,11 @@ class TestVcJwt:
         body["name"] = "Something else"
         forged = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
         report = verify(f"{header}.{forged}.{signature}", now=now)
-        assert not report.valid and report.verdict in {"tampered", "malformed"}
+        assert report.verdict == "tampered"
+        assert "signature does not verify" in _failed(report, "proof")
+
+    def test_jwt_from_an_unresolvable_key_is_unknown_key(self, unsigned, now):
+        web_key = Ed25519KeyPair.from_seed(b"\x07" * 32, id="did:web:elsewhere.example#key-1")
+        token = encode_vc_jwt({**unsigned, "issuer": {**unsigned["issuer"], "id": "did:web:elsewhere.example"}},
+                              signer=web_key.signer())
+        assert verify(token, now=now).verdict == "unknown_key"

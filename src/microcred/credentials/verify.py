@@ -189,9 +189,9 @@ def _verify(
                 steps.failed("parse", "; ".join(result.errors) or "not a VC-JWT", "malformed")
             else:
                 steps.passed("parse", "VC-JWT read")
-                steps.failed("proof", "; ".join(result.errors) or "VC-JWT not verified", "malformed")
+                steps.failed("proof", "; ".join(result.errors) or "VC-JWT not verified", _jwt_verdict(result.errors))
             return steps.report(None, "jwt")
-        steps.passed("parse", "VC-JWT decoded")
+        steps.passed("parse", "VC-JWT read")
         # The time window is the validity step's to judge (expired / not yet valid), not the proof's.
         window = ("the credential expired at ", "the credential is not valid until ")
         jwt_problems = [e for e in result.errors if not e.startswith(window)]
@@ -243,12 +243,7 @@ def _verify(
         if jwt_ok:
             steps.passed("proof", "VC-JWT signature verified")
         else:
-            verdict: Verdict = "malformed"
-            if any("signature" in p for p in jwt_problems):
-                verdict = "tampered"
-            elif any("key" in p for p in jwt_problems):
-                verdict = "unknown_key"
-            steps.failed("proof", "; ".join(jwt_problems) or "VC-JWT not verified", verdict)
+            steps.failed("proof", "; ".join(jwt_problems) or "VC-JWT not verified", _jwt_verdict(jwt_problems))
     else:
         proof = verify_proof(
             credential, loader=loader, resolve_key=resolve_key, expected_controller=issuer, now=now,
@@ -270,6 +265,18 @@ def _verify(
         _check_recipient(credential, steps, recipient_email)
 
     return steps.report(credential, fmt)
+
+
+def _jwt_verdict(errors: list[str]) -> Verdict:
+    """The verdict a VC-JWT failure calls for, by what decode_vc_jwt reported first."""
+    for error in errors:
+        if error.startswith("the signature does not verify"):
+            return "tampered"
+        if error.startswith(("could not resolve the key", "the key resolver returned no key", "alg ")) or (
+            error.startswith("the key ") and "not to the issuer" in error
+        ):
+            return "unknown_key"
+    return "malformed"
 
 
 def _suite_is_json_ld(credential: dict[str, Any]) -> bool:
