@@ -44,6 +44,7 @@ from pydantic.alias_generators import to_camel
 
 from .errors import ContextError, MalformedError
 from .loader import CONTEXTS, DocumentLoader
+from .timeutil import format_datetime
 
 __all__ = [
     "ACHIEVEMENT_TYPES",
@@ -205,10 +206,6 @@ def _utc_seconds(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(microsecond=0)
 
 
-def _format_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
-
-
 def _non_negative(value: float) -> float:
     if value < 0:
         raise ValueError("must not be negative")
@@ -229,7 +226,7 @@ Uri = Annotated[str, AfterValidator(_absolute_uri)]
 Text = Annotated[str, StringConstraints(min_length=1)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")]
 #: A DateTimeZ held as whole seconds in UTC, written ``YYYY-MM-DDTHH:MM:SSZ``.
-DateTimeZ = Annotated[AwareDatetime, AfterValidator(_utc_seconds), PlainSerializer(_format_datetime, return_type=str)]
+DateTimeZ = Annotated[AwareDatetime, AfterValidator(_utc_seconds), PlainSerializer(format_datetime, return_type=str)]
 # int stays int: 2 and 2.0 are different RDF literals (xsd:integer / xsd:double).
 _Number = StrictInt | Annotated[StrictFloat, AllowInfNan(False)]
 NonNegativeNumber = Annotated[_Number, AfterValidator(_non_negative)]

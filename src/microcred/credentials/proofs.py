@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +21,7 @@ from .keys import Signer
 from .loader import DocumentLoader, bundled_context_urls
 from .resolve import KeyResolver, ResolvedKey
 from .suites import Cryptosuite, suite_for_proof
-from .timeutil import format_datetime, parse_datetime
+from .timeutil import DATETIME_STAMP, format_datetime, parse_datetime
 
 __all__ = ["ProofResult", "add_proof", "create_verify_data", "verify_proof"]
 
@@ -35,7 +34,6 @@ def _proof_configuration(suite: Cryptosuite, options: dict[str, Any], document: 
 
 
 _CREATED_SENTINEL = "1970-01-01T00:00:00Z"
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 #: canonical proof configurations with ``created`` left as a sentinel, by everything else
 _PROOF_TEMPLATES: LRUCache[str, str | None] = LRUCache(maxsize=1024)
 
@@ -54,7 +52,7 @@ def _canonical_proof_config(suite: Cryptosuite, config: dict[str, Any], loader: 
     if (
         not suite.json_ld
         or not isinstance(created, str)
-        or not _DATETIME.match(created)
+        or not DATETIME_STAMP.match(created)
         or not all(isinstance(c, str) and c in bundled_context_urls() for c in ctx_list)
     ):
         return suite.canonicalize(config, loader)

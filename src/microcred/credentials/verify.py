@@ -20,6 +20,7 @@ from .canonical import canonicalize_rdfc, to_quads
 from .errors import CredentialError
 from .issue import issuer_id
 from .loader import CONTEXTS, DocumentLoader
+from .ob3 import IdentityObject
 from .proofs import verify_proof
 from .resolve import KeyResolver, Resolver
 from .suites import suite_for_proof
@@ -385,21 +386,16 @@ def _check_status(
 
 
 def _check_recipient(credential: dict[str, Any], steps: _Steps, email: str) -> None:
-    from .ob3 import identity_hash
-
     subject = credential.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
     identifiers = subject.get("identifier") or []
-    identifiers = identifiers if isinstance(identifiers, list) else [identifiers]
-    for ident in identifiers:
-        if not isinstance(ident, dict) or ident.get("identityType") != "emailAddress":
+    for raw in identifiers if isinstance(identifiers, list) else [identifiers]:
+        if not isinstance(raw, dict) or raw.get("identityType") != "emailAddress":
             continue
-        if ident.get("hashed"):
-            salt = ident.get("salt") or ""
-            if ident.get("identityHash") == identity_hash(email, salt):
+        try:
+            if IdentityObject.model_validate(raw).matches(email):
                 steps.passed("recipient", "the credential was awarded to this email address")
                 return
-        elif isinstance(ident.get("identityHash"), str) and ident["identityHash"].strip().lower() == email.strip().lower():
-            steps.passed("recipient", "the credential was awarded to this email address")
-            return
+        except ValueError:  # a malformed IdentityObject (or hash algorithm) names nobody
+            continue
     steps.failed("recipient", "the credential was not awarded to this email address", None)
