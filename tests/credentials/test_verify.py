@@ -166,7 +166,6 @@ class TestBadInput:
         forged = issue(doc, signer=stranger.signer(), loader=loader, created=ISSUED)
         forged["issuer"]["id"] = unsigned["issuer"]["id"]  # claim another issuer afterwards
         report = verify(forged, now=now)
-        assert report.verdict in {"unknown_key", "tampered"}
         assert report.verdict == "unknown_key"
 
     def test_jwt_with_alg_none(self, signed, now):

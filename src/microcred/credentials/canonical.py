@@ -41,7 +41,6 @@ __all__ = [
     "canonicalize_jcs",
     "canonicalize_rdfc",
     "rdfc10",
-    "serialize_nquads",
     "to_quads",
 ]
 
@@ -94,11 +93,6 @@ def _nquad(quad: Quad, labels: Mapping[str, str] | None = None) -> str:
         label = labels.get(term[1]) if labels is not None and term[0] == "bnode" else None
         parts.append(_term(term, bnode_label=label))
     return " ".join(parts) + " .\n"
-
-
-def serialize_nquads(quads: Sequence[Quad]) -> str:
-    """N-Quads of ``quads`` as given, one per line, in canonical term form."""
-    return "".join(_nquad(q) for q in quads)
 
 
 # -- JSON-LD to RDF ---------------------------------------------------------------------------
