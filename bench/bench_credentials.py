@@ -15,6 +15,7 @@ import copy
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -98,6 +99,7 @@ def _js(args: list[str]) -> dict[str, Any] | None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     n = args.n
 
@@ -115,38 +117,48 @@ def main() -> None:
     print(f"\nproofValue of the vector: microcred {ours[:24]}...  JS {'identical' if same else 'DIFFERENT or unavailable'}")
 
     # --- signing and verifying --------------------------------------------------------------
-    docs = []
-    for _ in range(n + 10):
-        doc = copy.deepcopy(base)
-        doc["id"] = f"urn:uuid:{uuid.uuid4()}"
-        docs.append(doc)
-    signed: list[dict[str, Any]] = []
-
-    def sign_one(i: int) -> None:
-        signed.append(issue(docs[i], signer=key.signer(), loader=loader, created=CREATED))
-
-    sign_rate = _rate(n, sign_one)
     resolver = Resolver()
     now = datetime.now(UTC)
-    proof_rate = _rate(n, lambda i: verify_proof(signed[i], loader=loader, resolve_key=resolver, now=now))
-    full_rate = _rate(n, lambda i: verify(signed[i], loader=loader, resolve_key=resolver, now=now))
+
+    def python_round() -> tuple[float, float, float]:
+        docs = []
+        for _ in range(n + 10):
+            doc = copy.deepcopy(base)
+            doc["id"] = f"urn:uuid:{uuid.uuid4()}"
+            docs.append(doc)
+        signed: list[dict[str, Any]] = []
+        sign_rate = _rate(n, lambda i: signed.append(issue(docs[i], signer=key.signer(), loader=loader, created=CREATED)))
+        proof_rate = _rate(n, lambda i: verify_proof(signed[i], loader=loader, resolve_key=resolver, now=now))
+        full_rate = _rate(n, lambda i: verify(signed[i], loader=loader, resolve_key=resolver, now=now))
+        return sign_rate, proof_rate, full_rate
+
+    # Rounds alternate microcred and Digital Bazaar, so a slow spell of a shared machine hits
+    # both sides; the median ratio over the rounds is the figure to quote.
+    print(f"\nOB 3.0 credential, {size} bytes, eddsa-rdfc-2022, one core, {args.rounds} alternating rounds:")
+    print(f"  {'round':>5}{'sign':>9}{'JS sign':>9}{'ratio':>7}{'verify':>9}{'full':>8}{'JS verify':>11}{'ratio':>7}{'full':>7}")
+    ratios: dict[str, list[float]] = {"sign": [], "verify": [], "full": []}
+    for r in range(1, args.rounds + 1):
+        sign_rate, proof_rate, full_rate = python_round()
+        js = _js(["--n", str(n)])
+        if js is None:
+            print(f"  {r:>5}{sign_rate:>7.0f}/s{'-':>9}{'-':>7}{proof_rate:>7.0f}/s{full_rate:>6.0f}/s")
+            continue
+        js_sign, js_verify = js["sign_per_s"], js["verify_per_s"]
+        ratios["sign"].append(sign_rate / js_sign)
+        ratios["verify"].append(proof_rate / js_verify)
+        ratios["full"].append(full_rate / js_verify)
+        print(
+            f"  {r:>5}{sign_rate:>7.0f}/s{js_sign:>7.0f}/s{sign_rate / js_sign:>6.1f}x"
+            f"{proof_rate:>7.0f}/s{full_rate:>6.0f}/s{js_verify:>9.0f}/s{proof_rate / js_verify:>6.1f}x"
+            f"{full_rate / js_verify:>6.1f}x"
+        )
+    if ratios["sign"]:
+        print(
+            f"  median ratio: sign {statistics.median(ratios['sign']):.1f}x, verify (proof) "
+            f"{statistics.median(ratios['verify']):.1f}x, verify (full report) {statistics.median(ratios['full']):.1f}x"
+        )
     raw_rate = _rate(5000, lambda i: key.signer().sign(b"x" * 64))
-    canon_rate = _rate(n, lambda i: canonicalize_rdfc(docs[i], loader=loader))
-
-    js = _js(["--n", str(n)])
-    print(f"\nOB 3.0 credential, {size} bytes, eddsa-rdfc-2022, one core:")
-    print(f"  {'':34}{'microcred':>12}{'Digital Bazaar':>16}{'ratio':>8}")
-    js_sign = js["sign_per_s"] if js else None
-    js_verify = js["verify_per_s"] if js else None
-
-    def row(label: str, ours_rate: float, theirs_rate: float | None) -> None:
-        ratio = f"{ours_rate / theirs_rate:.1f}x" if theirs_rate else "-"
-        their = f"{theirs_rate:.0f}/s" if theirs_rate else "-"
-        print(f"  {label:34}{ours_rate:>10.0f}/s{their:>16}{ratio:>8}")
-
-    row("sign", sign_rate, js_sign)
-    row("verify proof (as vc.verifyCredential)", proof_rate, js_verify)
-    row("verify, full report (+schema, safe)", full_rate, js_verify)
+    canon_rate = _rate(n, lambda i: canonicalize_rdfc({**base, "id": f"urn:uuid:{uuid.uuid4()}"}, loader=loader))
     print(f"  raw Ed25519 sign: {raw_rate:.0f}/s; RDFC-1.0 of the document alone: {canon_rate:.0f}/s")
 
     # --- cost curve -----------------------------------------------------------------------
