@@ -22,6 +22,7 @@ from .credentials.resolve import ResolvedKey
 from .credentials.keys import public_key_from_multikey
 from .credentials.vc_jwt import encode_vc_jwt
 from .keystore import PASSPHRASE_ENV, FileKeyStore, KeyStoreError, ensure_development_key
+from .service_cli import CommandError, add_service_commands
 
 KEYS_DIR_ENV = "MICROCRED_KEYS_DIR"
 JWT_SUITE = "vc-jwt"
@@ -214,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--email", help="also check that the credential was awarded to this email address")
     ver.add_argument("file", help="credential file, or - for standard input")
     ver.set_defaults(func=cmd_verify)
+
+    add_service_commands(sub)
     return parser
 
 
@@ -221,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except UsageError as exc:
+    except (UsageError, CommandError) as exc:
         print(f"microcred: {exc}", file=sys.stderr)
         return 2
     except (CredentialError, KeyStoreError, ValueError) as exc:

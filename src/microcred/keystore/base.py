@@ -37,6 +37,10 @@ class KeyStore(Protocol):
         """The current key's signer; its ``id`` is the verification method id."""
         ...
 
+    def signer_for(self, verification_method: str) -> Signer:
+        """The signer of the key ``verification_method`` names (current or not)."""
+        ...
+
     def current_key(self, issuer: str) -> PublishedKey:
         """The key that signs now."""
         ...

@@ -103,6 +103,7 @@ class FileKeyStore:
         self._root = Path(root)
         self._passphrase = passphrase.encode("utf-8")
         self._derived: dict[tuple[bytes, int, int, int], bytes] = {}
+        self._signers: dict[str, Signer] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # never print the passphrase or derived keys
@@ -154,6 +155,20 @@ class FileKeyStore:
         """The current key's signer; ``signer.id`` is ``<issuer>#<publicKeyMultibase>``."""
         record = _current(self._records(issuer), issuer)
         return self._key_pair(record).signer()
+
+    def signer_for(self, verification_method: str) -> Signer:
+        """The signer of one named key, kept in memory after the first call: the service knows
+        which key is current from its database, so signing reads no file and derives no key.
+        Whether that key may still sign is the caller's to decide."""
+        signer = self._signers.get(verification_method)
+        if signer is None:
+            issuer = verification_method.split("#", 1)[0]
+            found = [r for r in self._records(issuer) if r.vm_id == verification_method]
+            if not found:
+                raise KeyStoreError(f"no key {verification_method} in the key store")
+            signer = self._key_pair(found[0]).signer()
+            self._signers[verification_method] = signer
+        return signer
 
     def current_key(self, issuer: str) -> PublishedKey:
         """The key that signs now."""

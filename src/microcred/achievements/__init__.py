@@ -1,0 +1,1 @@
+"""Achievement definitions with the EU micro-credential elements, published as immutable versions."""

@@ -1,0 +1,171 @@
+"""From an achievement definition to the OB 3.0 Achievement object credentials embed, and which
+EU mandatory elements a definition still lacks. Pure functions: no database, no HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..credentials import ob3
+from ..problems import FieldError, field_error
+
+__all__ = ["EQF_FRAMEWORK", "achievement_document", "missing_elements"]
+
+EQF_FRAMEWORK = "European Qualifications Framework"
+EQF_URL = "https://europa.eu/europass/en/description-eight-eqf-levels"
+#: A course that is not individually assessed awards a certificate of participation.
+PARTICIPATION_TYPE = "CertificateOfCompletion"
+
+# (field, EU element, how to give it)
+_REQUIRED: tuple[tuple[str, str], ...] = (
+    ("name", "title of the micro-credential"),
+    ("description", "description of the achievement"),
+    ("learning_outcomes", "learning outcomes (or a criteria narrative)"),
+    ("credits_available", "notional workload (ECTS credits or notional_workload_hours)"),
+    ("eqf_level", "level (EQF level 1-8)"),
+    ("assessed", "whether the course is individually assessed (diploma) or not (certificate of participation)"),
+    ("assessment_type", "type of assessment"),
+    ("participation_form", "form of participation (onsite, online, blended)"),
+    ("quality_assurance", "type of quality assurance"),
+)
+
+
+def missing_elements(definition: dict[str, Any], *, issuer_country: str | None) -> list[FieldError]:
+    """Each EU mandatory element the definition (or its issuer) lacks, as a field error."""
+    missing = []
+    for field, element in _REQUIRED:
+        if field == "learning_outcomes":
+            present = bool(definition.get("learning_outcomes")) or bool((definition.get("criteria") or {}).get("narrative"))
+        elif field == "credits_available":
+            present = definition.get("credits_available") is not None or definition.get("notional_workload_hours") is not None
+        elif field == "eqf_level":
+            present = definition.get("eqf_level") is not None or any(
+                a.get("target_framework") == EQF_FRAMEWORK for a in definition.get("alignments") or []
+            )
+        else:
+            present = definition.get(field) not in (None, "", [])
+        if not present:
+            missing.append(field_error(f"/{field}", f"missing EU element: {element}"))
+    if not issuer_country:
+        missing.append(
+            field_error("/issuer/address/country", "missing EU element: country of the awarding body (set the issuer's address)")
+        )
+    kind = definition.get("achievement_type")
+    if definition.get("assessed") is False and kind not in (None, PARTICIPATION_TYPE):
+        missing.append(
+            field_error("/achievement_type", f"a course without assessment awards a certificate of participation ({PARTICIPATION_TYPE}), not {kind}")
+        )
+    if definition.get("assessed") is True and kind == PARTICIPATION_TYPE:
+        missing.append(field_error("/achievement_type", f"an assessed course awards a diploma, not {PARTICIPATION_TYPE}"))
+    return missing
+
+
+def achievement_document(definition: dict[str, Any], *, achievement_url: str, version: int) -> dict[str, Any]:
+    """The OB 3.0 Achievement (with our microCredential extension) for one published version.
+
+    Raises ValueError (with a pointer-shaped message) if the result is not a valid OB 3.0
+    Achievement, so nothing unsignable is ever published.
+    """
+    d = definition
+    narrative_parts = []
+    if d.get("learning_outcomes"):
+        narrative_parts.append("Learning outcomes:\n" + "\n".join(f"- {o}" for o in d["learning_outcomes"]))
+    criteria_in = d.get("criteria") or {}
+    if criteria_in.get("narrative"):
+        narrative_parts.append(criteria_in["narrative"])
+    criteria: dict[str, Any] = {}
+    if criteria_in.get("url"):
+        criteria["id"] = criteria_in["url"]
+    if narrative_parts:
+        criteria["narrative"] = "\n\n".join(narrative_parts)
+
+    assessed = d.get("assessed")
+    doc: dict[str, Any] = {
+        "id": achievement_url,
+        "type": ["Achievement"],
+        "achievementType": d.get("achievement_type") or ("Diploma" if assessed else PARTICIPATION_TYPE),
+        "name": d["name"],
+        "description": d.get("description", ""),
+        "criteria": criteria,
+        "version": str(version),
+    }
+    if d.get("image"):
+        doc["image"] = {"id": d["image"], "type": "Image"}
+    if d.get("credits_available") is not None:
+        doc["creditsAvailable"] = _number(d["credits_available"])
+    alignments = [_alignment(a) for a in d.get("alignments") or []]
+    if d.get("eqf_level") is not None and not any(a.get("targetFramework") == EQF_FRAMEWORK for a in alignments):
+        level = str(d["eqf_level"])
+        alignments.insert(
+            0,
+            {
+                "type": ["Alignment"],
+                "targetName": f"EQF level {level}",
+                "targetUrl": EQF_URL,
+                "targetFramework": EQF_FRAMEWORK,
+                "targetCode": level,
+                "targetType": "ext:EQF",
+            },
+        )
+    if alignments:
+        doc["alignment"] = alignments
+    if d.get("result_descriptions"):
+        doc["resultDescription"] = [_result_description(r) for r in d["result_descriptions"]]
+    if d.get("provider"):
+        doc["creator"] = {"id": d["provider"]["id"], "type": ["Profile"], "name": d["provider"]["name"]}
+    for source, target in (("in_language", "inLanguage"), ("field_of_study", "fieldOfStudy"), ("human_code", "humanCode")):
+        if d.get(source):
+            doc[target] = d[source]
+    if d.get("tags"):
+        doc["tag"] = list(d["tags"])
+    micro: dict[str, Any] = {"type": ["MicroCredentialElements"]}
+    for source, target in (
+        ("assessment_type", "assessmentType"),
+        ("participation_form", "participationForm"),
+        ("quality_assurance", "qualityAssurance"),
+        ("supervision", "supervision"),
+        ("prerequisites", "prerequisites"),
+        ("stackability", "stackability"),
+        ("further_information", "furtherInformation"),
+    ):
+        if d.get(source):
+            micro[target] = d[source]
+    if d.get("notional_workload_hours") is not None:
+        micro["notionalWorkloadHours"] = _number(d["notional_workload_hours"])
+    if len(micro) > 1:
+        doc["microCredential"] = micro
+    try:
+        ob3.Achievement.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "/".join(str(p) for p in first["loc"])
+        raise ValueError(f"the achievement would not be valid OB 3.0 ({where}): {first['msg']}") from None
+    return doc
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _alignment(a: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": ["Alignment"], "targetName": a["target_name"], "targetUrl": a["target_url"]}
+    for source, target in (
+        ("target_framework", "targetFramework"),
+        ("target_code", "targetCode"),
+        ("target_description", "targetDescription"),
+        ("target_type", "targetType"),
+    ):
+        if a.get(source):
+            out[target] = a[source]
+    return out
+
+
+def _result_description(r: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": r["id"], "type": ["ResultDescription"], "name": r["name"], "resultType": r["result_type"]}
+    for source, target in (("value_min", "valueMin"), ("value_max", "valueMax"), ("required_value", "requiredValue")):
+        if r.get(source):
+            out[target] = r[source]
+    if r.get("allowed_values"):
+        out["allowedValue"] = list(r["allowed_values"])
+    return out

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from ..credentials.ob3 import ACHIEVEMENT_TYPES, ALIGNMENT_TARGET_TYPES, RESULT_TYPES
+from ..schemas_common import ApiModel, HttpUrl, Text
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+Short = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+def _one_of(known: frozenset[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in known and not value.startswith("ext:"):
+            raise ValueError(f"unknown {what} {value!r}: use an OB 3.0 value or an 'ext:' extension")
+        return value
+
+    return AfterValidator(check)
+
+
+class CriteriaIn(ApiModel):
+    narrative: Text | None = None
+    url: HttpUrl | None = Field(default=None, description="a page describing the criteria")
+
+
+class AlignmentIn(ApiModel):
+    target_name: Name
+    target_url: HttpUrl
+    target_framework: Name | None = None
+    target_code: Short | None = None
+    target_description: Text | None = None
+    target_type: Annotated[str, _one_of(ALIGNMENT_TARGET_TYPES, "targetType")] | None = None
+
+
+class ResultDescriptionIn(ApiModel):
+    id: Annotated[str, StringConstraints(pattern=r"^urn:uuid:[0-9a-f-]{36}$")] | None = Field(
+        default=None, description="assigned when absent; awards name it to give a grade"
+    )
+    name: Name
+    result_type: Annotated[str, _one_of(RESULT_TYPES, "resultType")]
+    allowed_values: list[Short] | None = None
+    value_min: Short | None = None
+    value_max: Short | None = None
+    required_value: Short | None = None
+
+
+class ProviderIn(ApiModel):
+    """The training provider that ran the course (the issuer assesses and awards)."""
+
+    id: HttpUrl = Field(description="the provider's web address, used as its identifier")
+    name: Name
+
+
+class AchievementFields(ApiModel):
+    """Everything an achievement may say. Drafts may leave fields out; publishing needs every EU
+    mandatory micro-credential element (see docs/microcredential-elements.md)."""
+
+    name: Name | None = None
+    description: Text | None = None
+    criteria: CriteriaIn | None = None
+    learning_outcomes: list[Short] | None = Field(default=None, description="EU element: learning outcomes")
+    image: HttpUrl | None = None
+    assessed: bool | None = Field(
+        default=None, description="individually assessed: a diploma; not assessed: a certificate of participation"
+    )
+    achievement_type: Annotated[str, _one_of(ACHIEVEMENT_TYPES, "achievementType")] | None = None
+    alignments: list[AlignmentIn] | None = None
+    result_descriptions: list[ResultDescriptionIn] | None = None
+    credits_available: Annotated[float, Field(ge=0, le=1000)] | None = Field(default=None, description="ECTS credits")
+    notional_workload_hours: Annotated[float, Field(gt=0, le=100_000)] | None = None
+    eqf_level: Annotated[int, Field(ge=1, le=8)] | None = Field(default=None, description="EU element: EQF level 1-8")
+    assessment_type: Short | None = None
+    participation_form: Short | None = None
+    quality_assurance: Short | None = None
+    supervision: Literal[
+        "unsupervised-no-identity-verification",
+        "supervised-no-identity-verification",
+        "supervised-with-identity-verification",
+    ] | None = None
+    prerequisites: Short | None = None
+    stackability: Literal["stand-alone", "stackable"] | None = None
+    further_information: Short | None = None
+    in_language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = None
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] | None = None
+    field_of_study: Short | None = None
+    human_code: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    provider: ProviderIn | None = None
+
+
+class AchievementCreate(AchievementFields):
+    name: Name
+    status: Literal["draft", "published"] = "draft"
+
+
+class AchievementUpdate(AchievementFields):
+    status: Literal["draft", "published"] | None = None
+
+
+class AchievementOut(BaseModel):
+    id: str
+    issuer_id: str
+    status: Literal["draft", "published"]
+    version: int = Field(description="the latest published version (0: never published)")
+    definition: dict[str, Any]
+    missing_elements: list[str] = Field(description="EU elements still missing; publishing needs none")
+    document: dict[str, Any] | None = Field(description="the OB 3.0 Achievement of the latest published version")
+    created_at: datetime
+    updated_at: datetime
+
+
+class AchievementList(BaseModel):
+    items: list[AchievementOut]

@@ -1,0 +1,158 @@
+"""Achievement definitions: drafts are edited freely; publishing checks every EU element and
+freezes the definition as a numbered version, which is what credentials carry. Editing a
+published achievement publishes a new version; credentials issued earlier keep theirs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth.principal import Principal
+from ..db.base import new_id
+from ..db.models import Achievement, AchievementVersion, Issuer
+from ..issuers.service import get_issuer
+from ..problems import NotFound, UnprocessableContent
+from .document import achievement_document, missing_elements
+from .repository import AchievementRepository
+from .schemas import AchievementCreate, AchievementFields, AchievementOut, AchievementUpdate
+
+__all__ = [
+    "achievement_out",
+    "achievement_url",
+    "create_achievement",
+    "get_achievement",
+    "list_achievements",
+    "published_version",
+    "update_achievement",
+]
+
+
+def achievement_url(base_url: str, issuer_id: str, achievement_id: str) -> str:
+    return f"{base_url}/issuers/{issuer_id}/achievements/{achievement_id}"
+
+
+def _definition(fields: AchievementFields) -> dict[str, Any]:
+    """Store what was given, with an id for every result description (awards refer to them)."""
+    definition = fields.model_dump(mode="json", exclude_none=True, exclude={"status"})
+    for description in definition.get("result_descriptions") or []:
+        description.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
+    return definition
+
+
+async def _publish(
+    session: AsyncSession, *, issuer: Issuer, achievement: Achievement, base_url: str, now: datetime
+) -> AchievementVersion:
+    missing = missing_elements(achievement.definition, issuer_country=issuer.address_country or issuer.address_country_code)
+    if missing:
+        names = "; ".join(e["detail"].removeprefix("missing EU element: ") for e in missing)
+        raise UnprocessableContent(f"cannot publish: {names}", errors=missing)
+    version = achievement.version + 1
+    try:
+        document = achievement_document(
+            achievement.definition, achievement_url=achievement_url(base_url, issuer.id, achievement.id), version=version
+        )
+    except ValueError as exc:
+        raise UnprocessableContent(str(exc)) from None
+    row = AchievementVersion(
+        id=new_id(),
+        achievement_id=achievement.id,
+        version=version,
+        document=document,
+        assessed=bool(achievement.definition.get("assessed")),
+        created_at=now,
+    )
+    await AchievementRepository(session).add(row)
+    achievement.version = version
+    achievement.status = "published"
+    return row
+
+
+async def create_achievement(
+    session: AsyncSession, *, principal: Principal, issuer_id: str, data: AchievementCreate, base_url: str, now: datetime
+) -> Achievement:
+    principal.require(issuer_id, "manage")
+    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id)
+    achievement = Achievement(
+        id=new_id(), issuer_id=issuer.id, status="draft", definition=_definition(data), version=0, created_at=now, updated_at=now
+    )
+    await AchievementRepository(session).add(achievement)
+    if data.status == "published":
+        await _publish(session, issuer=issuer, achievement=achievement, base_url=base_url, now=now)
+        await session.flush()
+    return achievement
+
+
+async def update_achievement(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    issuer_id: str,
+    achievement_id: str,
+    data: AchievementUpdate,
+    base_url: str,
+    now: datetime,
+) -> Achievement:
+    principal.require(issuer_id, "manage")
+    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id)
+    achievement = await AchievementRepository(session).get(issuer_id, achievement_id, for_update=True)
+    if achievement is None:
+        raise NotFound(f"no achievement {achievement_id!r}")
+    changes = data.model_dump(mode="json", exclude_unset=True, exclude={"status"})
+    merged = {**achievement.definition, **changes}
+    merged = {key: value for key, value in merged.items() if value is not None}
+    if not merged.get("name"):
+        raise UnprocessableContent("an achievement needs a name", errors=[{"pointer": "#/name", "detail": "required"}])
+    definition = _definition(AchievementFields.model_validate(merged))
+    if data.status == "draft" and achievement.status == "published":
+        raise UnprocessableContent(
+            "a published achievement cannot go back to draft: credentials refer to it",
+            errors=[{"pointer": "#/status", "detail": "published achievements stay published"}],
+        )
+    changed = definition != achievement.definition
+    achievement.definition = definition
+    achievement.updated_at = now
+    if (achievement.status == "published" and changed) or (achievement.status == "draft" and data.status == "published"):
+        await _publish(session, issuer=issuer, achievement=achievement, base_url=base_url, now=now)
+    await session.flush()
+    return achievement
+
+
+async def get_achievement(session: AsyncSession, *, principal: Principal, issuer_id: str, achievement_id: str) -> Achievement:
+    principal.check_issuer(issuer_id)
+    achievement = await AchievementRepository(session).get(issuer_id, achievement_id)
+    if achievement is None:
+        raise NotFound(f"no achievement {achievement_id!r}")
+    return achievement
+
+
+async def list_achievements(session: AsyncSession, *, principal: Principal, issuer_id: str) -> Sequence[Achievement]:
+    await get_issuer(session, principal=principal, issuer_id=issuer_id)
+    return await AchievementRepository(session).for_issuer(issuer_id)
+
+
+async def published_version(session: AsyncSession, achievement: Achievement) -> AchievementVersion | None:
+    if achievement.version == 0:
+        return None
+    return await AchievementRepository(session).version(achievement.id, achievement.version)
+
+
+async def achievement_out(session: AsyncSession, achievement: Achievement, *, issuer: Issuer | None = None) -> AchievementOut:
+    if issuer is None:
+        issuer = await session.get(Issuer, achievement.issuer_id)
+    country = (issuer.address_country or issuer.address_country_code) if issuer else None
+    version = await published_version(session, achievement)
+    return AchievementOut(
+        id=achievement.id,
+        issuer_id=achievement.issuer_id,
+        status=achievement.status,  # type: ignore[arg-type]
+        version=achievement.version,
+        definition=achievement.definition,
+        missing_elements=[e["detail"].removeprefix("missing EU element: ") for e in missing_elements(achievement.definition, issuer_country=country)],
+        document=version.document if version else None,
+        created_at=achievement.created_at,
+        updated_at=achievement.updated_at,
+    )

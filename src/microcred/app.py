@@ -1,0 +1,106 @@
+"""The composition root: ``create_app(settings)`` wires settings, database, key store, routers
+and error handling. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from . import __version__
+from .achievements.router import router as achievements_router
+from .awards.router import router as awards_router
+from .awards.service import Signing
+from .config import Settings
+from .db.migrate import current_revision, head_revision, upgrade
+from .issuers.router import router as issuers_router
+from .issuers.service import reconcile_keys
+from .jobs.router import router as jobs_router
+from .jobs.worker import JobRunner
+from .runtime import Runtime, build_runtime
+from .web.deps import RuntimeDep
+from .web.limits import BodyLimit
+from .web.problems import install_problem_handlers
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: bool = True) -> FastAPI:
+    """The service. ``migrate`` brings the database to the newest schema on start (the embedded
+    SQLite database is created on the first run)."""
+    built = runtime or build_runtime(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade(built.engine)
+        async with built.sessions() as session, session.begin():
+            await reconcile_keys(session, keystore=built.keystore)
+        worker: asyncio.Task[None] | None = None
+        if settings.run_jobs:
+            runner = JobRunner(
+                built.sessions, Signing(built.keystore, built.loader, settings.base_url), chunk_rows=settings.job_chunk_rows
+            )
+            app.state.job_runner = runner
+            worker = asyncio.create_task(runner.run_forever(), name="microcred-jobs")
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            if runtime is None:
+                await built.engine.dispose()
+
+    app = FastAPI(
+        title="microcred",
+        version=__version__,
+        summary="Open Badges 3.0 microcredentials: issuers, achievements and awards.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = built
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes)
+    for router in (issuers_router, achievements_router, awards_router, jobs_router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready; the body says why"}})
+    async def readyz(runtime: RuntimeDep) -> Any:
+        """Ready to serve: the database answers at the newest schema and the keys open."""
+        checks: dict[str, str] = {}
+        try:
+            async with runtime.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            revision = await current_revision(runtime.engine)
+            checks["database"] = "ok" if revision == head_revision() else f"schema at {revision}, expected {head_revision()}"
+        except Exception as exc:  # any failure to reach the database means not ready
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        try:
+            issuers = await asyncio.to_thread(runtime.keystore.issuers)
+            for issuer in issuers[:1]:
+                await asyncio.to_thread(runtime.keystore.current_key, issuer)
+            checks["keys"] = "ok"
+        except Exception as exc:  # a wrong passphrase or unreadable key file
+            checks["keys"] = f"unusable: {exc}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """For uvicorn's ``--factory`` (several workers): settings from the environment."""
+    from .config import load_settings
+
+    return create_app(load_settings())

@@ -1,0 +1,1 @@
+"""Awards: a provider's LMS reports a completion; we sign the credential, once."""

@@ -1,0 +1,390 @@
+"""Awarding credentials, once.
+
+Every award has a deduplication key, unique per issuer in the database: the caller's
+Idempotency-Key, else its ``external_id``, else the award's natural key (achievement, learner,
+completion date). A retry finds the first credential (200), the same key with a different body
+is a conflict (409), and two identical requests racing on different workers meet at the unique
+constraint: one inserts, the other reads what it inserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..achievements.repository import AchievementRepository
+from ..auth.principal import Principal
+from ..credentials import CredentialError, DocumentLoader, issue
+from ..db.base import new_id
+from ..db.models import AchievementVersion, Credential, Issuer
+from ..issuers.service import get_issuer, profile
+from ..keystore import KeyStore
+from ..problems import BadRequest, Conflict, NotFound, ProblemError, UnprocessableContent, field_error
+from .document import as_datetime, credential_document, credential_url
+from .repository import CredentialRepository
+from .schemas import AwardIn, AwardOut, CredentialPage, CredentialSummary
+
+__all__ = ["AwardResult", "Signing", "award", "award_out", "dedup_key", "list_credentials", "request_hash"]
+
+
+@dataclass(frozen=True)
+class Signing:
+    """What signing needs besides the database: keys, contexts and the public base URL."""
+
+    keystore: KeyStore
+    loader: DocumentLoader
+    base_url: str
+
+
+@dataclass(frozen=True)
+class AwardResult:
+    credential: Credential
+    achievement_version: int
+    created: bool
+
+
+def request_hash(data: AwardIn) -> str:
+    return hashlib.sha256(rfc8785.dumps(data.model_dump(mode="json", exclude_none=True))).hexdigest()
+
+
+def dedup_key(data: AwardIn, idempotency_key: str | None = None) -> str:
+    if idempotency_key:
+        return "key:" + idempotency_key
+    if data.external_id:
+        return "external:" + data.external_id
+    learner = data.recipient.email.lower() if data.recipient.email else data.recipient.did
+    natural = [data.achievement_id, learner, as_datetime(data.completion_date).isoformat()]
+    return "natural:" + hashlib.sha256(rfc8785.dumps(natural)).hexdigest()
+
+
+def _same_request(existing: Credential, digest: str) -> Credential:
+    if existing.request_hash != digest:
+        raise Conflict(
+            "this Idempotency-Key or external_id was already used for a different award",
+            errors=[{"header": "Idempotency-Key", "detail": "reused with another body"}],
+            credential_id=existing.id,
+        )
+    return existing
+
+
+async def _version(session: AsyncSession, issuer_id: str, achievement_id: str) -> AchievementVersion:
+    repository = AchievementRepository(session)
+    achievement = await repository.get(issuer_id, achievement_id)
+    if achievement is None or achievement.version == 0:
+        reason = "no achievement" if achievement is None else "achievement is not published:"
+        raise UnprocessableContent(
+            f"{reason} {achievement_id!r}",
+            errors=[field_error("/achievement_id", "not a published achievement of this issuer")],
+        )
+    version = await repository.version(achievement.id, achievement.version)
+    assert version is not None
+    return version
+
+
+def sign_award(
+    data: AwardIn, *, issuer: Issuer, version: AchievementVersion, signing: Signing, credential_id: str, now: datetime
+) -> dict[str, Any]:
+    """Build and sign one credential (CPU only; safe to run in a worker thread)."""
+    document = credential_document(
+        data,
+        credential_id=credential_id,
+        base_url=signing.base_url,
+        issuer_profile=profile(issuer),
+        achievement=version.document,
+        hash_email=issuer.hash_recipient_emails,
+        now=now,
+    )
+    signer = signing.keystore.signer_for(issuer.current_key_id)
+    return issue(document, signer=signer, loader=signing.loader, suite=issuer.cryptosuite, created=now)
+
+
+def _row(
+    data: AwardIn, *, issuer: Issuer, version: AchievementVersion, key: str, digest: str, credential_id: str,
+    document: dict[str, Any], now: datetime, job_id: str | None = None,
+) -> Credential:
+    return Credential(
+        id=credential_id,
+        issuer_id=issuer.id,
+        achievement_id=version.achievement_id,
+        achievement_version_id=version.id,
+        dedup_key=key,
+        request_hash=digest,
+        external_id=data.external_id,
+        recipient_email=data.recipient.email.lower() if data.recipient.email else None,
+        recipient_name=data.recipient.name,
+        recipient_did=data.recipient.did,
+        completed_at=as_datetime(data.completion_date),
+        issued_at=now,
+        valid_until=as_datetime(data.valid_until) if data.valid_until else None,
+        cryptosuite=issuer.cryptosuite,
+        document=document,
+        job_id=job_id,
+    )
+
+
+async def award(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    signing: Signing,
+    issuer_id: str,
+    data: AwardIn,
+    idempotency_key: str | None,
+    now: datetime,
+) -> AwardResult:
+    principal.require(issuer_id, "award")
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise BadRequest("Idempotency-Key must be 1 to 200 characters", errors=[{"header": "Idempotency-Key", "detail": "1-200 characters"}])
+    # A shared lock on the issuer: a key rotation waits for awards in flight (see rotate_key).
+    issuer = await session.scalar(select(Issuer).where(Issuer.id == issuer_id).with_for_update(read=True))
+    if issuer is None:
+        raise NotFound(f"no issuer {issuer_id!r}")
+    key, digest = dedup_key(data, idempotency_key), request_hash(data)
+    repository = CredentialRepository(session)
+    existing = await repository.by_dedup_key(issuer.id, key)
+    if existing is not None:
+        return await _result(session, _same_request(existing, digest), created=False)
+    version = await _version(session, issuer.id, data.achievement_id)
+    credential_id = new_id()
+    document = sign_award(data, issuer=issuer, version=version, signing=signing, credential_id=credential_id, now=now)
+    row = _row(data, issuer=issuer, version=version, key=key, digest=digest, credential_id=credential_id, document=document, now=now)
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # The same award committed on another worker between our lookup and our insert.
+        existing = await repository.by_dedup_key(issuer.id, key)
+        if existing is None:
+            raise
+        return await _result(session, _same_request(existing, digest), created=False)
+    return AwardResult(credential=row, achievement_version=version.version, created=True)
+
+
+async def _result(session: AsyncSession, credential: Credential, *, created: bool) -> AwardResult:
+    version = await session.get(AchievementVersion, credential.achievement_version_id)
+    assert version is not None
+    return AwardResult(credential=credential, achievement_version=version.version, created=created)
+
+
+def award_out(result: AwardResult, *, base_url: str) -> AwardOut:
+    c = result.credential
+    return AwardOut(
+        id=c.id,
+        url=credential_url(base_url, c.id),
+        issuer_id=c.issuer_id,
+        achievement_id=c.achievement_id,
+        achievement_version=result.achievement_version,
+        external_id=c.external_id,
+        issued_at=c.issued_at,
+        credential=c.document,
+    )
+
+
+# -- many awards at once (bulk jobs) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    status: str  # awarded | duplicate | failed
+    credential_id: str | None = None
+    error: dict[str, Any] | None = None
+
+
+def _error(problem: ProblemError) -> dict[str, Any]:
+    return {"status": problem.status, "detail": problem.detail, "errors": problem.errors}
+
+
+def _validation_error(exc: ValidationError) -> dict[str, Any]:
+    errors = [
+        {"pointer": "#/" + "/".join(str(p) for p in e["loc"]), "detail": str(e["msg"]).removeprefix("Value error, ")}
+        for e in exc.errors()
+    ]
+    return {"status": 422, "detail": f"{errors[0]['pointer']}: {errors[0]['detail']}", "errors": errors}
+
+
+async def award_many(
+    session: AsyncSession, *, signing: Signing, issuer_id: str, payloads: Sequence[dict[str, Any]], job_id: str, now: datetime
+) -> list[RowOutcome]:
+    """Award each payload (the body of a single award) and say what became of it. Invalid rows
+    fail alone; rows already awarded (by any earlier request or file) are duplicates."""
+    issuer = await session.scalar(select(Issuer).where(Issuer.id == issuer_id).with_for_update(read=True))
+    if issuer is None:
+        return [RowOutcome("failed", error={"status": 404, "detail": f"no issuer {issuer_id!r}"})] * len(payloads)
+    outcomes: list[RowOutcome | None] = [None] * len(payloads)
+    parsed: list[tuple[int, AwardIn, str, str]] = []
+    for index, payload in enumerate(payloads):
+        if "_invalid" in payload:  # a row the file reader could not shape (see jobs.parsing)
+            detail = payload["_invalid"] if isinstance(payload["_invalid"], str) else "the row is not a JSON object"
+            outcomes[index] = RowOutcome("failed", error={"status": 422, "detail": detail, "errors": [{"pointer": "#", "detail": detail}]})
+            continue
+        try:
+            data = AwardIn.model_validate(payload)
+        except ValidationError as exc:
+            outcomes[index] = RowOutcome("failed", error=_validation_error(exc))
+            continue
+        parsed.append((index, data, dedup_key(data), request_hash(data)))
+
+    repository = CredentialRepository(session)
+    existing = await repository.by_dedup_keys(issuer.id, [key for _, _, key, _ in parsed])
+    versions: dict[str, AchievementVersion | ProblemError] = {}
+    to_sign: list[tuple[int, AwardIn, str, str, AchievementVersion]] = []
+    seen: dict[str, tuple[str, str]] = {}
+    for index, data, key, digest in parsed:
+        earlier = existing.get(key) or seen.get(key)
+        if earlier is not None:
+            if earlier[1] == digest:
+                outcomes[index] = RowOutcome("duplicate", credential_id=earlier[0])
+            else:
+                outcomes[index] = RowOutcome(
+                    "failed",
+                    credential_id=earlier[0],
+                    error={"status": 409, "detail": "external_id already used for a different award", "errors": [{"pointer": "#/external_id", "detail": "reused"}]},
+                )
+            continue
+        if data.achievement_id not in versions:
+            try:
+                versions[data.achievement_id] = await _version(session, issuer.id, data.achievement_id)
+            except ProblemError as problem:
+                versions[data.achievement_id] = problem
+        version = versions[data.achievement_id]
+        if isinstance(version, ProblemError):
+            outcomes[index] = RowOutcome("failed", error=_error(version))
+            continue
+        credential_id = new_id()
+        seen[key] = (credential_id, digest)
+        to_sign.append((index, data, key, digest, version))
+
+    def sign_all() -> list[dict[str, Any] | ProblemError]:
+        signed: list[dict[str, Any] | ProblemError] = []
+        for _, data, key, _, version in to_sign:
+            try:
+                signed.append(sign_award(data, issuer=issuer, version=version, signing=signing, credential_id=seen[key][0], now=now))
+            except ProblemError as problem:
+                signed.append(problem)
+            except CredentialError as exc:  # the row's values cannot be signed as they are
+                signed.append(UnprocessableContent(f"cannot sign this award: {exc.message}"))
+        return signed
+
+    signed = await asyncio.to_thread(sign_all)
+    rows: list[tuple[int, Credential]] = []
+    for (index, data, key, digest, version), document in zip(to_sign, signed, strict=True):
+        if isinstance(document, ProblemError):
+            outcomes[index] = RowOutcome("failed", error=_error(document))
+            seen.pop(key, None)
+            continue
+        credential_id = seen[key][0]
+        rows.append((index, _row(data, issuer=issuer, version=version, key=key, digest=digest, credential_id=credential_id, document=document, now=now, job_id=job_id)))
+    try:
+        async with session.begin_nested():
+            session.add_all([row for _, row in rows])
+    except IntegrityError:
+        rows = await _insert_one_by_one(session, repository, issuer.id, rows, outcomes)
+    for index, row in rows:
+        outcomes[index] = RowOutcome("awarded", credential_id=row.id)
+    return [o if o is not None else RowOutcome("failed", error={"status": 500, "detail": "not processed"}) for o in outcomes]
+
+
+async def _insert_one_by_one(
+    session: AsyncSession, repository: CredentialRepository, issuer_id: str, rows: list[tuple[int, Credential]], outcomes: list[RowOutcome | None]
+) -> list[tuple[int, Credential]]:
+    """After a conflict in a chunk (an award raced us), insert row by row; the losers are duplicates."""
+    inserted = []
+    for index, row in rows:
+        try:
+            async with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            existing = await repository.by_dedup_key(issuer_id, row.dedup_key)
+            if existing is None:
+                raise
+            same = existing.request_hash == row.request_hash
+            outcomes[index] = RowOutcome(
+                "duplicate" if same else "failed",
+                credential_id=existing.id,
+                error=None if same else {"status": 409, "detail": "already used for a different award"},
+            )
+            continue
+        inserted.append((index, row))
+    return inserted
+
+
+# -- listing ------------------------------------------------------------------------------------
+
+
+def _encode_cursor(at: datetime, credential_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), credential_id]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, credential_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(at), str(credential_id)
+    except (ValueError, TypeError) as exc:
+        raise BadRequest("cursor is not one this service gave out", errors=[{"parameter": "cursor", "detail": "invalid"}]) from exc
+
+
+async def list_credentials(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    issuer_id: str,
+    base_url: str,
+    recipient: str | None = None,
+    achievement_id: str | None = None,
+    issued_after: datetime | None = None,
+    issued_before: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> CredentialPage:
+    await get_issuer(session, principal=principal, issuer_id=issuer_id)
+    email = did = None
+    if recipient is not None:
+        did, email = (recipient, None) if recipient.startswith("did:") else (None, recipient.strip().lower())
+    rows = await CredentialRepository(session).page(
+        issuer_id,
+        recipient_email=email,
+        recipient_did=did,
+        achievement_id=achievement_id,
+        issued_after=as_datetime(issued_after) if issued_after else None,
+        issued_before=as_datetime(issued_before) if issued_before else None,
+        after=_decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    items = [
+        CredentialSummary(
+            id=c.id,
+            url=credential_url(base_url, c.id),
+            achievement_id=c.achievement_id,
+            achievement_version=version,
+            recipient_email=c.recipient_email,
+            recipient_name=c.recipient_name,
+            recipient_did=c.recipient_did,
+            external_id=c.external_id,
+            completed_at=c.completed_at,
+            issued_at=c.issued_at,
+            valid_until=c.valid_until,
+        )
+        for c, version in rows[:limit]
+    ]
+    more = len(rows) > limit
+    return CredentialPage(items=items, next_cursor=_encode_cursor(items[-1].issued_at, items[-1].id) if more and items else None)
+
+
+async def get_credential(session: AsyncSession, *, principal: Principal, issuer_id: str, credential_id: str) -> AwardResult:
+    await get_issuer(session, principal=principal, issuer_id=issuer_id)
+    credential = await CredentialRepository(session).get(issuer_id, credential_id)
+    if credential is None:
+        raise NotFound(f"no credential {credential_id!r}")
+    return await _result(session, credential, created=False)

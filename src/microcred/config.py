@@ -1,0 +1,121 @@
+"""Settings: read once from the environment (``MICROCRED_*``), validated with a fix-it message.
+
+Built in :func:`microcred.app.create_app` and in CLI commands, never at import time.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .keystore import PASSPHRASE_ENV
+
+__all__ = ["DEV_PASSPHRASE_FILE", "Settings", "SettingsError", "load_settings"]
+
+#: Where `make run` keeps a generated development passphrase (never used when one is set).
+DEV_PASSPHRASE_FILE = ".dev-passphrase"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the variable and how to fix it."""
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Environment variables are the field names, upper-cased, with
+    the ``MICROCRED_`` prefix (e.g. ``MICROCRED_DATABASE_URL``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MICROCRED_", extra="ignore", frozen=True)
+
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite at <data_dir>/microcred.db
+    base_url: str = "http://localhost:8000"
+    keys_dir: Path = Path("keys")
+    key_passphrase: SecretStr = SecretStr("")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    #: Largest request body for JSON endpoints, and for a batch upload.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_batch_bytes: int = Field(default=64 * 1_048_576, ge=1024)
+    max_batch_rows: int = Field(default=100_000, ge=1)
+    #: Run bulk-award jobs in this process (turn off on hosts that should only answer requests).
+    run_jobs: bool = True
+    job_chunk_rows: int = Field(default=250, ge=1, le=10_000)
+    db_pool_size: int = Field(default=10, ge=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(
+                "MICROCRED_BASE_URL must be the absolute http(s) URL the service is reached at, without "
+                "query or fragment, e.g. https://badges.example.org"
+            )
+        if re.fullmatch(r"[0-9.]+|\[.*\]", parts.hostname or "") or ":" in (parts.hostname or ""):
+            raise ValueError(
+                "MICROCRED_BASE_URL must name a host (issuers are did:web identifiers, which cannot "
+                "hold an IP address): use http://localhost:8000 locally, or your public https host"
+            )
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        normalised = {
+            "postgres": "postgresql+asyncpg",
+            "postgresql": "postgresql+asyncpg",
+            "postgresql+asyncpg": "postgresql+asyncpg",
+            "sqlite": "sqlite+aiosqlite",
+            "sqlite+aiosqlite": "sqlite+aiosqlite",
+        }.get(scheme)
+        if normalised is None:
+            raise ValueError(
+                "MICROCRED_DATABASE_URL must be postgresql://user@host:5432/dbname (asyncpg) or "
+                "sqlite:///path/to/file.db; leave it unset for the embedded SQLite database in "
+                "MICROCRED_DATA_DIR"
+            )
+        return normalised + value[len(scheme) :]
+
+    @model_validator(mode="after")
+    def _check_passphrase(self) -> Settings:
+        if not self.key_passphrase.get_secret_value():
+            raise ValueError(
+                f"{PASSPHRASE_ENV} is not set: private keys are encrypted at rest with it. For a local "
+                f"trial run `make run`, which keeps a development passphrase in keys/{DEV_PASSPHRASE_FILE}; "
+                "in production inject it from your secret manager"
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'microcred.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, raising :class:`SettingsError` with every problem explained."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            variable = f"MICROCRED_{field.upper()}" if field else "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"  {variable}: {message}")
+        raise SettingsError("the service settings are not usable:\n" + "\n".join(lines)) from None

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..base import Base, utcnow
+
+
+class Credential(Base):
+    """A signed credential awarded to one learner, and the request that awarded it.
+
+    ``dedup_key`` (the Idempotency-Key, the caller's external id, or the award's natural key) is
+    unique per issuer, so a retried award finds the credential instead of making a second one,
+    however many workers race.
+    """
+
+    __tablename__ = "credentials"
+    __table_args__ = (
+        UniqueConstraint("issuer_id", "dedup_key"),
+        Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
+        Index("ix_credentials_issuer_email", "issuer_id", "recipient_email"),
+        Index("ix_credentials_issuer_achievement", "issuer_id", "achievement_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id", ondelete="CASCADE"))
+    achievement_version_id: Mapped[str] = mapped_column(ForeignKey("achievement_versions.id"))
+    dedup_key: Mapped[str] = mapped_column(String(300))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    recipient_email: Mapped[str | None] = mapped_column(String(320))
+    recipient_name: Mapped[str | None] = mapped_column(String(512))
+    recipient_did: Mapped[str | None] = mapped_column(String(512))
+    completed_at: Mapped[datetime]
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    valid_until: Mapped[datetime | None]
+    cryptosuite: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), index=True)

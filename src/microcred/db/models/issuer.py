@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..base import Base, TimestampMixin
+
+
+class Issuer(TimestampMixin, Base):
+    """An awarding body: its public profile, its did:web and how it signs."""
+
+    __tablename__ = "issuers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # slug used in URLs
+    did: Mapped[str] = mapped_column(String(512), unique=True)
+    name: Mapped[str] = mapped_column(String(512))
+    url: Mapped[str | None] = mapped_column(String(2048))
+    email: Mapped[str | None] = mapped_column(String(320))
+    description: Mapped[str | None] = mapped_column(Text)
+    image: Mapped[str | None] = mapped_column(String(2048))
+    address_country: Mapped[str | None] = mapped_column(String(128))
+    address_country_code: Mapped[str | None] = mapped_column(String(2))
+    address_region: Mapped[str | None] = mapped_column(String(128))
+    #: Recipient emails go into credentials as salted hashes unless the issuer turns this off.
+    hash_recipient_emails: Mapped[bool] = mapped_column(default=True)
+    cryptosuite: Mapped[str] = mapped_column(String(64), default="eddsa-rdfc-2022")
+    #: Verification method id of the key that signs now (rotation changes it in one transaction).
+    current_key_id: Mapped[str] = mapped_column(String(600))

@@ -1,0 +1,1 @@
+"""Issuer profiles: the awarding bodies, their did:web identifiers and signing keys."""

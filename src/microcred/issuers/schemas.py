@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from ..schemas_common import ApiModel, EmailAddress, HttpUrl, Slug, Text
+
+Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
+
+
+class AddressIn(ApiModel):
+    country: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    country_code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
+        default=None, description="ISO 3166-1 alpha-2, e.g. NL"
+    )
+    region: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+
+
+class IssuerCreate(ApiModel):
+    id: Slug | None = Field(default=None, description="URL slug; derived from the name when absent")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    url: HttpUrl | None = None
+    email: EmailAddress | None = None
+    description: Text | None = None
+    image: HttpUrl | None = None
+    address: AddressIn | None = None
+    hash_recipient_emails: bool = Field(default=True, description="put recipient emails in credentials as salted hashes")
+    cryptosuite: Cryptosuite = "eddsa-rdfc-2022"
+
+
+class IssuerUpdate(ApiModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
+    url: HttpUrl | None = None
+    email: EmailAddress | None = None
+    description: Text | None = None
+    image: HttpUrl | None = None
+    address: AddressIn | None = None
+    hash_recipient_emails: bool | None = None
+    cryptosuite: Cryptosuite | None = None
+
+
+class IssuerOut(BaseModel):
+    id: str
+    did: str
+    name: str
+    url: str | None
+    email: str | None
+    description: str | None
+    image: str | None
+    address: AddressIn | None
+    hash_recipient_emails: bool
+    cryptosuite: str
+    verification_method: str = Field(description="the key that signs now")
+    profile: dict[str, Any] = Field(description="the OB 3.0 Profile credentials embed as their issuer")
+    created_at: datetime
+    updated_at: datetime
+
+
+class IssuerList(BaseModel):
+    items: list[IssuerOut]
+
+
+class KeyOut(BaseModel):
+    verification_method: str
+    public_key_multibase: str
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+
+class KeyList(BaseModel):
+    items: list[KeyOut]

@@ -1,0 +1,193 @@
+"""Issuer profiles and their keys. The key store holds the keys; the database records which key
+signs now, so every worker and host switches at the same commit when a key rotates."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth.principal import Principal
+from ..credentials.did import PublishedKey, did_web_from_url
+from ..db.models import Issuer
+from ..keystore import KeyStore, KeyStoreError
+from ..problems import Conflict, NotFound
+from .repository import IssuerRepository
+from .schemas import AddressIn, IssuerCreate, IssuerOut, IssuerUpdate
+
+__all__ = [
+    "create_issuer",
+    "get_issuer",
+    "issuer_out",
+    "list_issuers",
+    "profile",
+    "published_keys",
+    "reconcile_keys",
+    "rotate_key",
+    "update_issuer",
+]
+
+
+def profile(issuer: Issuer) -> dict[str, Any]:
+    """The OB 3.0 Profile of the issuer, as credentials embed it."""
+    document: dict[str, Any] = {"id": issuer.did, "type": ["Profile"], "name": issuer.name}
+    if issuer.url:
+        document["url"] = issuer.url
+    if issuer.email:
+        document["email"] = issuer.email
+    if issuer.description:
+        document["description"] = issuer.description
+    if issuer.image:
+        document["image"] = {"id": issuer.image, "type": "Image"}
+    address = {
+        "addressCountry": issuer.address_country,
+        "addressCountryCode": issuer.address_country_code,
+        "addressRegion": issuer.address_region,
+    }
+    if any(address.values()):
+        document["address"] = {"type": ["Address"], **{k: v for k, v in address.items() if v}}
+    return document
+
+
+def issuer_out(issuer: Issuer) -> IssuerOut:
+    address = None
+    if issuer.address_country or issuer.address_country_code or issuer.address_region:
+        address = AddressIn(country=issuer.address_country, country_code=issuer.address_country_code, region=issuer.address_region)
+    return IssuerOut(
+        id=issuer.id,
+        did=issuer.did,
+        name=issuer.name,
+        url=issuer.url,
+        email=issuer.email,
+        description=issuer.description,
+        image=issuer.image,
+        address=address,
+        hash_recipient_emails=issuer.hash_recipient_emails,
+        cryptosuite=issuer.cryptosuite,
+        verification_method=issuer.current_key_id,
+        profile=profile(issuer),
+        created_at=issuer.created_at,
+        updated_at=issuer.updated_at,
+    )
+
+
+def _slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:64].strip("-")
+    return slug or "issuer"
+
+
+async def create_issuer(
+    session: AsyncSession, *, principal: Principal, keystore: KeyStore, base_url: str, data: IssuerCreate, now: datetime
+) -> Issuer:
+    principal.require_admin()
+    repository = IssuerRepository(session)
+    issuer_id = data.id or _slugify(data.name)
+    if await repository.get(issuer_id) is not None:
+        raise Conflict(f"issuer {issuer_id!r} exists already", errors=[{"pointer": "#/id", "detail": "taken"}])
+    # did:web always resolves over https; a development base URL on plain http still names the
+    # same host and port (its DID documents are then only usable by this installation).
+    did = did_web_from_url("https://" + base_url.split("://", 1)[1], "issuers", issuer_id)
+    key = await asyncio.to_thread(_first_key, keystore, did, now)
+    issuer = Issuer(
+        id=issuer_id,
+        did=did,
+        name=data.name,
+        url=data.url,
+        email=data.email,
+        description=data.description,
+        image=data.image,
+        hash_recipient_emails=data.hash_recipient_emails,
+        cryptosuite=data.cryptosuite,
+        current_key_id=key.id,
+        created_at=now,
+        updated_at=now,
+    )
+    _set_address(issuer, data.address)
+    return await repository.add(issuer)
+
+
+def _first_key(keystore: KeyStore, did: str, now: datetime) -> PublishedKey:
+    # Keys left by an earlier attempt whose transaction failed are reused, not duplicated.
+    if keystore.published_keys(did):
+        return keystore.current_key(did)
+    return keystore.generate(did, now=now)
+
+
+def _set_address(issuer: Issuer, address: AddressIn | None) -> None:
+    issuer.address_country = address.country if address else None
+    issuer.address_country_code = address.country_code if address else None
+    issuer.address_region = address.region if address else None
+
+
+async def get_issuer(session: AsyncSession, *, principal: Principal, issuer_id: str, for_update: bool = False) -> Issuer:
+    principal.check_issuer(issuer_id)
+    issuer = await IssuerRepository(session).get(issuer_id, for_update=for_update)
+    if issuer is None:
+        raise NotFound(f"no issuer {issuer_id!r}")
+    return issuer
+
+
+async def list_issuers(session: AsyncSession, *, principal: Principal) -> Sequence[Issuer]:
+    return await IssuerRepository(session).all(only=principal.issuer_id)
+
+
+async def update_issuer(
+    session: AsyncSession, *, principal: Principal, issuer_id: str, data: IssuerUpdate, now: datetime
+) -> Issuer:
+    principal.require(issuer_id, "manage")
+    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_update=True)
+    changes = data.model_dump(exclude_unset=True)
+    for field in ("name", "url", "email", "description", "image", "hash_recipient_emails", "cryptosuite"):
+        if field in changes:
+            if field in ("name", "hash_recipient_emails", "cryptosuite") and changes[field] is None:
+                continue  # required columns: null means "leave as is"
+            setattr(issuer, field, changes[field])
+    if "address" in changes:
+        _set_address(issuer, data.address)
+    issuer.updated_at = now
+    await session.flush()
+    return issuer
+
+
+async def rotate_key(
+    session: AsyncSession, *, principal: Principal, keystore: KeyStore, issuer_id: str, now: datetime | None = None
+) -> PublishedKey:
+    """A new current key; the old one is retired at ``now`` and stays published, so every
+    credential it signed keeps verifying. The issuer row is locked, so an award in flight on
+    another worker signs before the switch or after it, never with a key already retired."""
+    principal.require(issuer_id, "manage")
+    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_update=True)
+    # The time is read once the lock is held: awards that were signing have committed by then.
+    now = now or datetime.now(UTC)
+    try:
+        key = await asyncio.to_thread(keystore.rotate, issuer.did, now=now)
+    except KeyStoreError as exc:
+        raise Conflict(f"cannot rotate the key of {issuer_id!r}: {exc}") from exc
+    issuer.current_key_id = key.id
+    issuer.updated_at = now
+    await session.flush()
+    return key
+
+
+async def published_keys(session: AsyncSession, *, principal: Principal, keystore: KeyStore, issuer_id: str) -> list[PublishedKey]:
+    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id)
+    return await asyncio.to_thread(keystore.published_keys, issuer.did)
+
+
+async def reconcile_keys(session: AsyncSession, *, keystore: KeyStore) -> list[str]:
+    """Point every issuer at the key store's current key (after a rotation whose database commit
+    failed, the files are ahead). Returns the ids of issuers that were behind."""
+    behind = []
+    for issuer in await IssuerRepository(session).all():
+        current = await asyncio.to_thread(keystore.current_key, issuer.did)
+        if current.id != issuer.current_key_id:
+            issuer.current_key_id = current.id
+            behind.append(issuer.id)
+    await session.flush()
+    return behind

@@ -1,0 +1,40 @@
+"""What one running service holds: settings, database, key store and the document loader.
+
+Built once by :func:`microcred.app.create_app` (or a CLI command) and passed explicitly; nothing
+here exists at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from .config import Settings
+from .credentials import DocumentLoader
+from .db.engine import create_engine, create_sessionmaker
+from .keystore import FileKeyStore, KeyStore
+
+__all__ = ["Runtime", "build_runtime"]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    keystore: KeyStore
+    loader: DocumentLoader
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    if settings.is_sqlite and not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.sqlalchemy_url, pool_size=settings.db_pool_size)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=create_sessionmaker(engine),
+        keystore=FileKeyStore(settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value()),
+        loader=DocumentLoader(),
+    )

@@ -1,0 +1,193 @@
+"""The service's commands: serve, migrate, clients, issuers and import (see ``cli.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .auth.principal import SCOPES, Principal
+from .auth.service import create_client
+from .awards.service import Signing
+from .config import Settings, SettingsError, load_settings
+from .db.migrate import upgrade
+from .issuers.service import rotate_key
+from .jobs.repository import JobRepository
+from .jobs.service import claim_job, submit_job
+from .jobs.worker import JobRunner
+from .problems import ProblemError
+from .runtime import Runtime, build_runtime
+
+__all__ = ["add_service_commands"]
+
+T = TypeVar("T")
+_OPERATOR = Principal(client_id="cli", issuer_id=None, scopes=frozenset(SCOPES))
+
+
+class CommandError(Exception):
+    """Exit 2 with this message."""
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    async def main() -> T:
+        runtime = build_runtime(_settings())
+        try:
+            await upgrade(runtime.engine)
+            return await work(runtime)
+        finally:
+            await runtime.engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except ProblemError as problem:
+        raise CommandError(problem.detail) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    host, port = args.host or settings.host, args.port or settings.port
+    workers = args.workers or settings.workers
+    _run(lambda runtime: asyncio.sleep(0))  # migrate once, before any worker starts
+    print(f"microcred: serving on http://{host}:{port} (database: {_describe(settings)}; public base URL: {settings.base_url})", file=sys.stderr)
+    print("microcred: get an admin API key with: .venv/bin/microcred clients create --admin", file=sys.stderr)
+    if workers > 1:
+        uvicorn.run("microcred.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level=settings.log_level)
+    else:
+        from .app import create_app
+
+        uvicorn.run(create_app(settings, migrate=False), host=host, port=port, log_level=settings.log_level)
+    return 0
+
+
+def _describe(settings: Settings) -> str:
+    if not settings.database_url:
+        return f"embedded SQLite in {settings.data_dir}/microcred.db"
+    return settings.sqlalchemy_url.split("://", 1)[0] + "://" + settings.sqlalchemy_url.rsplit("@", 1)[-1].split("://")[-1]
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _run(lambda runtime: asyncio.sleep(0))
+    print("microcred: the database is at the newest schema", file=sys.stderr)
+    return 0
+
+
+def cmd_clients_create(args: argparse.Namespace) -> int:
+    if args.admin == bool(args.issuer):
+        raise CommandError("give either --admin or --issuer ISSUER")
+    scopes = [s.strip() for s in (args.scopes or "award").split(",") if s.strip()]
+
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await create_client(session, name=args.name, issuer_id=args.issuer, scopes=scopes)
+
+    created = _run(work)
+    client = created.client
+    scope_text = "admin: every issuer" if client.issuer_id is None else f"issuer {client.issuer_id}: {client.scopes}"
+    print(f"microcred: API client {client.id} ({scope_text}). The key is shown once; store it now:", file=sys.stderr)
+    print(created.api_key)
+    return 0
+
+
+def cmd_issuers_rotate_key(args: argparse.Namespace) -> int:
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await rotate_key(session, principal=_OPERATOR, keystore=runtime.keystore, issuer_id=args.issuer)
+
+    key = _run(work)
+    print(f"microcred: {args.issuer} now signs with {key.id}; earlier keys stay published as retired", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc}") from None
+    content_type = "text/csv" if path.suffix.lower() == ".csv" else "application/json"
+
+    async def work(runtime: Runtime) -> dict[str, int]:
+        async with runtime.sessions() as session, session.begin():
+            job = await submit_job(
+                session,
+                principal=_OPERATOR,
+                issuer_id=args.issuer,
+                body=body,
+                content_type=content_type,
+                max_rows=runtime.settings.max_batch_rows,
+                now=datetime.now(UTC),
+            )
+        runner = JobRunner(runtime.sessions, Signing(runtime.keystore, runtime.loader, runtime.settings.base_url), chunk_rows=runtime.settings.job_chunk_rows)
+        async with runtime.sessions() as session, session.begin():
+            if not await JobRepository(session).take_lease(job.id, owner=runner.owner, now=runner.clock(), until=runner.clock() + _lease()):
+                raise CommandError("another worker took the job; follow it with GET /api/v1/jobs/" + job.id)
+        started = time.monotonic()
+        while True:
+            done = await runner.run_job(job.id, max_chunks=1)
+            async with runtime.sessions() as session:
+                current = await JobRepository(session).get(job.id)
+                assert current is not None
+                _progress(current.processed, current.total, current.failed, time.monotonic() - started)
+            if done:
+                print(file=sys.stderr)
+                return {"job": job.id, "total": current.total, "awarded": current.awarded, "duplicates": current.duplicates, "failed": current.failed}  # type: ignore[dict-item]
+
+    summary = _run(work)
+    print(summary)
+    return 0 if not summary["failed"] else 1
+
+
+def _lease() -> Any:
+    from .jobs.service import LEASE
+
+    return LEASE
+
+
+def _progress(done: int, total: int, failed: int, seconds: float) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    rate = done / seconds if seconds > 0 else 0.0
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} rows, {failed} failed, {rate:.0f} rows/s")
+    sys.stderr.flush()
+
+
+def add_service_commands(sub: Any) -> None:
+    serve = sub.add_parser("serve", help="run the HTTP service (migrates the database first)")
+    serve.add_argument("--host", help="default: $MICROCRED_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default: $MICROCRED_PORT or 8000")
+    serve.add_argument("--workers", type=int, help="default: $MICROCRED_WORKERS or 1")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="bring the database to the newest schema").set_defaults(func=cmd_migrate)
+
+    clients = sub.add_parser("clients", help="API clients").add_subparsers(dest="clients_command", required=True)
+    create = clients.add_parser("create", help="create an API client and print its key (once)")
+    create.add_argument("--admin", action="store_true", help="a key that manages every issuer")
+    create.add_argument("--issuer", help="an issuer id: the key acts for this issuer alone")
+    create.add_argument("--scopes", help=f"comma-separated, from {','.join(SCOPES)} (default: award)")
+    create.add_argument("--name", default="api client", help="a label, e.g. the LMS it belongs to")
+    create.set_defaults(func=cmd_clients_create)
+
+    issuers = sub.add_parser("issuers", help="issuer operations").add_subparsers(dest="issuers_command", required=True)
+    rotate = issuers.add_parser("rotate-key", help="make a new key current; old credentials keep verifying")
+    rotate.add_argument("issuer", help="issuer id")
+    rotate.set_defaults(func=cmd_issuers_rotate_key)
+
+    imp = sub.add_parser("import", help="award every row of a CSV or JSON file (a bulk-award job), with progress")
+    imp.add_argument("file", help="a .csv file (see the README for its columns) or a JSON list of awards")
+    imp.add_argument("--issuer", required=True, help="issuer id")
+    imp.set_defaults(func=cmd_import)

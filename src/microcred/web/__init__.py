@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the routers: dependencies, problem rendering, request limits."""
