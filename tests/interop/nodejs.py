@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,11 @@ def js_sign(unsigned: dict[str, Any], *, suite: str, seed: bytes, created: str |
 
 
 def js_verify(
-    signed: dict[str, Any], *, purpose: str = "issuance", now: str | None = None
+    signed: dict[str, Any],
+    *,
+    purpose: str = "issuance",
+    now: str | None = None,
+    did_documents: dict[str, Any] | None = None,
 ) -> tuple[bool, str | None]:
     """Verify with ``vc.verifyCredential``: ``(verified, error message or None)``.
 
@@ -65,7 +70,12 @@ def js_verify(
     args = ["verify", "--purpose", purpose]
     if now is not None:
         args += ["--now", now]
-    result = _run(args, signed)
+    with tempfile.TemporaryDirectory() as folder:
+        if did_documents:
+            path = Path(folder) / "did-documents.json"
+            path.write_text(json.dumps(did_documents), "utf-8")
+            args += ["--did-documents", str(path)]
+        result = _run(args, signed)
     if not isinstance(result, dict) or not isinstance(result.get("verified"), bool):
         raise NodeHarnessError(f"dbvc verify gave an unexpected answer: {result!r}")
     return result["verified"], result.get("error")

@@ -6,6 +6,7 @@
  *   node dbvc.mjs sign --suite eddsa-rdfc-2022|eddsa-jcs-2022|Ed25519Signature2020
  *                      --seed <64 hex> [--created 2025-01-15T09:00:00Z]
  *   node dbvc.mjs verify [--purpose issuance|assertion] [--now <date>]
+ *                        [--did-documents <file: {did: DID document}>]
  *
  * verify always exits 0 with {"verified": bool, "error": string|null};
  * exit 2 means unusable input (bad arguments or JSON), exit 1 a failure
@@ -13,6 +14,7 @@
  */
 import {parseArgs} from 'node:util';
 import {text} from 'node:stream/consumers';
+import {readFile} from 'node:fs/promises';
 
 import {SUITES, keyPairFromSeed, seedFromHex, sign, verify} from './lib.mjs';
 
@@ -26,7 +28,8 @@ const OPTIONS = {
   },
   verify: {
     purpose: {type: 'string', default: 'issuance'},
-    now: {type: 'string'}
+    now: {type: 'string'},
+    'did-documents': {type: 'string'}
   }
 };
 
@@ -85,9 +88,17 @@ async function main() {
   if(values.now !== undefined && isNaN(new Date(values.now))) {
     throw new UsageError(`--now is not a date: "${values.now}".`);
   }
+  let didDocuments = {};
+  if(values['did-documents'] !== undefined) {
+    try {
+      didDocuments = JSON.parse(await readFile(values['did-documents'], 'utf8'));
+    } catch(e) {
+      throw new UsageError(`--did-documents: ${e.message}`);
+    }
+  }
   const credential = await readCredential();
   const result = await verify(
-    credential, {purpose: values.purpose, now: values.now});
+    credential, {purpose: values.purpose, now: values.now, didDocuments});
   process.stdout.write(JSON.stringify(result) + '\n');
   return 0;
 }

@@ -143,11 +143,27 @@ async function assertEd25519Fingerprint(verificationMethod) {
  *
  * @returns {Function} An async `documentLoader(url)`.
  */
-export function createDocumentLoader({keyForm = 'Multikey'} = {}) {
+export function createDocumentLoader({keyForm = 'Multikey', didDocuments = {}} = {}) {
   return async function documentLoader(url) {
     const context = bundledContext(url);
     if(context !== undefined) {
       return {contextUrl: null, documentUrl: url, document: context};
+    }
+    const [base, hash] = url.split('#');
+    if(Object.hasOwn(didDocuments, base)) {
+      // a did:web document handed over by the caller (no resolution, no fetch)
+      const didDocument = didDocuments[base];
+      if(hash === undefined) {
+        return {contextUrl: null, documentUrl: url, document: didDocument};
+      }
+      const vm = (didDocument.verificationMethod || []).find(m => m.id === url);
+      if(!vm) {
+        throw new Error(`${base} has no verification method "${url}".`);
+      }
+      return {
+        contextUrl: null, documentUrl: url,
+        document: {'@context': didDocument['@context'], ...vm}
+      };
     }
     if(url.startsWith('did:key:')) {
       const [did, fragment] = url.split('#');
@@ -292,10 +308,11 @@ function proofTypes(credential) {
  *
  * @returns {Promise<{verified: boolean, error: string|null}>} The outcome.
  */
-export async function verify(credential, {purpose = 'issuance', now} = {}) {
+export async function verify(
+  credential, {purpose = 'issuance', now, didDocuments = {}} = {}) {
   const legacy = proofTypes(credential).includes('Ed25519Signature2020');
   const documentLoader = createDocumentLoader({
-    keyForm: legacy ? 'Ed25519VerificationKey2020' : 'Multikey'
+    keyForm: legacy ? 'Ed25519VerificationKey2020' : 'Multikey', didDocuments
   });
   const options = {
     credential,

@@ -1,0 +1,119 @@
+"""Factories that go through the real API (and the real client-creation service)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from microcred.auth.service import create_client
+from microcred.runtime import Runtime
+
+EU_ELEMENTS: dict[str, Any] = {
+    "description": "Sets up and operates a CNC lathe to turn instrument parts to ±5 µm.",
+    "learning_outcomes": ["plan a turning operation from a drawing", "measure parts to ±5 µm"],
+    "assessed": True,
+    "credits_available": 3,
+    "eqf_level": 4,
+    "assessment_type": "Practical examination",
+    "participation_form": "Onsite",
+    "quality_assurance": "Accredited by the society's accreditation board",
+    "notional_workload_hours": 84,
+}
+
+
+def achievement_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "Precision Turning for Instrument Makers",
+        **EU_ELEMENTS,
+        "result_descriptions": [{"name": "Final grade", "result_type": "GradePointAverage", "value_min": "1", "value_max": "10"}],
+        "provider": {"id": "https://turning-academy.example", "name": "Turning Academy Eindhoven"},
+        "status": "published",
+    }
+    body.update(overrides)
+    return body
+
+
+def award_body(achievement_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "achievement_id": achievement_id,
+        "recipient": {"email": f"learner-{uuid.uuid4().hex[:8]}@example.org", "name": "Zoë Jansen"},
+        "completion_date": "2024-06-28",
+        "result": {"value": "8.5"},
+    }
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class ServiceClient:
+    http: httpx.AsyncClient
+    runtime: Runtime
+    admin_key: str
+
+    @classmethod
+    async def start(cls, http: httpx.AsyncClient, runtime: Runtime) -> ServiceClient:
+        return cls(http, runtime, await cls._key(runtime, issuer_id=None, scopes=()))
+
+    @staticmethod
+    async def _key(runtime: Runtime, *, issuer_id: str | None, scopes: tuple[str, ...]) -> str:
+        async with runtime.sessions() as session, session.begin():
+            created = await create_client(session, name="test", issuer_id=issuer_id, scopes=scopes)
+        return created.api_key
+
+    async def issuer_key(self, issuer_id: str, *scopes: str) -> str:
+        return await self._key(self.runtime, issuer_id=issuer_id, scopes=scopes or ("award", "revoke", "manage"))
+
+    @staticmethod
+    def auth(key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.auth(self.admin_key)
+
+    async def create_issuer(self, issuer_id: str | None = None, **overrides: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": issuer_id or f"issuer-{uuid.uuid4().hex[:8]}",
+            "name": "Society of Precision Engineers",
+            "url": "https://precision-engineers.example",
+            "address": {"country": "Netherlands", "country_code": "NL", "region": "Noord-Brabant"},
+        }
+        body.update(overrides)
+        response = await self.http.post("/api/v1/issuers", json=body, headers=self.admin)
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def create_achievement(self, issuer_id: str, **overrides: Any) -> dict[str, Any]:
+        response = await self.http.post(f"/api/v1/issuers/{issuer_id}/achievements", json=achievement_body(**overrides), headers=self.admin)
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def award(self, issuer_id: str, achievement_id: str, *, key: str | None = None, **overrides: Any) -> httpx.Response:
+        headers = self.admin if key is None else self.auth(key)
+        return await self.http.post(f"/api/v1/issuers/{issuer_id}/awards", json=award_body(achievement_id, **overrides), headers=headers)
+
+
+def resolver(runtime: Runtime) -> Any:
+    """The core verifier's key resolver, fed with the service's published keys (current and
+    retired), as a verifier that resolved the issuer's did:web would be."""
+    from microcred.credentials import Resolver
+    from microcred.credentials.keys import public_key_from_multikey
+    from microcred.credentials.resolve import ResolvedKey
+
+    keys = {}
+    for issuer in runtime.keystore.issuers():
+        for key in runtime.keystore.published_keys(issuer):
+            keys[key.id] = ResolvedKey(
+                id=key.id,
+                controller=key.controller,
+                public_key=public_key_from_multikey(key.public_key_multibase),
+                purposes=frozenset({"assertionMethod"}),
+                valid_from=key.valid_from,
+                valid_until=key.valid_until,
+            )
+    return Resolver(keys=keys)

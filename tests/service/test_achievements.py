@@ -1,0 +1,74 @@
+"""Achievements: publishing needs every EU element; editing a published one makes a new version."""
+
+from __future__ import annotations
+
+import pytest
+
+from microcred.credentials import schema
+
+from ..factories.service import EU_ELEMENTS, ServiceClient
+from .conftest import is_problem
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_publishing_names_each_missing_eu_element(service: ServiceClient) -> None:
+    issuer = await service.create_issuer(address=None)
+    response = await service.http.post(
+        f"/api/v1/issuers/{issuer['id']}/achievements", json={"name": "Half done", "status": "published"}, headers=service.admin
+    )
+    body = is_problem(response, 422)
+    pointers = {e["pointer"] for e in body["errors"]}
+    assert pointers == {f"#/{f}" for f in ("description", "learning_outcomes", "credits_available", "eqf_level", "assessed", "assessment_type", "participation_form", "quality_assurance")} | {"#/issuer/address/country"}
+    assert "learning outcomes" in body["detail"] and "quality assurance" in body["detail"]
+    listed = await service.http.get(f"/api/v1/issuers/{issuer['id']}/achievements", headers=service.admin)
+    assert listed.json()["items"] == []  # the refused request left nothing behind
+
+
+async def test_a_draft_is_published_once_complete(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    draft = await service.http.post(f"/api/v1/issuers/{issuer['id']}/achievements", json={"name": "Course"}, headers=service.admin)
+    assert draft.status_code == 201 and draft.json()["status"] == "draft" and draft.json()["version"] == 0
+    path = f"/api/v1/issuers/{issuer['id']}/achievements/{draft.json()['id']}"
+    missing_one = {k: v for k, v in EU_ELEMENTS.items() if k != "quality_assurance"}
+    body = is_problem(await service.http.patch(path, json={**missing_one, "status": "published"}, headers=service.admin), 422)
+    assert [e["pointer"] for e in body["errors"]] == ["#/quality_assurance"]
+    published = await service.http.patch(path, json={**EU_ELEMENTS, "status": "published"}, headers=service.admin)
+    assert published.status_code == 200, published.text
+    document = published.json()["document"]
+    assert published.json()["version"] == 1 and document["achievementType"] == "Diploma"
+    assert document["microCredential"]["qualityAssurance"] == EU_ELEMENTS["quality_assurance"]
+    assert {"targetFramework": "European Qualifications Framework", "targetCode": "4"}.items() <= document["alignment"][0].items()
+
+
+async def test_an_unassessed_course_awards_a_certificate_of_participation(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"], assessed=False, result_descriptions=None, assessment_type="None: attendance only")
+    assert achievement["document"]["achievementType"] == "CertificateOfCompletion"
+    body = is_problem(
+        await service.http.post(
+            f"/api/v1/issuers/{issuer['id']}/achievements",
+            json={"name": "x", **EU_ELEMENTS, "assessed": False, "achievement_type": "Diploma", "status": "published"},
+            headers=service.admin,
+        ),
+        422,
+    )
+    assert body["errors"][0]["pointer"] == "#/achievement_type"
+
+
+async def test_editing_a_published_achievement_keeps_issued_credentials_on_their_version(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    first = (await service.award(issuer["id"], achievement["id"])).json()
+    path = f"/api/v1/issuers/{issuer['id']}/achievements/{achievement['id']}"
+    edited = await service.http.patch(path, json={"description": "Revised course description."}, headers=service.admin)
+    assert edited.json()["version"] == 2
+    second = (await service.award(issuer["id"], achievement["id"])).json()
+    assert (first["achievement_version"], second["achievement_version"]) == (1, 2)
+    assert second["credential"]["credentialSubject"]["achievement"]["description"] == "Revised course description."
+    again = await service.http.get(f"/api/v1/issuers/{issuer['id']}/credentials/{first['id']}", headers=service.admin)
+    assert again.json()["credential"] == first["credential"]  # untouched, still version 1
+    assert again.json()["credential"]["credentialSubject"]["achievement"]["version"] == "1"
+    assert schema.validate(second["credential"]) == []
+    back = await service.http.patch(path, json={"status": "draft"}, headers=service.admin)
+    is_problem(back, 422)
