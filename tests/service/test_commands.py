@@ -1,0 +1,75 @@
+"""The service's shell commands: settings errors, client keys, bulk import with progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from microcred.cli import main
+from microcred.config import SettingsError, load_settings
+
+from ..factories.service import achievement_body
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MICROCRED_KEY_PASSPHRASE", "cli-test-passphrase")
+    monkeypatch.setenv("MICROCRED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MICROCRED_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("MICROCRED_BASE_URL", "https://badges.example.org")
+    return tmp_path
+
+
+def test_bad_settings_say_how_to_fix_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MICROCRED_KEY_PASSPHRASE", raising=False)
+    monkeypatch.setenv("MICROCRED_DATABASE_URL", "mysql://db/x")
+    monkeypatch.setenv("MICROCRED_BASE_URL", "http://10.0.0.1:8000")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "MICROCRED_DATABASE_URL" in message and "postgresql://" in message
+    assert "MICROCRED_BASE_URL" in message and "localhost" in message
+
+
+def test_migrate_then_create_clients(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert (env / "data" / "microcred.db").exists()
+    assert main(["clients", "create", "--admin"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert key.startswith("mc_") and len(key) > 40
+    assert main(["clients", "create", "--issuer", "nobody", "--scopes", "award"]) == 2
+    assert "no issuer 'nobody'" in capsys.readouterr().err
+    assert main(["clients", "create", "--admin", "--issuer", "x"]) == 2
+
+
+@pytest.mark.asyncio
+async def test_import_awards_a_file_with_progress(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from microcred.app import create_app
+
+    settings = load_settings()
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            from microcred.auth.service import create_client
+
+            runtime = app.state.runtime
+            async with runtime.sessions() as session, session.begin():
+                admin = (await create_client(session, name="t", issuer_id=None)).api_key
+            headers = {"Authorization": f"Bearer {admin}"}
+            issuer = {"id": "spe", "name": "SPE", "address": {"country": "Netherlands"}}
+            assert (await http.post("/api/v1/issuers", json=issuer, headers=headers)).status_code == 201
+            achievement = (await http.post("/api/v1/issuers/spe/achievements", json=achievement_body(), headers=headers)).json()
+    rows = ["achievement_id,recipient_email,completion_date"] + [f"{achievement['id']},p{i}@example.org,2019-09-0{i + 1}" for i in range(5)]
+    rows.append(f"{achievement['id']},broken,2019-09-01")
+    (env / "cohort.csv").write_text("\n".join(rows) + "\n")
+    import asyncio
+
+    code = await asyncio.to_thread(main, ["import", "cohort.csv", "--issuer", "spe"])
+    out, err = capsys.readouterr()
+    assert code == 1  # one row failed
+    assert "6/6 rows, 1 failed" in err
+    assert "'awarded': 5" in out and "'failed': 1" in out
