@@ -28,6 +28,7 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "PayloadTooLarge",
+    "body_pointer",
     "ProblemError",
     "ServiceUnavailable",
     "Unauthorized",
@@ -38,6 +39,21 @@ __all__ = [
 PROBLEM_BASE = "https://w3id.org/microcred/problems/"
 
 FieldError = dict[str, str]
+
+
+# pydantic names the branch of a union it tried (e.g. ``date`` and ``datetime`` for a
+# ``date | datetime`` field) inside an error's location; a pointer into the body has no such part.
+_UNION_BRANCHES = frozenset({"date", "datetime", "str", "int", "float", "bool", "list", "dict", "none", "is-instance"})
+
+
+def body_pointer(loc: tuple[Any, ...] | list[Any]) -> str:
+    """A JSON Pointer (``#/recipient/email``) for a pydantic error location inside a body."""
+    parts = [
+        str(p).replace("~", "~0").replace("/", "~1")
+        for p in loc
+        if not (isinstance(p, str) and (p in _UNION_BRANCHES or "[" in p))
+    ]
+    return "#/" + "/".join(parts)
 
 
 def field_error(pointer: str, detail: str) -> FieldError:

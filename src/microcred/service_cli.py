@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -63,7 +64,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     workers = args.workers or settings.workers
     _run(lambda runtime: asyncio.sleep(0))  # migrate once, before any worker starts
     print(f"microcred: serving on http://{host}:{port} (database: {_describe(settings)}; public base URL: {settings.base_url})", file=sys.stderr)
-    print("microcred: get an admin API key with: .venv/bin/microcred clients create --admin", file=sys.stderr)
+    print("microcred: get an admin API key with `microcred clients create --admin` (same MICROCRED_* settings)", file=sys.stderr)
     if workers > 1:
         uvicorn.run("microcred.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level=settings.log_level)
     else:
@@ -147,7 +148,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 return {"job": job.id, "total": current.total, "awarded": current.awarded, "duplicates": current.duplicates, "failed": current.failed}  # type: ignore[dict-item]
 
     summary = _run(work)
-    print(summary)
+    print(json.dumps(summary))
     return 0 if not summary["failed"] else 1
 
 

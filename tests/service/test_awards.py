@@ -156,3 +156,9 @@ async def test_key_rotation_keeps_old_credentials_verifying(service: ServiceClie
         assert verify(credential, resolve_key=resolver(service.runtime)).verdict == "valid"
     keys = (await service.http.get(f"/api/v1/issuers/{issuer_id}/keys", headers=service.admin)).json()["items"]
     assert len(keys) == 2 and keys[0]["valid_until"] is not None and keys[1]["valid_until"] is None
+
+
+async def test_a_bad_date_is_one_error_at_its_field(service: ServiceClient) -> None:
+    issuer_id, achievement_id = await _setup(service)
+    response = await service.http.post(f"/api/v1/issuers/{issuer_id}/awards", json=award_body(achievement_id, completion_date="soon"), headers=service.admin)
+    assert [e["pointer"] for e in is_problem(response, 422)["errors"]] == ["#/completion_date"]

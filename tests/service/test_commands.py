@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -72,4 +73,5 @@ async def test_import_awards_a_file_with_progress(env: Path, capsys: pytest.Capt
     out, err = capsys.readouterr()
     assert code == 1  # one row failed
     assert "6/6 rows, 1 failed" in err
-    assert "'awarded': 5" in out and "'failed': 1" in out
+    summary = json.loads(out)
+    assert (summary["awarded"], summary["failed"], summary["total"]) == (5, 1, 6)

@@ -31,7 +31,7 @@ from ..db.base import new_id
 from ..db.models import AchievementVersion, Credential, Issuer
 from ..issuers.service import get_issuer, profile
 from ..keystore import KeyStore
-from ..problems import BadRequest, Conflict, NotFound, ProblemError, UnprocessableContent, field_error
+from ..problems import BadRequest, Conflict, NotFound, ProblemError, UnprocessableContent, body_pointer, field_error
 from .document import as_datetime, credential_document, credential_url
 from .repository import CredentialRepository
 from .schemas import AwardIn, AwardOut, CredentialPage, CredentialSummary
@@ -207,10 +207,11 @@ def _error(problem: ProblemError) -> dict[str, Any]:
 
 
 def _validation_error(exc: ValidationError) -> dict[str, Any]:
-    errors = [
-        {"pointer": "#/" + "/".join(str(p) for p in e["loc"]), "detail": str(e["msg"]).removeprefix("Value error, ")}
-        for e in exc.errors()
-    ]
+    errors: list[dict[str, str]] = []
+    for e in exc.errors():
+        pointer = body_pointer(e["loc"])
+        if all(error["pointer"] != pointer for error in errors):
+            errors.append({"pointer": pointer, "detail": str(e["msg"]).removeprefix("Value error, ")})
     return {"status": 422, "detail": f"{errors[0]['pointer']}: {errors[0]['detail']}", "errors": errors}
 
 

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..problems import PROBLEM_BASE, BadRequest, ProblemError, UnprocessableContent
+from ..problems import PROBLEM_BASE, BadRequest, ProblemError, UnprocessableContent, body_pointer
 
 __all__ = ["PROBLEM_JSON", "install_problem_handlers", "problem_response"]
 
@@ -32,7 +32,7 @@ def problem_response(problem: ProblemError, request: Request | None = None) -> J
 def _location(loc: tuple[Any, ...] | list[Any]) -> dict[str, str]:
     where, *path = list(loc) or ["body"]
     if where == "body":
-        return {"pointer": "#/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)}
+        return {"pointer": body_pointer(path)}
     if where in ("query", "path"):
         return {"parameter": str(path[0]) if path else ""}
     if where == "header":
@@ -41,16 +41,19 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> dict[str, str]:
 
 
 def validation_problem(errors: list[dict[str, Any]] | Any) -> ProblemError:
-    fields = []
+    fields: list[dict[str, str]] = []
     for error in errors:
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        fields.append({**_location(tuple(error.get("loc", ()))), "detail": message})
+        where = _location(tuple(error.get("loc", ())))
+        if any(f.items() >= where.items() for f in fields):
+            continue  # another branch of the same union field: one error per field is enough
+        fields.append({**where, "detail": message})
     body_unreadable = any(e.get("type") == "json_invalid" for e in errors)
     if body_unreadable:
         return BadRequest("the request body is not valid JSON", errors=fields)
     first = fields[0] if fields else {"detail": "invalid request"}
-    where = first.get("pointer") or first.get("parameter") or first.get("header") or ""
-    return UnprocessableContent(f"{where}: {first['detail']}" if where else first["detail"], errors=fields)
+    at = first.get("pointer") or first.get("parameter") or first.get("header") or ""
+    return UnprocessableContent(f"{at}: {first['detail']}" if at else first["detail"], errors=fields)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
