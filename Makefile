@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 JS := tests/interop/js
 
-.PHONY: setup run test bench clean
+.PHONY: setup run sample test bench bench-service clean
 
 $(BIN)/microcred: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,15 @@ $(JS)/node_modules/.package-lock.json: $(JS)/package-lock.json
 
 setup: $(BIN)/microcred
 
-## run: sign the sample microcredential with a development key (generated into keys/ on the
-## first run) and verify it; the issuing service replaces this in the next release.
+## run: the issuing service on http://127.0.0.1:8000 with the embedded default (SQLite in data/,
+## migrated on first start; keys in keys/ under a development passphrase made on the first run,
+## unless MICROCRED_KEY_PASSPHRASE is set). Prints how to get an admin API key, then serves.
 run: setup
+	@scripts/run-service.sh
+
+## sample: the credential core alone: sign the sample microcredential with a development did:key
+## and verify it (no service, no database).
+sample: setup
 	@scripts/run-sample.sh
 
 ## test: type checks (mypy strict) and the whole suite, including the interop tests against
@@ -31,6 +37,12 @@ test: setup $(JS)/node_modules/.package-lock.json
 ## bench: signing and verification rates beside Digital Bazaar's JS stack (run by hand).
 bench: setup $(JS)/node_modules/.package-lock.json
 	$(BIN)/python bench/bench_credentials.py
+
+## bench-service: awards per second over HTTP (PostgreSQL, 2 workers) beside the signing rate, and
+## a bulk job of 100,000 retroactive awards (run by hand; needs PostgreSQL at 127.0.0.1:5432).
+## Options through ARGS, e.g. make bench-service ARGS="--rows 2000".
+bench-service: setup
+	$(BIN)/python bench/bench_service.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(JS)/node_modules .pytest_cache
