@@ -22,9 +22,11 @@ from .issuers.router import router as issuers_router
 from .issuers.service import reconcile_keys
 from .jobs.router import router as jobs_router
 from .jobs.worker import JobRunner
+from .problems import ServiceUnavailable
 from .runtime import Runtime, build_runtime
 from .web.deps import RuntimeDep
 from .web.limits import BodyLimit
+from .web.openapi import PROBLEMS, install_openapi
 from .web.problems import install_problem_handlers
 
 __all__ = ["create_app"]
@@ -69,13 +71,14 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes)
     for router in (issuers_router, achievements_router, awards_router, jobs_router):
         app.include_router(router)
+    install_openapi(app)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
         """The process is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready; the body says why"}})
+    @app.get("/readyz", tags=["operations"], responses={503: {**PROBLEMS[400], "description": "Not ready; `checks` says why"}})
     async def readyz(runtime: RuntimeDep) -> Any:
         """Ready to serve: the database answers at the newest schema and the keys open."""
         checks: dict[str, str] = {}
@@ -93,8 +96,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
             checks["keys"] = "ok"
         except Exception as exc:  # a wrong passphrase or unreadable key file
             checks["keys"] = f"unusable: {exc}"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+        if all(v == "ok" for v in checks.values()):
+            return {"status": "ready", "checks": checks}
+        problem = ServiceUnavailable("not ready: " + "; ".join(f"{k} {v}" for k, v in checks.items() if v != "ok"), checks=checks)
+        return JSONResponse(problem.to_dict(instance="/readyz"), status_code=503, media_type="application/problem+json")
 
     return app
 

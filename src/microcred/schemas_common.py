@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 __all__ = ["ApiModel", "EmailAddress", "HttpUrl", "Slug", "Text"]
 
@@ -30,6 +30,15 @@ class ApiModel(BaseModel):
     """Request bodies refuse unknown fields, so a typo is an error that names the field."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """No text may hold U+0000: PostgreSQL cannot store it (SQLite would), so it is refused
+        here, naming the field, on every backend alike. Nested models check their own fields."""
+        if isinstance(value, str) and "\x00" in value or isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value):
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return value
 
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1/issuers/{issuer_id}", tags=["awards"], respon
     "/awards",
     status_code=status.HTTP_201_CREATED,
     response_model=AwardOut,
-    responses={200: {"model": AwardOut, "description": "A retry: the credential awarded the first time"}, 409: PROBLEMS[422] | {"description": "Idempotency-Key or external_id reused with a different body"}},
+    responses={200: {"model": AwardOut, "description": "A retry: the credential awarded the first time"}, 409: {**PROBLEMS[422], "description": "Idempotency-Key or external_id reused with a different body"}},
 )
 async def award(
     issuer_id: str,

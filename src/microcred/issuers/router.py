@@ -12,7 +12,12 @@ from .schemas import IssuerCreate, IssuerList, IssuerOut, IssuerUpdate, KeyList,
 router = APIRouter(prefix="/api/v1/issuers", tags=["issuers"], responses=PROBLEMS)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=IssuerOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IssuerOut,
+    responses={409: {**PROBLEMS[400], "description": "An issuer with this id exists"}},
+)
 async def create_issuer(body: IssuerCreate, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> IssuerOut:
     """Create an issuer with a did:web identifier and its first signing key (admin keys only)."""
     issuer = await service.create_issuer(
@@ -56,7 +61,11 @@ async def list_keys(issuer_id: str, principal: PrincipalDep, session: SessionDep
     )
 
 
-@router.post("/{issuer_id}/keys/rotate", response_model=KeyOut)
+@router.post(
+    "/{issuer_id}/keys/rotate",
+    response_model=KeyOut,
+    responses={409: {**PROBLEMS[400], "description": "The key store cannot rotate this issuer's key"}},
+)
 async def rotate_key(issuer_id: str, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> KeyOut:
     """Make a new key current; the old one stays published as retired, so old credentials verify."""
     key = await service.rotate_key(session, principal=principal, keystore=runtime.keystore, issuer_id=issuer_id)

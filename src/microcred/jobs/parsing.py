@@ -58,6 +58,8 @@ def _json_rows(body: bytes, *, max_rows: int) -> list[dict[str, Any]]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest("the JSON body is nested too deeply") from None
     if isinstance(data, dict) and isinstance(data.get("awards"), list):
         data = data["awards"]
     if not isinstance(data, list):

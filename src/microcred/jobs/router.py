@@ -51,7 +51,7 @@ async def get_job(
     principal: PrincipalDep,
     session: SessionDep,
     runtime: RuntimeDep,
-    rows_after: Annotated[int, Query(ge=0, description="show rows after this row number")] = 0,
+    rows_after: Annotated[int, Query(ge=0, le=2_147_483_647, description="show rows after this row number")] = 0,
     rows_limit: Annotated[int, Query(ge=0, le=1000)] = 100,
     row_status: Annotated[Literal["pending", "awarded", "duplicate", "failed"] | None, Query()] = None,
 ) -> JobOut:

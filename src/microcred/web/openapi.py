@@ -1,15 +1,25 @@
-"""What every API route may answer besides success, for the OpenAPI document."""
+"""What every API route may answer besides success, for the OpenAPI document.
+
+Each error answer is documented as ``application/problem+json`` only (the media type the
+handlers in :mod:`microcred.web.problems` write), with the ``Problem`` schema.
+:func:`install_openapi` adds that schema to ``components/schemas``: routes only point at it
+with ``$ref``, so FastAPI would not list it by itself.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from fastapi import FastAPI
 from pydantic import BaseModel
 
-__all__ = ["PROBLEMS", "Problem"]
+__all__ = ["PROBLEMS", "Problem", "install_openapi"]
 
 
 class FieldProblem(BaseModel):
+    """One field at fault: a JSON Pointer into the body, a query or path parameter, or a header."""
+
     pointer: str | None = None
     parameter: str | None = None
     header: str | None = None
@@ -29,7 +39,7 @@ class Problem(BaseModel):
 
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "description": text, "content": _PROBLEM}
+    code: {"description": text, "content": _PROBLEM}
     for code, text in (
         (400, "The request cannot be read"),
         (401, "No or unknown API key"),
@@ -37,5 +47,30 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
         (404, "No such resource (or not the caller's)"),
         (413, "The body is too large"),
         (422, "A field breaks a rule; `errors` names each"),
+        (500, "An unexpected failure; nothing was saved"),
     )
 }
+
+
+def problem_schemas() -> dict[str, dict[str, Any]]:
+    """``Problem`` and the schemas it uses, keyed by component name."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    definitions: dict[str, dict[str, Any]] = schema.pop("$defs", {})
+    return {**definitions, "Problem": schema}
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Make ``app.openapi()`` list the problem schemas among its components."""
+    generate: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, definition in problem_schemas().items():
+                components.setdefault(name, definition)
+            schema["components"]["schemas"] = dict(sorted(components.items()))
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -5,6 +5,7 @@ validation errors (with a JSON pointer per field), unknown routes, and anything 
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -71,7 +72,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem.status = exc.status_code  # type: ignore[misc]
         body = problem.to_dict(instance=request.url.path)
         body["type"] = "about:blank"
-        body["title"] = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        try:
+            body["title"] = HTTPStatus(exc.status_code).phrase  # RFC 9457 4.2.1: about:blank's title is the status phrase
+        except ValueError:
+            body["title"] = "HTTP error"
         return JSONResponse(body, status_code=exc.status_code, headers=problem.headers, media_type=PROBLEM_JSON)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
