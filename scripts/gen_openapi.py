@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import SecretStr
 
 from microcred.app import create_app
 from microcred.config import Settings
@@ -30,7 +31,7 @@ HEADER = "# Generated from the application by scripts/gen_openapi.py; do not edi
 def app_schema() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="microcred-openapi-") as scratch:
         settings = Settings(
-            key_passphrase="x",  # type: ignore[arg-type]
+            key_passphrase=SecretStr("x"),
             data_dir=Path(scratch),
             keys_dir=Path(scratch) / "keys",
             run_jobs=False,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import SecretStr
 
 from microcred.app import create_app
 from microcred.config import Settings
@@ -22,7 +23,7 @@ METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 @pytest.fixture(scope="module")
 def app_schema(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     scratch = tmp_path_factory.mktemp("openapi")
-    settings = Settings(key_passphrase="x", data_dir=scratch, keys_dir=scratch / "keys", run_jobs=False)  # type: ignore[arg-type]
+    settings = Settings(key_passphrase=SecretStr("x"), data_dir=scratch, keys_dir=scratch / "keys", run_jobs=False)
     schema: dict[str, Any] = create_app(settings, migrate=False).openapi()
     return schema
 
@@ -92,6 +93,15 @@ class TestSchema:
         assert api
         missing = [f"{method} {path}: {sorted({'401', '404', '422'} - set(op['responses']))}" for path, method, op in api if not {"401", "404", "422"} <= set(op["responses"])]
         assert not missing, "\n".join(missing)
+
+    def test_every_api_route_asks_for_the_bearer_key(self, app_schema: dict[str, Any]) -> None:
+        assert app_schema["components"]["securitySchemes"]["apiKey"] == {
+            "type": "http",
+            "scheme": "bearer",
+            "description": app_schema["components"]["securitySchemes"]["apiKey"]["description"],
+        }
+        missing = [f"{method} {path}" for path, method, op in operations(app_schema) if path.startswith("/api/v1/") and op.get("security") != [{"apiKey": []}]]
+        assert not missing, missing
 
     def test_operation_ids_are_unique(self, app_schema: dict[str, Any]) -> None:
         ids = [op["operationId"] for _, _, op in operations(app_schema)]

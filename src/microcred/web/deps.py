@@ -64,8 +64,8 @@ def check_url(request: Request) -> None:
 
 async def get_principal(
     request: Request,
+    _url: Annotated[None, Depends(check_url)],  # before the session: a bad URL opens no transaction
     session: SessionDep,
-    _url: Annotated[None, Depends(check_url)],
     _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     return await authenticate(session, request.headers.get("authorization"))
