@@ -682,6 +682,27 @@ def memory_sampler(service: Service, every: float = 0.2) -> Iterator[dict[str, A
         thread.join()
 
 
+@contextmanager
+def analyzer(service: Service, every: float) -> Iterator[None]:
+    """ANALYZE the tables every ``every`` seconds (0: never), as autovacuum's autoanalyze would
+    on a PostgreSQL with default settings (the CI server here runs with autovacuum = off)."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(every):
+            asyncio.run(_pg(f"{service.args.pg}/{service.args.database}", "ANALYZE credentials, job_rows, jobs"))
+
+    thread = threading.Thread(target=run, daemon=True)
+    if every > 0:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if every > 0:
+            thread.join()
+
+
 def _mib(n: float) -> str:
     return f"{n / 2**20:.0f} MiB"
 
@@ -702,7 +723,7 @@ def batch(service: Service, fixture: Fixture, args: argparse.Namespace) -> None:
     deadline = time.monotonic() + args.batch_timeout
     workers, backends = service.workers(), service.pg_backends()
     cpu0 = ({p: _cpu_seconds(p) for p in workers}, {p: _cpu_seconds(p) for p in backends}, _machine_busy())
-    with memory_sampler(service) as peaks, httpx.Client(base_url=service.url, headers=headers, timeout=600) as client:
+    with memory_sampler(service) as peaks, analyzer(service, args.analyze_every), httpx.Client(base_url=service.url, headers=headers, timeout=600) as client:
         started = time.monotonic()
         r = client.post(f"/api/v1/issuers/{fixture.issuer_id}/awards/batch", content=body, headers={"Content-Type": "text/csv"})
         accepted = time.monotonic() - started
@@ -752,6 +773,17 @@ def batch(service: Service, fixture: Fixture, args: argparse.Namespace) -> None:
     )
     if client_errors:
         print(f"            first failures: {json.dumps(client_errors)[:600]}")
+    stats = asyncio.run(
+        _pg(
+            f"{args.pg}/{args.database}",
+            "SELECT relname, seq_scan, seq_tup_read, idx_scan, n_live_tup, n_dead_tup, autovacuum_count, autoanalyze_count "
+            "FROM pg_stat_user_tables WHERE relname IN ('jobs', 'job_rows', 'credentials') ORDER BY relname",
+            "SHOW autovacuum",
+        )
+    )
+    print(f"  tables:   (PostgreSQL autovacuum {stats[1][0][0]}; scans since the database was created)")
+    for name, seq, seq_read, idx, live, dead, vacuums, analyzes in stats[0]:
+        print(f"            {name:12} {seq:>6} seq scans reading {seq_read:>12,} rows, {idx:>8} index scans; {live:,} live, {dead:,} dead rows, {vacuums} autovacuums, {analyzes} autoanalyzes")
     hwm = peaks.get("hwm", {})
     verdict_memory = "meets" if peaks["sum_rss"] < 2**30 else "MISSES"
     print(
@@ -778,6 +810,10 @@ def main() -> None:
     parser.add_argument("--database", default="microcred_bench", help="database to create and drop")
     parser.add_argument("--log-level", default="info", help="MICROCRED_LOG_LEVEL of the service (info logs each request)")
     parser.add_argument("--batch-timeout", type=float, default=1800.0, help="give up on the batch after this many seconds")
+    parser.add_argument(
+        "--analyze-every", type=float, default=0.0,
+        help="during (b), ANALYZE the tables every this many seconds, as autovacuum would (default 0: never)",
+    )
     parser.add_argument("--poll", type=float, default=0.5, help="seconds between job polls")
     parser.add_argument("--progress-every", type=float, default=15.0, help="seconds between progress lines")
     parser.add_argument("--breakdown", action="store_true", help="after (a), measure where an award's CPU goes")

@@ -64,7 +64,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     workers = args.workers or settings.workers
     _run(lambda runtime: asyncio.sleep(0))  # migrate once, before any worker starts
     print(f"microcred: serving on http://{host}:{port} (database: {_describe(settings)}; public base URL: {settings.base_url})", file=sys.stderr)
-    print("microcred: get an admin API key with `microcred clients create --admin` (same MICROCRED_* settings)", file=sys.stderr)
     if workers > 1:
         uvicorn.run("microcred.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level=settings.log_level)
     else:
