@@ -1,7 +1,8 @@
 """The issuing service under load, on PostgreSQL (issue 3, "Performance"). Run by hand:
 
     .venv/bin/python bench/bench_service.py                 (both parts, 100,000-row batch)
-    .venv/bin/python bench/bench_service.py --rows 2000     (a quick try)
+    .venv/bin/python bench/bench_service.py --rows 2000 --seconds 10    (a quick try)
+    .venv/bin/python bench/bench_service.py --breakdown     (and where an award's CPU goes)
 
 Prints figures; asserts nothing. It sets up everything itself and removes it afterwards: a key
 directory in a temporary folder (random passphrase), a fresh PostgreSQL database (dropped at the
@@ -13,10 +14,13 @@ clients create`, an issuer and a published achievement with every EU element.
     learner) posts awards for --seconds; beside it, the core's signing rate in this process, on
     one core, for the very credential the service signs. Overhead = (2 cores / HTTP rate) /
     (1 / signing rate) - 1; the goal is at most 30%. The load generator shares the two cores,
-    so the CPU time each party used in the window is reported too.
+    so the CPU time each party used in the window is reported too. --breakdown adds the CPU
+    per request of cheaper routes and of the award use case called without HTTP.
 (b) A batch of --rows retroactive awards: one CSV through POST .../awards/batch, then GET
     /api/v1/jobs/{id} until completed; time to finish and the peak memory of the uvicorn worker
     processes (sum of RSS sampled from /proc, and each worker's VmHWM). Goal: < 5 min, < 1 GiB.
+    The CI PostgreSQL here runs with autovacuum off; --analyze-every 30 analyses the tables
+    during the batch as autovacuum would on a default installation.
 """
 
 from __future__ import annotations
@@ -489,30 +493,54 @@ def drive(service: Service, fixture: Fixture, *, seconds: float, warmup: float, 
     }
     generator = subprocess.Popen([sys.executable, __file__, "--load-generator", json.dumps(spec)], stdout=subprocess.PIPE, text=True)
     assert generator.stdout is not None
-    workers, backends = service.workers(), []
-    marks: dict[str, tuple[dict[int, float], dict[int, float], tuple[float, float], float]] = {}
+    workers = service.workers()
+    # PostgreSQL backends come and go (the pool's overflow connections close when returned), so
+    # they are sampled through the window: first and last CPU reading of each.
+    backends: dict[int, list[float]] = {}
+    in_window = threading.Event()
+    stop = threading.Event()
+
+    async def sample_backends() -> None:
+        connection = await asyncpg.connect(service.admin_dsn)  # one connection: no backend started per look
+        try:
+            while not stop.is_set():
+                if in_window.is_set():
+                    rows = await connection.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", service.args.database)
+                    for row in rows:
+                        cpu = _cpu_seconds(int(row[0]))
+                        backends.setdefault(int(row[0]), [cpu, cpu])[1] = cpu
+                await asyncio.sleep(0.25)
+        finally:
+            await connection.close()
+
+    sampler = threading.Thread(target=lambda: asyncio.run(sample_backends()), daemon=True)
+    sampler.start()
+    marks: dict[str, tuple[dict[int, float], tuple[float, float], float]] = {}
     result: dict[str, Any] = {}
-    for line in generator.stdout:
-        word = line.strip()
-        if word in ("START", "END"):
+    try:
+        for line in generator.stdout:
+            word = line.strip()
             if word == "START":
-                backends = service.pg_backends()
-            else:  # connections opened during the window count from zero
-                backends = sorted(set(backends) | set(service.pg_backends()))
-            marks[word] = (
-                {p: _cpu_seconds(p) for p in workers},
-                {p: _cpu_seconds(p) for p in backends},
-                _machine_busy(),
-                _cpu_seconds(generator.pid),
-            )
-        elif word:
-            result = json.loads(word)
+                backends.update({pid: [_cpu_seconds(pid)] * 2 for pid in service.pg_backends()})
+                in_window.set()
+            elif word == "END":
+                in_window.clear()
+                for pid in service.pg_backends():
+                    if pid in backends:
+                        backends[pid][1] = _cpu_seconds(pid)
+            if word in ("START", "END"):
+                marks[word] = ({p: _cpu_seconds(p) for p in workers}, _machine_busy(), _cpu_seconds(generator.pid))
+            elif word:
+                result = json.loads(word)
+    finally:
+        stop.set()
+        sampler.join()
     if generator.wait() != 0 or not result or "END" not in marks:
         raise SystemExit("the load generator failed")
-    (w0, b0, m0, g0), (w1, b1, m1, g1) = marks["START"], marks["END"]
+    (w0, m0, g0), (w1, m1, g1) = marks["START"], marks["END"]
     n = max(1, result["ok"])
     worker_ms = sum(w1[p] - w0.get(p, 0.0) for p in w1) * 1000 / n
-    pg_ms = sum(b1[p] - b0.get(p, 0.0) for p in b1) * 1000 / n
+    pg_ms = sum(last - first for first, last in backends.values()) * 1000 / n
     generator_ms = (g1 - g0) * 1000 / n
     machine_ms = (m1[0] - m0[0]) * 1000 / n
     return Load(
@@ -523,7 +551,7 @@ def drive(service: Service, fixture: Fixture, *, seconds: float, warmup: float, 
         generator_ms=generator_ms,
         other_ms=machine_ms - worker_ms - pg_ms - generator_ms,
         busy=(m1[0] - m0[0]) / (m1[1] - m0[1]),
-        backends=len(b1),
+        backends=len(backends),
     )
 
 
@@ -803,7 +831,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="rows in the batch (default 100000)")
     parser.add_argument("--seconds", type=float, default=30.0, help="duration of the measured window of (a)")
     parser.add_argument("--warmup", type=float, default=3.0, help="load before the measured window starts")
-    parser.add_argument("--concurrency", type=int, default=8, help="concurrent connections in (a)")
+    parser.add_argument("--concurrency", type=int, default=32, help="concurrent keep-alive connections in (a) (default 32: enough to keep both workers busy)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
     parser.add_argument("--sign-seconds", type=float, default=4.0, help="duration of each signing-rate measurement")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="PostgreSQL server (no database name)")
