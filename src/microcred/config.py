@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     #: Run bulk-award jobs in this process (turn off on hosts that should only answer requests).
     run_jobs: bool = True
     job_chunk_rows: int = Field(default=250, ge=1, le=10_000)
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(default=32, ge=1, le=500)
 
     @field_validator("base_url")
     @classmethod

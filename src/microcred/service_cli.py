@@ -23,6 +23,7 @@ from .jobs.service import claim_job, submit_job
 from .jobs.worker import JobRunner
 from .problems import ProblemError
 from .runtime import Runtime, build_runtime
+from .web.server import NoDelayH11Protocol
 
 __all__ = ["add_service_commands"]
 
@@ -65,11 +66,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _run(lambda runtime: asyncio.sleep(0))  # migrate once, before any worker starts
     print(f"microcred: serving on http://{host}:{port} (database: {_describe(settings)}; public base URL: {settings.base_url})", file=sys.stderr)
     if workers > 1:
-        uvicorn.run("microcred.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level=settings.log_level)
+        uvicorn.run(
+            "microcred.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+            http=NoDelayH11Protocol,
+        )
     else:
         from .app import create_app
 
-        uvicorn.run(create_app(settings, migrate=False), host=host, port=port, log_level=settings.log_level)
+        uvicorn.run(create_app(settings, migrate=False), host=host, port=port, log_level=settings.log_level, http=NoDelayH11Protocol)
     return 0
 
 

@@ -29,6 +29,18 @@ class AchievementRepository:
             select(AchievementVersion).where(AchievementVersion.achievement_id == achievement_id, AchievementVersion.version == version)
         )
 
+    async def current_version(self, issuer_id: str, achievement_id: str) -> AchievementVersion | None:
+        """The latest published version of an issuer's achievement, in one query."""
+        return await self.session.scalar(
+            select(AchievementVersion)
+            .join(Achievement, Achievement.id == AchievementVersion.achievement_id)
+            .where(
+                Achievement.id == achievement_id,
+                Achievement.issuer_id == issuer_id,
+                AchievementVersion.version == Achievement.version,
+            )
+        )
+
     async def versions_by_id(self, version_ids: Sequence[str]) -> dict[str, AchievementVersion]:
         rows = await self.session.scalars(select(AchievementVersion).where(AchievementVersion.id.in_(version_ids)))
         return {row.id: row for row in rows}

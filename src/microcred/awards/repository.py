@@ -3,7 +3,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ARRAY, String, and_, any_, bindparam, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import AchievementVersion, Credential
@@ -25,13 +26,37 @@ class CredentialRepository:
             select(Credential).where(Credential.issuer_id == issuer_id, Credential.dedup_key == dedup_key)
         )
 
+    async def insert_unless_awarded(self, credential: Credential) -> bool:
+        """Insert, or do nothing if the issuer already has a credential with this dedup key
+        (one statement, no savepoint; the unique constraint settles races between workers)."""
+        values = {c.key: getattr(credential, c.key) for c in Credential.__table__.columns}
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert_(Credential)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["issuer_id", "dedup_key"])
+            .returning(Credential.id)
+        )
+        return (await self.session.scalar(statement)) is not None
+
     async def by_dedup_keys(self, issuer_id: str, dedup_keys: Sequence[str]) -> dict[str, tuple[str, str]]:
         """dedup key -> (credential id, request hash), for the keys already awarded."""
         found: dict[str, tuple[str, str]] = {}
+        postgres = self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
         for start in range(0, len(dedup_keys), 500):
+            keys = list(dedup_keys[start : start + 500])
+            # On PostgreSQL one array parameter, so the plan (and its cached generic form) is an
+            # index lookup whatever the table statistics say; an IN list of 500 parameters was
+            # planned as a scan once the prepared statement went generic (bench/README.md).
+            matches = (
+                Credential.dedup_key == any_(bindparam("keys", keys, type_=ARRAY(String)))
+                if postgres
+                else Credential.dedup_key.in_(keys)
+            )
             rows = await self.session.execute(
                 select(Credential.dedup_key, Credential.id, Credential.request_hash).where(
-                    Credential.issuer_id == issuer_id, Credential.dedup_key.in_(dedup_keys[start : start + 500])
+                    Credential.issuer_id == issuer_id, matches
                 )
             )
             found.update({key: (cid, digest) for key, cid, digest in rows})

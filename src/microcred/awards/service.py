@@ -80,16 +80,12 @@ def _same_request(existing: Credential, digest: str) -> Credential:
 
 
 async def _version(session: AsyncSession, issuer_id: str, achievement_id: str) -> AchievementVersion:
-    repository = AchievementRepository(session)
-    achievement = await repository.get(issuer_id, achievement_id)
-    if achievement is None or achievement.version == 0:
-        reason = "no achievement" if achievement is None else "achievement is not published:"
+    version = await AchievementRepository(session).current_version(issuer_id, achievement_id)
+    if version is None:
         raise UnprocessableContent(
-            f"{reason} {achievement_id!r}",
+            f"no published achievement {achievement_id!r}",
             errors=[field_error("/achievement_id", "not a published achievement of this issuer")],
         )
-    version = await repository.version(achievement.id, achievement.version)
-    assert version is not None
     return version
 
 
@@ -153,21 +149,16 @@ async def award(
         raise NotFound(f"no issuer {issuer_id!r}")
     key, digest = dedup_key(data, idempotency_key), request_hash(data)
     repository = CredentialRepository(session)
-    existing = await repository.by_dedup_key(issuer.id, key)
-    if existing is not None:
-        return await _result(session, _same_request(existing, digest), created=False)
     version = await _version(session, issuer.id, data.achievement_id)
     credential_id = new_id()
+    # Sign first and let the unique (issuer, dedup key) constraint decide: new awards (the
+    # common case) cost one INSERT; a retry costs a signature it throws away, then one read.
     document = sign_award(data, issuer=issuer, version=version, signing=signing, credential_id=credential_id, now=now)
     row = _row(data, issuer=issuer, version=version, key=key, digest=digest, credential_id=credential_id, document=document, now=now)
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        # The same award committed on another worker between our lookup and our insert.
+    if not await repository.insert_unless_awarded(row):
         existing = await repository.by_dedup_key(issuer.id, key)
-        if existing is None:
-            raise
+        if existing is None:  # cannot happen: the conflict was on this very key
+            raise Conflict("the award conflicted with another that is no longer there; retry")
         return await _result(session, _same_request(existing, digest), created=False)
     return AwardResult(credential=row, achievement_version=version.version, created=True)
 
