@@ -16,6 +16,7 @@ from . import __version__
 from .achievements.router import router as achievements_router
 from .awards.router import router as awards_router
 from .awards.service import Signing
+from .awards.signing_pool import SigningPool
 from .config import Settings
 from .db.migrate import current_revision, head_revision, upgrade
 from .issuers.router import router as issuers_router
@@ -44,9 +45,11 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         async with built.sessions() as session, session.begin():
             await reconcile_keys(session, keystore=built.keystore)
         worker: asyncio.Task[None] | None = None
+        pool: SigningPool | None = None
         if settings.run_jobs:
+            pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value())
             runner = JobRunner(
-                built.sessions, Signing(built.keystore, built.loader, settings.base_url), chunk_rows=settings.job_chunk_rows
+                built.sessions, Signing(built.keystore, built.loader, settings.base_url, pool), chunk_rows=settings.job_chunk_rows
             )
             app.state.job_runner = runner
             worker = asyncio.create_task(runner.run_forever(), name="microcred-jobs")
@@ -57,6 +60,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+            if pool is not None:
+                pool.close()
             if runtime is None:
                 await built.engine.dispose()
 

@@ -19,7 +19,8 @@ from .config import Settings, SettingsError, load_settings
 from .db.migrate import upgrade
 from .issuers.service import rotate_key
 from .jobs.repository import JobRepository
-from .jobs.service import claim_job, submit_job
+from .awards.signing_pool import SigningPool
+from .jobs.service import LEASE, submit_job
 from .jobs.worker import JobRunner
 from .problems import ProblemError
 from .runtime import Runtime, build_runtime
@@ -129,7 +130,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot read {path}: {exc}") from None
     content_type = "text/csv" if path.suffix.lower() == ".csv" else "application/json"
 
-    async def work(runtime: Runtime) -> dict[str, int]:
+    async def work(runtime: Runtime) -> dict[str, Any]:
         async with runtime.sessions() as session, session.begin():
             job = await submit_job(
                 session,
@@ -140,30 +141,35 @@ def cmd_import(args: argparse.Namespace) -> int:
                 max_rows=runtime.settings.max_batch_rows,
                 now=datetime.now(UTC),
             )
-        runner = JobRunner(runtime.sessions, Signing(runtime.keystore, runtime.loader, runtime.settings.base_url), chunk_rows=runtime.settings.job_chunk_rows)
-        async with runtime.sessions() as session, session.begin():
-            if not await JobRepository(session).take_lease(job.id, owner=runner.owner, now=runner.clock(), until=runner.clock() + _lease()):
-                raise CommandError("another worker took the job; follow it with GET /api/v1/jobs/" + job.id)
-        started = time.monotonic()
-        while True:
-            done = await runner.run_job(job.id, max_chunks=1)
-            async with runtime.sessions() as session:
-                current = await JobRepository(session).get(job.id)
-                assert current is not None
-                _progress(current.processed, current.total, current.failed, time.monotonic() - started)
-            if done:
-                print(file=sys.stderr)
-                return {"job": job.id, "total": current.total, "awarded": current.awarded, "duplicates": current.duplicates, "failed": current.failed}  # type: ignore[dict-item]
+        settings = runtime.settings
+        pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value())
+        signing = Signing(runtime.keystore, runtime.loader, settings.base_url, pool)
+        runner = JobRunner(runtime.sessions, signing, chunk_rows=settings.job_chunk_rows)
+        try:
+            return await _follow(runtime, runner, job.id)
+        finally:
+            pool.close()
 
     summary = _run(work)
     print(json.dumps(summary))
     return 0 if not summary["failed"] else 1
 
 
-def _lease() -> Any:
-    from .jobs.service import LEASE
-
-    return LEASE
+async def _follow(runtime: Runtime, runner: JobRunner, job_id: str) -> dict[str, Any]:
+    """Run a job in this process until it is done, drawing a progress bar."""
+    async with runtime.sessions() as session, session.begin():
+        if not await JobRepository(session).take_lease(job_id, owner=runner.owner, now=runner.clock(), until=runner.clock() + LEASE):
+            raise CommandError("another worker took the job; follow it with GET /api/v1/jobs/" + job_id)
+    started = time.monotonic()
+    while True:
+        done = await runner.run_job(job_id, max_chunks=1)
+        async with runtime.sessions() as session:
+            current = await JobRepository(session).get(job_id)
+            assert current is not None
+            _progress(current.processed, current.total, current.failed, time.monotonic() - started)
+        if done:
+            print(file=sys.stderr)
+            return {"job": job_id, "total": current.total, "awarded": current.awarded, "duplicates": current.duplicates, "failed": current.failed}
 
 
 def _progress(done: int, total: int, failed: int, seconds: float) -> None:

@@ -145,3 +145,24 @@ async def test_a_file_over_the_row_limit_is_refused_whole(service: ServiceClient
         f"/api/v1/issuers/{issuer['id']}/awards/batch", content=b"who,what\n1,2\n", headers={**service.admin, "content-type": "text/csv"}
     )
     assert unknown.status_code == 400 and "who" in unknown.json()["detail"]
+
+
+async def test_bulk_signing_in_a_process_pool_gives_the_same_outcomes(service: ServiceClient) -> None:
+    from microcred.awards.signing_pool import SigningPool
+
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    job = await _submit(service, issuer["id"], _csv(achievement["id"]))
+    settings = service.runtime.settings
+    pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value(), processes=2)
+    try:
+        signing = Signing(service.runtime.keystore, service.runtime.loader, settings.base_url, pool)
+        assert await JobRunner(service.runtime.sessions, signing, chunk_rows=50).run_once() == job["id"]
+    finally:
+        pool.close()
+    status = await _status(service, job["id"])
+    assert [r["status"] for r in status["rows"]] == ["awarded", "failed", "failed", "failed", "awarded", "awarded"]
+    for row in status["rows"]:
+        if row["status"] == "awarded":
+            got = await service.http.get(f"/api/v1/issuers/{issuer['id']}/credentials/{row['credential_id']}", headers=service.admin)
+            assert verify(got.json()["credential"], resolve_key=resolver(service.runtime)).verdict == "valid"

@@ -34,6 +34,7 @@ from ..keystore import KeyStore
 from ..problems import BadRequest, Conflict, NotFound, ProblemError, UnprocessableContent, body_pointer, field_error
 from .document import as_datetime, credential_document, credential_url
 from .repository import CredentialRepository
+from .signing_pool import SigningPool
 from .schemas import AwardIn, AwardOut, CredentialPage, CredentialSummary
 
 __all__ = ["AwardResult", "Signing", "award", "award_out", "dedup_key", "list_credentials", "request_hash"]
@@ -46,6 +47,8 @@ class Signing:
     keystore: KeyStore
     loader: DocumentLoader
     base_url: str
+    #: Signs bulk chunks on every core; None signs in a thread of this process.
+    pool: SigningPool | None = None
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,10 @@ async def award_many(
                 signed.append(UnprocessableContent(f"cannot sign this award: {exc.message}"))
         return signed
 
-    signed = await asyncio.to_thread(sign_all)
+    if signing.pool is None:
+        signed = await asyncio.to_thread(sign_all)
+    else:
+        signed = await _sign_in_pool(signing, issuer, to_sign, seen, now)
     rows: list[tuple[int, Credential]] = []
     for (index, data, key, digest, version), document in zip(to_sign, signed, strict=True):
         if isinstance(document, ProblemError):
@@ -286,6 +292,41 @@ async def award_many(
     for index, row in rows:
         outcomes[index] = RowOutcome("awarded", credential_id=row.id)
     return [o if o is not None else RowOutcome("failed", error={"status": 500, "detail": "not processed"}) for o in outcomes]
+
+
+async def _sign_in_pool(
+    signing: Signing,
+    issuer: Issuer,
+    to_sign: list[tuple[int, AwardIn, str, str, AchievementVersion]],
+    seen: dict[str, tuple[str, str]],
+    now: datetime,
+) -> list[dict[str, Any] | ProblemError]:
+    assert signing.pool is not None
+    issuer_profile = profile(issuer)
+    out: list[dict[str, Any] | ProblemError] = []
+    documents: list[dict[str, Any]] = []
+    slots: list[int] = []
+    for _, data, key, _, version in to_sign:
+        try:
+            documents.append(
+                credential_document(
+                    data,
+                    credential_id=seen[key][0],
+                    base_url=signing.base_url,
+                    issuer_profile=issuer_profile,
+                    achievement=version.document,
+                    hash_email=issuer.hash_recipient_emails,
+                    now=now,
+                )
+            )
+            slots.append(len(out))
+            out.append({})
+        except ProblemError as problem:
+            out.append(problem)
+    signed = await signing.pool.sign(documents, verification_method=issuer.current_key_id, suite=issuer.cryptosuite, created=now)
+    for slot, result in zip(slots, signed, strict=True):
+        out[slot] = result if isinstance(result, dict) else UnprocessableContent(f"cannot sign this award: {result}")
+    return out
 
 
 async def _insert_one_by_one(
