@@ -92,7 +92,7 @@ async def process_chunk(session: AsyncSession, *, signing: Signing, job_id: str,
         return False
     if job.started_at is None:
         job.started_at = now
-    rows = await repository.pending_rows(job_id, limit=size)
+    rows = await repository.pending_rows(job_id, after=job.processed, limit=size)
     if rows:
         outcomes = await award_many(
             session, signing=signing, issuer_id=job.issuer_id, payloads=[row.payload for row in rows], job_id=job.id, now=now
