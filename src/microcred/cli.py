@@ -18,8 +18,7 @@ from typing import Any, NoReturn
 
 from .credentials import DEFAULT_SUITE, SUITES, CredentialError, DocumentLoader, Resolver, issue, verify
 from .credentials.issue import check_before_signing
-from .credentials.resolve import ResolvedKey
-from .credentials.keys import public_key_from_multikey
+from .credentials.resolve import ResolvedKey, resolved_from_published
 from .credentials.vc_jwt import encode_vc_jwt
 from .keystore import PASSPHRASE_ENV, FileKeyStore, KeyStoreError, ensure_development_key
 from .service_cli import CommandError, add_service_commands
@@ -158,7 +157,6 @@ def _local_keys(args: argparse.Namespace) -> dict[str, ResolvedKey]:
     installation verify offline. Without a passphrase only did:key resolves."""
     if not os.environ.get(PASSPHRASE_ENV) or not _keys_dir(args).exists():
         return {}
-    keys: dict[str, ResolvedKey] = {}
     store = _store(args)
     try:
         published = [key for issuer in store.issuers() for key in store.published_keys(issuer)]
@@ -166,16 +164,7 @@ def _local_keys(args: argparse.Namespace) -> dict[str, ResolvedKey]:
         # Verifying needs no secret: carry on with did:key only, and say why local keys are missing.
         print(f"microcred: local keys not used ({exc}){_dev_passphrase_hint(_keys_dir(args))}", file=sys.stderr)
         return {}
-    for key in published:
-        keys[key.id] = ResolvedKey(
-            id=key.id,
-            controller=key.controller,
-            public_key=public_key_from_multikey(key.public_key_multibase),
-            purposes=frozenset({"assertionMethod"}),
-            valid_from=key.valid_from,
-            valid_until=key.valid_until,
-        )
-    return keys
+    return {key.id: resolved_from_published(key) for key in published}
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

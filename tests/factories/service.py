@@ -102,18 +102,7 @@ def resolver(runtime: Runtime) -> Any:
     """The core verifier's key resolver, fed with the service's published keys (current and
     retired), as a verifier that resolved the issuer's did:web would be."""
     from microcred.credentials import Resolver
-    from microcred.credentials.keys import public_key_from_multikey
-    from microcred.credentials.resolve import ResolvedKey
+    from microcred.credentials.resolve import resolved_from_published
 
-    keys = {}
-    for issuer in runtime.keystore.issuers():
-        for key in runtime.keystore.published_keys(issuer):
-            keys[key.id] = ResolvedKey(
-                id=key.id,
-                controller=key.controller,
-                public_key=public_key_from_multikey(key.public_key_multibase),
-                purposes=frozenset({"assertionMethod"}),
-                valid_from=key.valid_from,
-                valid_until=key.valid_until,
-            )
-    return Resolver(keys=keys)
+    store = runtime.keystore
+    return Resolver(keys={k.id: resolved_from_published(k) for i in store.issuers() for k in store.published_keys(i)})

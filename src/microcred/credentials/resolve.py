@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .did import PublishedKey
 from .errors import CredentialError, KeyFormatError, ResolutionError
 from .keys import Ed25519PublicKeyInfo, did_key_document, public_key_from_multikey
 from .timeutil import parse_datetime
 
-__all__ = ["KeyResolver", "ResolvedKey", "Resolver", "key_from_controller_document"]
+__all__ = ["KeyResolver", "ResolvedKey", "Resolver", "key_from_controller_document", "resolved_from_published"]
 
 _RELATIONSHIPS = ("assertionMethod", "authentication", "capabilityInvocation", "capabilityDelegation")
 #: Ed25519VerificationKey2020 stores the key the same way as Multikey (multicodec 0xed + 32 bytes).
@@ -91,6 +92,19 @@ def key_from_controller_document(document: Mapping[str, Any], vm_id: str) -> Res
         purposes=frozenset(purposes),
         valid_from=_optional_time(method.get("created")),
         valid_until=_optional_time(method.get("expires")) or _optional_time(method.get("revoked")),
+    )
+
+
+def resolved_from_published(key: PublishedKey) -> ResolvedKey:
+    """A key this installation publishes, as a verifier that resolved its controller document
+    would see it (an assertion key, with the period it signed for)."""
+    return ResolvedKey(
+        id=key.id,
+        controller=key.controller,
+        public_key=public_key_from_multikey(key.public_key_multibase),
+        purposes=frozenset({"assertionMethod"}),
+        valid_from=key.valid_from,
+        valid_until=key.valid_until,
     )
 
 
