@@ -3,18 +3,9 @@
 # new user starts it from a fresh clone. Settings come from MICROCRED_* (see the README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${MICROCRED_KEY_PASSPHRASE:-}" ]; then
-  # A development passphrase kept beside the development keys, so the first run needs no setup.
-  # Production deployments inject MICROCRED_KEY_PASSPHRASE from a secret manager instead.
-  mkdir -p keys && chmod 700 keys
-  [ -s keys/.dev-passphrase ] || (umask 077; .venv/bin/python -c 'import secrets; print(secrets.token_hex(24))' > keys/.dev-passphrase)
-  MICROCRED_KEY_PASSPHRASE="$(cat keys/.dev-passphrase)"
-  export MICROCRED_KEY_PASSPHRASE
-  echo "microcred: using the development passphrase in keys/.dev-passphrase (set MICROCRED_KEY_PASSPHRASE in production)" >&2
-  passphrase='MICROCRED_KEY_PASSPHRASE="$(cat keys/.dev-passphrase)" '
-else
-  passphrase=''  # the caller's own, already in the environment of their other shells (or not: then export it there)
-fi
+. scripts/dev-passphrase.sh
+passphrase=''  # with their own passphrase, the caller's other shells have it already (or must export it)
+[ "$DEV_PASSPHRASE" = 1 ] && passphrase='MICROCRED_KEY_PASSPHRASE="$(cat keys/.dev-passphrase)" '
 cat >&2 <<EOF
 microcred: starting the issuing service. To get an admin API key, run in another shell, in $(pwd):
 
