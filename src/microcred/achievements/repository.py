@@ -41,10 +41,6 @@ class AchievementRepository:
             )
         )
 
-    async def versions_by_id(self, version_ids: Sequence[str]) -> dict[str, AchievementVersion]:
-        rows = await self.session.scalars(select(AchievementVersion).where(AchievementVersion.id.in_(version_ids)))
-        return {row.id: row for row in rows}
-
     async def add(self, row: Achievement | AchievementVersion) -> None:
         self.session.add(row)
         await self.session.flush()

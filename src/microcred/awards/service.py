@@ -92,19 +92,32 @@ async def _version(session: AsyncSession, issuer_id: str, achievement_id: str) -
     return version
 
 
-def sign_award(
-    data: AwardIn, *, issuer: Issuer, version: AchievementVersion, signing: Signing, credential_id: str, now: datetime
+def _unsigned(
+    data: AwardIn,
+    *,
+    issuer: Issuer,
+    version: AchievementVersion,
+    signing: Signing,
+    credential_id: str,
+    now: datetime,
+    issuer_profile: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Build and sign one credential (CPU only; safe to run in a worker thread)."""
-    document = credential_document(
+    return credential_document(
         data,
         credential_id=credential_id,
         base_url=signing.base_url,
-        issuer_profile=profile(issuer),
+        issuer_profile=issuer_profile or profile(issuer),
         achievement=version.document,
         hash_email=issuer.hash_recipient_emails,
         now=now,
     )
+
+
+def sign_award(
+    data: AwardIn, *, issuer: Issuer, version: AchievementVersion, signing: Signing, credential_id: str, now: datetime
+) -> dict[str, Any]:
+    """Build and sign one credential (CPU only; safe to run in a worker thread)."""
+    document = _unsigned(data, issuer=issuer, version=version, signing=signing, credential_id=credential_id, now=now)
     signer = signing.keystore.signer_for(issuer.current_key_id)
     return issue(document, signer=signer, loader=signing.loader, suite=issuer.cryptosuite, created=now)
 
@@ -309,14 +322,8 @@ async def _sign_in_pool(
     for _, data, key, _, version in to_sign:
         try:
             documents.append(
-                credential_document(
-                    data,
-                    credential_id=seen[key][0],
-                    base_url=signing.base_url,
-                    issuer_profile=issuer_profile,
-                    achievement=version.document,
-                    hash_email=issuer.hash_recipient_emails,
-                    now=now,
+                _unsigned(
+                    data, issuer=issuer, version=version, signing=signing, credential_id=seen[key][0], now=now, issuer_profile=issuer_profile
                 )
             )
             slots.append(len(out))

@@ -20,9 +20,6 @@ class IssuerRepository:
             statement = statement.with_for_update()
         return await self.session.scalar(statement)
 
-    async def by_did(self, did: str) -> Issuer | None:
-        return await self.session.scalar(select(Issuer).where(Issuer.did == did))
-
     async def all(self, *, only: str | None = None) -> Sequence[Issuer]:
         statement = select(Issuer).order_by(Issuer.id)
         if only is not None:
