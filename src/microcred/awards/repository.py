@@ -3,13 +3,41 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ARRAY, String, and_, any_, bindparam, or_, select
+from sqlalchemy import ARRAY, String, Table, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import AchievementVersion, Credential
 
 __all__ = ["CredentialRepository"]
+
+_CREDENTIALS: Table = Credential.__table__  # type: ignore[assignment]
+# A Core statement on the table, built once per dialect: the ORM's bulk-insert path and a
+# statement rebuilt with .values() per award cost more than the INSERT itself.
+_INSERT_UNLESS_AWARDED = {
+    name: dialect_insert(_CREDENTIALS).on_conflict_do_nothing(index_elements=["dedup_key", "issuer_id"]).returning(_CREDENTIALS.c.id)
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
+# On PostgreSQL, one lookup per key in the unique (dedup_key, issuer_id) index, whatever the
+# planner believes about the table. "issuer_id = :issuer AND dedup_key = ANY(:keys)" was planned,
+# once the prepared statement went generic and without table statistics (CI runs with autovacuum
+# off), as a scan of every credential of the issuer for each chunk: 50 ms per chunk at 20,000
+# credentials, and growing (bench/README.md). Here only the unique index matches the subquery, and
+# OFFSET 0 keeps the issuer condition (checked outside) from being pushed into it.
+_KEYS = func.unnest(bindparam("keys", type_=ARRAY(String))).table_valued("key").render_derived(name="k")
+_BY_KEY = (
+    select(Credential.issuer_id, Credential.dedup_key, Credential.id, Credential.request_hash)
+    .where(Credential.dedup_key == _KEYS.c.key)
+    .offset(literal_column("0"))
+    .lateral("awarded")
+)
+_AWARDED_KEYS_PG = (
+    select(_BY_KEY.c.dedup_key, _BY_KEY.c.id, _BY_KEY.c.request_hash)
+    .select_from(_KEYS)
+    .join(_BY_KEY, _BY_KEY.c.issuer_id == bindparam("issuer_id"))
+)
 
 
 class CredentialRepository:
@@ -29,16 +57,10 @@ class CredentialRepository:
     async def insert_unless_awarded(self, credential: Credential) -> bool:
         """Insert, or do nothing if the issuer already has a credential with this dedup key
         (one statement, no savepoint; the unique constraint settles races between workers)."""
-        values = {c.key: getattr(credential, c.key) for c in Credential.__table__.columns}
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
-        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert_(Credential)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["issuer_id", "dedup_key"])
-            .returning(Credential.id)
-        )
-        return (await self.session.scalar(statement)) is not None
+        connection = await self.session.connection()
+        statement = _INSERT_UNLESS_AWARDED[connection.dialect.name]
+        values = {column.key: getattr(credential, column.key) for column in _CREDENTIALS.columns}
+        return (await connection.execute(statement, values)).scalar() is not None
 
     async def by_dedup_keys(self, issuer_id: str, dedup_keys: Sequence[str]) -> dict[str, tuple[str, str]]:
         """dedup key -> (credential id, request hash), for the keys already awarded."""
@@ -46,19 +68,14 @@ class CredentialRepository:
         postgres = self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
         for start in range(0, len(dedup_keys), 500):
             keys = list(dedup_keys[start : start + 500])
-            # On PostgreSQL one array parameter, so the plan (and its cached generic form) is an
-            # index lookup whatever the table statistics say; an IN list of 500 parameters was
-            # planned as a scan once the prepared statement went generic (bench/README.md).
-            matches = (
-                Credential.dedup_key == any_(bindparam("keys", keys, type_=ARRAY(String)))
-                if postgres
-                else Credential.dedup_key.in_(keys)
-            )
-            rows = await self.session.execute(
-                select(Credential.dedup_key, Credential.id, Credential.request_hash).where(
-                    Credential.issuer_id == issuer_id, matches
+            if postgres:
+                rows = await self.session.execute(_AWARDED_KEYS_PG, {"issuer_id": issuer_id, "keys": keys})
+            else:
+                rows = await self.session.execute(
+                    select(Credential.dedup_key, Credential.id, Credential.request_hash).where(
+                        Credential.issuer_id == issuer_id, Credential.dedup_key.in_(keys)
+                    )
                 )
-            )
             found.update({key: (cid, digest) for key, cid, digest in rows})
         return found
 

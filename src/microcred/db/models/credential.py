@@ -19,7 +19,9 @@ class Credential(Base):
 
     __tablename__ = "credentials"
     __table_args__ = (
-        UniqueConstraint("issuer_id", "dedup_key"),
+        # dedup_key leads, so looking keys up (bulk awards, before signing) can use no other
+        # index, whatever the planner guesses about how many rows an issuer has.
+        UniqueConstraint("dedup_key", "issuer_id"),
         Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
         Index("ix_credentials_issuer_email", "issuer_id", "recipient_email"),
         Index("ix_credentials_issuer_achievement", "issuer_id", "achievement_id"),
