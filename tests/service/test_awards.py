@@ -10,6 +10,7 @@ import pytest
 
 from microcred.credentials import schema, verify
 from microcred.credentials.ob3 import IdentityObject
+from microcred.issuers.key_lock import hold_for_rotation, hold_for_signing
 
 from ..factories.service import ServiceClient, award_body, resolver
 from ..interop.nodejs import js_verify
@@ -156,6 +157,25 @@ async def test_key_rotation_keeps_old_credentials_verifying(service: ServiceClie
         assert verify(credential, resolve_key=resolver(service.runtime)).verdict == "valid"
     keys = (await service.http.get(f"/api/v1/issuers/{issuer_id}/keys", headers=service.admin)).json()["items"]
     assert len(keys) == 2 and keys[0]["valid_until"] is not None and keys[1]["valid_until"] is None
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite serializes all writes anyway
+async def test_a_key_rotation_waits_for_awards_in_flight_and_awards_wait_for_it(service: ServiceClient) -> None:
+    issuer_id, achievement_id = await _setup(service)
+    rotate = f"/api/v1/issuers/{issuer_id}/keys/rotate"
+    async with service.runtime.sessions() as in_flight, in_flight.begin():
+        await hold_for_signing(in_flight, issuer_id)  # as an award does before it reads the key
+        rotation = asyncio.create_task(service.http.post(rotate, headers=service.admin))
+        await asyncio.sleep(0.5)
+        assert not rotation.done()  # still waiting for the award to commit
+    assert (await rotation).status_code == 200
+
+    async with service.runtime.sessions() as rotating, rotating.begin():
+        await hold_for_rotation(rotating, issuer_id)
+        award = asyncio.create_task(service.award(issuer_id, achievement_id))
+        await asyncio.sleep(0.5)
+        assert not award.done()
+    assert (await award).status_code == 201
 
 
 async def test_a_bad_date_is_one_error_at_its_field(service: ServiceClient) -> None:

@@ -1,13 +1,38 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import Achievement, AchievementVersion
 
-__all__ = ["AchievementRepository"]
+__all__ = ["AchievementRepository", "PublishedVersion"]
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """The current published version of an achievement, as an award needs it (read as plain
+    columns: this is on the path of every award)."""
+
+    id: str
+    achievement_id: str
+    version: int
+    document: dict[str, Any]
+
+
+# Built once, so SQLAlchemy computes its cache key once rather than on every award.
+_CURRENT_VERSION = (
+    select(AchievementVersion.id, AchievementVersion.achievement_id, AchievementVersion.version, AchievementVersion.document)
+    .join(Achievement, Achievement.id == AchievementVersion.achievement_id)
+    .where(
+        Achievement.id == bindparam("achievement_id"),
+        Achievement.issuer_id == bindparam("issuer_id"),
+        AchievementVersion.version == Achievement.version,
+    )
+)
 
 
 class AchievementRepository:
@@ -29,17 +54,10 @@ class AchievementRepository:
             select(AchievementVersion).where(AchievementVersion.achievement_id == achievement_id, AchievementVersion.version == version)
         )
 
-    async def current_version(self, issuer_id: str, achievement_id: str) -> AchievementVersion | None:
+    async def current_version(self, issuer_id: str, achievement_id: str) -> PublishedVersion | None:
         """The latest published version of an issuer's achievement, in one query."""
-        return await self.session.scalar(
-            select(AchievementVersion)
-            .join(Achievement, Achievement.id == AchievementVersion.achievement_id)
-            .where(
-                Achievement.id == achievement_id,
-                Achievement.issuer_id == issuer_id,
-                AchievementVersion.version == Achievement.version,
-            )
-        )
+        row = (await self.session.execute(_CURRENT_VERSION, {"issuer_id": issuer_id, "achievement_id": achievement_id})).first()
+        return PublishedVersion(*row) if row is not None else None
 
     async def add(self, row: Achievement | AchievementVersion) -> None:
         self.session.add(row)

@@ -20,15 +20,16 @@ from typing import Any
 
 import rfc8785
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..achievements.repository import AchievementRepository
+from ..achievements.repository import AchievementRepository, PublishedVersion
 from ..auth.principal import Principal
 from ..credentials import CredentialError, DocumentLoader, issue
 from ..db.base import new_id
 from ..db.models import AchievementVersion, Credential, Issuer
+from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import get_issuer, profile
 from ..keystore import KeyStore
 from ..problems import BadRequest, Conflict, NotFound, ProblemError, UnprocessableContent, body_pointer, field_error
@@ -38,6 +39,9 @@ from .signing_pool import SigningPool
 from .schemas import AwardIn, AwardOut, CredentialPage, CredentialSummary
 
 __all__ = ["AwardResult", "Signing", "award", "award_out", "dedup_key", "list_credentials", "request_hash"]
+
+
+_ISSUER = select(Issuer).where(Issuer.id == bindparam("issuer_id"))
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ def _same_request(existing: Credential, digest: str) -> Credential:
     return existing
 
 
-async def _version(session: AsyncSession, issuer_id: str, achievement_id: str) -> AchievementVersion:
+async def _version(session: AsyncSession, issuer_id: str, achievement_id: str) -> PublishedVersion:
     version = await AchievementRepository(session).current_version(issuer_id, achievement_id)
     if version is None:
         raise UnprocessableContent(
@@ -96,7 +100,7 @@ def _unsigned(
     data: AwardIn,
     *,
     issuer: Issuer,
-    version: AchievementVersion,
+    version: PublishedVersion,
     signing: Signing,
     credential_id: str,
     now: datetime,
@@ -114,7 +118,7 @@ def _unsigned(
 
 
 def sign_award(
-    data: AwardIn, *, issuer: Issuer, version: AchievementVersion, signing: Signing, credential_id: str, now: datetime
+    data: AwardIn, *, issuer: Issuer, version: PublishedVersion, signing: Signing, credential_id: str, now: datetime
 ) -> dict[str, Any]:
     """Build and sign one credential (CPU only; safe to run in a worker thread)."""
     document = _unsigned(data, issuer=issuer, version=version, signing=signing, credential_id=credential_id, now=now)
@@ -123,7 +127,7 @@ def sign_award(
 
 
 def _row(
-    data: AwardIn, *, issuer: Issuer, version: AchievementVersion, key: str, digest: str, credential_id: str,
+    data: AwardIn, *, issuer: Issuer, version: PublishedVersion, key: str, digest: str, credential_id: str,
     document: dict[str, Any], now: datetime, job_id: str | None = None,
 ) -> Credential:
     return Credential(
@@ -159,8 +163,8 @@ async def award(
     principal.require(issuer_id, "award")
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         raise BadRequest("Idempotency-Key must be 1 to 200 characters", errors=[{"header": "Idempotency-Key", "detail": "1-200 characters"}])
-    # A shared lock on the issuer: a key rotation waits for awards in flight (see rotate_key).
-    issuer = await session.scalar(select(Issuer).where(Issuer.id == issuer_id).with_for_update(read=True))
+    await hold_for_signing(session, issuer_id)  # a key rotation waits for this award (see key_lock)
+    issuer = await session.scalar(_ISSUER, {"issuer_id": issuer_id})
     if issuer is None:
         raise NotFound(f"no issuer {issuer_id!r}")
     key, digest = dedup_key(data, idempotency_key), request_hash(data)
@@ -227,7 +231,8 @@ async def award_many(
 ) -> list[RowOutcome]:
     """Award each payload (the body of a single award) and say what became of it. Invalid rows
     fail alone; rows already awarded (by any earlier request or file) are duplicates."""
-    issuer = await session.scalar(select(Issuer).where(Issuer.id == issuer_id).with_for_update(read=True))
+    await hold_for_signing(session, issuer_id)  # a key rotation waits for this award (see key_lock)
+    issuer = await session.scalar(_ISSUER, {"issuer_id": issuer_id})
     if issuer is None:
         return [RowOutcome("failed", error={"status": 404, "detail": f"no issuer {issuer_id!r}"})] * len(payloads)
     outcomes: list[RowOutcome | None] = [None] * len(payloads)
@@ -246,8 +251,8 @@ async def award_many(
 
     repository = CredentialRepository(session)
     existing = await repository.by_dedup_keys(issuer.id, [key for _, _, key, _ in parsed])
-    versions: dict[str, AchievementVersion | ProblemError] = {}
-    to_sign: list[tuple[int, AwardIn, str, str, AchievementVersion]] = []
+    versions: dict[str, PublishedVersion | ProblemError] = {}
+    to_sign: list[tuple[int, AwardIn, str, str, PublishedVersion]] = []
     seen: dict[str, tuple[str, str]] = {}
     for index, data, key, digest in parsed:
         earlier = existing.get(key) or seen.get(key)
@@ -310,7 +315,7 @@ async def award_many(
 async def _sign_in_pool(
     signing: Signing,
     issuer: Issuer,
-    to_sign: list[tuple[int, AwardIn, str, str, AchievementVersion]],
+    to_sign: list[tuple[int, AwardIn, str, str, PublishedVersion]],
     seen: dict[str, tuple[str, str]],
     now: datetime,
 ) -> list[dict[str, Any] | ProblemError]:

@@ -17,6 +17,7 @@ from ..credentials.did import PublishedKey, did_web_from_url
 from ..db.models import Issuer
 from ..keystore import KeyStore, KeyStoreError
 from ..problems import Conflict, NotFound
+from .key_lock import hold_for_rotation
 from .repository import IssuerRepository
 from .schemas import AddressIn, IssuerCreate, IssuerOut, IssuerUpdate
 
@@ -159,9 +160,12 @@ async def rotate_key(
     session: AsyncSession, *, principal: Principal, keystore: KeyStore, issuer_id: str, now: datetime | None = None
 ) -> PublishedKey:
     """A new current key; the old one is retired at ``now`` and stays published, so every
-    credential it signed keeps verifying. The issuer row is locked, so an award in flight on
-    another worker signs before the switch or after it, never with a key already retired."""
+    credential it signed keeps verifying. An award in flight on another worker signs before the
+    switch or after it, never with a key already retired (see key_lock)."""
     principal.require(issuer_id, "manage")
+    # The key lock before the row lock: an award holding the key lock takes a key-share lock on
+    # the issuer row (its foreign key) before it commits, so the reverse order could deadlock.
+    await hold_for_rotation(session, issuer_id)
     issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_update=True)
     # The time is read once the lock is held: awards that were signing have committed by then.
     now = now or datetime.now(UTC)
