@@ -58,7 +58,7 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Prin
         raise Unauthorized("the Authorization header must be 'Bearer <API key>'")
     key = key.strip()
     prefix = parse_api_key(key)
-    client = await ApiClientRepository(session).by_prefix(prefix) if prefix else None
-    if client is None or client.revoked_at is not None or not matches(key, client.key_hash):
+    record = await ApiClientRepository(session).key_by_prefix(prefix) if prefix else None
+    if record is None or record.revoked or not matches(key, record.key_hash):
         raise Unauthorized("unknown or revoked API key")
-    return Principal(client_id=client.id, issuer_id=client.issuer_id, scopes=frozenset(client.scopes.split()))
+    return Principal(client_id=record.id, issuer_id=record.issuer_id, scopes=frozenset(record.scopes.split()))

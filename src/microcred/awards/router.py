@@ -22,12 +22,11 @@ router = APIRouter(prefix="/api/v1/issuers/{issuer_id}", tags=["awards"], respon
 async def award(
     issuer_id: str,
     body: AwardIn,
-    response: Response,
     principal: PrincipalDep,
     session: SessionDep,
     runtime: RuntimeDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> AwardOut:
+) -> Response:
     """Award a credential for one completion (201). Retried with the same Idempotency-Key or
     external_id (or the same achievement, learner and completion date) it answers 200 with the
     credential awarded the first time."""
@@ -41,10 +40,14 @@ async def award(
         now=datetime.now(UTC),
     )
     out = service.award_out(result, base_url=runtime.settings.base_url)
-    response.headers["Location"] = out.url
-    if not result.created:
-        response.status_code = status.HTTP_200_OK
-    return out
+    # Serialized here, once, by pydantic: returning the model would have FastAPI validate the
+    # whole signed credential a second time on the way out (the response_model above documents it).
+    return Response(
+        out.model_dump_json(),
+        status_code=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        media_type="application/json",
+        headers={"Location": out.url},
+    )
 
 
 @router.get("/credentials", response_model=CredentialPage)

@@ -17,7 +17,7 @@ from ..runtime import Runtime
 __all__ = ["PrincipalDep", "RuntimeDep", "SessionDep"]
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:  # async: a sync dependency costs a thread hop
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -51,7 +51,7 @@ _bearer = HTTPBearer(
 )
 
 
-def check_url(request: Request) -> None:
+async def check_url(request: Request) -> None:
     """400 for a NUL character (``%00``) in a path or query parameter: PostgreSQL cannot compare
     text holding one, so it would otherwise fail deep in a query instead of naming the parameter."""
     bad = [name for name, value in (*request.path_params.items(), *request.query_params.multi_items()) if "\x00" in str(value)]
