@@ -1,0 +1,249 @@
+"""Render the page a person sees at a credential's public URL, and the verification page.
+
+Pure rendering: the service layer builds a :class:`PageView` (or hands over a verification
+report) and serves the HTML. Templates autoescape everything; URLs that came from issuers
+(image, issuer website) are also checked for a safe scheme, since escaping alone lets a
+``javascript:`` link through.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib.resources import files
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+__all__ = [
+    "Kind",
+    "PageView",
+    "Status",
+    "render_credential_page",
+    "render_verify_page",
+    "style_csp_source",
+]
+
+Kind = Literal["Diploma", "Certificate of participation"]
+Status = Literal["valid", "expired", "suspended", "revoked", "invalid"]
+
+#: What the banner says: the status in words, so colour is never the only signal.
+STATUS_LABELS: dict[str, str] = {
+    "valid": "Valid",
+    "expired": "Expired",
+    "suspended": "Suspended",
+    "revoked": "Revoked",
+    "invalid": "Not valid",
+}
+STATUS_ICONS: dict[str, str] = {"valid": "✓", "expired": "⏱", "suspended": "⏸", "revoked": "✕", "invalid": "✕"}
+OUTCOME_LABELS: dict[str, str] = {"passed": "Passed", "failed": "Failed", "warning": "Warning", "skipped": "Skipped"}
+OUTCOME_ICONS: dict[str, str] = {"passed": "✓", "failed": "✕", "warning": "!", "skipped": "–"}
+
+#: The verifier's verdicts (credentials.verify.VERDICTS) as the page's five statuses, with why.
+_VERDICTS: dict[str, tuple[Status, str | None]] = {
+    "valid": ("valid", None),
+    "expired": ("expired", "The credential has passed its expiry date."),
+    "suspended": ("suspended", "The issuer has suspended this credential."),
+    "revoked": ("revoked", "The issuer has revoked this credential."),
+    "not_yet_valid": ("invalid", "The credential is not valid yet: its validity starts later."),
+    "tampered": ("invalid", "The credential was changed after it was signed: the signature does not match."),
+    "unknown_key": ("invalid", "The signing key could not be matched to the issuer."),
+    "malformed": ("invalid", "This is not a readable credential."),
+}
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+
+
+@dataclass(frozen=True)
+class PageView:
+    """Everything the public credential page shows, already decided by the service layer."""
+
+    credential_id: str
+    public_url: str
+    #: the achievement's name
+    title: str
+    kind: Kind
+    description: str
+    image_url: str | None
+    #: None when the credential does not show the learner's name (hashed, or not given)
+    learner_name: str | None
+    issuer_name: str
+    issuer_url: str | None
+    provider_name: str | None
+    issued_on: date
+    valid_until: date | None
+    status: Status
+    #: why, in words ("Revoked on 3 March 2026"); never the issuer's internal revocation reason
+    status_detail: str
+    #: the verifier's steps: (name, outcome, message), outcome one of passed/failed/warning/skipped
+    checks: list[tuple[str, str, str]]
+    #: the EU micro-credential elements as (label, value)
+    elements: list[tuple[str, str]]
+    #: (label, href), e.g. ("Signed credential (JSON-LD)", ".../credentials/ID?format=json")
+    downloads: list[tuple[str, str]]
+    linkedin_url: str | None
+    verify_url: str
+    json_ld_url: str
+
+
+@dataclass(frozen=True)
+class _ReportView:
+    status: Status
+    #: the verifier's own word (tampered, unknown_key, ...), kept for scripts as data-verdict
+    verdict: str | None
+    detail: str | None
+    summary: list[tuple[str, str]]
+    checks: list[tuple[str, str, str]]
+
+
+def render_credential_page(view: PageView) -> str:
+    """The credential's public page: a complete HTML5 document with inline CSS and no script."""
+    image = _image_url(view.image_url)
+    return _environment().get_template("credential.html").render(
+        view=view,
+        image=image,
+        og_image=image if image and _is_absolute_web_url(image) else None,
+        issuer_url=_web_url(view.issuer_url),
+        summary=_summary(view),
+    )
+
+
+def render_verify_page(result: dict[str, Any] | None, error: str | None, action_url: str) -> str:
+    """The verification page: forms to check a URL or a file, and the last report if there is one.
+
+    ``result`` is a verification report as ``VerificationReport.to_dict()`` returns it.
+    """
+    report = _report_view(result) if result is not None else None
+    return _environment().get_template("verify.html").render(report=report, error=error, action_url=action_url)
+
+
+def style_csp_source() -> str:
+    """The CSP source (``'sha256-…'``) that allows the pages' one inline ``<style>`` element."""
+    digest = hashlib.sha256(_css().encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("microcred.public", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["long_date"] = _long_date
+    env.globals.update(
+        css=Markup(_css()),
+        STATUS_LABELS=STATUS_LABELS,
+        STATUS_ICONS=STATUS_ICONS,
+        OUTCOME_LABELS=OUTCOME_LABELS,
+        OUTCOME_ICONS=OUTCOME_ICONS,
+    )
+    return env
+
+
+@cache
+def _css() -> str:
+    """Our own stylesheet, inlined so a page needs no second request (and no external asset)."""
+    css = files("microcred.public").joinpath("static/page.css").read_text("utf-8")
+    if "</" in css:
+        raise ValueError("page.css must not contain '</': it is inlined into a <style> element")
+    return css
+
+
+def _long_date(value: date) -> Markup:
+    """3 March 2026, unambiguous in every English-speaking country, with a machine-readable date."""
+    return Markup('<time datetime="{}">{}</time>').format(
+        value.isoformat(), f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    )
+
+
+def _summary(view: PageView) -> str:
+    """The one-line description link previews show."""
+    text = " ".join(view.description.split())
+    if not text:
+        return f"{view.kind} issued by {view.issuer_name}"
+    if len(text) <= 200:
+        return text
+    return text[:200].rsplit(" ", 1)[0] + "…"
+
+
+def _web_url(value: str | None) -> str | None:
+    """An http(s) or relative URL, or None: what an issuer supplies is not trusted as a link."""
+    if not value:
+        return None
+    value = value.strip()
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return None
+    scheme = urlsplit(value).scheme.lower()
+    return value if scheme in ("http", "https", "") else None
+
+
+def _image_url(value: str | None) -> str | None:
+    """As :func:`_web_url`, and also an embedded ``data:image/…`` (OB 3.0 images often are)."""
+    if value and value.strip().lower().startswith("data:image/"):
+        return value.strip()
+    return _web_url(value)
+
+
+def _is_absolute_web_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _report_view(result: Mapping[str, Any]) -> _ReportView:
+    verdict = result.get("verdict")
+    unknown: tuple[Status, str | None] = ("invalid", "The verifier gave no verdict this page recognises.")
+    status, detail = _VERDICTS.get(verdict if isinstance(verdict, str) else "", unknown)
+    if status == "valid" and result.get("valid") is False:
+        # the verdict is about the credential; a requested check (the recipient, say) still failed
+        status, detail = "invalid", "A requested check failed: see the steps below."
+    summary = result.get("summary")
+    raw_checks = result.get("checks")
+    checks = [
+        (str(c.get("name", "")), str(c.get("outcome", "")), str(c.get("message", "") or ""))
+        for c in (raw_checks if isinstance(raw_checks, list) else [])
+        if isinstance(c, Mapping)
+    ]
+    return _ReportView(
+        status,
+        verdict if isinstance(verdict, str) else None,
+        detail,
+        _summary_rows(summary if isinstance(summary, Mapping) else {}),
+        checks,
+    )
+
+
+def _summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What the credential says about itself, in the order a person asks: what, who, by whom, when."""
+    subject = summary.get("subject")
+    learner = summary.get("learner") or (subject.get("name") if isinstance(subject, Mapping) else None)
+    rows = [
+        ("Achievement", _name_of(summary.get("achievement"))),
+        ("Awarded to", _name_of(learner)),
+        ("Issued by", _name_of(summary.get("issuer"))),
+        ("Valid from", _name_of(summary.get("validFrom"))),
+        ("Valid until", _name_of(summary.get("validUntil"))),
+    ]
+    return [(label, value) for label, value in rows if value]
+
+
+def _name_of(value: Any) -> str | None:
+    """A name for a summary entry that may be a string or a ``{"id", "name"}`` object."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        for key in ("name", "id"):
+            if isinstance(value.get(key), str) and value[key]:
+                return str(value[key])
+    return None
