@@ -643,7 +643,7 @@ async def direct_awards(service: Service, fixture: Fixture, *, seconds: float, s
         base_url=service.env["MICROCRED_BASE_URL"],
     )
     runtime = build_runtime(settings)
-    signing = awards.Signing(runtime.keystore, runtime.loader, settings.base_url)
+    signing = awards.Signing(runtime.keystore, runtime.loader, settings.base_url, runtime.statuses)
     principal = Principal(client_id="bench", issuer_id=fixture.issuer_id, scopes=frozenset({"award"}))
     run = uuid.uuid4().hex[:8]
     real_sign = awards.sign_award

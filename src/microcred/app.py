@@ -24,7 +24,10 @@ from .issuers.service import reconcile_keys
 from .jobs.router import router as jobs_router
 from .jobs.worker import JobRunner
 from .problems import ServiceUnavailable
+from .public.router import router as public_router
 from .runtime import Runtime, build_runtime
+from .status.router import public as public_status_router
+from .status.router import router as status_router
 from .web.deps import RuntimeDep
 from .web.limits import BodyLimit
 from .web.openapi import PROBLEMS, install_openapi
@@ -49,7 +52,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         if settings.run_jobs:
             pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value())
             runner = JobRunner(
-                built.sessions, Signing(built.keystore, built.loader, settings.base_url, pool), chunk_rows=settings.job_chunk_rows
+                built.sessions, Signing(built.keystore, built.loader, settings.base_url, built.statuses, pool), chunk_rows=settings.job_chunk_rows
             )
             app.state.job_runner = runner
             worker = asyncio.create_task(runner.run_forever(), name="microcred-jobs")
@@ -74,7 +77,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
     app.state.runtime = built
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes)
-    for router in (issuers_router, achievements_router, awards_router, jobs_router):
+    for router in (issuers_router, achievements_router, awards_router, jobs_router, status_router, public_status_router, public_router):
         app.include_router(router)
     install_openapi(app)
 

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     run_jobs: bool = True
     job_chunk_rows: int = Field(default=250, ge=1, le=10_000)
     db_pool_size: int = Field(default=32, ge=1, le=500)
+    #: How long verifiers may cache a status list (its ``ttl`` and Cache-Control max-age): the
+    #: longest a revocation can stay unseen by a verifier that caches.
+    status_list_ttl_seconds: int = Field(default=60, ge=1, le=86_400)
 
     @field_validator("base_url")
     @classmethod

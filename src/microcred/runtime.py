@@ -14,6 +14,7 @@ from .config import Settings
 from .credentials import DocumentLoader
 from .db.engine import create_engine, create_sessionmaker
 from .keystore import FileKeyStore, KeyStore
+from .status.allocator import StatusAllocator
 
 __all__ = ["Runtime", "build_runtime"]
 
@@ -25,16 +26,20 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     keystore: KeyStore
     loader: DocumentLoader
+    #: Hands out status list indexes; one per process, it keeps the blocks it reserved.
+    statuses: StatusAllocator
 
 
 def build_runtime(settings: Settings) -> Runtime:
     if settings.is_sqlite and not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.sqlalchemy_url, pool_size=settings.db_pool_size)
+    sessions = create_sessionmaker(engine)
     return Runtime(
         settings=settings,
         engine=engine,
-        sessions=create_sessionmaker(engine),
+        sessions=sessions,
+        statuses=StatusAllocator(sessions),
         keystore=FileKeyStore(settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value()),
         loader=DocumentLoader(),
     )

@@ -2,7 +2,8 @@
 
 An independent implementation is the only honest judge of interoperability, so the interop
 tests sign and verify with the libraries most OB 3.0 / VC 2.0 wallets and verifiers build on.
-Node runs them offline: the harness serves only microcred's bundled contexts and did:key.
+Node runs them offline: the harness serves only microcred's bundled contexts, did:key and the
+DID documents it is handed; a status check may fetch status lists from one named origin only.
 """
 
 from __future__ import annotations
@@ -79,6 +80,33 @@ def js_verify(
     if not isinstance(result, dict) or not isinstance(result.get("verified"), bool):
         raise NodeHarnessError(f"dbvc verify gave an unexpected answer: {result!r}")
     return result["verified"], result.get("error")
+
+
+def js_check_status(signed: dict[str, Any], *, did_documents: dict[str, Any], allow_origin: str) -> dict[str, Any]:
+    """Verify as :func:`js_verify` does, then check every status purpose with
+    vc-bitstring-status-list's ``checkStatus``.
+
+    Status lists are fetched over HTTP from ``allow_origin`` (e.g. ``"http://localhost:8123"``)
+    and from nowhere else. The answer is ``{"verified", "error", "status", "statusErrors"}``:
+    ``status["revocation"]`` (and ``"suspension"``, and any other purpose present) is True when
+    the bit is set, False when it is clear, None when there is no entry or it could not be
+    checked, with the reason in ``statusErrors``.
+    """
+    args = ["status", "--allow-origin", allow_origin]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "did-documents.json"
+        path.write_text(json.dumps(did_documents), "utf-8")
+        args += ["--did-documents", str(path)]
+        result = _run(args, signed)
+    if (
+        not isinstance(result, dict)
+        or not isinstance(result.get("verified"), bool)
+        or not isinstance(result.get("status"), dict)
+        or not isinstance(result.get("statusErrors"), dict)
+        or not all(value is None or isinstance(value, bool) for value in result["status"].values())
+    ):
+        raise NodeHarnessError(f"dbvc status gave an unexpected answer: {result!r}")
+    return result
 
 
 def _run(args: list[str], document: dict[str, Any]) -> Any:

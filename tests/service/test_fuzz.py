@@ -439,7 +439,7 @@ def csv_garbage(achievement_id: str) -> list[tuple[str, bytes, str]]:
 async def run_jobs(world: World) -> None:
     """Work through every queued job, as the service's worker would."""
     runtime = world.service.runtime
-    runner = JobRunner(runtime.sessions, Signing(runtime.keystore, runtime.loader, runtime.settings.base_url), chunk_rows=50)
+    runner = JobRunner(runtime.sessions, Signing(runtime.keystore, runtime.loader, runtime.settings.base_url, runtime.statuses), chunk_rows=50)
     for _ in range(100):
         if await runner.run_once() is None:
             return

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.asyncio
 
 
 def _runner(runtime: Runtime, *, chunk_rows: int = 3, clock: Any = None) -> JobRunner:
-    signing = Signing(runtime.keystore, runtime.loader, runtime.settings.base_url)
+    signing = Signing(runtime.keystore, runtime.loader, runtime.settings.base_url, runtime.statuses)
     return JobRunner(runtime.sessions, signing, chunk_rows=chunk_rows, **({"clock": clock} if clock else {}))
 
 
@@ -156,7 +156,7 @@ async def test_bulk_signing_in_a_process_pool_gives_the_same_outcomes(service: S
     settings = service.runtime.settings
     pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value(), processes=2)
     try:
-        signing = Signing(service.runtime.keystore, service.runtime.loader, settings.base_url, pool)
+        signing = Signing(service.runtime.keystore, service.runtime.loader, settings.base_url, service.runtime.statuses, pool)
         assert await JobRunner(service.runtime.sessions, signing, chunk_rows=50).run_once() == job["id"]
     finally:
         pool.close()

@@ -33,7 +33,7 @@ async def award(
     result = await service.award(
         session,
         principal=principal,
-        signing=service.Signing(runtime.keystore, runtime.loader, runtime.settings.base_url),
+        signing=service.Signing(runtime.keystore, runtime.loader, runtime.settings.base_url, runtime.statuses),
         issuer_id=issuer_id,
         data=body,
         idempotency_key=idempotency_key,

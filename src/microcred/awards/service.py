@@ -35,6 +35,8 @@ from ..keystore import KeyStore
 from ..problems import BadRequest, Conflict, NotFound, ProblemError, UnprocessableContent, body_pointer, field_error
 from .document import as_datetime, credential_document, credential_url
 from .repository import CredentialRepository
+from ..status.allocator import Slot, StatusAllocator
+from ..status.service import credential_status
 from .signing_pool import SigningPool
 from .schemas import AwardIn, AwardOut, CredentialPage, CredentialSummary
 
@@ -51,6 +53,8 @@ class Signing:
     keystore: KeyStore
     loader: DocumentLoader
     base_url: str
+    #: Hands out the credentials' status list entries (revocation, and suspension if offered).
+    statuses: StatusAllocator
     #: Signs bulk chunks on every core; None signs in a thread of this process.
     pool: SigningPool | None = None
 
@@ -104,9 +108,10 @@ def _unsigned(
     signing: Signing,
     credential_id: str,
     now: datetime,
+    status: StatusSlots,
     issuer_profile: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return credential_document(
+    document = credential_document(
         data,
         credential_id=credential_id,
         base_url=signing.base_url,
@@ -115,22 +120,41 @@ def _unsigned(
         hash_email=issuer.hash_recipient_emails,
         now=now,
     )
+    document["credentialStatus"] = credential_status(signing.base_url, *status)
+    return document
+
+
+#: A credential's status list slots: revocation, and suspension when the issuer offers it.
+StatusSlots = tuple[Slot, Slot | None]
+
+
+async def _status_slots(session: AsyncSession, signing: Signing, issuer: Issuer, count: int) -> list[StatusSlots]:
+    revocations = await signing.statuses.take(session, issuer.id, "revocation", count)
+    if not issuer.offers_suspension:
+        return [(slot, None) for slot in revocations]
+    suspensions = await signing.statuses.take(session, issuer.id, "suspension", count)
+    return list(zip(revocations, suspensions, strict=True))
 
 
 def sign_award(
-    data: AwardIn, *, issuer: Issuer, version: PublishedVersion, signing: Signing, credential_id: str, now: datetime
+    data: AwardIn, *, issuer: Issuer, version: PublishedVersion, signing: Signing, credential_id: str, now: datetime, status: StatusSlots
 ) -> dict[str, Any]:
     """Build and sign one credential (CPU only; safe to run in a worker thread)."""
-    document = _unsigned(data, issuer=issuer, version=version, signing=signing, credential_id=credential_id, now=now)
+    document = _unsigned(data, issuer=issuer, version=version, signing=signing, credential_id=credential_id, now=now, status=status)
     signer = signing.keystore.signer_for(issuer.current_key_id)
     return issue(document, signer=signer, loader=signing.loader, suite=issuer.cryptosuite, created=now)
 
 
 def _row(
     data: AwardIn, *, issuer: Issuer, version: PublishedVersion, key: str, digest: str, credential_id: str,
-    document: dict[str, Any], now: datetime, job_id: str | None = None,
+    document: dict[str, Any], now: datetime, status: StatusSlots, job_id: str | None = None,
 ) -> Credential:
+    revocation, suspension = status
     return Credential(
+        revocation_list_id=revocation.list_id,
+        revocation_index=revocation.index,
+        suspension_list_id=suspension.list_id if suspension else None,
+        suspension_index=suspension.index if suspension else None,
         id=credential_id,
         issuer_id=issuer.id,
         achievement_id=version.achievement_id,
@@ -171,10 +195,14 @@ async def award(
     repository = CredentialRepository(session)
     version = await _version(session, issuer.id, data.achievement_id)
     credential_id = new_id()
+    status = (await _status_slots(session, signing, issuer, 1))[0]
     # Sign first and let the unique (issuer, dedup key) constraint decide: new awards (the
-    # common case) cost one INSERT; a retry costs a signature it throws away, then one read.
-    document = sign_award(data, issuer=issuer, version=version, signing=signing, credential_id=credential_id, now=now)
-    row = _row(data, issuer=issuer, version=version, key=key, digest=digest, credential_id=credential_id, document=document, now=now)
+    # common case) cost one INSERT; a retry costs a signature (and status indexes) it throws
+    # away, then one read.
+    document = sign_award(data, issuer=issuer, version=version, signing=signing, credential_id=credential_id, now=now, status=status)
+    row = _row(
+        data, issuer=issuer, version=version, key=key, digest=digest, credential_id=credential_id, document=document, now=now, status=status
+    )
     if not await repository.insert_unless_awarded(row):
         existing = await repository.by_dedup_key(issuer.id, key)
         if existing is None:  # cannot happen: the conflict was on this very key
@@ -279,11 +307,15 @@ async def award_many(
         seen[key] = (credential_id, digest)
         to_sign.append((index, data, key, digest, version))
 
+    statuses = await _status_slots(session, signing, issuer, len(to_sign))
+
     def sign_all() -> list[dict[str, Any] | ProblemError]:
         signed: list[dict[str, Any] | ProblemError] = []
-        for _, data, key, _, version in to_sign:
+        for (_, data, key, _, version), status in zip(to_sign, statuses, strict=True):
             try:
-                signed.append(sign_award(data, issuer=issuer, version=version, signing=signing, credential_id=seen[key][0], now=now))
+                signed.append(
+                    sign_award(data, issuer=issuer, version=version, signing=signing, credential_id=seen[key][0], now=now, status=status)
+                )
             except ProblemError as problem:
                 signed.append(problem)
             except CredentialError as exc:  # the row's values cannot be signed as they are
@@ -293,15 +325,23 @@ async def award_many(
     if signing.pool is None:
         signed = await asyncio.to_thread(sign_all)
     else:
-        signed = await _sign_in_pool(signing, issuer, to_sign, seen, now)
+        signed = await _sign_in_pool(signing, issuer, to_sign, statuses, seen, now)
     rows: list[tuple[int, Credential]] = []
-    for (index, data, key, digest, version), document in zip(to_sign, signed, strict=True):
+    for (index, data, key, digest, version), status, document in zip(to_sign, statuses, signed, strict=True):
         if isinstance(document, ProblemError):
             outcomes[index] = RowOutcome("failed", error=_error(document))
             seen.pop(key, None)
             continue
         credential_id = seen[key][0]
-        rows.append((index, _row(data, issuer=issuer, version=version, key=key, digest=digest, credential_id=credential_id, document=document, now=now, job_id=job_id)))
+        rows.append(
+            (
+                index,
+                _row(
+                    data, issuer=issuer, version=version, key=key, digest=digest, credential_id=credential_id,
+                    document=document, now=now, status=status, job_id=job_id,
+                ),
+            )
+        )
     try:
         async with session.begin_nested():
             session.add_all([row for _, row in rows])
@@ -316,6 +356,7 @@ async def _sign_in_pool(
     signing: Signing,
     issuer: Issuer,
     to_sign: list[tuple[int, AwardIn, str, str, PublishedVersion]],
+    statuses: list[StatusSlots],
     seen: dict[str, tuple[str, str]],
     now: datetime,
 ) -> list[dict[str, Any] | ProblemError]:
@@ -324,11 +365,12 @@ async def _sign_in_pool(
     out: list[dict[str, Any] | ProblemError] = []
     documents: list[dict[str, Any]] = []
     slots: list[int] = []
-    for _, data, key, _, version in to_sign:
+    for (_, data, key, _, version), status in zip(to_sign, statuses, strict=True):
         try:
             documents.append(
                 _unsigned(
-                    data, issuer=issuer, version=version, signing=signing, credential_id=seen[key][0], now=now, issuer_profile=issuer_profile
+                    data, issuer=issuer, version=version, signing=signing, credential_id=seen[key][0], now=now,
+                    status=status, issuer_profile=issuer_profile,
                 )
             )
             slots.append(len(out))

@@ -38,6 +38,7 @@ __all__ = [
     "validate",
     "validate_against_bundled",
     "validate_credential_schema",
+    "validate_status_entry",
 ]
 
 Kind = Literal["AchievementCredential", "EndorsementCredential", "Profile"]
@@ -180,6 +181,19 @@ def validate(document: Any, *, kind: Kind = "AchievementCredential") -> list[Sch
     if kind == "AchievementCredential":
         issues.extend(_extension_issues(document))
     return issues
+
+
+@cache
+def _status_entry_validator() -> Validator:
+    entry = _by_file(_SCHEMA_FILES["AchievementCredential"])["$defs"]["CredentialStatus"]
+    validator: Validator = Draft201909Validator(entry, format_checker=FORMAT_CHECKER)
+    return validator
+
+
+def validate_status_entry(entry: Any, *, prefix: str = "") -> list[SchemaIssue]:
+    """Check one ``credentialStatus`` entry as the OB 3.0 schema checks its single one (VC 2.0
+    allows a list of them; see verify's schema step)."""
+    return _evaluate(_status_entry_validator(), entry, prefix=prefix)
 
 
 def validate_credential_schema(document: Any, schema: Mapping[str, Any]) -> list[SchemaIssue]:

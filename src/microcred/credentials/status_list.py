@@ -114,6 +114,16 @@ class BitstringStatusList:
         self._status_size = status_size
         return self
 
+    @classmethod
+    def from_bytes(cls, bits: bytes, *, status_size: int = 1) -> BitstringStatusList:
+        """A list over stored, uncompressed bits (as :meth:`to_bytes` gave them)."""
+        data = bytearray(bits)
+        _check_length(data, status_size)
+        return cls._wrap(data, status_size=status_size)
+
+    def to_bytes(self) -> bytes:
+        return bytes(self._bits)
+
     @property
     def length(self) -> int:
         """Number of entries (not bits, unless ``status_size`` is 1)."""

@@ -230,6 +230,13 @@ def _verify(
         "EndorsementCredential" if "EndorsementCredential" in types else "AchievementCredential"
     )
     issues = ob_schema.validate(credential, kind=kind)
+    status_list = credential.get("credentialStatus")
+    if isinstance(status_list, list) and issues and all(i.pointer == "/credentialStatus" for i in issues):
+        # VC 2.0 allows several status entries (revocation and suspension); the OB 3.0 schema
+        # allows one. Check each entry as the schema would check one, and say what we accepted.
+        issues = [i for n, entry in enumerate(status_list) for i in ob_schema.validate_status_entry(entry, prefix=f"/credentialStatus/{n}")]
+        if not issues:
+            steps.warning("schema:credentialStatus", f"{len(status_list)} credentialStatus entries: VC 2.0 allows several, the OB 3.0 schema one")
     if issues:
         first = issues[0]
         more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""

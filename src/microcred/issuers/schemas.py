@@ -28,6 +28,14 @@ class IssuerCreate(ApiModel):
     address: AddressIn | None = None
     hash_recipient_emails: bool = Field(default=True, description="put recipient emails in credentials as salted hashes")
     cryptosuite: Cryptosuite = "eddsa-rdfc-2022"
+    offers_suspension: bool = Field(
+        default=False,
+        description="credentials also carry a suspension status entry, so they can be suspended and reinstated. VC 2.0 allows "
+        "several credentialStatus entries, but the OB 3.0 JSON schema allows one: off by default",
+    )
+    linkedin_organization_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] | None = Field(
+        default=None, description="the issuer's LinkedIn organization id, for 'Add to profile' links"
+    )
 
 
 class IssuerUpdate(ApiModel):
@@ -39,6 +47,8 @@ class IssuerUpdate(ApiModel):
     address: AddressIn | None = None
     hash_recipient_emails: bool | None = None
     cryptosuite: Cryptosuite | None = None
+    offers_suspension: bool | None = None
+    linkedin_organization_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] | None = None
 
 
 class IssuerOut(BaseModel):
@@ -52,6 +62,8 @@ class IssuerOut(BaseModel):
     address: AddressIn | None
     hash_recipient_emails: bool
     cryptosuite: str
+    offers_suspension: bool
+    linkedin_organization_id: str | None
     verification_method: str = Field(description="the key that signs now")
     profile: dict[str, Any] = Field(description="the OB 3.0 Profile credentials embed as their issuer")
     created_at: datetime

@@ -70,6 +70,8 @@ def issuer_out(issuer: Issuer) -> IssuerOut:
         address=address,
         hash_recipient_emails=issuer.hash_recipient_emails,
         cryptosuite=issuer.cryptosuite,
+        offers_suspension=issuer.offers_suspension,
+        linkedin_organization_id=issuer.linkedin_organization_id,
         verification_method=issuer.current_key_id,
         profile=profile(issuer),
         created_at=issuer.created_at,
@@ -105,6 +107,8 @@ async def create_issuer(
         image=data.image,
         hash_recipient_emails=data.hash_recipient_emails,
         cryptosuite=data.cryptosuite,
+        offers_suspension=data.offers_suspension,
+        linkedin_organization_id=data.linkedin_organization_id,
         current_key_id=key.id,
         created_at=now,
         updated_at=now,
@@ -144,9 +148,11 @@ async def update_issuer(
     principal.require(issuer_id, "manage")
     issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_update=True)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "url", "email", "description", "image", "hash_recipient_emails", "cryptosuite"):
+    for field in (
+        "name", "url", "email", "description", "image", "hash_recipient_emails", "cryptosuite", "offers_suspension", "linkedin_organization_id",
+    ):
         if field in changes:
-            if field in ("name", "hash_recipient_emails", "cryptosuite") and changes[field] is None:
+            if field in ("name", "hash_recipient_emails", "cryptosuite", "offers_suspension") and changes[field] is None:
                 continue  # required columns: null means "leave as is"
             setattr(issuer, field, changes[field])
     if "address" in changes:

@@ -7,16 +7,30 @@
  *                      --seed <64 hex> [--created 2025-01-15T09:00:00Z]
  *   node dbvc.mjs verify [--purpose issuance|assertion] [--now <date>]
  *                        [--did-documents <file: {did: DID document}>]
+ *   node dbvc.mjs status --allow-origin <origin, e.g. http://localhost:8123>
+ *                        [--did-documents <file: {did: DID document}>]
  *
- * verify always exits 0 with {"verified": bool, "error": string|null};
- * exit 2 means unusable input (bad arguments or JSON), exit 1 a failure
- * to sign. Status is never checked and nothing is fetched.
+ * verify always exits 0 with {"verified": bool, "error": string|null}; it
+ * never checks status and fetches nothing.
+ * status verifies as verify does, then runs vc-bitstring-status-list's
+ * checkStatus once per statusPurpose, fetching status lists over HTTP from
+ * the --allow-origin origin only (any other URL is refused). It exits 0 with
+ * {"verified": bool, "error": string|null,
+ *  "status": {"revocation": bool|null, "suspension": bool|null, ...},
+ *  "statusErrors": {purpose: string}}: true means the bit is set (revoked,
+ * suspended), null that the purpose has no entry or could not be checked,
+ * and statusErrors says why for each null.
+ * Exit 2 means unusable input (bad arguments or JSON), exit 1 a failure
+ * to sign or to run.
  */
 import {parseArgs} from 'node:util';
 import {text} from 'node:stream/consumers';
 import {readFile} from 'node:fs/promises';
 
-import {SUITES, keyPairFromSeed, seedFromHex, sign, verify} from './lib.mjs';
+import {
+  SUITES, keyPairFromSeed, parseOrigin, seedFromHex, sign, verify,
+  verifyWithStatus
+} from './lib.mjs';
 
 class UsageError extends Error {}
 
@@ -30,13 +44,18 @@ const OPTIONS = {
     purpose: {type: 'string', default: 'issuance'},
     now: {type: 'string'},
     'did-documents': {type: 'string'}
+  },
+  status: {
+    'allow-origin': {type: 'string'},
+    'did-documents': {type: 'string'}
   }
 };
 
 function parse(argv) {
   const [command, ...rest] = argv;
   if(!Object.hasOwn(OPTIONS, command)) {
-    throw new UsageError('usage: dbvc.mjs sign|verify [options] < input.json');
+    throw new UsageError(
+      'usage: dbvc.mjs sign|verify|status [options] < input.json');
   }
   try {
     const {values} = parseArgs({args: rest, options: OPTIONS[command]});
@@ -58,6 +77,17 @@ async function readCredential() {
     throw new UsageError('stdin must hold one JSON object.');
   }
   return credential;
+}
+
+async function readDidDocuments(file) {
+  if(file === undefined) {
+    return {};
+  }
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch(e) {
+    throw new UsageError(`--did-documents: ${e.message}`);
+  }
 }
 
 async function main() {
@@ -82,20 +112,32 @@ async function main() {
     process.stdout.write(JSON.stringify(signed, null, 2) + '\n');
     return 0;
   }
+  if(command === 'status') {
+    if(values['allow-origin'] === undefined) {
+      throw new UsageError(
+        '--allow-origin is required: the one origin status lists may be ' +
+        'fetched from, e.g. http://localhost:8123.');
+    }
+    let allowOrigin;
+    try {
+      allowOrigin = parseOrigin(values['allow-origin']);
+    } catch(e) {
+      throw new UsageError(`--allow-origin: ${e.message}`);
+    }
+    const didDocuments = await readDidDocuments(values['did-documents']);
+    const credential = await readCredential();
+    const result = await verifyWithStatus(
+      credential, {didDocuments, allowOrigin});
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return 0;
+  }
   if(!['issuance', 'assertion'].includes(values.purpose)) {
     throw new UsageError('--purpose must be issuance or assertion.');
   }
   if(values.now !== undefined && isNaN(new Date(values.now))) {
     throw new UsageError(`--now is not a date: "${values.now}".`);
   }
-  let didDocuments = {};
-  if(values['did-documents'] !== undefined) {
-    try {
-      didDocuments = JSON.parse(await readFile(values['did-documents'], 'utf8'));
-    } catch(e) {
-      throw new UsageError(`--did-documents: ${e.message}`);
-    }
-  }
+  const didDocuments = await readDidDocuments(values['did-documents']);
   const credential = await readCredential();
   const result = await verify(
     credential, {purpose: values.purpose, now: values.now, didDocuments});

@@ -1,9 +1,12 @@
 /**
- * Sign and verify credentials with Digital Bazaar's libraries, offline.
+ * Sign and verify credentials with Digital Bazaar's libraries, and check
+ * their Bitstring Status List entries.
  *
  * This is the independent implementation microcred's interop tests compare
  * against, so it uses the libraries as their own docs show and adds nothing
- * but a closed document loader and a seed-to-key helper.
+ * but a closed document loader and a seed-to-key helper. The loader fetches
+ * nothing, except that a status check may open it to one origin the caller
+ * names (the service under test, on loopback).
  * Shared by dbvc.mjs (the CLI the Python tests call) and bench/js/bench.mjs.
  */
 import {createHash} from 'node:crypto';
@@ -21,6 +24,8 @@ import {
   createVerifyCryptosuite as createJcsVerifyCryptosuite
 } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
+import {checkStatus as checkBitstringStatus} from
+  '@digitalbazaar/vc-bitstring-status-list';
 import jsigs from 'jsonld-signatures';
 
 const {purposes: {AssertionProofPurpose}} = jsigs;
@@ -38,6 +43,15 @@ const ED25519_2020_V1 = 'https://w3id.org/security/suites/ed25519-2020/v1';
 
 export const SUITES = ['eddsa-rdfc-2022', 'eddsa-jcs-2022',
   'Ed25519Signature2020'];
+
+/** The status purposes `checkStatuses` always reports, present or not. */
+export const STATUS_PURPOSES = ['revocation', 'suspension'];
+
+// a status list of 131,072 one-bit entries is ~16 KB gzipped; 1 MiB is ample
+const MAX_FETCH_BYTES = 1024 * 1024;
+const FETCH_TIMEOUT_MS = 10000;
+const FETCH_ACCEPT =
+  'application/vc+ld+json, application/ld+json, application/json;q=0.9';
 
 const MANIFEST = JSON.parse(
   readFileSync(join(CONTEXTS_DIR, 'manifest.json'), 'utf8'));
@@ -135,15 +149,83 @@ async function assertEd25519Fingerprint(verificationMethod) {
 }
 
 /**
- * A document loader that serves only microcred's bundled contexts and
- * did:key documents; every other URL throws, so nothing is ever fetched.
+ * Parse an origin such as `http://localhost:8123`, so a loader can compare
+ * it with each URL's origin exactly.
+ *
+ * @param {string} origin - An http(s) origin: scheme, host and optional
+ *   port, nothing else (a trailing slash is tolerated).
+ *
+ * @returns {string} The origin as `URL.origin` spells it.
+ */
+export function parseOrigin(origin) {
+  let url;
+  try {
+    url = new URL(origin);
+  } catch{
+    throw new TypeError(`"${origin}" is not a URL.`);
+  }
+  if(!['http:', 'https:'].includes(url.protocol) ||
+    url.username || url.password || url.search || url.hash ||
+    url.pathname !== '/') {
+    throw new TypeError(
+      `"${origin}" is not an http(s) origin such as http://localhost:8123.`);
+  }
+  return url.origin;
+}
+
+/**
+ * GET a JSON document from the one origin a status check may reach.
+ * Redirects are refused (they could lead anywhere), as are bodies over
+ * MAX_FETCH_BYTES (announced, or found once read) and fetches slower than
+ * FETCH_TIMEOUT_MS.
+ *
+ * @param {string} url - Already checked to be on the allowed origin.
+ *
+ * @returns {Promise<object>} The parsed document.
+ */
+async function fetchJson(url) {
+  const response = await fetch(url, {
+    headers: {accept: FETCH_ACCEPT},
+    redirect: 'error',
+    signal: AbortSignal.timeout(FETCH_TIMEOUT_MS)
+  });
+  if(!response.ok) {
+    throw new Error(`GET ${url} answered HTTP ${response.status}.`);
+  }
+  if(Number(response.headers.get('content-length')) > MAX_FETCH_BYTES) {
+    throw new Error(`GET ${url} announced more than ${MAX_FETCH_BYTES} bytes.`);
+  }
+  const body = await response.text();
+  if(Buffer.byteLength(body, 'utf8') > MAX_FETCH_BYTES) {
+    throw new Error(`GET ${url} sent more than ${MAX_FETCH_BYTES} bytes.`);
+  }
+  try {
+    return JSON.parse(body);
+  } catch(e) {
+    throw new Error(`GET ${url} did not answer JSON: ${e.message}`);
+  }
+}
+
+/**
+ * A document loader that serves only microcred's bundled contexts, the DID
+ * documents it is given and did:key documents. Every other URL throws, so
+ * nothing is fetched, unless `allowOrigin` is set: then http(s) URLs on
+ * exactly that origin are fetched (status lists of the service under test).
  *
  * @param {object} [options] - Options.
  * @param {string} [options.keyForm] - Passed to didKeyDocument.
+ * @param {object} [options.didDocuments] - `{did: DID document}`, served
+ *   as given (did:web is never resolved).
+ * @param {string} [options.allowOrigin] - The one origin that may be
+ *   fetched (see parseOrigin); by default none.
  *
  * @returns {Function} An async `documentLoader(url)`.
  */
-export function createDocumentLoader({keyForm = 'Multikey', didDocuments = {}} = {}) {
+export function createDocumentLoader({
+  keyForm = 'Multikey', didDocuments = {}, allowOrigin
+} = {}) {
+  const origin = allowOrigin === undefined ?
+    undefined : parseOrigin(allowOrigin);
   return async function documentLoader(url) {
     const context = bundledContext(url);
     if(context !== undefined) {
@@ -178,6 +260,15 @@ export function createDocumentLoader({keyForm = 'Multikey', didDocuments = {}} =
         document = {'@context': didDocument['@context'][1], ...document};
       }
       return {contextUrl: null, documentUrl: url, document};
+    }
+    if(origin !== undefined && /^https?:/i.test(url)) {
+      if(URL.canParse(url) && new URL(url).origin === origin) {
+        const document = await fetchJson(url);
+        return {contextUrl: null, documentUrl: url, document};
+      }
+      throw new Error(
+        `Document loader refuses to fetch "${url}": only ${origin} may be ` +
+        'fetched.');
     }
     throw new Error(`Document loader refuses to load URL "${url}".`);
   };
@@ -282,13 +373,32 @@ function describeError(error) {
     if(Array.isArray(e.errors) && e.errors.length > 0) {
       e.errors.forEach(visit);
     } else {
-      messages.push(e.message || String(e));
+      const message = e.message || String(e);
+      messages.push(message);
       // jsonld wraps loader failures; the cause says which URL was refused
-      visit(e.details?.cause ?? e.cause);
+      // (status-list errors already quote their cause's message)
+      const cause = e.details?.cause ?? e.cause;
+      if(!(cause?.message && message.includes(cause.message))) {
+        visit(cause);
+      }
     }
   };
   visit(error);
   return [...new Set(messages)].join(' <- ');
+}
+
+/**
+ * Every suite this harness verifies, for vc.verifyCredential and for the
+ * status list credentials checkStatus verifies.
+ *
+ * @returns {Array<object>} Fresh suite instances.
+ */
+function verificationSuites() {
+  return [
+    new DataIntegrityProof({cryptosuite: eddsaRdfc2022}),
+    new DataIntegrityProof({cryptosuite: createJcsVerifyCryptosuite()}),
+    new Ed25519Signature2020()
+  ];
 }
 
 function proofTypes(credential) {
@@ -297,7 +407,8 @@ function proofTypes(credential) {
 }
 
 /**
- * Verify a credential with `vc.verifyCredential`; status is never checked.
+ * Verify a credential with `vc.verifyCredential`; status is not checked
+ * here (checkStatuses does that).
  *
  * @param {object} credential - The signed credential.
  * @param {object} [options] - Options.
@@ -305,6 +416,7 @@ function proofTypes(credential) {
  *   default CredentialIssuancePurpose: assertionMethod plus issuer must be
  *   the key's controller) or 'assertion' (plain AssertionProofPurpose).
  * @param {string} [options.now] - Date to check validity against.
+ * @param {object} [options.didDocuments] - `{did: DID document}`.
  *
  * @returns {Promise<{verified: boolean, error: string|null}>} The outcome.
  */
@@ -314,15 +426,7 @@ export async function verify(
   const documentLoader = createDocumentLoader({
     keyForm: legacy ? 'Ed25519VerificationKey2020' : 'Multikey', didDocuments
   });
-  const options = {
-    credential,
-    suite: [
-      new DataIntegrityProof({cryptosuite: eddsaRdfc2022}),
-      new DataIntegrityProof({cryptosuite: createJcsVerifyCryptosuite()}),
-      new Ed25519Signature2020()
-    ],
-    documentLoader
-  };
+  const options = {credential, suite: verificationSuites(), documentLoader};
   if(purpose === 'assertion') {
     options.purpose = new AssertionProofPurpose();
   } else if(purpose !== 'issuance') {
@@ -343,4 +447,85 @@ export async function verify(
       describeError(result.results?.find(r => !r.verified)?.error) ??
       'not verified'
   };
+}
+
+/**
+ * Check a credential's Bitstring Status List entries with
+ * vc-bitstring-status-list's `checkStatus`, once per status purpose, so a
+ * list that cannot be read for one purpose does not hide the other. The
+ * library fetches each list through our loader, verifies its proof (the
+ * issuer's key from `didDocuments`) and that its issuer and purpose match.
+ *
+ * @param {object} credential - The credential (its proof is not checked
+ *   here; see `verify`).
+ * @param {object} options - Options.
+ * @param {object} [options.didDocuments] - `{did: DID document}`.
+ * @param {string} options.allowOrigin - The one origin status lists may be
+ *   fetched from; any other URL is refused.
+ *
+ * @returns {Promise<{status: object, statusErrors: object}>} `status` maps
+ *   each purpose (revocation and suspension always, others when present)
+ *   to true (bit set), false (bit clear) or null (no entry, or the check
+ *   failed: `statusErrors` says why).
+ */
+export async function checkStatuses(
+  credential, {didDocuments = {}, allowOrigin} = {}) {
+  if(allowOrigin === undefined) {
+    throw new TypeError('"allowOrigin" is required to check status.');
+  }
+  const documentLoader = createDocumentLoader({didDocuments, allowOrigin});
+  const entries = [].concat(credential?.credentialStatus ?? []).filter(
+    entry => entry && typeof entry === 'object' &&
+      typeof entry.statusPurpose === 'string');
+  const purposes = [...new Set(
+    [...STATUS_PURPOSES, ...entries.map(entry => entry.statusPurpose)])];
+  const status = {};
+  const statusErrors = {};
+  for(const purpose of purposes) {
+    const group = entries.filter(entry => entry.statusPurpose === purpose);
+    if(group.length === 0) {
+      status[purpose] = null;
+      statusErrors[purpose] =
+        `no credentialStatus entry has statusPurpose "${purpose}"`;
+      continue;
+    }
+    const result = await checkBitstringStatus({
+      credential: {
+        ...credential,
+        credentialStatus: group.length === 1 ? group[0] : group
+      },
+      documentLoader,
+      suite: verificationSuites()
+    });
+    if(result.verified) {
+      status[purpose] = result.results.some(r => r.status === true);
+    } else {
+      status[purpose] = null;
+      statusErrors[purpose] = describeError(result.error) ??
+        'status not checked';
+    }
+  }
+  return {status, statusErrors};
+}
+
+/**
+ * Verify a credential as `verify` does, then check its status entries as
+ * `checkStatuses` does. Status is checked even when the proof fails, so a
+ * caller sees both answers; only a verified credential's status means
+ * anything.
+ *
+ * @param {object} credential - The signed credential.
+ * @param {object} options - Options.
+ * @param {object} [options.didDocuments] - `{did: DID document}`.
+ * @param {string} options.allowOrigin - See checkStatuses.
+ *
+ * @returns {Promise<{verified: boolean, error: string|null, status: object,
+ *   statusErrors: object}>} The outcome.
+ */
+export async function verifyWithStatus(
+  credential, {didDocuments = {}, allowOrigin} = {}) {
+  const {verified, error} = await verify(credential, {didDocuments});
+  const {status, statusErrors} = await checkStatuses(
+    credential, {didDocuments, allowOrigin});
+  return {verified, error, status, statusErrors};
 }

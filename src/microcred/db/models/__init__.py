@@ -6,5 +6,6 @@ from .api_client import ApiClient
 from .credential import Credential
 from .issuer import Issuer
 from .job import Job, JobRow
+from .status_list import StatusList
 
-__all__ = ["Achievement", "AchievementVersion", "ApiClient", "Base", "Credential", "Issuer", "Job", "JobRow"]
+__all__ = ["Achievement", "AchievementVersion", "ApiClient", "Base", "Credential", "Issuer", "Job", "JobRow", "StatusList"]

@@ -25,6 +25,9 @@ class Credential(Base):
         Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
         Index("ix_credentials_issuer_email", "issuer_id", "recipient_email"),
         Index("ix_credentials_issuer_achievement", "issuer_id", "achievement_id"),
+        # An index of a status list belongs to one credential, whatever races between workers.
+        UniqueConstraint("revocation_list_id", "revocation_index"),
+        UniqueConstraint("suspension_list_id", "suspension_index"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -43,3 +46,13 @@ class Credential(Base):
     cryptosuite: Mapped[str] = mapped_column(String(64))
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), index=True)
+    #: Where the credential's BitstringStatusListEntry entries point (suspension only when the
+    #: issuer offers it).
+    revocation_list_id: Mapped[str | None] = mapped_column(ForeignKey("status_lists.id"))
+    revocation_index: Mapped[int | None]
+    suspension_list_id: Mapped[str | None] = mapped_column(ForeignKey("status_lists.id"))
+    suspension_index: Mapped[int | None]
+    revoked_at: Mapped[datetime | None]
+    #: Kept for the issuer's records only: never published, never in a status list.
+    revocation_reason: Mapped[str | None] = mapped_column(String(1000))
+    suspended_at: Mapped[datetime | None]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base, TimestampMixin
@@ -24,5 +24,10 @@ class Issuer(TimestampMixin, Base):
     #: Recipient emails go into credentials as salted hashes unless the issuer turns this off.
     hash_recipient_emails: Mapped[bool] = mapped_column(default=True)
     cryptosuite: Mapped[str] = mapped_column(String(64), default="eddsa-rdfc-2022")
+    #: Credentials also carry a suspension entry. VC 2.0 allows several credentialStatus
+    #: entries, but the OB 3.0 JSON schema allows one object only, so this is off by default.
+    offers_suspension: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: LinkedIn's organization id for "Add to profile" links (else the issuer's name is used).
+    linkedin_organization_id: Mapped[str | None] = mapped_column(String(32))
     #: Verification method id of the key that signs now (rotation changes it in one transaction).
     current_key_id: Mapped[str] = mapped_column(String(600))

@@ -1,0 +1,156 @@
+"""The public side: credential URLs (for people and machines), issuers' DID documents and
+profiles, and status lists (status.router). No API key; nothing beyond what credentials say."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.responses import HTMLResponse
+
+from ..credentials import CONTEXTS
+from ..credentials.timeutil import parse_datetime
+from ..credentials.vc_jwt import encode_vc_jwt
+from ..db.models import Issuer
+from ..issuers.service import profile
+from ..problems import NotFound
+from ..web.deps import RuntimeDep, SessionDep, check_url
+from ..web.openapi import PROBLEMS
+from . import credentials
+from .linkedin import add_to_profile_url
+from .page import PageView, render_credential_page
+
+__all__ = ["page_view", "router"]
+
+router = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(check_url)])
+
+JSON_TYPES = ("application/vc+ld+json", "application/ld+json", "application/json")
+#: Browsers ask for HTML first; a verifier or curl that names no type gets the credential.
+_FORMATS = {"json": "application/vc+ld+json", "jwt": "application/vc+jwt", "html": "text/html"}
+
+
+def _negotiate(accept: str | None, format: str | None) -> str:
+    if format is not None:
+        return _FORMATS[format]
+    ranked = []
+    for position, part in enumerate((accept or "").split(",")):
+        media, *params = [p.strip() for p in part.split(";")]
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        ranked.append((-quality, position, media.lower()))
+    for _, _, media in sorted(ranked):
+        if media in JSON_TYPES or media in ("application/vc+jwt", "text/html"):
+            return media
+    return "application/vc+ld+json"
+
+
+def _json(document: dict[str, Any], media_type: str, headers: dict[str, str]) -> Response:
+    return Response(json.dumps(document, ensure_ascii=False, indent=2).encode(), media_type=media_type, headers=headers)
+
+
+@router.get(
+    "/credentials/{credential_id}",
+    response_class=Response,
+    responses={200: {"description": "The credential: an HTML page for people, the signed credential for machines", "content": {t: {} for t in (*JSON_TYPES, "application/vc+jwt", "text/html")}}},
+)
+async def public_credential(
+    credential_id: str,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    accept: Annotated[str | None, Header()] = None,
+    format: Annotated[str | None, Query(pattern="^(json|jwt|html)$", description="override the Accept header")] = None,
+) -> Response:
+    """A credential's public URL (also its id). `Accept: text/html` gets the page a person reads,
+    with the live status; JSON-LD types get the signed credential; `application/vc+jwt` gets it
+    as a VC-JWT signed by the same issuer key."""
+    credential, issuer = await credentials.public_credential(session, credential_id)
+    document = credential.document
+    headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
+    media = _negotiate(accept, format)
+    if media in JSON_TYPES:
+        return _json(document, media, headers)
+    if media == "application/vc+jwt":
+        unsigned = {k: v for k, v in document.items() if k != "proof"}
+        signer = runtime.keystore.signer_for(document["proof"]["verificationMethod"])
+        token = await asyncio.to_thread(encode_vc_jwt, unsigned, signer=signer)
+        return Response(token, media_type="application/vc+jwt", headers=headers)
+    report = await credentials.local_report(session, runtime, document, issuer)
+    return HTMLResponse(render_credential_page(page_view(document, report, runtime.settings.base_url, issuer.linkedin_organization_id)), headers=headers)
+
+
+def page_view(document: dict[str, Any], report: Any, base_url: str, linkedin_organization_id: str | None) -> PageView:
+    subject = document["credentialSubject"]
+    achievement = subject["achievement"]
+    url = document["id"]
+    credential_id = url.rsplit("/", 1)[-1]
+    issued = parse_datetime(document["validFrom"])
+    until = parse_datetime(document["validUntil"]) if "validUntil" in document else None
+    issuer = document["issuer"]
+    status = credentials.STATUS_OF_VERDICT.get(report.verdict, "invalid")
+    detail = {
+        "valid": "The signature checks out and the issuer has not revoked or suspended it.",
+        "expired": f"It expired on {until:%d %B %Y}." if until else "It has expired.",
+        "suspended": "The issuer has suspended it for now.",
+        "revoked": "The issuer has revoked it.",
+    }.get(status, "It failed verification: see the checks below.")
+    linkedin = None
+    if status == "valid":
+        linkedin = add_to_profile_url(
+            name=achievement["name"], organization_id=linkedin_organization_id, organization_name=issuer.get("name"),
+            issued=issued.date(), expires=until.date() if until else None, cert_url=url, cert_id=credential_id,
+        )
+    image = achievement.get("image") or document.get("image")
+    return PageView(
+        credential_id=credential_id,
+        public_url=url,
+        title=achievement["name"],
+        kind="Diploma" if achievement.get("achievementType") == "Diploma" else "Certificate of participation",
+        description=achievement.get("description", ""),
+        image_url=image.get("id") if isinstance(image, dict) else image if isinstance(image, str) else None,
+        learner_name=credentials.learner_name(document),
+        issuer_name=issuer.get("name", issuer.get("id", "")),
+        issuer_url=issuer.get("url"),
+        provider_name=(subject.get("source") or {}).get("name"),
+        issued_on=issued.date(),
+        valid_until=until.date() if until else None,
+        status=status,  # type: ignore[arg-type]
+        status_detail=detail,
+        checks=[(c.name, c.outcome, c.message) for c in report.checks],
+        elements=credentials.elements(achievement),
+        downloads=[("Signed credential (JSON-LD)", f"{url}?format=json"), ("Signed credential (VC-JWT)", f"{url}?format=jwt")],
+        linkedin_url=linkedin,
+        verify_url=f"{base_url}/verify",
+        json_ld_url=f"{url}?format=json",
+    )
+
+
+@router.get("/issuers/{issuer_id}/did.json", response_class=Response, responses={200: {"content": {"application/did+json": {}}, "description": "The issuer's DID document"}})
+async def did_document(issuer_id: str, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The did:web document of an issuer: its current key and every retired one (marked with
+    `expires`), so credentials signed before a rotation keep verifying."""
+    issuer = await _issuer(session, issuer_id)
+    document = await asyncio.to_thread(runtime.keystore.did_document, issuer.did)
+    return _json(document, "application/did+json", {"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/issuers/{issuer_id}/profile", response_class=Response, responses={200: {"content": {"application/ld+json": {}}, "description": "The issuer's OB 3.0 Profile"}})
+async def issuer_profile(issuer_id: str, session: SessionDep) -> Response:
+    """The issuer's Open Badges 3.0 Profile, as credentials embed it."""
+    issuer = await _issuer(session, issuer_id)
+    document = {"@context": [CONTEXTS.VC_V2, CONTEXTS.OB_V3], **profile(issuer)}
+    return _json(document, "application/ld+json", {"Cache-Control": "public, max-age=300"})
+
+
+async def _issuer(session: SessionDep, issuer_id: str) -> Issuer:
+    issuer = await session.get(Issuer, issuer_id)
+    if issuer is None:
+        raise NotFound(f"no issuer {issuer_id!r}")
+    return issuer
+

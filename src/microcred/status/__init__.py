@@ -1,0 +1,1 @@
+"""Revocation and suspension: W3C Bitstring Status Lists, served publicly and signed."""

@@ -1,0 +1,146 @@
+"""Revoking, suspending and reinstating credentials, and the signed status lists verifiers fetch.
+
+A change flips the credential's bit and re-signs its list in the same transaction, so the list a
+verifier fetches afterwards shows it. The reason for a revocation is kept for the issuer alone:
+status lists carry bits, nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth.principal import Principal
+from ..credentials import DocumentLoader, issue
+from ..credentials.status_list import BitstringStatusList, status_entry, status_list_credential
+from ..db.models import Credential, Issuer, StatusList
+from ..issuers.key_lock import hold_for_signing
+from ..issuers.service import get_issuer
+from ..keystore import KeyStore
+from ..problems import Conflict, NotFound
+from .allocator import Slot
+
+__all__ = ["ListSigning", "change_status", "credential_status", "json_bytes", "public_list", "status_list_url"]
+
+Change = Literal["revoke", "suspend", "unsuspend"]
+
+
+@dataclass(frozen=True)
+class ListSigning:
+    keystore: KeyStore
+    loader: DocumentLoader
+    base_url: str
+    ttl_seconds: int
+
+
+def status_list_url(base_url: str, list_id: str) -> str:
+    return f"{base_url}/status-lists/{list_id}"
+
+
+def credential_status(base_url: str, revocation: Slot, suspension: Slot | None) -> dict[str, Any] | list[dict[str, Any]]:
+    """The credential's ``credentialStatus``: one entry, or two when the issuer offers suspension."""
+    entries = [status_entry(purpose="revocation", index=revocation.index, list_url=status_list_url(base_url, revocation.list_id))]
+    if suspension is not None:
+        entries.append(status_entry(purpose="suspension", index=suspension.index, list_url=status_list_url(base_url, suspension.list_id)))
+    return entries[0] if len(entries) == 1 else entries
+
+
+def json_bytes(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _etag(document: dict[str, Any]) -> str:
+    return '"' + hashlib.sha256(json_bytes(document)).hexdigest()[:40] + '"'
+
+
+async def _sign(session: AsyncSession, status_list: StatusList, signing: ListSigning, now: datetime) -> None:
+    await hold_for_signing(session, status_list.issuer_id)
+    issuer = await session.get(Issuer, status_list.issuer_id)
+    assert issuer is not None
+    now = now.replace(microsecond=0)
+    unsigned = status_list_credential(
+        list_id=status_list_url(signing.base_url, status_list.id),
+        issuer=issuer.did,
+        purpose=status_list.purpose,
+        status_list=BitstringStatusList.from_bytes(status_list.bits),
+        valid_from=now,
+        ttl_ms=signing.ttl_seconds * 1000,
+    )
+    signer = signing.keystore.signer_for(issuer.current_key_id)
+    status_list.document = issue(unsigned, signer=signer, loader=signing.loader, suite=issuer.cryptosuite, created=now)
+    status_list.etag = _etag(status_list.document)
+    status_list.signed_at = now
+
+
+async def _set_bit(session: AsyncSession, list_id: str, index: int, value: int, signing: ListSigning, now: datetime) -> None:
+    status_list = await session.scalar(select(StatusList).where(StatusList.id == list_id).with_for_update(key_share=True))
+    assert status_list is not None
+    bits = BitstringStatusList.from_bytes(status_list.bits)
+    if bits.get(index) == value and status_list.document is not None:
+        return
+    bits.set(index, value)
+    status_list.bits = bits.to_bytes()
+    await _sign(session, status_list, signing, now)
+
+
+async def change_status(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    signing: ListSigning,
+    issuer_id: str,
+    credential_id: str,
+    change: Change,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Credential:
+    """Revoke (final), suspend or unsuspend one credential; repeating a change changes nothing."""
+    principal.require(issuer_id, "revoke")
+    await get_issuer(session, principal=principal, issuer_id=issuer_id)
+    now = now or datetime.now(UTC)
+    credential = await session.scalar(
+        select(Credential).where(Credential.id == credential_id, Credential.issuer_id == issuer_id).with_for_update()
+    )
+    if credential is None:
+        raise NotFound(f"no credential {credential_id!r}")
+    if change == "revoke":
+        if credential.revocation_list_id is None or credential.revocation_index is None:
+            raise Conflict("this credential was issued without a status entry and cannot be revoked")
+        if credential.revoked_at is None:
+            credential.revoked_at, credential.revocation_reason = now, reason
+            await _set_bit(session, credential.revocation_list_id, credential.revocation_index, 1, signing, now)
+        return credential
+    if credential.suspension_list_id is None or credential.suspension_index is None:
+        raise Conflict(
+            "this credential carries no suspension entry: the issuer did not offer suspension when it was awarded "
+            "(issuer setting offers_suspension); revoke it instead"
+        )
+    if credential.revoked_at is not None:
+        raise Conflict("this credential is revoked; a revocation is final")
+    suspend = change == "suspend"
+    if (credential.suspended_at is not None) != suspend:
+        credential.suspended_at = now if suspend else None
+        await _set_bit(session, credential.suspension_list_id, credential.suspension_index, int(suspend), signing, now)
+    return credential
+
+
+async def public_list(session: AsyncSession, *, signing: ListSigning, list_id: str) -> StatusList:
+    """A status list for anyone, signed (and re-signed once it is older than a day, so its
+    signature stays with a current key after a rotation)."""
+    status_list = await session.get(StatusList, list_id)
+    if status_list is None:
+        raise NotFound(f"no status list {list_id!r}")
+    now = datetime.now(UTC)
+    if status_list.document is None or status_list.signed_at is None or now - status_list.signed_at > timedelta(days=1):
+        locked = await session.scalar(select(StatusList).where(StatusList.id == list_id).with_for_update(key_share=True))
+        assert locked is not None
+        if locked.document is None or locked.signed_at is None or now - locked.signed_at > timedelta(days=1):
+            await _sign(session, locked, signing, now)
+        status_list = locked
+    return status_list

@@ -1,0 +1,135 @@
+"""The public side of a credential: its URL for people and machines, and its issuer's keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from microcred.credentials import verify
+
+from ..factories.service import ServiceClient, resolver
+from .conftest import is_problem
+
+pytestmark = pytest.mark.asyncio
+
+
+class _Page(HTMLParser):
+    """What a person sees: the text, the status banner, and the links."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.status: str | None = None
+        self.links: dict[str, str] = {}
+        self.meta: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("role") == "status" and a.get("data-status"):
+            self.status = a["data-status"]
+        if tag == "a" and a.get("id") and a.get("href"):
+            self.links[str(a["id"])] = str(a["href"])
+        if tag == "meta" and a.get("property") and a.get("content"):
+            self.meta[str(a["property"])] = str(a["content"])
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    @classmethod
+    def of(cls, html: str) -> _Page:
+        page = cls()
+        page.feed(html)
+        return page
+
+    @property
+    def words(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+
+async def _award(service: ServiceClient, **award: Any) -> tuple[str, dict[str, Any]]:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    response = await service.award(issuer["id"], achievement["id"], recipient={"email": "zoe@example.org", "name": "Zoë Jansen"}, **award)
+    assert response.status_code == 201, response.text
+    return issuer["id"], response.json()
+
+
+def _path(service: ServiceClient, url: str) -> str:
+    return url.removeprefix(service.runtime.settings.base_url)
+
+
+async def test_machines_get_the_signed_credential_in_the_type_they_ask_for(service: ServiceClient) -> None:
+    _, award = await _award(service)
+    path = _path(service, award["url"])
+    for accept in ("application/ld+json", "application/vc+ld+json", "application/json", "*/*"):
+        response = await service.http.get(path, headers={"Accept": accept})
+        assert response.status_code == 200
+        assert response.json() == award["credential"]
+        assert response.headers["vary"] == "Accept"
+    jwt = await service.http.get(path, headers={"Accept": "application/vc+jwt"})
+    assert jwt.headers["content-type"].startswith("application/vc+jwt") and jwt.text.count(".") == 2
+    report = verify(jwt.text, resolve_key=resolver(service.runtime))
+    assert report.format == "jwt" and report.check("proof") is not None and report.check("proof").outcome == "passed"  # type: ignore[union-attr]
+    is_problem(await service.http.get("/credentials/does-not-exist", headers={"Accept": "application/json"}), 404)
+
+
+async def test_a_person_sees_who_what_and_that_it_is_valid_and_can_add_it_to_linkedin(service: ServiceClient) -> None:
+    _, award = await _award(service)
+    response = await service.http.get(_path(service, award["url"]), headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    page = _Page.of(response.text)
+    assert page.status == "valid"
+    credential = award["credential"]
+    achievement = credential["credentialSubject"]["achievement"]
+    assert "Zoë Jansen" in page.words and achievement["name"] in page.words and credential["issuer"]["name"] in page.words
+    assert "zoe@example.org" not in response.text  # the email went into the credential hashed
+    assert page.meta["og:title"] and page.meta["og:url"] == award["url"]
+    query = parse_qs(urlsplit(page.links["linkedin-add"]).query)
+    issued = datetime.fromisoformat(credential["validFrom"].replace("Z", "+00:00"))
+    assert query == {
+        "startTask": ["CERTIFICATION_NAME"],
+        "name": [achievement["name"]],
+        "organizationName": [credential["issuer"]["name"]],
+        "issueYear": [str(issued.year)],
+        "issueMonth": [str(issued.month)],
+        "certUrl": [award["url"]],
+        "certId": [award["id"]],
+    }
+
+
+async def test_the_linkedin_link_carries_the_expiry_and_the_organization_id_when_there_are_some(service: ServiceClient) -> None:
+    issuer = await service.create_issuer(linkedin_organization_id="1337")
+    achievement = await service.create_achievement(issuer["id"])
+    until = (datetime.now(UTC) + timedelta(days=800)).date()
+    award = (await service.award(issuer["id"], achievement["id"], valid_until=until.isoformat())).json()
+    page = _Page.of((await service.http.get(_path(service, award["url"]), headers={"Accept": "text/html"})).text)
+    query = parse_qs(urlsplit(page.links["linkedin-add"]).query)
+    assert query["organizationId"] == ["1337"] and "organizationName" not in query
+    assert query["expirationYear"] == [str(until.year)] and query["expirationMonth"] == [str(until.month)]
+
+
+async def test_a_revoked_credential_says_so_without_the_reason_and_offers_no_linkedin_link(service: ServiceClient) -> None:
+    issuer_id, award = await _award(service)
+    revoked = await service.http.post(
+        f"/api/v1/issuers/{issuer_id}/credentials/{award['id']}/revoke", json={"reason": "exam fraud by the learner"}, headers=service.admin
+    )
+    assert revoked.status_code == 200
+    response = await service.http.get(_path(service, award["url"]), headers={"Accept": "text/html"})
+    page = _Page.of(response.text)
+    assert page.status == "revoked" and "linkedin-add" not in page.links
+    assert "exam fraud" not in response.text
+
+
+async def test_verifiers_find_the_issuer_keys_at_its_did_web_url_and_its_profile(service: ServiceClient) -> None:
+    issuer_id, award = await _award(service)
+    did_doc = (await service.http.get(f"/issuers/{issuer_id}/did.json")).json()
+    credential = award["credential"]
+    assert did_doc["id"] == credential["issuer"]["id"]
+    assert credential["proof"]["verificationMethod"] in did_doc["assertionMethod"]
+    profile = (await service.http.get(f"/issuers/{issuer_id}/profile")).json()
+    assert profile["id"] == did_doc["id"] and profile["type"] == ["Profile"] and profile["name"] == credential["issuer"]["name"]
+    is_problem(await service.http.get("/issuers/nobody/did.json"), 404)

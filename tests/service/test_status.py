@@ -1,0 +1,148 @@
+"""Revocation and suspension through W3C Bitstring Status Lists."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from microcred.app import create_app
+from microcred.credentials import schema, verify
+from microcred.credentials.status_list import MIN_LENGTH, BitstringStatusList
+from microcred.runtime import build_runtime
+
+from ..factories.service import ServiceClient, award_body, resolver
+from .conftest import is_problem
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _awarded(service: ServiceClient, **issuer: Any) -> tuple[str, dict[str, Any]]:
+    created = await service.create_issuer(**issuer)
+    achievement = await service.create_achievement(created["id"])
+    response = await service.award(created["id"], achievement["id"])
+    assert response.status_code == 201, response.text
+    return created["id"], response.json()
+
+
+def _entries(credential: dict[str, Any]) -> list[dict[str, Any]]:
+    status = credential["credentialStatus"]
+    return status if isinstance(status, list) else [status]
+
+
+async def _report(service: ServiceClient, credential: dict[str, Any]) -> Any:
+    """The core verifier's report, with the status lists fetched from the service as they are now."""
+    lists = {}
+    for entry in _entries(credential):
+        url = entry["statusListCredential"]
+        response = await service.http.get(url.removeprefix(service.runtime.settings.base_url))
+        assert response.status_code == 200, response.text
+        lists[url] = response.json()
+    return verify(credential, resolve_key=resolver(service.runtime), fetch_status_list=lists.__getitem__)
+
+
+async def test_an_award_carries_one_revocation_entry_and_still_fits_the_ob3_schema(service: ServiceClient) -> None:
+    _, award = await _awarded(service)
+    credential = award["credential"]
+    entry = credential["credentialStatus"]
+    assert isinstance(entry, dict) and entry["type"] == "BitstringStatusListEntry" and entry["statusPurpose"] == "revocation"
+    assert entry["id"] == f"{entry['statusListCredential']}#{entry['statusListIndex']}"
+    assert 0 <= int(entry["statusListIndex"]) < MIN_LENGTH
+    assert schema.validate(credential) == []
+    assert (await _report(service, credential)).verdict == "valid"
+
+
+async def test_the_status_list_is_public_signed_and_answers_a_conditional_get_with_304(service: ServiceClient) -> None:
+    _, award = await _awarded(service)
+    path = award["credential"]["credentialStatus"]["statusListCredential"].removeprefix(service.runtime.settings.base_url)
+    response = await service.http.get(path)  # no API key
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/vc+ld+json")
+    listed = response.json()
+    assert listed["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert listed["issuer"] == award["credential"]["issuer"]["id"] and "proof" in listed
+    ttl = service.runtime.settings.status_list_ttl_seconds
+    assert listed["credentialSubject"]["ttl"] == ttl * 1000
+    assert f"max-age={ttl}" in response.headers["cache-control"]
+    bits = BitstringStatusList.decode(listed["credentialSubject"]["encodedList"])
+    assert bits.length >= MIN_LENGTH
+    again = await service.http.get(path, headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == response.headers["etag"]
+    is_problem(await service.http.get("/status-lists/no-such-list"), 404)
+
+
+async def test_revoking_sets_the_bit_the_verifier_reports_revoked_and_the_reason_stays_private(service: ServiceClient) -> None:
+    issuer_id, award = await _awarded(service)
+    entry = award["credential"]["credentialStatus"]
+    path = entry["statusListCredential"].removeprefix(service.runtime.settings.base_url)
+    before = await service.http.get(path)
+    reason = "plagiarism found in the final assessment"
+    revoked = await service.http.post(
+        f"/api/v1/issuers/{issuer_id}/credentials/{award['id']}/revoke", json={"reason": reason}, headers=service.admin
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["status"] == "revoked"
+    after = await service.http.get(path, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+    bits = BitstringStatusList.decode(after.json()["credentialSubject"]["encodedList"])
+    assert bits.get(int(entry["statusListIndex"])) == 1
+    assert sum(bits.get(i) for i in range(bits.length)) == 1
+    assert reason not in after.text
+    assert (await _report(service, award["credential"])).verdict == "revoked"
+    # Revoking again changes nothing; a revocation is final.
+    again = await service.http.post(f"/api/v1/issuers/{issuer_id}/credentials/{award['id']}/revoke", headers=service.admin)
+    assert again.status_code == 200 and again.json()["revoked_at"] == revoked.json()["revoked_at"]
+
+
+async def test_suspension_needs_an_issuer_that_offers_it_then_comes_and_goes(service: ServiceClient) -> None:
+    plain_issuer, plain = await _awarded(service)
+    is_problem(await service.http.post(f"/api/v1/issuers/{plain_issuer}/credentials/{plain['id']}/suspend", headers=service.admin), 409)
+
+    issuer_id, award = await _awarded(service, offers_suspension=True)
+    credential = award["credential"]
+    assert [e["statusPurpose"] for e in _entries(credential)] == ["revocation", "suspension"]
+    # The documented price of offering suspension: the OB 3.0 JSON schema allows one entry only.
+    assert {issue.pointer for issue in schema.validate(credential)} == {"/credentialStatus"}
+    base = f"/api/v1/issuers/{issuer_id}/credentials/{award['id']}"
+    assert (await service.http.post(f"{base}/suspend", headers=service.admin)).json()["status"] == "suspended"
+    assert (await _report(service, credential)).verdict == "suspended"
+    assert (await service.http.post(f"{base}/unsuspend", headers=service.admin)).json()["status"] == "active"
+    assert (await _report(service, credential)).verdict == "valid"
+    assert (await service.http.post(f"{base}/revoke", headers=service.admin)).status_code == 200
+    is_problem(await service.http.post(f"{base}/suspend", headers=service.admin), 409)
+    assert (await _report(service, credential)).verdict == "revoked"
+
+
+async def test_revoking_needs_the_revoke_scope(service: ServiceClient) -> None:
+    issuer_id, award = await _awarded(service)
+    award_only = await service.issuer_key(issuer_id, "award")
+    path = f"/api/v1/issuers/{issuer_id}/credentials/{award['id']}/revoke"
+    is_problem(await service.http.post(path, headers=service.auth(award_only)), 403)
+    revoker = await service.issuer_key(issuer_id, "revoke")
+    assert (await service.http.post(path, headers=service.auth(revoker))).status_code == 200
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_concurrent_awards_on_several_workers_never_share_a_status_index(service: ServiceClient) -> None:
+    issuer_id, _ = await _awarded(service, offers_suspension=True)
+    achievement_id = (await service.create_achievement(issuer_id))["id"]
+    # A second worker: its own engine and its own allocator, on the same database.
+    other = build_runtime(service.runtime.settings)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(other.settings, runtime=other, migrate=False)), base_url="http://test") as second:
+
+            async def one(client: httpx.AsyncClient, n: int) -> dict[str, Any]:
+                body = award_body(achievement_id, external_id=f"run-{n}", recipient={"email": f"learner{n}@example.org"})
+                response = await client.post(f"/api/v1/issuers/{issuer_id}/awards", json=body, headers=service.admin)
+                assert response.status_code == 201, response.text
+                return response.json()["credential"]  # type: ignore[no-any-return]
+
+            credentials = await asyncio.gather(*[one(service.http if n % 2 else second, n) for n in range(40)])
+    finally:
+        await other.engine.dispose()
+    for purpose in ("revocation", "suspension"):
+        slots = [
+            (e["statusListCredential"], e["statusListIndex"]) for c in credentials for e in _entries(c) if e["statusPurpose"] == purpose
+        ]
+        assert len(slots) == 40 and len(set(slots)) == 40

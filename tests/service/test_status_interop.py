@@ -1,0 +1,191 @@
+"""Revocation and suspension as an independent verifier sees them.
+
+The real service runs under uvicorn on 127.0.0.1; Digital Bazaar's vc-bitstring-status-list
+fetches its status lists over HTTP (from that origin only), verifies their proofs with the
+issuer's keys and reads the credential's bits; microcred's own verifier reads the same lists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+
+from microcred.app import create_app
+from microcred.config import Settings
+from microcred.credentials import verify
+from microcred.runtime import Runtime
+
+from ..factories.service import ServiceClient, resolver
+from ..interop.nodejs import js_check_status
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.interop]
+
+#: Bounds on waiting for uvicorn to start and stop (polled, never asserted on).
+_START_ATTEMPTS = 200
+_POLL_SECONDS = 0.05
+_STOP_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class LiveService:
+    """A service answering on loopback, and an admin client for it."""
+
+    base_url: str
+    client: ServiceClient
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.client.runtime
+
+
+@pytest.fixture
+def live_base_url(settings: Settings, runtime: Runtime) -> Iterator[str]:
+    """The app from ``create_app``, served by uvicorn in a thread with its own event loop (Node
+    and the sync verifier block while they fetch from it), at ``http://localhost:<port>``.
+
+    Its runtime (engine, key store) is its own, built and disposed in the server's loop; it
+    shares the database and keys directory with ``runtime``, whose teardown empties the tables.
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    base_url = f"http://localhost:{port}"
+    app = create_app(settings.model_copy(update={"base_url": base_url}), migrate=False)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[listener])), name="live-microcred")
+    thread.start()
+    try:
+        _wait_until_healthy(base_url, thread)
+        yield base_url
+    finally:
+        server.should_exit = True
+        thread.join(_STOP_SECONDS)
+        listener.close()
+    assert not thread.is_alive(), "uvicorn did not stop"
+
+
+def _wait_until_healthy(base_url: str, thread: threading.Thread) -> None:
+    with httpx.Client(base_url=base_url, trust_env=False, timeout=2) as http:
+        for _ in range(_START_ATTEMPTS):
+            if not thread.is_alive():
+                pytest.fail("the live service stopped while starting (uvicorn logged why)")
+            try:
+                if http.get("/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(_POLL_SECONDS)
+    pytest.fail(f"the live service at {base_url} never answered /healthz")
+
+
+@pytest_asyncio.fixture
+async def live(live_base_url: str, runtime: Runtime) -> AsyncIterator[LiveService]:
+    async with httpx.AsyncClient(base_url=live_base_url, trust_env=False, timeout=30) as http:
+        yield LiveService(live_base_url, await ServiceClient.start(http, runtime))
+
+
+@dataclass(frozen=True)
+class Awarded:
+    issuer_id: str
+    credential_id: str
+    credential: dict[str, Any]
+    did_documents: dict[str, Any]
+
+
+async def _award_with_suspension(live: LiveService) -> Awarded:
+    issuer = await live.client.create_issuer(offers_suspension=True)
+    assert issuer["offers_suspension"] is True
+    achievement = await live.client.create_achievement(issuer["id"])
+    response = await live.client.award(issuer["id"], achievement["id"])
+    assert response.status_code == 201, response.text
+    body = response.json()
+    credential = body["credential"]
+    did = credential["issuer"]["id"]
+    return Awarded(issuer["id"], body["id"], credential, {did: live.runtime.keystore.did_document(did)})
+
+
+async def _digital_bazaar(live: LiveService, awarded: Awarded, *, allow_origin: str | None = None) -> dict[str, Any]:
+    return await asyncio.to_thread(
+        js_check_status, awarded.credential, did_documents=awarded.did_documents, allow_origin=allow_origin or live.base_url
+    )
+
+
+async def _microcred_verdict(live: LiveService, awarded: Awarded) -> str:
+    def fetch_status_list(url: str) -> dict[str, Any]:
+        if not url.startswith(f"{live.base_url}/"):
+            raise ValueError(f"refusing to fetch {url}: not on the live service")
+        with httpx.Client(trust_env=False, timeout=10) as http:
+            response = http.get(url)
+        response.raise_for_status()
+        assert response.headers["content-type"].startswith("application/vc+ld+json"), response.headers
+        document: dict[str, Any] = response.json()
+        return document
+
+    report = await asyncio.to_thread(
+        verify, awarded.credential, resolve_key=resolver(live.runtime), fetch_status_list=fetch_status_list
+    )
+    status_checks = [c for c in report.checks if c.name.startswith("status:")]
+    assert [c.name for c in status_checks] == ["status:revocation", "status:suspension"], report.to_dict()
+    assert all(c.outcome in ("passed", "failed") for c in status_checks), report.to_dict()
+    return report.verdict
+
+
+async def _change(live: LiveService, awarded: Awarded, change: str, **body: str) -> str:
+    path = f"/api/v1/issuers/{awarded.issuer_id}/credentials/{awarded.credential_id}/{change}"
+    response = await live.client.http.post(path, json=body or None, headers=live.client.admin)
+    assert response.status_code == 200, response.text
+    state: str = response.json()["status"]
+    return state
+
+
+async def test_digital_bazaar_sees_suspension_lifted_and_revocation_final(live: LiveService) -> None:
+    awarded = await _award_with_suspension(live)
+    entries = awarded.credential["credentialStatus"]
+    assert [e["statusPurpose"] for e in entries] == ["revocation", "suspension"]
+    assert all(e["statusListCredential"].startswith(f"{live.base_url}/status-lists/") for e in entries)
+
+    fresh = await _digital_bazaar(live, awarded)
+    assert fresh == {"verified": True, "error": None, "status": {"revocation": False, "suspension": False}, "statusErrors": {}}
+    assert await _microcred_verdict(live, awarded) == "valid"
+
+    assert await _change(live, awarded, "suspend") == "suspended"
+    suspended = await _digital_bazaar(live, awarded)
+    assert (suspended["verified"], suspended["status"]) == (True, {"revocation": False, "suspension": True}), suspended
+    assert await _microcred_verdict(live, awarded) == "suspended"
+
+    assert await _change(live, awarded, "unsuspend") == "active"
+    reinstated = await _digital_bazaar(live, awarded)
+    assert (reinstated["verified"], reinstated["status"]) == (True, {"revocation": False, "suspension": False}), reinstated
+    assert await _microcred_verdict(live, awarded) == "valid"
+
+    assert await _change(live, awarded, "revoke", reason="awarded to the wrong learner") == "revoked"
+    revoked = await _digital_bazaar(live, awarded)
+    assert (revoked["verified"], revoked["status"]) == (True, {"revocation": True, "suspension": False}), revoked
+    assert await _microcred_verdict(live, awarded) == "revoked"
+
+
+async def test_a_status_is_known_only_from_a_list_fetched_from_the_allowed_origin_and_verified(live: LiveService) -> None:
+    awarded = await _award_with_suspension(live)
+    elsewhere = await _digital_bazaar(live, awarded, allow_origin="http://localhost:1")
+    # the proof still verifies offline; neither list is fetched, so neither status is known
+    assert elsewhere["verified"] is True
+    assert elsewhere["status"] == {"revocation": None, "suspension": None}
+    for purpose in ("revocation", "suspension"):
+        assert f'refuses to fetch "{live.base_url}/status-lists/' in elsewhere["statusErrors"][purpose]
+
+    # without the issuer's DID document the lists' proofs cannot be checked, so their bits are not believed
+    unverifiable = await asyncio.to_thread(js_check_status, awarded.credential, did_documents={}, allow_origin=live.base_url)
+    assert unverifiable["status"] == {"revocation": None, "suspension": None}
+    for purpose in ("revocation", "suspension"):
+        assert '"BitstringStatusListCredential" not verified' in unverifiable["statusErrors"][purpose]
