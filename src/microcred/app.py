@@ -26,6 +26,7 @@ from .jobs.worker import JobRunner
 from .problems import ServiceUnavailable
 from .public.router import router as public_router
 from .runtime import Runtime, build_runtime
+from .verification.router import router as verification_router
 from .status.router import public as public_status_router
 from .status.router import router as status_router
 from .web.deps import RuntimeDep
@@ -76,8 +77,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
     )
     app.state.runtime = built
     install_problem_handlers(app)
-    app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes)
-    for router in (issuers_router, achievements_router, awards_router, jobs_router, status_router, public_status_router, public_router):
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes, verify=settings.verify_max_bytes)
+    for router in (issuers_router, achievements_router, awards_router, jobs_router, status_router, public_status_router, public_router, verification_router):
         app.include_router(router)
     install_openapi(app)
 

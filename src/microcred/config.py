@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     #: How long verifiers may cache a status list (its ``ttl`` and Cache-Control max-age): the
     #: longest a revocation can stay unseen by a verifier that caches.
     status_list_ttl_seconds: int = Field(default=60, ge=1, le=86_400)
+    #: Let the public verifier fetch from this machine (loopback addresses, over plain http too):
+    #: for development and tests only. Private and link-local addresses stay refused.
+    verify_allow_loopback: bool = False
+    #: Largest file the public verifier reads (an upload, or a fetched credential).
+    verify_max_bytes: int = Field(default=10 * 1_048_576, ge=1024)
 
     @field_validator("base_url")
     @classmethod

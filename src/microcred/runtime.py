@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from .config import Settings
 from .credentials import DocumentLoader
 from .db.engine import create_engine, create_sessionmaker
+from .fetch import FetchPolicy, SafeFetcher
 from .keystore import FileKeyStore, KeyStore
 from .status.allocator import StatusAllocator
 
@@ -28,6 +29,8 @@ class Runtime:
     loader: DocumentLoader
     #: Hands out status list indexes; one per process, it keeps the blocks it reserved.
     statuses: StatusAllocator
+    #: Everything fetched from another host goes through this one (see fetch.py).
+    fetcher: SafeFetcher
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -40,6 +43,13 @@ def build_runtime(settings: Settings) -> Runtime:
         engine=engine,
         sessions=sessions,
         statuses=StatusAllocator(sessions),
+        fetcher=SafeFetcher(
+            FetchPolicy(
+                allow_http=settings.verify_allow_loopback,
+                allow_loopback=settings.verify_allow_loopback,
+                max_body_bytes=settings.verify_max_bytes,
+            )
+        ),
         keystore=FileKeyStore(settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value()),
         loader=DocumentLoader(),
     )

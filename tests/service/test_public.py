@@ -133,3 +133,48 @@ async def test_verifiers_find_the_issuer_keys_at_its_did_web_url_and_its_profile
     profile = (await service.http.get(f"/issuers/{issuer_id}/profile")).json()
     assert profile["id"] == did_doc["id"] and profile["type"] == ["Profile"] and profile["name"] == credential["issuer"]["name"]
     is_problem(await service.http.get("/issuers/nobody/did.json"), 404)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_downloads_carry_the_signed_credential_and_verify_anywhere_we_accept_files(service: ServiceClient) -> None:
+    issuer_id, award = await _award(service)
+    path = _path(service, award["url"])
+    for fmt, media in (("png", "image/png"), ("svg", "image/svg+xml"), ("pdf", "application/pdf")):
+        download = await service.http.get(path, params={"format": fmt})
+        assert download.status_code == 200 and download.headers["content-type"].startswith(media)
+        assert f'filename="credential-{award["id"]}.{fmt}"' in download.headers["content-disposition"]
+        report = await service.http.post("/api/v1/verify", content=download.content, headers={"Content-Type": media})
+        assert report.status_code == 200, report.text
+        assert report.json()["verdict"] == "valid", (fmt, report.json())
+        assert report.json()["summary"]["learner"] == "Zoë Jansen" if "learner" in report.json()["summary"] else True
+    await service.http.post(f"/api/v1/issuers/{issuer_id}/credentials/{award['id']}/revoke", headers=service.admin)
+    pdf = (await service.http.get(path, params={"format": "pdf"})).content
+    as_file = await service.http.post("/api/v1/verify", files={"file": ("certificate.pdf", pdf, "application/pdf")})
+    assert as_file.status_code == 200 and as_file.json()["verdict"] == "revoked", as_file.text
+    jwt = (await service.http.get(path, headers={"Accept": "application/vc+jwt"})).text
+    assert (await service.http.post("/api/v1/verify", content=jwt, headers={"Content-Type": "application/vc+jwt"})).json()["verdict"] == "revoked"
+
+
+async def test_the_verify_endpoints_refuse_what_is_not_a_credential_with_a_clear_error(service: ServiceClient) -> None:
+    for body in (b"", b"hello", b"\x89PNG\r\n\x1a\n garbage", b"%PDF-1.7 nothing"):
+        problem = is_problem(await service.http.post("/api/v1/verify", content=body), 422)
+        assert problem["errors"][0]["pointer"] == "#"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://example.org/credential", "scheme"),
+        ("https://127.0.0.1/credential", "address"),
+        ("https://[::1]/credential", "address"),
+        ("https://10.0.0.7/credential", "address"),
+        ("https://169.254.169.254/latest/meta-data/", "address"),
+        ("https://2130706433/credential", "address"),
+        ("https://user:secret@192.168.1.1/", "credentials"),
+    ],
+)
+async def test_verifying_by_url_never_reaches_into_the_operators_network(service: ServiceClient, url: str, reason: str) -> None:
+    """Refused before any connection: each of these fails on the address or the URL alone."""
+    problem = is_problem(await service.http.get("/api/v1/verify", params={"url": url}), 422)
+    assert problem["errors"][0]["parameter"] == "url" and problem["errors"][0]["reason"] == reason
+    assert "secret" not in str(problem)

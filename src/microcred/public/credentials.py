@@ -1,23 +1,17 @@
-"""What the public side knows about one credential: the signed document, its live status as our
-own verifier computes it, and the view a person sees. No API key is needed, and nothing is shown
-that the credential itself does not say (a hashed email stays hashed; a revocation reason is
-never read here)."""
+"""What the public side shows of one credential. No API key is needed, and nothing is shown that
+the credential itself does not say (a hashed email stays hashed; a revocation reason is never
+read here)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..credentials import Resolver, VerificationReport, verify
-from ..credentials.resolve import resolved_from_published
 from ..db.models import Credential, Issuer
 from ..problems import NotFound
-from ..runtime import Runtime
-from ..status.service import ListSigning, public_list
 
-__all__ = ["STATUS_OF_VERDICT", "elements", "learner_name", "local_report", "public_credential"]
+__all__ = ["STATUS_OF_VERDICT", "elements", "learner_name", "public_credential"]
 
 
 async def public_credential(session: AsyncSession, credential_id: str) -> tuple[Credential, Issuer]:
@@ -26,30 +20,6 @@ async def public_credential(session: AsyncSession, credential_id: str) -> tuple[
     if credential is None or issuer is None:
         raise NotFound(f"no credential {credential_id!r}")
     return credential, issuer
-
-
-def _entries(document: dict[str, Any]) -> list[dict[str, Any]]:
-    status = document.get("credentialStatus")
-    entries = status if isinstance(status, list) else [status] if status else []
-    return [e for e in entries if isinstance(e, dict)]
-
-
-async def local_report(session: AsyncSession, runtime: Runtime, document: dict[str, Any], issuer: Issuer) -> VerificationReport:
-    """Verify one of our credentials with the core verifier, its keys and status lists read
-    from here rather than over the network (what any verifier would fetch, read at the source)."""
-    settings = runtime.settings
-    signing = ListSigning(runtime.keystore, runtime.loader, settings.base_url, settings.status_list_ttl_seconds)
-    prefix = f"{settings.base_url}/status-lists/"
-    lists: dict[str, dict[str, Any]] = {}
-    for entry in _entries(document):
-        url = entry.get("statusListCredential")
-        if isinstance(url, str) and url.startswith(prefix):
-            status_list = await public_list(session, signing=signing, list_id=url.removeprefix(prefix))
-            assert status_list.document is not None
-            lists[url] = status_list.document
-    keys = await asyncio.to_thread(runtime.keystore.published_keys, issuer.did)
-    resolver = Resolver(keys={k.id: resolved_from_published(k) for k in keys})
-    return await asyncio.to_thread(verify, document, loader=runtime.loader, resolve_key=resolver, fetch_status_list=lists.__getitem__)
 
 
 STATUS_OF_VERDICT = {"valid": "valid", "expired": "expired", "suspended": "suspended", "revoked": "revoked"}

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import HTMLResponse
 
 from ..credentials import CONTEXTS
+from ..credentials.baking import bake_png, bake_svg, default_badge_png, default_badge_svg
 from ..credentials.timeutil import parse_datetime
 from ..credentials.vc_jwt import encode_vc_jwt
 from ..db.models import Issuer
+from ..documents import CertificateContent, certificate_pdf
 from ..issuers.service import profile
 from ..problems import NotFound
 from ..web.deps import RuntimeDep, SessionDep, check_url
 from ..web.openapi import PROBLEMS
 from . import credentials
+from ..verification.service import Verification
 from .linkedin import add_to_profile_url
 from .page import PageView, render_credential_page
 
@@ -28,7 +31,14 @@ router = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(ch
 
 JSON_TYPES = ("application/vc+ld+json", "application/ld+json", "application/json")
 #: Browsers ask for HTML first; a verifier or curl that names no type gets the credential.
-_FORMATS = {"json": "application/vc+ld+json", "jwt": "application/vc+jwt", "html": "text/html"}
+_FORMATS = {
+    "json": "application/vc+ld+json",
+    "jwt": "application/vc+jwt",
+    "html": "text/html",
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+}
 
 
 def _negotiate(accept: str | None, format: str | None) -> str:
@@ -58,14 +68,17 @@ def _json(document: dict[str, Any], media_type: str, headers: dict[str, str]) ->
 @router.get(
     "/credentials/{credential_id}",
     response_class=Response,
-    responses={200: {"description": "The credential: an HTML page for people, the signed credential for machines", "content": {t: {} for t in (*JSON_TYPES, "application/vc+jwt", "text/html")}}},
+    responses={200: {"description": "The credential: an HTML page for people, the signed credential for machines", "content": {t: {} for t in (*JSON_TYPES, "application/vc+jwt", "text/html", "image/png", "image/svg+xml", "application/pdf")}}},
 )
 async def public_credential(
     credential_id: str,
     session: SessionDep,
     runtime: RuntimeDep,
     accept: Annotated[str | None, Header()] = None,
-    format: Annotated[str | None, Query(pattern="^(json|jwt|html)$", description="override the Accept header")] = None,
+    format: Annotated[
+        str | None,
+        Query(pattern="^(json|jwt|html|png|svg|pdf)$", description="override the Accept header; png, svg and pdf are downloads"),
+    ] = None,
 ) -> Response:
     """A credential's public URL (also its id). `Accept: text/html` gets the page a person reads,
     with the live status; JSON-LD types get the signed credential; `application/vc+jwt` gets it
@@ -81,8 +94,44 @@ async def public_credential(
         signer = runtime.keystore.signer_for(document["proof"]["verificationMethod"])
         token = await asyncio.to_thread(encode_vc_jwt, unsigned, signer=signer)
         return Response(token, media_type="application/vc+jwt", headers=headers)
-    report = await credentials.local_report(session, runtime, document, issuer)
+    if media in ("image/png", "image/svg+xml", "application/pdf"):
+        body = await asyncio.to_thread(_download, media, document)
+        extension = {"image/png": "png", "image/svg+xml": "svg", "application/pdf": "pdf"}[media]
+        headers["Content-Disposition"] = f'attachment; filename="credential-{credential_id}.{extension}"'
+        return Response(body, media_type=media, headers=headers)
+    report = await Verification(runtime, runtime.fetcher, session=session).of_credential(document)
     return HTMLResponse(render_credential_page(page_view(document, report, runtime.settings.base_url, issuer.linkedin_organization_id)), headers=headers)
+
+
+def _download(media: str, document: dict[str, Any]) -> bytes:
+    """A baked badge (the signed credential inside the image, per OB 3.0) or the PDF certificate
+    (the signed credential attached). The achievement's own image is another host's: the badge
+    is drawn here rather than fetched."""
+    achievement = document["credentialSubject"]["achievement"]
+    issuer = document["issuer"]
+    if media == "image/png":
+        return bake_png(default_badge_png(), document)
+    if media == "image/svg+xml":
+        return bake_svg(default_badge_svg(achievement["name"], issuer.get("name", "")), document).encode()
+    until = parse_datetime(document["validUntil"]).date() if "validUntil" in document else None
+    content = CertificateContent(
+        title=achievement["name"],
+        kind=_kind(achievement),
+        learner_name=credentials.learner_name(document),
+        issuer_name=issuer.get("name", issuer.get("id", "")),
+        provider_name=(document["credentialSubject"].get("source") or {}).get("name"),
+        issued_on=parse_datetime(document["validFrom"]).date(),
+        valid_until=until,
+        description=achievement.get("description", ""),
+        elements=credentials.elements(achievement),
+        public_url=document["id"],
+        credential_id=document["id"].rsplit("/", 1)[-1],
+    )
+    return certificate_pdf(content, json.dumps(document, ensure_ascii=False, indent=2).encode())
+
+
+def _kind(achievement: dict[str, Any]) -> Literal["Diploma", "Certificate of participation"]:
+    return "Diploma" if achievement.get("achievementType") == "Diploma" else "Certificate of participation"
 
 
 def page_view(document: dict[str, Any], report: Any, base_url: str, linkedin_organization_id: str | None) -> PageView:
@@ -111,7 +160,7 @@ def page_view(document: dict[str, Any], report: Any, base_url: str, linkedin_org
         credential_id=credential_id,
         public_url=url,
         title=achievement["name"],
-        kind="Diploma" if achievement.get("achievementType") == "Diploma" else "Certificate of participation",
+        kind=_kind(achievement),
         description=achievement.get("description", ""),
         image_url=image.get("id") if isinstance(image, dict) else image if isinstance(image, str) else None,
         learner_name=credentials.learner_name(document),
@@ -124,7 +173,13 @@ def page_view(document: dict[str, Any], report: Any, base_url: str, linkedin_org
         status_detail=detail,
         checks=[(c.name, c.outcome, c.message) for c in report.checks],
         elements=credentials.elements(achievement),
-        downloads=[("Signed credential (JSON-LD)", f"{url}?format=json"), ("Signed credential (VC-JWT)", f"{url}?format=jwt")],
+        downloads=[
+            ("Signed credential (JSON-LD)", f"{url}?format=json"),
+            ("Signed credential (VC-JWT)", f"{url}?format=jwt"),
+            ("Badge image with the credential inside (PNG)", f"{url}?format=png"),
+            ("Badge image with the credential inside (SVG)", f"{url}?format=svg"),
+            ("Certificate (PDF, signed credential attached)", f"{url}?format=pdf"),
+        ],
         linkedin_url=linkedin,
         verify_url=f"{base_url}/verify",
         json_ld_url=f"{url}?format=json",

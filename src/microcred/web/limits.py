@@ -14,16 +14,19 @@ __all__ = ["BodyLimit"]
 
 class BodyLimit:
     """413 problem+json for a body over ``default`` bytes (``batch`` for paths ending in
-    ``/awards/batch``, where files of 100,000 rows arrive)."""
+    ``/awards/batch``, where files of 100,000 rows arrive; ``verify`` for the verify endpoints,
+    which take badge images and PDFs)."""
 
-    def __init__(self, app: ASGIApp, *, default: int, batch: int) -> None:
+    def __init__(self, app: ASGIApp, *, default: int, batch: int, verify: int | None = None) -> None:
         self.app, self.default, self.batch = app, default, batch
+        self.verify = verify or default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.batch if scope["path"].endswith("/awards/batch") else self.default
+        path = scope["path"]
+        limit = self.batch if path.endswith("/awards/batch") else self.verify if path in ("/api/v1/verify", "/verify") else self.default
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:

@@ -1,0 +1,1 @@
+"""Verifying any credential for anyone: by URL, as a file (JSON-LD, VC-JWT, baked PNG or SVG, PDF), or pasted."""
