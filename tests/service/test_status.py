@@ -7,10 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from microcred.app import create_app
 from microcred.credentials import schema, verify
 from microcred.credentials.status_list import MIN_LENGTH, BitstringStatusList
+from microcred.db.models import StatusList
 from microcred.runtime import build_runtime
 
 from ..factories.service import ServiceClient, award_body, resolver
@@ -146,3 +148,21 @@ async def test_concurrent_awards_on_several_workers_never_share_a_status_index(s
             (e["statusListCredential"], e["statusListIndex"]) for c in credentials for e in _entries(c) if e["statusPurpose"] == purpose
         ]
         assert len(slots) == 40 and len(set(slots)) == 40
+
+
+async def test_a_full_list_is_followed_by_a_new_one(service: ServiceClient) -> None:
+    issuer_id, first = await _awarded(service)
+    first_list = first["credential"]["credentialStatus"]["statusListCredential"]
+    async with service.runtime.sessions() as session, session.begin():
+        # Pretend all but one index of the list went out (on PostgreSQL to this worker's block too).
+        await session.execute(update(StatusList).values(next_slot=StatusList.length - 1))
+    service.runtime.statuses._free.clear()  # noqa: SLF001  # forget indexes reserved before
+    achievement_id = (await service.create_achievement(issuer_id))["id"]
+    lists = []
+    for n in range(2):
+        response = await service.award(issuer_id, achievement_id, external_id=f"after-{n}")
+        assert response.status_code == 201, response.text
+        lists.append(response.json()["credential"]["credentialStatus"]["statusListCredential"])
+    assert lists[0] == first_list != lists[1]
+    listed = (await service.http.get(lists[1].removeprefix(service.runtime.settings.base_url))).json()
+    assert listed["credentialSubject"]["statusPurpose"] == "revocation"
