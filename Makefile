@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 JS := tests/interop/js
 
-.PHONY: setup run sample test bench bench-service clean
+.PHONY: setup browser run sample test bench bench-service clean
 
 $(BIN)/microcred: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(JS)/node_modules/.package-lock.json: $(JS)/package-lock.json
 	npm ci --prefix $(JS) --no-audit --no-fund --loglevel=error
 
 setup: $(BIN)/microcred
+
+## browser: Debian's chromium for the browser tests (installed with apt-get when missing).
+browser:
+	@bash scripts/ensure-chromium.sh
 
 ## run: the issuing service on http://127.0.0.1:8000 with the embedded default (SQLite in data/,
 ## migrated on first start; keys in keys/ under a development passphrase made on the first run,
@@ -29,8 +33,8 @@ sample: setup
 	@scripts/run-sample.sh
 
 ## test: type checks (mypy strict) and the whole suite, including the interop tests against
-## Digital Bazaar's libraries.
-test: setup $(JS)/node_modules/.package-lock.json
+## Digital Bazaar's libraries and the browser tests of the public pages (headless chromium).
+test: setup browser $(JS)/node_modules/.package-lock.json
 	$(BIN)/mypy
 	$(BIN)/pytest
 
@@ -43,6 +47,7 @@ bench: setup $(JS)/node_modules/.package-lock.json
 ## Options through ARGS, e.g. make bench-service ARGS="--rows 2000".
 bench-service: setup
 	$(BIN)/python bench/bench_service.py $(ARGS)
+bench-public: setup ; $(BIN)/python bench/bench_public.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(JS)/node_modules .pytest_cache
