@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -166,3 +167,16 @@ async def test_a_full_list_is_followed_by_a_new_one(service: ServiceClient) -> N
     assert lists[0] == first_list != lists[1]
     listed = (await service.http.get(lists[1].removeprefix(service.runtime.settings.base_url))).json()
     assert listed["credentialSubject"]["statusPurpose"] == "revocation"
+
+
+async def test_a_list_signed_on_its_first_fetch_is_valid_from_before_anyone_could_ask(service: ServiceClient) -> None:
+    """A verifier takes its "now" before fetching; a list first signed during that fetch must not
+    claim to be valid only from later (the first page view once reported "not valid before")."""
+    _, award = await _awarded(service)
+    awarded_by = datetime.now(UTC)
+    await asyncio.sleep(1.1)
+    url = award["credential"]["credentialStatus"]["statusListCredential"]
+    listed = (await service.http.get(url.removeprefix(service.runtime.settings.base_url))).json()
+    assert datetime.fromisoformat(listed["validFrom"].replace("Z", "+00:00")) <= awarded_by
+    report = verify(award["credential"], resolve_key=resolver(service.runtime), fetch_status_list={url: listed}.__getitem__, now=awarded_by)
+    assert report.check("status:revocation") is not None and report.check("status:revocation").outcome == "passed"  # type: ignore[union-attr]

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth.principal import Principal
 from ..credentials import DocumentLoader, issue
 from ..credentials.status_list import BitstringStatusList, status_entry, status_list_credential
+from ..credentials.timeutil import parse_datetime
 from ..db.models import Credential, Issuer, StatusList
 from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import get_issuer
@@ -59,7 +60,10 @@ def _etag(document: dict[str, Any]) -> str:
     return '"' + hashlib.sha256(json_bytes(document)).hexdigest()[:40] + '"'
 
 
-async def _sign(session: AsyncSession, status_list: StatusList, signing: ListSigning, now: datetime) -> None:
+async def _sign(session: AsyncSession, status_list: StatusList, signing: ListSigning, now: datetime, *, valid_from: datetime) -> None:
+    """Sign the list as its bits are now. ``valid_from`` is when they became so: the time of the
+    change, or for a list signed on first fetch (or re-signed unchanged) an earlier time, never
+    the moment of signing, which may lie after the ``now`` of the verifier that asked for it."""
     await hold_for_signing(session, status_list.issuer_id)
     issuer = await session.get(Issuer, status_list.issuer_id)
     assert issuer is not None
@@ -69,7 +73,7 @@ async def _sign(session: AsyncSession, status_list: StatusList, signing: ListSig
         issuer=issuer.did,
         purpose=status_list.purpose,
         status_list=BitstringStatusList.from_bytes(status_list.bits),
-        valid_from=now,
+        valid_from=min(valid_from.replace(microsecond=0), now),
         ttl_ms=signing.ttl_seconds * 1000,
     )
     signer = signing.keystore.signer_for(issuer.current_key_id)
@@ -86,7 +90,7 @@ async def _set_bit(session: AsyncSession, list_id: str, index: int, value: int, 
         return
     bits.set(index, value)
     status_list.bits = bits.to_bytes()
-    await _sign(session, status_list, signing, now)
+    await _sign(session, status_list, signing, now, valid_from=now)
 
 
 async def change_status(
@@ -141,6 +145,7 @@ async def public_list(session: AsyncSession, *, signing: ListSigning, list_id: s
         locked = await session.scalar(select(StatusList).where(StatusList.id == list_id).with_for_update(key_share=True))
         assert locked is not None
         if locked.document is None or locked.signed_at is None or now - locked.signed_at > timedelta(days=1):
-            await _sign(session, locked, signing, now)
+            unchanged_since = parse_datetime(locked.document["validFrom"]) if locked.document else locked.created_at
+            await _sign(session, locked, signing, now, valid_from=unchanged_since)
         status_list = locked
     return status_list
