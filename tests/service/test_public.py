@@ -178,3 +178,23 @@ async def test_verifying_by_url_never_reaches_into_the_operators_network(service
     problem = is_problem(await service.http.get("/api/v1/verify", params={"url": url}), 422)
     assert problem["errors"][0]["parameter"] == "url" and problem["errors"][0]["reason"] == reason
     assert "secret" not in str(problem)
+
+
+async def test_each_key_is_also_at_a_plain_https_url_and_matches_the_did_document(service: ServiceClient) -> None:
+    issuer_id, award = await _award(service)
+    did_doc = (await service.http.get(f"/issuers/{issuer_id}/did.json")).json()
+    method = did_doc["verificationMethod"][0]
+    name = method["id"].split("#", 1)[1]
+    key = (await service.http.get(f"/issuers/{issuer_id}/keys/{name}")).json()
+    assert {k: key[k] for k in ("id", "type", "controller", "publicKeyMultibase")} == {
+        k: method[k] for k in ("id", "type", "controller", "publicKeyMultibase")
+    }
+    assert key["id"] == award["credential"]["proof"]["verificationMethod"]
+    is_problem(await service.http.get(f"/issuers/{issuer_id}/keys/z6MkNotAKey"), 404)
+
+
+async def test_the_achievement_a_credential_names_answers_at_its_id(service: ServiceClient) -> None:
+    _, award = await _award(service)
+    embedded = award["credential"]["credentialSubject"]["achievement"]
+    served = (await service.http.get(_path(service, embedded["id"]))).json()
+    assert {k: v for k, v in served.items() if k != "@context"} == embedded

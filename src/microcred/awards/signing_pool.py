@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,9 @@ _loader: DocumentLoader | None = None
 
 def _start(keys_dir: str, passphrase: str) -> None:
     global _store, _loader
+    # Ctrl-C reaches the whole process group; the service shuts the pool down itself, so the
+    # signing processes need not print a KeyboardInterrupt traceback each.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _store = FileKeyStore(Path(keys_dir), passphrase=passphrase)
     _loader = DocumentLoader()
 

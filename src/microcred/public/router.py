@@ -10,9 +10,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import HTMLResponse
 
+from ..achievements.repository import AchievementRepository
 from ..credentials import CONTEXTS
 from ..credentials.baking import bake_png, bake_svg, default_badge_png, default_badge_svg
-from ..credentials.timeutil import parse_datetime
+from ..credentials.did import MULTIKEY_CONTEXT_V1
+from ..credentials.timeutil import format_datetime, parse_datetime
 from ..credentials.vc_jwt import encode_vc_jwt
 from ..db.models import Issuer
 from ..documents import CertificateContent, certificate_pdf
@@ -193,6 +195,47 @@ async def did_document(issuer_id: str, session: SessionDep, runtime: RuntimeDep)
     issuer = await _issuer(session, issuer_id)
     document = await asyncio.to_thread(runtime.keystore.did_document, issuer.did)
     return _json(document, "application/did+json", {"Cache-Control": "public, max-age=300"})
+
+
+@router.get(
+    "/issuers/{issuer_id}/keys/{key_name}",
+    response_class=Response,
+    responses={200: {"content": {"application/ld+json": {}}, "description": "One of the issuer's keys as a Multikey document"}},
+)
+async def key_document(issuer_id: str, key_name: str, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """Each of the issuer's keys at a plain HTTPS URL, for verifiers that resolve only HTTPS
+    (OB 3.0 requires no more of them): the same key as the DID document's
+    `did:web:...#{key_name}`, with its controller (the issuer's DID) and, once retired, `expires`."""
+    issuer = await _issuer(session, issuer_id)
+    keys = await asyncio.to_thread(runtime.keystore.published_keys, issuer.did)
+    key = next((k for k in keys if k.id == f"{issuer.did}#{key_name}"), None)
+    if key is None:
+        raise NotFound(f"no key {key_name!r} of issuer {issuer_id!r}")
+    document: dict[str, Any] = {
+        "@context": [MULTIKEY_CONTEXT_V1],
+        "id": key.id,
+        "type": "Multikey",
+        "controller": issuer.did,
+        "publicKeyMultibase": key.public_key_multibase,
+    }
+    if key.valid_until is not None:
+        document["expires"] = format_datetime(key.valid_until)
+    return _json(document, "application/ld+json", {"Cache-Control": "public, max-age=300"})
+
+
+@router.get(
+    "/issuers/{issuer_id}/achievements/{achievement_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/ld+json": {}}, "description": "The achievement's current published version"}},
+)
+async def achievement(issuer_id: str, achievement_id: str, session: SessionDep) -> Response:
+    """An achievement at its id: the OB 3.0 Achievement of its current published version (the
+    one new credentials embed; each credential carries the version it was awarded with)."""
+    version = await AchievementRepository(session).current_version(issuer_id, achievement_id)
+    if version is None:
+        raise NotFound(f"no published achievement {achievement_id!r}")
+    document = {"@context": [CONTEXTS.VC_V2, CONTEXTS.OB_V3], **version.document}
+    return _json(document, "application/ld+json", {"Cache-Control": "public, max-age=300"})
 
 
 @router.get("/issuers/{issuer_id}/profile", response_class=Response, responses={200: {"content": {"application/ld+json": {}}, "description": "The issuer's OB 3.0 Profile"}})

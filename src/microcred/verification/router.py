@@ -82,13 +82,15 @@ async def verify_url(verification: VerificationDep, url: Annotated[str, Query(mi
     return (await _report(verification, url=url)).to_dict()
 
 
-@router.get("/verify", response_class=HTMLResponse)
+# The page is for people, not part of the API: kept out of openapi.yaml. Its errors are shown on
+# the page (with the matching status code) rather than as problem+json.
+@router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
 async def verify_page(request: Request, verification: VerificationDep, url: Annotated[str | None, Query(max_length=2048)] = None) -> HTMLResponse:
     """The verify page: paste a credential URL or drop a file, and read the verdict and each step."""
     return await _page(request, verification, url=url or None)
 
 
-@router.post("/verify", response_class=HTMLResponse, openapi_extra=_BODY)
+@router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
 async def verify_page_upload(request: Request, verification: VerificationDep) -> HTMLResponse:
     return await _page(request, verification, data=await _uploaded(request))
 
