@@ -22,8 +22,8 @@ from ..issuers.service import profile
 from ..problems import NotFound
 from ..web.deps import RuntimeDep, SessionDep, check_url
 from ..web.openapi import PROBLEMS
-from . import credentials
 from ..verification.service import Verification
+from . import credentials
 from .linkedin import add_to_profile_url
 from .page import PageView, render_credential_page
 
