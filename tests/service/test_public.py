@@ -198,3 +198,17 @@ async def test_the_achievement_a_credential_names_answers_at_its_id(service: Ser
     embedded = award["credential"]["credentialSubject"]["achievement"]
     served = (await service.http.get(_path(service, embedded["id"]))).json()
     assert {k: v for k, v in served.items() if k != "@context"} == embedded
+
+
+async def test_one_issuer_may_be_the_host_itself_with_its_document_at_the_well_known_url(service: ServiceClient) -> None:
+    is_problem(await service.http.get("/.well-known/did.json"), 404)
+    issuer = await service.create_issuer(host_did=True)
+    assert issuer["did"].count(":") == 2  # did:web:<host>, no path
+    achievement = await service.create_achievement(issuer["id"])
+    award = (await service.award(issuer["id"], achievement["id"])).json()
+    document = (await service.http.get("/.well-known/did.json")).json()
+    assert document["id"] == issuer["did"] == award["credential"]["issuer"]["id"]
+    assert award["credential"]["proof"]["verificationMethod"] in document["assertionMethod"]
+    assert verify(award["credential"], resolve_key=resolver(service.runtime)).verdict == "valid"
+    second = await service.http.post("/api/v1/issuers", json={"name": "Second Body", "host_did": True}, headers=service.admin)
+    assert is_problem(second, 409)["errors"][0]["pointer"] == "#/host_did"

@@ -28,6 +28,11 @@ class IssuerCreate(ApiModel):
     address: AddressIn | None = None
     hash_recipient_emails: bool = Field(default=True, description="put recipient emails in credentials as salted hashes")
     cryptosuite: Cryptosuite = "eddsa-rdfc-2022"
+    host_did: bool = Field(
+        default=False,
+        description="identify the issuer by the host's own did:web (did:web:<host>, its document at /.well-known/did.json) "
+        "rather than did:web:<host>:issuers:<id>; for an installation that serves one awarding body. One issuer per host",
+    )
     offers_suspension: bool = Field(
         default=False,
         description="credentials also carry a suspension status entry, so they can be suspended and reinstated. VC 2.0 allows "

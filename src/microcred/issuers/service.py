@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.principal import Principal
@@ -93,9 +94,9 @@ async def create_issuer(
     issuer_id = data.id or _slugify(data.name)
     if await repository.get(issuer_id) is not None:
         raise Conflict(f"issuer {issuer_id!r} exists already", errors=[{"pointer": "#/id", "detail": "taken"}])
-    # did:web always resolves over https; a development base URL on plain http still names the
-    # same host and port (its DID documents are then only usable by this installation).
-    did = did_web_from_url("https://" + base_url.split("://", 1)[1], "issuers", issuer_id)
+    did = host_did(base_url) if data.host_did else did_web_from_url("https://" + base_url.split("://", 1)[1], "issuers", issuer_id)
+    if data.host_did and await session.scalar(select(Issuer.id).where(Issuer.did == did)) is not None:
+        raise Conflict(f"another issuer already has {did}", errors=[{"pointer": "#/host_did", "detail": "taken: one issuer per host"}])
     key = await asyncio.to_thread(_first_key, keystore, did, now)
     issuer = Issuer(
         id=issuer_id,
@@ -115,6 +116,13 @@ async def create_issuer(
     )
     _set_address(issuer, data.address)
     return await repository.add(issuer)
+
+
+def host_did(base_url: str) -> str:
+    """The host's own did:web (``did:web:<host>``), whose document is /.well-known/did.json."""
+    # did:web always resolves over https; a development base URL on plain http still names the
+    # same host and port (its DID documents are then only usable by this installation).
+    return did_web_from_url("https://" + base_url.split("://", 1)[1])
 
 
 def _first_key(keystore: KeyStore, did: str, now: datetime) -> PublishedKey:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 
 from ..achievements.repository import AchievementRepository
 from ..credentials import CONTEXTS
@@ -18,7 +19,7 @@ from ..credentials.timeutil import format_datetime, parse_datetime
 from ..credentials.vc_jwt import encode_vc_jwt
 from ..db.models import Issuer
 from ..documents import CertificateContent, certificate_pdf
-from ..issuers.service import profile
+from ..issuers.service import host_did, profile
 from ..problems import NotFound
 from ..web.deps import RuntimeDep, SessionDep, check_url
 from ..web.openapi import PROBLEMS
@@ -186,6 +187,21 @@ def page_view(document: dict[str, Any], report: Any, base_url: str, linkedin_org
         verify_url=f"{base_url}/verify",
         json_ld_url=f"{url}?format=json",
     )
+
+
+@router.get(
+    "/.well-known/did.json",
+    response_class=Response,
+    responses={200: {"content": {"application/did+json": {}}, "description": "The host's DID document"}},
+)
+async def host_did_document(session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The DID document of `did:web:<host>`: the issuer created with `host_did` (404 without one)."""
+    did = host_did(runtime.settings.base_url)
+    issuer = await session.scalar(select(Issuer).where(Issuer.did == did))
+    if issuer is None:
+        raise NotFound(f"no issuer is identified by {did}")
+    document = await asyncio.to_thread(runtime.keystore.did_document, issuer.did)
+    return _json(document, "application/did+json", {"Cache-Control": "public, max-age=300"})
 
 
 @router.get("/issuers/{issuer_id}/did.json", response_class=Response, responses={200: {"content": {"application/did+json": {}}, "description": "The issuer's DID document"}})
