@@ -52,7 +52,8 @@ def elements(achievement: dict[str, Any]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     criteria = achievement.get("criteria", {})
     if _text(criteria.get("narrative")):
-        out.append(("Learning outcomes", criteria["narrative"]))
+        # The narrative opens with its own "Learning outcomes:" line when it lists them.
+        out.append(("Learning outcomes", criteria["narrative"].removeprefix("Learning outcomes:\n")))
     micro = achievement.get("microCredential", {})
     if isinstance(micro.get("notionalWorkloadHours"), int | float):
         out.append(("Notional workload", f"{micro['notionalWorkloadHours']:g} hours"))
