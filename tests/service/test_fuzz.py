@@ -81,7 +81,15 @@ async def world(service: ServiceClient) -> World:
     assert award.status_code == 201, award.text
     job = await service.http.post(f"/api/v1/issuers/{issuer['id']}/awards/batch", json=[award_body(achievement["id"])], headers=service.admin)
     assert job.status_code == 202, job.text
-    ids = {"issuer_id": issuer["id"], "achievement_id": achievement["id"], "credential_id": award.json()["id"], "job_id": job.json()["id"]}
+    credential = award.json()["credential"]
+    ids = {
+        "issuer_id": issuer["id"],
+        "achievement_id": achievement["id"],
+        "credential_id": award.json()["id"],
+        "job_id": job.json()["id"],
+        "list_id": credential["credentialStatus"]["statusListCredential"].rsplit("/", 1)[1],
+        "key_name": credential["proof"]["verificationMethod"].split("#", 1)[1],
+    }
     return World(service, ids)
 
 
