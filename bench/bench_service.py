@@ -389,11 +389,13 @@ async def _http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, requ
 
 async def _load(spec: dict[str, Any]) -> dict[str, Any]:
     """Requests on ``concurrency`` keep-alive connections for ``warmup`` + ``seconds``; counts
-    what finished inside the window. ``path`` given: GET it; else POST a new award each time."""
+    what finished inside the window. ``request`` given: send that whole request (latin-1 text)
+    each time, expecting status ``ok``; ``path`` given: GET it; else POST a new award each time."""
     host, port = spec["host"], spec["port"]
     get_path = spec.get("path")
+    raw = spec.get("request")
     post_path = f"/api/v1/issuers/{spec['issuer_id']}/awards"
-    ok = 200 if get_path else 201
+    ok = spec.get("ok") or (200 if get_path or raw else 201)
     run = uuid.uuid4().hex[:8]
     warmup, seconds = spec["warmup"], spec["seconds"]
     t0 = time.perf_counter()
@@ -402,6 +404,8 @@ async def _load(spec: dict[str, Any]) -> dict[str, Any]:
     failures: dict[str, int] = {}
 
     def request(n: str) -> bytes:
+        if raw is not None:
+            return str(raw).encode("latin-1")
         auth = f"Authorization: Bearer {spec['key']}\r\n"
         if get_path:
             return f"GET {get_path} HTTP/1.1\r\nHost: {host}:{port}\r\n{auth}\r\n".encode()
@@ -414,6 +418,10 @@ async def _load(spec: dict[str, Any]) -> dict[str, Any]:
     async def connection(c: int) -> None:
         reader = writer = None
         i = 0
+        # Opened all at once, the connections tend to land on one uvicorn worker (its accept loop
+        # takes every pending one); opened one by one, each goes to whichever worker is free.
+        if spec.get("stagger"):
+            await asyncio.sleep(c * spec["stagger"])
         while time.perf_counter() < window[1]:
             if writer is None:
                 reader, writer = await asyncio.open_connection(host, port)
@@ -479,7 +487,21 @@ class Load:
     backends: int
 
 
-def drive(service: Service, fixture: Fixture, *, seconds: float, warmup: float, concurrency: int, path: str | None = None) -> Load:
+def drive(
+    service: Service,
+    fixture: Fixture,
+    *,
+    seconds: float,
+    warmup: float,
+    concurrency: int,
+    path: str | None = None,
+    request: str | None = None,
+    ok: int | None = None,
+    stagger: float = 0.0,
+) -> Load:
+    """``request``: a whole HTTP/1.1 request to send as it is (bench_public.py), answered with
+    ``ok`` when it succeeds; else see _load. ``stagger``: seconds between opening one connection
+    and the next (0: all at once)."""
     spec = {
         "host": "127.0.0.1",
         "port": service.port,
@@ -490,6 +512,9 @@ def drive(service: Service, fixture: Fixture, *, seconds: float, warmup: float, 
         "seconds": seconds,
         "warmup": warmup,
         "path": path,
+        "request": request,
+        "ok": ok,
+        "stagger": stagger,
     }
     generator = subprocess.Popen([sys.executable, __file__, "--load-generator", json.dumps(spec)], stdout=subprocess.PIPE, text=True)
     assert generator.stdout is not None
