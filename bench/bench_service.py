@@ -701,7 +701,7 @@ async def direct_awards(service: Service, fixture: Fixture, *, seconds: float, s
         cpu, pg, wall = time.process_time() - cpu0, _cpu_seconds(backend) - pg0, time.perf_counter() - wall0
     finally:
         awards.sign_award = real_sign
-        await runtime.engine.dispose()
+        await runtime.close()
     # The extra SELECT pg_backend_pid() per award is left in: one round trip of ~0.1 ms.
     return cpu * 1000 / n, pg * 1000 / n, wall * 1000 / n
 

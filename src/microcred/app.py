@@ -67,7 +67,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
             if pool is not None:
                 pool.close()
             if runtime is None:
-                await built.engine.dispose()
+                await built.close()
 
     app = FastAPI(
         title="microcred",

@@ -31,6 +31,14 @@ class Runtime:
     statuses: StatusAllocator
     #: Everything fetched from another host goes through this one (see fetch.py).
     fetcher: SafeFetcher
+    #: The allocator's own engine (PostgreSQL): it commits reservations beside the requests'
+    #: transactions, so it must never wait for a connection that a request holds.
+    status_engine: AsyncEngine | None = None
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+        if self.status_engine is not None:
+            await self.status_engine.dispose()
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -38,11 +46,14 @@ def build_runtime(settings: Settings) -> Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.sqlalchemy_url, pool_size=settings.db_pool_size)
     sessions = create_sessionmaker(engine)
+    # On SQLite the allocator works inside the award's own transaction and needs no engine.
+    status_engine = None if settings.is_sqlite else create_engine(settings.sqlalchemy_url, pool_size=1)
     return Runtime(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        statuses=StatusAllocator(sessions),
+        statuses=StatusAllocator(create_sessionmaker(status_engine) if status_engine else sessions),
+        status_engine=status_engine,
         fetcher=SafeFetcher(
             FetchPolicy(
                 allow_http=settings.verify_allow_loopback,

@@ -50,7 +50,7 @@ def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
             await upgrade(runtime.engine)
             return await work(runtime)
         finally:
-            await runtime.engine.dispose()
+            await runtime.close()
 
     try:
         return asyncio.run(main())

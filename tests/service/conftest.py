@@ -120,7 +120,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
         async with built.engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):
                 await connection.execute(delete(table))
-        await built.engine.dispose()
+        await built.close()
 
 
 @pytest_asyncio.fixture

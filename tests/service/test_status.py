@@ -143,7 +143,7 @@ async def test_concurrent_awards_on_several_workers_never_share_a_status_index(s
 
             credentials = await asyncio.gather(*[one(service.http if n % 2 else second, n) for n in range(40)])
     finally:
-        await other.engine.dispose()
+        await other.close()
     for purpose in ("revocation", "suspension"):
         slots = [
             (e["statusListCredential"], e["statusListIndex"]) for c in credentials for e in _entries(c) if e["statusPurpose"] == purpose
@@ -180,3 +180,29 @@ async def test_a_list_signed_on_its_first_fetch_is_valid_from_before_anyone_coul
     assert datetime.fromisoformat(listed["validFrom"].replace("Z", "+00:00")) <= awarded_by
     report = verify(award["credential"], resolve_key=resolver(service.runtime), fetch_status_list={url: listed}.__getitem__, now=awarded_by)
     assert report.check("status:revocation") is not None and report.check("status:revocation").outcome == "passed"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_reserving_status_indexes_never_waits_for_a_connection_the_awards_hold(service: ServiceClient) -> None:
+    """Every request holds a pooled connection while it awards; the allocator commits its
+    reservations on its own engine, so even a pool of one serves concurrent awards (before, the
+    reservation waited for the pool until its timeout)."""
+    issuer_id, _ = await _awarded(service)
+    achievement_id = (await service.create_achievement(issuer_id))["id"]
+    tight = build_runtime(service.runtime.settings.model_copy(update={"db_pool_size": 1}))
+    try:
+        app = create_app(tight.settings, runtime=tight, migrate=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            responses = await asyncio.gather(
+                *[
+                    client.post(
+                        f"/api/v1/issuers/{issuer_id}/awards",
+                        json=award_body(achievement_id, external_id=f"tight-{n}", recipient={"email": f"t{n}@example.org"}),
+                        headers=service.admin,
+                    )
+                    for n in range(6)
+                ]
+            )
+    finally:
+        await tight.close()
+    assert [r.status_code for r in responses] == [201] * 6
