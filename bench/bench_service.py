@@ -480,6 +480,9 @@ class Load:
     result: dict[str, Any]
     rate: float
     worker_ms: float
+    #: each worker's share of the workers' CPU, in percent (a lopsided split means one worker
+    #: accepted most connections: the rate is then one worker's)
+    split: list[int]
     pg_ms: float
     generator_ms: float
     other_ms: float
@@ -565,6 +568,7 @@ def drive(
     (w0, m0, g0), (w1, m1, g1) = marks["START"], marks["END"]
     n = max(1, result["ok"])
     worker_ms = sum(w1[p] - w0.get(p, 0.0) for p in w1) * 1000 / n
+    shares = [w1[p] - w0.get(p, 0.0) for p in sorted(w1)]
     pg_ms = sum(last - first for first, last in backends.values()) * 1000 / n
     generator_ms = (g1 - g0) * 1000 / n
     machine_ms = (m1[0] - m0[0]) * 1000 / n
@@ -577,13 +581,14 @@ def drive(
         other_ms=machine_ms - worker_ms - pg_ms - generator_ms,
         busy=(m1[0] - m0[0]) / (m1[1] - m0[1]),
         backends=len(backends),
+        split=[round(100 * x / max(sum(shares), 1e-9)) for x in shares],
     )
 
 
 def http_rate(service: Service, fixture: Fixture, args: argparse.Namespace) -> None:
     print(f"\n(a) awards over HTTP: {args.workers} uvicorn workers, PostgreSQL, {args.concurrency} connections, {args.seconds:.0f} s")
     before = signing_rates(fixture.sample, seconds=args.sign_seconds)
-    load = drive(service, fixture, seconds=args.seconds, warmup=args.warmup, concurrency=args.concurrency)
+    load = drive(service, fixture, seconds=args.seconds, warmup=args.warmup, concurrency=args.concurrency, stagger=args.stagger)
     after = signing_rates(fixture.sample, seconds=args.sign_seconds)
 
     result, rate = load.result, load.rate
@@ -602,7 +607,7 @@ def http_rate(service: Service, fixture: Fixture, args: argparse.Namespace) -> N
     verdict = "meets" if overhead <= 0.30 else "MISSES"
     print(f"  overhead: {overhead * 100:+.0f}%  = ({CORES} cores / {rate:.1f}/s) / (1 / {sign_rate:.1f}/s) - 1   ({verdict} the goal of at most +30%)")
     print(f"  CPU per award in the window (machine {load.busy * 100:.0f}% busy over {CORES} cores):")
-    print(f"    uvicorn workers {load.worker_ms:6.2f} ms   (signing alone: {sign_cpu_ms:.2f} ms, so {load.worker_ms / sign_cpu_ms - 1:+.0%} in the service process)")
+    print(f"    uvicorn workers {load.worker_ms:6.2f} ms   (signing alone: {sign_cpu_ms:.2f} ms, so {load.worker_ms / sign_cpu_ms - 1:+.0%} in the service process; split {'/'.join(map(str, load.split))})")
     print(f"    PostgreSQL      {load.pg_ms:6.2f} ms   ({load.backends} backends)")
     print(f"    load generator  {load.generator_ms:6.2f} ms")
     print(f"    anything else   {load.other_ms:6.2f} ms   (PostgreSQL's own processes, the kernel, other programs on the machine)")
@@ -856,6 +861,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="rows in the batch (default 100000)")
     parser.add_argument("--seconds", type=float, default=30.0, help="duration of the measured window of (a)")
     parser.add_argument("--warmup", type=float, default=3.0, help="load before the measured window starts")
+    parser.add_argument(
+        "--stagger", type=float, default=0.05,
+        help="seconds between opening one connection and the next (opened all at once, one worker often accepts them all)",
+    )
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent keep-alive connections in (a) (default 32: enough to keep both workers busy)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
     parser.add_argument("--sign-seconds", type=float, default=4.0, help="duration of each signing-rate measurement")
