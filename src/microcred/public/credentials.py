@@ -4,14 +4,18 @@ read here)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..credentials.timeutil import parse_datetime
 from ..db.models import Credential, Issuer
 from ..problems import NotFound
+from .page import Kind
 
-__all__ = ["STATUS_OF_VERDICT", "elements", "learner_name", "public_credential"]
+__all__ = ["CredentialFacts", "elements", "facts", "learner_name", "public_credential"]
 
 
 async def public_credential(session: AsyncSession, credential_id: str) -> tuple[Credential, Issuer]:
@@ -21,8 +25,6 @@ async def public_credential(session: AsyncSession, credential_id: str) -> tuple[
         raise NotFound(f"no credential {credential_id!r}")
     return credential, issuer
 
-
-STATUS_OF_VERDICT = {"valid": "valid", "expired": "expired", "suspended": "suspended", "revoked": "revoked"}
 
 #: The EU micro-credential elements as they sit in the achievement, with the label a person reads.
 _ELEMENTS = (
@@ -68,3 +70,39 @@ def elements(achievement: dict[str, Any]) -> list[tuple[str, str]]:
         if _text(micro.get(key)):
             out.append((label, micro[key]))
     return out
+
+
+@dataclass(frozen=True)
+class CredentialFacts:
+    """What a person is shown of a credential, on the page and on the PDF certificate alike."""
+
+    credential_id: str
+    public_url: str
+    title: str
+    kind: Kind
+    description: str
+    learner_name: str | None
+    issuer_name: str
+    provider_name: str | None
+    issued_on: date
+    valid_until: date | None
+    elements: list[tuple[str, str]]
+
+
+def facts(document: dict[str, Any]) -> CredentialFacts:
+    subject = document["credentialSubject"]
+    achievement = subject["achievement"]
+    issuer = document["issuer"]
+    return CredentialFacts(
+        credential_id=document["id"].rsplit("/", 1)[-1],
+        public_url=document["id"],
+        title=achievement["name"],
+        kind="Diploma" if achievement.get("achievementType") == "Diploma" else "Certificate of participation",
+        description=achievement.get("description", ""),
+        learner_name=learner_name(document),
+        issuer_name=issuer.get("name", issuer.get("id", "")),
+        provider_name=(subject.get("source") or {}).get("name"),
+        issued_on=parse_datetime(document["validFrom"]).date(),
+        valid_until=parse_datetime(document["validUntil"]).date() if "validUntil" in document else None,
+        elements=elements(achievement),
+    )

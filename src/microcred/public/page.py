@@ -27,6 +27,7 @@ __all__ = [
     "Status",
     "render_credential_page",
     "render_verify_page",
+    "status_of",
     "style_csp_source",
 ]
 
@@ -201,10 +202,15 @@ def _is_absolute_web_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+def status_of(verdict: object) -> tuple[Status, str | None]:
+    """The page status for a verifier verdict, and why in words (None: nothing to explain)."""
+    unknown: tuple[Status, str | None] = ("invalid", "The verifier gave no verdict this page recognises.")
+    return _VERDICTS.get(verdict if isinstance(verdict, str) else "", unknown)
+
+
 def _report_view(result: Mapping[str, Any]) -> _ReportView:
     verdict = result.get("verdict")
-    unknown: tuple[Status, str | None] = ("invalid", "The verifier gave no verdict this page recognises.")
-    status, detail = _VERDICTS.get(verdict if isinstance(verdict, str) else "", unknown)
+    status, detail = status_of(verdict)
     if status == "valid" and result.get("valid") is False:
         # the verdict is about the credential; a requested check (the recipient, say) still failed
         status, detail = "invalid", "A requested check failed: see the steps below."

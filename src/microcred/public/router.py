@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from ..achievements.repository import AchievementRepository
-from ..credentials import CONTEXTS
+from ..credentials import CONTEXTS, VerificationReport
 from ..credentials.baking import bake_png, bake_svg, default_badge_png, default_badge_svg
 from ..credentials.did import MULTIKEY_CONTEXT_V1
-from ..credentials.timeutil import format_datetime, parse_datetime
+from ..credentials.timeutil import format_datetime
 from ..credentials.vc_jwt import encode_vc_jwt
 from ..db.models import Issuer
 from ..documents import CertificateContent, certificate_pdf
@@ -26,7 +26,7 @@ from ..web.openapi import PROBLEMS
 from ..verification.service import Verification
 from . import credentials
 from .linkedin import add_to_profile_url
-from .page import PageView, render_credential_page
+from .page import PageView, render_credential_page, status_of
 
 __all__ = ["page_view", "router"]
 
@@ -110,72 +110,61 @@ def _download(media: str, document: dict[str, Any]) -> bytes:
     """A baked badge (the signed credential inside the image, per OB 3.0) or the PDF certificate
     (the signed credential attached). The achievement's own image is another host's: the badge
     is drawn here rather than fetched."""
-    achievement = document["credentialSubject"]["achievement"]
-    issuer = document["issuer"]
+    shown = credentials.facts(document)
     if media == "image/png":
         return bake_png(default_badge_png(), document)
     if media == "image/svg+xml":
-        return bake_svg(default_badge_svg(achievement["name"], issuer.get("name", "")), document).encode()
-    until = parse_datetime(document["validUntil"]).date() if "validUntil" in document else None
+        return bake_svg(default_badge_svg(shown.title, document["issuer"].get("name", "")), document).encode()
     content = CertificateContent(
-        title=achievement["name"],
-        kind=_kind(achievement),
-        learner_name=credentials.learner_name(document),
-        issuer_name=issuer.get("name", issuer.get("id", "")),
-        provider_name=(document["credentialSubject"].get("source") or {}).get("name"),
-        issued_on=parse_datetime(document["validFrom"]).date(),
-        valid_until=until,
-        description=achievement.get("description", ""),
-        elements=credentials.elements(achievement),
-        public_url=document["id"],
-        credential_id=document["id"].rsplit("/", 1)[-1],
+        title=shown.title,
+        kind=shown.kind,
+        learner_name=shown.learner_name,
+        issuer_name=shown.issuer_name,
+        provider_name=shown.provider_name,
+        issued_on=shown.issued_on,
+        valid_until=shown.valid_until,
+        description=shown.description,
+        elements=shown.elements,
+        public_url=shown.public_url,
+        credential_id=shown.credential_id,
     )
     return certificate_pdf(content, json.dumps(document, ensure_ascii=False, indent=2).encode())
 
 
-def _kind(achievement: dict[str, Any]) -> Literal["Diploma", "Certificate of participation"]:
-    return "Diploma" if achievement.get("achievementType") == "Diploma" else "Certificate of participation"
-
-
-def page_view(document: dict[str, Any], report: Any, base_url: str, linkedin_organization_id: str | None) -> PageView:
-    subject = document["credentialSubject"]
-    achievement = subject["achievement"]
-    url = document["id"]
-    credential_id = url.rsplit("/", 1)[-1]
-    issued = parse_datetime(document["validFrom"])
-    until = parse_datetime(document["validUntil"]) if "validUntil" in document else None
+def page_view(document: dict[str, Any], report: VerificationReport, base_url: str, linkedin_organization_id: str | None) -> PageView:
+    shown = credentials.facts(document)
+    achievement = document["credentialSubject"]["achievement"]
     issuer = document["issuer"]
-    status = credentials.STATUS_OF_VERDICT.get(report.verdict, "invalid")
-    detail = {
-        "valid": "The signature checks out and the issuer has not revoked or suspended it.",
-        "expired": f"It expired on {until:%d %B %Y}." if until else "It has expired.",
-        "suspended": "The issuer has suspended it for now.",
-        "revoked": "The issuer has revoked it.",
-    }.get(status, "It failed verification: see the checks below.")
+    url = shown.public_url
+    status, why = status_of(report.verdict)
+    if status == "valid":
+        why = "The signature checks out and the issuer has not revoked or suspended it."
+    elif status == "expired" and shown.valid_until is not None:
+        why = f"It expired on {shown.valid_until:%d %B %Y}."
     linkedin = None
     if status == "valid":
         linkedin = add_to_profile_url(
-            name=achievement["name"], organization_id=linkedin_organization_id, organization_name=issuer.get("name"),
-            issued=issued.date(), expires=until.date() if until else None, cert_url=url, cert_id=credential_id,
+            name=shown.title, organization_id=linkedin_organization_id, organization_name=issuer.get("name"),
+            issued=shown.issued_on, expires=shown.valid_until, cert_url=url, cert_id=shown.credential_id,
         )
     image = achievement.get("image") or document.get("image")
     return PageView(
-        credential_id=credential_id,
+        credential_id=shown.credential_id,
         public_url=url,
-        title=achievement["name"],
-        kind=_kind(achievement),
-        description=achievement.get("description", ""),
+        title=shown.title,
+        kind=shown.kind,
+        description=shown.description,
         image_url=image.get("id") if isinstance(image, dict) else image if isinstance(image, str) else None,
-        learner_name=credentials.learner_name(document),
-        issuer_name=issuer.get("name", issuer.get("id", "")),
+        learner_name=shown.learner_name,
+        issuer_name=shown.issuer_name,
         issuer_url=issuer.get("url"),
-        provider_name=(subject.get("source") or {}).get("name"),
-        issued_on=issued.date(),
-        valid_until=until.date() if until else None,
-        status=status,  # type: ignore[arg-type]
-        status_detail=detail,
+        provider_name=shown.provider_name,
+        issued_on=shown.issued_on,
+        valid_until=shown.valid_until,
+        status=status,
+        status_detail=why or "",
         checks=[(c.name, c.outcome, c.message) for c in report.checks],
-        elements=credentials.elements(achievement),
+        elements=shown.elements,
         downloads=[
             ("Signed credential (JSON-LD)", f"{url}?format=json"),
             ("Signed credential (VC-JWT)", f"{url}?format=jwt"),
