@@ -27,6 +27,7 @@ __all__ = [
     "did_web_from_url",
     "did_web_to_url",
     "published_keys_from_document",
+    "verification_method",
 ]
 
 DID_CONTEXT_V1 = "https://www.w3.org/ns/did/v1"
@@ -119,6 +120,15 @@ class PublishedKey:
         return self.valid_until is None
 
 
+def verification_method(key: PublishedKey) -> dict[str, str]:
+    """One key as a Multikey verification method; a retired key carries ``expires`` (see
+    :func:`controller_document` for why not ``revoked``)."""
+    method = {"id": key.id, "type": "Multikey", "controller": key.controller, "publicKeyMultibase": key.public_key_multibase}
+    if key.valid_until is not None:
+        method["expires"] = format_datetime(key.valid_until)
+    return method
+
+
 def controller_document(did: str, keys: Sequence[PublishedKey]) -> dict[str, Any]:
     """The DID document of ``did`` listing ``keys`` (oldest first) as Multikey assertion methods.
 
@@ -150,15 +160,7 @@ def controller_document(did: str, keys: Sequence[PublishedKey]) -> dict[str, Any
             raise ResolutionError(f"key {key.id} is listed twice")
         seen.add(key.id)
         public_key_from_multikey(key.public_key_multibase)  # refuse a malformed key early
-        method = {
-            "id": key.id,
-            "type": "Multikey",
-            "controller": did,
-            "publicKeyMultibase": key.public_key_multibase,
-        }
-        if key.valid_until is not None:
-            method["expires"] = format_datetime(key.valid_until)
-        methods.append(method)
+        methods.append(verification_method(key))
     return {
         "@context": [DID_CONTEXT_V1, MULTIKEY_CONTEXT_V1],
         "id": did,

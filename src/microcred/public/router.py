@@ -14,11 +14,11 @@ from sqlalchemy import select
 from ..achievements.repository import AchievementRepository
 from ..credentials import CONTEXTS, VerificationReport
 from ..credentials.baking import bake_png, bake_svg, default_badge_png, default_badge_svg
-from ..credentials.did import MULTIKEY_CONTEXT_V1
-from ..credentials.timeutil import format_datetime
+from ..credentials.did import MULTIKEY_CONTEXT_V1, verification_method
 from ..credentials.vc_jwt import encode_vc_jwt
 from ..db.models import Issuer
 from ..documents import CertificateContent, certificate_pdf
+from ..issuers.repository import IssuerRepository
 from ..issuers.service import host_did, profile
 from ..problems import NotFound
 from ..web.deps import RuntimeDep, SessionDep, check_url
@@ -216,15 +216,7 @@ async def key_document(issuer_id: str, key_name: str, session: SessionDep, runti
     key = next((k for k in keys if k.id == f"{issuer.did}#{key_name}"), None)
     if key is None:
         raise NotFound(f"no key {key_name!r} of issuer {issuer_id!r}")
-    document: dict[str, Any] = {
-        "@context": [MULTIKEY_CONTEXT_V1],
-        "id": key.id,
-        "type": "Multikey",
-        "controller": issuer.did,
-        "publicKeyMultibase": key.public_key_multibase,
-    }
-    if key.valid_until is not None:
-        document["expires"] = format_datetime(key.valid_until)
+    document = {"@context": [MULTIKEY_CONTEXT_V1], **verification_method(key)}
     return _json(document, "application/ld+json", {"Cache-Control": "public, max-age=300"})
 
 
@@ -252,7 +244,7 @@ async def issuer_profile(issuer_id: str, session: SessionDep) -> Response:
 
 
 async def _issuer(session: SessionDep, issuer_id: str) -> Issuer:
-    issuer = await session.get(Issuer, issuer_id)
+    issuer = await IssuerRepository(session).get(issuer_id)
     if issuer is None:
         raise NotFound(f"no issuer {issuer_id!r}")
     return issuer

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..credentials import MalformedError, Resolver, VerificationReport, verify
-from ..credentials.did import did_web_to_url
+from ..credentials.did import controller_document, did_web_to_url
 from ..fetch import SafeFetcher
 from ..runtime import Runtime
 from ..status.service import ListSigning, public_list
@@ -57,8 +57,9 @@ class Verification:
         keystore = self.runtime.keystore
 
         def did_document(did: str) -> Mapping[str, Any]:
-            if keystore.published_keys(did):  # one of ours: read at the source (one folder, not all)
-                return keystore.did_document(did)
+            keys = keystore.published_keys(did)  # ours: read at the source (one folder, not all)
+            if keys:
+                return controller_document(did, keys)
             return on_loop(self._fetch_json(did_web_to_url(did), "application/did+json, application/json"))
 
         def status_list(url: str) -> Mapping[str, Any]:
