@@ -56,6 +56,7 @@ from typing import Any
 from xml.parsers import expat
 from xml.sax.saxutils import escape
 
+from . import strict_json
 from .errors import MalformedError
 
 __all__ = ["bake_png", "bake_svg", "default_badge_png", "default_badge_svg", "unbake"]
@@ -105,7 +106,7 @@ def _credential_text(credential: Mapping[str, Any] | str) -> tuple[str, bool]:
 
 def _parse_json(text: str, *, where: str) -> dict[str, Any]:
     try:
-        value = json.loads(text, object_pairs_hook=_unique_members, parse_constant=_no_constant)
+        value = strict_json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise MalformedError(f"the {where} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
@@ -124,18 +125,6 @@ def _parse_credential(text: str, *, where: str) -> dict[str, Any] | str:
         return text
     raise MalformedError(f"the {where} is neither a JSON credential nor a VC-JWT")
 
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in out:
-            raise ValueError(f"duplicate member {name!r}")
-        out[name] = value
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _check_size(data: bytes, *, what: str) -> None:

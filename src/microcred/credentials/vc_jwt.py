@@ -54,6 +54,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from . import strict_json
 from .errors import CredentialError, KeyFormatError, MalformedError, ResolutionError
 from .keys import Ed25519PublicKeyInfo, Signer, did_key_document, public_key_from_multikey
 from .timeutil import parse_datetime
@@ -468,7 +469,7 @@ def _parse(token: object) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]
     objects = []
     for name, raw in zip(("header", "payload"), segments):
         try:
-            value = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_members, parse_constant=_no_constant)
+            value = strict_json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
             return f"the {name} is not UTF-8"
         except (ValueError, RecursionError) as exc:
@@ -479,18 +480,6 @@ def _parse(token: object) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]
     signing_input = (parts[0] + "." + parts[1]).encode("ascii")
     return objects[0], objects[1], signing_input, segments[2]
 
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in out:
-            raise ValueError(f"duplicate member {name!r}")
-        out[name] = value
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _check_header(header: Mapping[str, Any]) -> list[str]:

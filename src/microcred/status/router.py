@@ -16,11 +16,6 @@ public = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(ch
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {**PROBLEMS[422], "description": "The credential cannot take this status (see detail)"}}
 
 
-def _signing(runtime: RuntimeDep) -> service.ListSigning:
-    settings = runtime.settings
-    return service.ListSigning(runtime.keystore, runtime.loader, settings.base_url, settings.status_list_ttl_seconds)
-
-
 def _out(credential: Credential) -> StatusOut:
     state = "revoked" if credential.revoked_at else "suspended" if credential.suspended_at else "active"
     return StatusOut(credential_id=credential.id, status=state, revoked_at=credential.revoked_at, suspended_at=credential.suspended_at)  # type: ignore[arg-type]
@@ -38,7 +33,7 @@ async def revoke(
     """Revoke a credential for good. Its bit is set in the issuer's revocation list, which is
     re-signed at once; the reason stays private."""
     credential = await service.change_status(
-        session, principal=principal, signing=_signing(runtime), issuer_id=issuer_id, credential_id=credential_id,
+        session, principal=principal, signing=service.list_signing(runtime), issuer_id=issuer_id, credential_id=credential_id,
         change="revoke", reason=body.reason if body else None,
     )
     return _out(credential)
@@ -48,7 +43,7 @@ async def revoke(
 async def suspend(issuer_id: str, credential_id: str, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> StatusOut:
     """Suspend a credential (issuers that offer suspension): verifiers report it suspended until it is unsuspended."""
     credential = await service.change_status(
-        session, principal=principal, signing=_signing(runtime), issuer_id=issuer_id, credential_id=credential_id, change="suspend"
+        session, principal=principal, signing=service.list_signing(runtime), issuer_id=issuer_id, credential_id=credential_id, change="suspend"
     )
     return _out(credential)
 
@@ -56,7 +51,7 @@ async def suspend(issuer_id: str, credential_id: str, principal: PrincipalDep, s
 @router.post("/unsuspend", response_model=StatusOut, responses=_CONFLICT)
 async def unsuspend(issuer_id: str, credential_id: str, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> StatusOut:
     credential = await service.change_status(
-        session, principal=principal, signing=_signing(runtime), issuer_id=issuer_id, credential_id=credential_id, change="unsuspend"
+        session, principal=principal, signing=service.list_signing(runtime), issuer_id=issuer_id, credential_id=credential_id, change="unsuspend"
     )
     return _out(credential)
 
@@ -71,7 +66,7 @@ async def status_list(
 ) -> Response:
     """A W3C Bitstring Status List, signed by its issuer. Every verifier fetches the whole list,
     so nothing here tells anyone which credential was checked."""
-    status_list = await service.public_list(session, signing=_signing(runtime), list_id=list_id)
+    status_list = await service.public_list(session, signing=service.list_signing(runtime), list_id=list_id)
     assert status_list.document is not None and status_list.etag is not None
     ttl = runtime.settings.status_list_ttl_seconds
     headers = {"ETag": status_list.etag, "Cache-Control": f"public, max-age={ttl}, must-revalidate"}

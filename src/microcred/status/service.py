@@ -25,9 +25,10 @@ from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import get_issuer
 from ..keystore import KeyStore
 from ..problems import Conflict, NotFound
+from ..runtime import Runtime
 from .allocator import Slot
 
-__all__ = ["ListSigning", "change_status", "credential_status", "json_bytes", "public_list", "status_list_url"]
+__all__ = ["ListSigning", "change_status", "credential_status", "json_bytes", "list_signing", "public_list", "status_list_url"]
 
 Change = Literal["revoke", "suspend", "unsuspend"]
 
@@ -38,6 +39,11 @@ class ListSigning:
     loader: DocumentLoader
     base_url: str
     ttl_seconds: int
+
+
+def list_signing(runtime: Runtime) -> ListSigning:
+    settings = runtime.settings
+    return ListSigning(runtime.keystore, runtime.loader, settings.base_url, settings.status_list_ttl_seconds)
 
 
 def status_list_url(base_url: str, list_id: str) -> str:

@@ -20,7 +20,7 @@ from ..credentials import MalformedError, Resolver, VerificationReport, verify
 from ..credentials.did import controller_document, did_web_to_url
 from ..fetch import SafeFetcher
 from ..runtime import Runtime
-from ..status.service import ListSigning, public_list
+from ..status.service import list_signing, public_list, status_list_url
 from .uploads import credential_from_bytes
 
 __all__ = ["Verification"]
@@ -35,9 +35,8 @@ class Verification:
         """``session``: the request's own, when it has one (on SQLite a second transaction would
         wait for the first); it must not be used elsewhere while a verification runs."""
         self.runtime, self.fetcher, self.session = runtime, fetcher, session
-        settings = runtime.settings
-        self._lists_prefix = f"{settings.base_url}/status-lists/"
-        self._signing = ListSigning(runtime.keystore, runtime.loader, settings.base_url, settings.status_list_ttl_seconds)
+        self._lists_prefix = status_list_url(runtime.settings.base_url, "")
+        self._signing = list_signing(runtime)
 
     async def of_url(self, url: str) -> VerificationReport:
         """Fetch a credential URL (as a verifier would, asking for JSON-LD) and verify it."""
