@@ -88,8 +88,20 @@ async def _sign(session: AsyncSession, status_list: StatusList, signing: ListSig
     status_list.signed_at = now
 
 
+async def _locked(session: AsyncSession, list_id: str) -> StatusList | None:
+    """The list row, locked (FOR NO KEY UPDATE: awards' foreign keys to it go on) and read afresh
+    even if this session has loaded it before."""
+    return await session.scalar(
+        select(StatusList).where(StatusList.id == list_id).with_for_update(key_share=True).execution_options(populate_existing=True)
+    )
+
+
+def _unsigned_or_stale(status_list: StatusList, now: datetime) -> bool:
+    return status_list.document is None or status_list.signed_at is None or now - status_list.signed_at > timedelta(days=1)
+
+
 async def _set_bit(session: AsyncSession, list_id: str, index: int, value: int, signing: ListSigning, now: datetime) -> None:
-    status_list = await session.scalar(select(StatusList).where(StatusList.id == list_id).with_for_update(key_share=True))
+    status_list = await _locked(session, list_id)
     assert status_list is not None
     bits = BitstringStatusList.from_bytes(status_list.bits)
     if bits.get(index) == value and status_list.document is not None:
@@ -147,10 +159,10 @@ async def public_list(session: AsyncSession, *, signing: ListSigning, list_id: s
     if status_list is None:
         raise NotFound(f"no status list {list_id!r}")
     now = datetime.now(UTC)
-    if status_list.document is None or status_list.signed_at is None or now - status_list.signed_at > timedelta(days=1):
-        locked = await session.scalar(select(StatusList).where(StatusList.id == list_id).with_for_update(key_share=True))
+    if _unsigned_or_stale(status_list, now):
+        locked = await _locked(session, list_id)  # another request may have signed it meanwhile
         assert locked is not None
-        if locked.document is None or locked.signed_at is None or now - locked.signed_at > timedelta(days=1):
+        if _unsigned_or_stale(locked, now):
             unchanged_since = parse_datetime(locked.document["validFrom"]) if locked.document else locked.created_at
             await _sign(session, locked, signing, now, valid_from=unchanged_since)
         status_list = locked
