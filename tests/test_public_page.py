@@ -18,7 +18,7 @@ import pytest
 
 from microcred.credentials import DocumentLoader, Ed25519KeyPair, issue, verify
 from microcred.public.linkedin import add_to_profile_url
-from microcred.public.page import PageView, render_credential_page, render_verify_page, style_csp_source
+from microcred.public.page import EndorsementView, PageView, render_credential_page, render_verify_page, style_csp_source
 
 HOSTILE = "<script>alert(1)</script>"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -367,6 +367,23 @@ class TestWhatThePageSays:
         assert "eddsa-rdfc-2022 proof verified" in items[0].text
         assert "Skipped" in items[1].text and "no status list entry" in items[1].text
 
+    def test_endorsements_name_the_endorser_the_comment_and_the_state_in_words(self) -> None:
+        root = page(
+            endorsements=[
+                EndorsementView("Conseil d'accréditation", "the achievement", "Meets the national criteria.", "valid"),
+                EndorsementView("Open Data Guild", "the issuer", None, "revoked"),
+            ]
+        )
+        items = section(root, "Endorsements").find("ul").find_all("li")
+        assert [item.text for item in items] == [
+            "Endorsed by Conseil d'accréditation — Meets the national criteria. Endorses the achievement · Status: Valid",
+            "Endorsed by Open Data Guild Endorses the issuer · Status: Revoked by the endorser",
+        ]
+        assert [item.attrs["data-state"] for item in items] == ["valid", "revoked"]
+
+    def test_no_endorsements_no_section(self) -> None:
+        assert not any(h.text == "Endorsements" for h in page().find_all("h2"))
+
     def test_explains_how_to_verify_independently(self) -> None:
         how = section(page(), "How to verify this independently")
         for phrase in ("W3C Verifiable Credential", "Open Badges 3.0", "eddsa-rdfc-2022"):
@@ -470,6 +487,7 @@ class TestHostileInput:
             title=HOSTILE, description=HOSTILE, learner_name=HOSTILE, issuer_name=HOSTILE,
             provider_name=HOSTILE, status_detail=HOSTILE, checks=[(HOSTILE, "failed", HOSTILE)],
             elements=[(HOSTILE, HOSTILE)], downloads=[(HOSTILE, "https://e.org/x")],
+            endorsements=[EndorsementView(HOSTILE, HOSTILE, HOSTILE, HOSTILE)],
         )
         assert root.find_all("script") == []
         assert root.find("h1").text == HOSTILE

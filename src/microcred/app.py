@@ -19,6 +19,8 @@ from .awards.service import Signing
 from .awards.signing_pool import SigningPool
 from .config import Settings
 from .db.migrate import current_revision, head_revision, upgrade
+from .endorsements.router import public as public_endorsements_router
+from .endorsements.router import router as endorsements_router
 from .issuers.router import router as issuers_router
 from .issuers.service import reconcile_keys
 from .jobs.router import router as jobs_router
@@ -79,6 +81,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes, verify=settings.verify_max_bytes)
     for router in (issuers_router, achievements_router, awards_router, jobs_router, status_router, public_status_router, public_router, verification_router):
+        app.include_router(router)
+    for router in (endorsements_router, public_endorsements_router):
         app.include_router(router)
     install_openapi(app)
 

@@ -60,16 +60,24 @@ async def test_every_issuer_route_hides_other_issuers(service: ServiceClient) ->
         f"/api/v1/issuers/{theirs['id']}/awards/batch", json=[award_body(their_achievement["id"])], headers=service.admin
     )
     their_job = batch.json()["id"]
+    endorsed = await service.http.post(
+        f"/api/v1/issuers/{theirs['id']}/endorsements", json={"subject_issuer_id": mine["id"]}, headers=service.admin
+    )
+    their_endorsement = endorsed.json()["id"]
     my_key = service.auth(await service.issuer_key(mine["id"]))
 
     paths = service.http._transport.app.openapi()["paths"]  # type: ignore[attr-defined]
-    values = {"issuer_id": theirs["id"], "achievement_id": their_achievement["id"], "credential_id": their_credential, "job_id": their_job}
+    values = {
+        "issuer_id": theirs["id"], "achievement_id": their_achievement["id"], "credential_id": their_credential, "job_id": their_job,
+        "endorsement_id": their_endorsement,
+    }
     bodies = {
         "/api/v1/issuers/{issuer_id}/awards": award_body(their_achievement["id"]),
         "/api/v1/issuers/{issuer_id}/awards/batch": [award_body(their_achievement["id"])],
         "/api/v1/issuers/{issuer_id}/achievements": {"name": "x"},
         "/api/v1/issuers/{issuer_id}/achievements/{achievement_id}": {"name": "x"},
         "/api/v1/issuers/{issuer_id}": {"name": "x"},
+        "/api/v1/issuers/{issuer_id}/endorsements": {"subject_issuer_id": mine["id"]},
     }
     tried = 0
     for template, operations in paths.items():
@@ -86,9 +94,11 @@ async def test_every_issuer_route_hides_other_issuers(service: ServiceClient) ->
             tried += 1
     assert tried >= 10  # every issuer-scoped route of this release
     async with service.runtime.sessions() as session:
-        from microcred.db.models import Achievement, Credential
+        from microcred.db.models import Achievement, Credential, Endorsement
 
         assert len((await session.scalars(select(Credential))).all()) == 1  # nothing awarded through the other key
+        endorsements = (await session.scalars(select(Endorsement))).all()
+        assert [(e.id, e.revoked_at) for e in endorsements] == [(their_endorsement, None)]  # none signed or revoked either
         names = {a.definition["name"] for a in (await session.scalars(select(Achievement))).all()}
         assert names == {"Precision Turning for Instrument Makers"}
 

@@ -82,6 +82,11 @@ async def world(service: ServiceClient) -> World:
     job = await service.http.post(f"/api/v1/issuers/{issuer['id']}/awards/batch", json=[award_body(achievement["id"])], headers=service.admin)
     assert job.status_code == 202, job.text
     credential = award.json()["credential"]
+    endorsed = await service.create_issuer()
+    endorsement = await service.http.post(
+        f"/api/v1/issuers/{issuer['id']}/endorsements", json={"subject_issuer_id": endorsed["id"]}, headers=service.admin
+    )
+    assert endorsement.status_code == 201, endorsement.text
     ids = {
         "issuer_id": issuer["id"],
         "achievement_id": achievement["id"],
@@ -89,6 +94,8 @@ async def world(service: ServiceClient) -> World:
         "job_id": job.json()["id"],
         "list_id": credential["credentialStatus"]["statusListCredential"].rsplit("/", 1)[1],
         "key_name": credential["proof"]["verificationMethod"].split("#", 1)[1],
+        "endorsement_id": endorsement.json()["id"],
+        "endorsed_issuer_id": endorsed["id"],
     }
     return World(service, ids)
 
@@ -231,6 +238,7 @@ JSON_BODY_OPERATIONS = [
     ("PATCH", "/api/v1/issuers/{issuer_id}/achievements/{achievement_id}"),
     ("POST", "/api/v1/issuers/{issuer_id}/awards"),
     ("POST", "/api/v1/issuers/{issuer_id}/awards/batch"),
+    ("POST", "/api/v1/issuers/{issuer_id}/endorsements"),
 ]
 
 
@@ -329,6 +337,7 @@ def valid_bodies(ids: dict[str, str]) -> list[tuple[str, str, Any]]:
         ("PATCH", "/api/v1/issuers/{issuer_id}/achievements/{achievement_id}", {"description": "d", "learning_outcomes": ["o"]}),
         ("POST", "/api/v1/issuers/{issuer_id}/awards", award),
         ("POST", "/api/v1/issuers/{issuer_id}/awards/batch", [award]),
+        ("POST", "/api/v1/issuers/{issuer_id}/endorsements", {"subject_issuer_id": ids["endorsed_issuer_id"], "endorsement_comment": "c", "name": "n", "valid_until": "2999-01-01"}),
     ]
 
 

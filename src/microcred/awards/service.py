@@ -29,6 +29,7 @@ from ..auth.principal import Principal
 from ..credentials import CredentialError, DocumentLoader, issue
 from ..db.base import new_id
 from ..db.models import AchievementVersion, Credential, Issuer
+from ..endorsements.service import standing_endorsements
 from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import get_issuer, profile
 from ..keystore import KeyStore
@@ -137,10 +138,14 @@ async def _status_slots(session: AsyncSession, signing: Signing, issuer: Issuer,
 
 
 def sign_award(
-    data: AwardIn, *, issuer: Issuer, version: PublishedVersion, signing: Signing, credential_id: str, now: datetime, status: StatusSlots
+    data: AwardIn, *, issuer: Issuer, version: PublishedVersion, signing: Signing, credential_id: str, now: datetime, status: StatusSlots,
+    issuer_profile: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build and sign one credential (CPU only; safe to run in a worker thread)."""
-    document = _unsigned(data, issuer=issuer, version=version, signing=signing, credential_id=credential_id, now=now, status=status)
+    document = _unsigned(
+        data, issuer=issuer, version=version, signing=signing, credential_id=credential_id, now=now, status=status,
+        issuer_profile=issuer_profile,
+    )
     signer = signing.keystore.signer_for(issuer.current_key_id)
     return issue(document, signer=signer, loader=signing.loader, suite=issuer.cryptosuite, created=now)
 
@@ -194,12 +199,17 @@ async def award(
     key, digest = dedup_key(data, idempotency_key), request_hash(data)
     repository = CredentialRepository(session)
     version = await _version(session, issuer.id, data.achievement_id)
+    endorsed = await standing_endorsements(session, issuer.id, now=now)  # embedded as they stand now
+    version = endorsed.on_version(version)
     credential_id = new_id()
     status = (await _status_slots(session, signing, issuer, 1))[0]
     # Sign first and let the unique (issuer, dedup key) constraint decide: new awards (the
     # common case) cost one INSERT; a retry costs a signature (and status indexes) it throws
     # away, then one read.
-    document = sign_award(data, issuer=issuer, version=version, signing=signing, credential_id=credential_id, now=now, status=status)
+    document = sign_award(
+        data, issuer=issuer, version=version, signing=signing, credential_id=credential_id, now=now, status=status,
+        issuer_profile=endorsed.on_profile(profile(issuer)),
+    )
     row = _row(
         data, issuer=issuer, version=version, key=key, digest=digest, credential_id=credential_id, document=document, now=now, status=status
     )
@@ -279,6 +289,8 @@ async def award_many(
 
     repository = CredentialRepository(session)
     existing = await repository.by_dedup_keys(issuer.id, [key for _, _, key, _ in parsed])
+    endorsed = await standing_endorsements(session, issuer.id, now=now)  # once per chunk, embedded in every row
+    issuer_profile = endorsed.on_profile(profile(issuer))
     versions: dict[str, PublishedVersion | ProblemError] = {}
     to_sign: list[tuple[int, AwardIn, str, str, PublishedVersion]] = []
     seen: dict[str, tuple[str, str]] = {}
@@ -296,7 +308,7 @@ async def award_many(
             continue
         if data.achievement_id not in versions:
             try:
-                versions[data.achievement_id] = await _version(session, issuer.id, data.achievement_id)
+                versions[data.achievement_id] = endorsed.on_version(await _version(session, issuer.id, data.achievement_id))
             except ProblemError as problem:
                 versions[data.achievement_id] = problem
         version = versions[data.achievement_id]
@@ -314,7 +326,10 @@ async def award_many(
         for (_, data, key, _, version), status in zip(to_sign, statuses, strict=True):
             try:
                 signed.append(
-                    sign_award(data, issuer=issuer, version=version, signing=signing, credential_id=seen[key][0], now=now, status=status)
+                    sign_award(
+                        data, issuer=issuer, version=version, signing=signing, credential_id=seen[key][0], now=now, status=status,
+                        issuer_profile=issuer_profile,
+                    )
                 )
             except ProblemError as problem:
                 signed.append(problem)
@@ -325,7 +340,7 @@ async def award_many(
     if signing.pool is None:
         signed = await asyncio.to_thread(sign_all)
     else:
-        signed = await _sign_in_pool(signing, issuer, to_sign, statuses, seen, now)
+        signed = await _sign_in_pool(signing, issuer, to_sign, statuses, seen, now, issuer_profile)
     rows: list[tuple[int, Credential]] = []
     for (index, data, key, digest, version), status, document in zip(to_sign, statuses, signed, strict=True):
         if isinstance(document, ProblemError):
@@ -359,9 +374,9 @@ async def _sign_in_pool(
     statuses: list[StatusSlots],
     seen: dict[str, tuple[str, str]],
     now: datetime,
+    issuer_profile: dict[str, Any],
 ) -> list[dict[str, Any] | ProblemError]:
     assert signing.pool is not None
-    issuer_profile = profile(issuer)
     out: list[dict[str, Any] | ProblemError] = []
     documents: list[dict[str, Any]] = []
     slots: list[int] = []

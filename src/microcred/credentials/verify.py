@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from . import endorsement
 from . import schema as ob_schema
 from . import status_list, vc_jwt
 from .canonical import canonicalize_rdfc, to_quads
@@ -76,6 +77,8 @@ class VerificationReport:
 class _Steps:
     def __init__(self) -> None:
         self.checks: list[Check] = []
+        #: the embedded endorsements, as the summary lists them
+        self.endorsements: list[dict[str, Any]] = []
 
     def passed(self, name: str, message: str) -> None:
         self.checks.append(Check(name, "passed", message))
@@ -92,7 +95,10 @@ class _Steps:
     def report(self, credential: dict[str, Any] | None, fmt: str | None) -> VerificationReport:
         failed = {c.verdict for c in self.checks if c.outcome == "failed" and c.verdict}
         verdict = next(v for v in VERDICTS if v in failed or v == "valid")
-        return VerificationReport(verdict, self.checks, credential, fmt, _summary(credential) if credential else {})
+        summary = _summary(credential) if credential else {}
+        if self.endorsements:
+            summary["endorsements"] = self.endorsements
+        return VerificationReport(verdict, self.checks, credential, fmt, summary)
 
 
 def _summary(credential: dict[str, Any]) -> dict[str, Any]:
@@ -153,14 +159,30 @@ def verify(
     fetch_schema: Callable[[str], Mapping[str, Any]] | None = None,
     recipient_email: str | None = None,
     now: datetime | None = None,
+    check_endorsements: bool = True,
 ) -> VerificationReport:
-    """Verify ``data`` (a dict, JSON text or bytes, or a VC-JWT). Never raises for bad input."""
+    """Verify ``data`` (a dict, JSON text or bytes, or a VC-JWT). Never raises for bad input.
+
+    ``check_endorsements``: verify every EndorsementCredential the credential embeds, with these
+    same steps (the endorsements' own embedded endorsements are not followed further).
+    """
     loader = loader or DocumentLoader()
     resolve_key = resolve_key or Resolver()
     now = now or datetime.now(UTC)
     steps = _Steps()
     try:
-        return _verify(data, steps, loader, resolve_key, fetch_status_list, fetch_schema, recipient_email, now)
+        report = _verify(data, steps, loader, resolve_key, fetch_status_list, fetch_schema, recipient_email, now)
+        if check_endorsements and report.credential is not None:
+
+            def verify_one(embedded: Any) -> VerificationReport:
+                return verify(
+                    embedded, loader=loader, resolve_key=resolve_key, fetch_status_list=fetch_status_list,
+                    fetch_schema=fetch_schema, now=now, check_endorsements=False,
+                )
+
+            _check_endorsements(report.credential, steps, verify_one)
+            report = steps.report(report.credential, report.format)
+        return report
     except Exception as exc:  # a verifier answers; it does not crash on what it was given
         steps.failed("internal", f"verification stopped: {type(exc).__name__}: {exc}", "malformed")
         return steps.report(None, None)
@@ -273,6 +295,24 @@ def _verify(
         _check_recipient(credential, steps, recipient_email)
 
     return steps.report(credential, fmt)
+
+
+def _check_endorsements(
+    credential: dict[str, Any], steps: _Steps, verify_one: Callable[[Any], VerificationReport]
+) -> None:
+    """8. Each embedded endorsement verified as an EndorsementCredential (OB 3.0 §9): a forged
+    or misplaced one fails the credential; a revoked or expired one is only a warning."""
+    results, unchecked = endorsement.check_embedded(credential, verify_one=verify_one)
+    for result in results:
+        if result.outcome == "failed":
+            steps.failed("endorsement", result.message, result.verdict)
+        elif result.outcome == "warning":
+            steps.warning("endorsement", result.message)
+        else:
+            steps.passed("endorsement", result.message)
+        steps.endorsements.append(result.to_dict())
+    if unchecked:
+        steps.warning("endorsement", f"{unchecked} more endorsements were not checked (at most {endorsement.MAX_EMBEDDED} are)")
 
 
 def _jwt_verdict(errors: list[str]) -> Verdict:

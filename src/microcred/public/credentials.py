@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..credentials.timeutil import parse_datetime
 from ..db.models import Credential, Issuer
 from ..problems import NotFound
-from .page import Kind
+from .page import EndorsementView, Kind
 
-__all__ = ["CredentialFacts", "elements", "facts", "learner_name", "public_credential"]
+__all__ = ["CredentialFacts", "elements", "endorsements", "facts", "learner_name", "public_credential"]
 
 
 async def public_credential(session: AsyncSession, credential_id: str) -> tuple[Credential, Issuer]:
@@ -106,3 +106,30 @@ def facts(document: dict[str, Any]) -> CredentialFacts:
         valid_until=parse_datetime(document["validUntil"]).date() if "validUntil" in document else None,
         elements=elements(achievement),
     )
+
+
+def endorsements(document: dict[str, Any], found: Any) -> list[EndorsementView]:
+    """The endorsements the verifier found in the credential (its summary's ``endorsements``),
+    with what each endorses in words."""
+    issuer = document.get("issuer")
+    about = {
+        document.get("id"): "this credential",
+        (issuer.get("id") if isinstance(issuer, dict) else issuer): "the issuer",
+        document.get("credentialSubject", {}).get("achievement", {}).get("id"): "the achievement",
+    }
+    views = []
+    for entry in found if isinstance(found, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        endorser = entry.get("endorser")
+        endorser = endorser if isinstance(endorser, dict) else {}
+        subject = entry.get("subject")
+        views.append(
+            EndorsementView(
+                endorser_name=_text(endorser.get("name")) or _text(endorser.get("id")) or "an unnamed issuer",
+                about=about.get(subject) or _text(subject) or "nothing it names",
+                comment=_text(entry.get("comment")),
+                state=_text(entry.get("state")) or "invalid",
+            )
+        )
+    return views

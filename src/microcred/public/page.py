@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 __all__ = [
+    "EndorsementView",
     "Kind",
     "PageView",
     "Status",
@@ -45,6 +46,15 @@ STATUS_LABELS: dict[str, str] = {
 STATUS_ICONS: dict[str, str] = {"valid": "✓", "expired": "⏱", "suspended": "⏸", "revoked": "✕", "invalid": "✕"}
 OUTCOME_LABELS: dict[str, str] = {"passed": "Passed", "failed": "Failed", "warning": "Warning", "skipped": "Skipped"}
 OUTCOME_ICONS: dict[str, str] = {"passed": "✓", "failed": "✕", "warning": "!", "skipped": "–"}
+#: An endorsement's state as the verifier found it (credentials.endorsement), in words.
+ENDORSEMENT_STATES: dict[str, str] = {
+    "valid": "Valid",
+    "revoked": "Revoked by the endorser",
+    "suspended": "Suspended by the endorser",
+    "expired": "Expired",
+    "not_yet_valid": "Not valid yet",
+    "invalid": "Not valid: it does not verify",
+}
 
 #: The verifier's verdicts (credentials.verify.VERDICTS) as the page's five statuses, with why.
 _VERDICTS: dict[str, tuple[Status, str | None]] = {
@@ -62,6 +72,18 @@ _MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )
+
+
+@dataclass(frozen=True)
+class EndorsementView:
+    """One endorsement the credential carries, as the verifier found it."""
+
+    endorser_name: str
+    #: what it endorses, in words ("the achievement", "the issuer", "this credential")
+    about: str
+    comment: str | None
+    #: valid | revoked | suspended | expired | not_yet_valid | invalid
+    state: str
 
 
 @dataclass(frozen=True)
@@ -94,6 +116,8 @@ class PageView:
     linkedin_url: str | None
     verify_url: str
     json_ld_url: str
+    #: endorsements embedded in the credential (by a certifying body, say), with their state
+    endorsements: list[EndorsementView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -149,6 +173,7 @@ def _environment() -> Environment:
         STATUS_ICONS=STATUS_ICONS,
         OUTCOME_LABELS=OUTCOME_LABELS,
         OUTCOME_ICONS=OUTCOME_ICONS,
+        ENDORSEMENT_STATES=ENDORSEMENT_STATES,
     )
     return env
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -18,6 +19,7 @@ from ..credentials.did import MULTIKEY_CONTEXT_V1, verification_method
 from ..credentials.vc_jwt import encode_vc_jwt
 from ..db.models import Issuer
 from ..documents import CertificateContent, certificate_pdf
+from ..endorsements.service import standing_endorsements
 from ..issuers.repository import IssuerRepository
 from ..issuers.service import host_did, profile
 from ..problems import NotFound
@@ -175,6 +177,7 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
         linkedin_url=linkedin,
         verify_url=f"{base_url}/verify",
         json_ld_url=f"{url}?format=json",
+        endorsements=credentials.endorsements(document, report.summary.get("endorsements")),
     )
 
 
@@ -227,19 +230,22 @@ async def key_document(issuer_id: str, key_name: str, session: SessionDep, runti
 )
 async def achievement(issuer_id: str, achievement_id: str, session: SessionDep) -> Response:
     """An achievement at its id: the OB 3.0 Achievement of its current published version (the
-    one new credentials embed; each credential carries the version it was awarded with)."""
+    one new credentials embed, with its standing endorsements; each credential carries the
+    version it was awarded with)."""
     version = await AchievementRepository(session).current_version(issuer_id, achievement_id)
     if version is None:
         raise NotFound(f"no published achievement {achievement_id!r}")
-    document = {"@context": [CONTEXTS.VC_V2, CONTEXTS.OB_V3], **version.document}
+    endorsed = await standing_endorsements(session, issuer_id, now=datetime.now(UTC))
+    document = {"@context": [CONTEXTS.VC_V2, CONTEXTS.OB_V3], **endorsed.on_version(version).document}
     return _json(document, "application/ld+json", {"Cache-Control": "public, max-age=300"})
 
 
 @router.get("/issuers/{issuer_id}/profile", response_class=Response, responses={200: {"content": {"application/ld+json": {}}, "description": "The issuer's OB 3.0 Profile"}})
 async def issuer_profile(issuer_id: str, session: SessionDep) -> Response:
-    """The issuer's Open Badges 3.0 Profile, as credentials embed it."""
+    """The issuer's Open Badges 3.0 Profile, as credentials embed it (with the endorsements that stand now)."""
     issuer = await _issuer(session, issuer_id)
-    document = {"@context": [CONTEXTS.VC_V2, CONTEXTS.OB_V3], **profile(issuer)}
+    endorsed = await standing_endorsements(session, issuer.id, now=datetime.now(UTC))
+    document = {"@context": [CONTEXTS.VC_V2, CONTEXTS.OB_V3], **endorsed.on_profile(profile(issuer))}
     return _json(document, "application/ld+json", {"Cache-Control": "public, max-age=300"})
 
 

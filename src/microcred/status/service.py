@@ -28,7 +28,9 @@ from ..problems import Conflict, NotFound
 from ..runtime import Runtime
 from .allocator import Slot
 
-__all__ = ["ListSigning", "change_status", "credential_status", "json_bytes", "list_signing", "public_list", "status_list_url"]
+__all__ = [
+    "ListSigning", "change_status", "credential_status", "json_bytes", "list_signing", "public_list", "revoke_entry", "status_list_url",
+]
 
 Change = Literal["revoke", "suspend", "unsuspend"]
 
@@ -109,6 +111,12 @@ async def _set_bit(session: AsyncSession, list_id: str, index: int, value: int, 
     bits.set(index, value)
     status_list.bits = bits.to_bytes()
     await _sign(session, status_list, signing, now, valid_from=now)
+
+
+async def revoke_entry(session: AsyncSession, *, signing: ListSigning, slot: Slot, now: datetime) -> None:
+    """Set one revocation bit and re-sign its list, for a signed document that is not an award
+    (an endorsement) but holds a slot of its issuer's revocation list."""
+    await _set_bit(session, slot.list_id, slot.index, 1, signing, now)
 
 
 async def change_status(

@@ -4,8 +4,9 @@ from ..base import Base
 from .achievement import Achievement, AchievementVersion
 from .api_client import ApiClient
 from .credential import Credential
+from .endorsement import Endorsement
 from .issuer import Issuer
 from .job import Job, JobRow
 from .status_list import StatusList
 
-__all__ = ["Achievement", "AchievementVersion", "ApiClient", "Base", "Credential", "Issuer", "Job", "JobRow", "StatusList"]
+__all__ = ["Achievement", "AchievementVersion", "ApiClient", "Base", "Credential", "Endorsement", "Issuer", "Job", "JobRow", "StatusList"]
