@@ -6,6 +6,25 @@ from .api_client import ApiClient
 from .credential import Credential
 from .issuer import Issuer
 from .job import Job, JobRow
+from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
+from .oauth import AuthorizationCode, OAuthClient, OAuthToken
 from .status_list import StatusList
 
-__all__ = ["Achievement", "AchievementVersion", "ApiClient", "Base", "Credential", "Issuer", "Job", "JobRow", "StatusList"]
+__all__ = [
+    "Achievement",
+    "AchievementVersion",
+    "ApiClient",
+    "AuthorizationCode",
+    "Base",
+    "Credential",
+    "Issuer",
+    "Job",
+    "JobRow",
+    "Learner",
+    "LearnerCredential",
+    "LearnerSession",
+    "OAuthClient",
+    "OAuthToken",
+    "SignInLink",
+    "StatusList",
+]
