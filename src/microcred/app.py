@@ -25,6 +25,11 @@ from .issuers.router import router as issuers_router
 from .issuers.service import reconcile_keys
 from .jobs.router import router as jobs_router
 from .jobs.worker import JobRunner
+from .learners.router import router as learners_router
+from .oauth.router import pages as oauth_pages
+from .oauth.router import registration as oauth_registration
+from .oauth.router import router as oauth_router
+from .obapi.router import router as obapi_router
 from .problems import ServiceUnavailable
 from .public.router import router as public_router
 from .runtime import Runtime, build_runtime
@@ -83,6 +88,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
     for router in (issuers_router, achievements_router, awards_router, jobs_router, status_router, public_status_router, public_router, verification_router):
         app.include_router(router)
     for router in (endorsements_router, public_endorsements_router):
+        app.include_router(router)
+    for router in (obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router):  # the OB 3.0 API
         app.include_router(router)
     install_openapi(app)
 

@@ -56,6 +56,23 @@ class Settings(BaseSettings):
     verify_allow_loopback: bool = False
     #: Largest file the public verifier reads (an upload, or a fetched credential).
     verify_max_bytes: int = Field(default=10 * 1_048_576, ge=1024)
+    #: The OB 3.0 API (OAuth 2.0): how long an access token and a refresh token last, and how
+    #: long a learner stays signed in on the service's own pages (sign-in and consent).
+    oauth_access_token_seconds: int = Field(default=3600, ge=60, le=86_400)
+    oauth_refresh_token_seconds: int = Field(default=30 * 86_400, ge=3600, le=365 * 86_400)
+    learner_session_seconds: int = Field(default=86_400, ge=300, le=30 * 86_400)
+    #: Linked from the OB 3.0 service description (empty: the base URL).
+    privacy_policy_url: str = ""
+    terms_of_service_url: str = ""
+    #: SMTP server for learners' sign-in links. Unset, sign-in by email is off, except when the
+    #: base URL is on this machine (localhost), where the link is written to the server log.
+    #: Port 465 speaks TLS from the start; other ports use STARTTLS unless smtp_starttls is off.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = ""
+    smtp_starttls: bool = True
 
     @field_validator("base_url")
     @classmethod
@@ -94,6 +111,22 @@ class Settings(BaseSettings):
             )
         return normalised + value[len(scheme) :]
 
+    @field_validator("privacy_policy_url", "terms_of_service_url")
+    @classmethod
+    def _check_page_url(cls, value: str) -> str:
+        if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+            raise ValueError("must be an absolute http(s) URL of a page people can read")
+        return value
+
+    @model_validator(mode="after")
+    def _check_smtp(self) -> Settings:
+        if self.smtp_host and "@" not in self.smtp_from:
+            raise ValueError(
+                "MICROCRED_SMTP_FROM must be the sender address of sign-in emails (e.g. badges@example.org) "
+                "when MICROCRED_SMTP_HOST is set"
+            )
+        return self
+
     @model_validator(mode="after")
     def _check_passphrase(self) -> Settings:
         if not self.key_passphrase.get_secret_value():
@@ -113,6 +146,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def base_url_is_local(self) -> bool:
+        """The base URL names this machine (``localhost``): a development run, over plain http."""
+        host = (urlsplit(self.base_url).hostname or "").lower()
+        return host == "localhost" or host.endswith(".localhost")
 
 
 def load_settings(**overrides: object) -> Settings:

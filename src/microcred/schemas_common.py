@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-__all__ = ["ApiModel", "EmailAddress", "HttpUrl", "Slug", "Text"]
+__all__ = ["ApiModel", "EmailAddress", "HttpUrl", "Slug", "Text", "contains_nul"]
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
@@ -45,3 +45,15 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
 HttpUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_http_url)]
 EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", description="lower-case letters, digits and dashes")]
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether parsed JSON holds U+0000 in any member name or string (PostgreSQL stores none).
+    Raises RecursionError for nesting deeper than Python's stack."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(v) for v in value)
+    return False

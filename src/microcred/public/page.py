@@ -27,6 +27,7 @@ __all__ = [
     "PageView",
     "Status",
     "render_credential_page",
+    "render_page",
     "render_verify_page",
     "status_of",
     "style_csp_source",
@@ -149,6 +150,12 @@ def render_verify_page(result: dict[str, Any] | None, error: str | None, action_
     """
     report = _report_view(result) if result is not None else None
     return _environment().get_template("verify.html").render(report=report, error=error, action_url=action_url)
+
+
+def render_page(template: str, **context: Any) -> str:
+    """Another page of the service (a learner's sign-in or consent page, say) from one of these
+    templates, in the same style: ``template`` extends ``base.html``."""
+    return _environment().get_template(template).render(**context)
 
 
 def style_csp_source() -> str:

@@ -7,6 +7,26 @@ from .credential import Credential
 from .endorsement import Endorsement
 from .issuer import Issuer
 from .job import Job, JobRow
+from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
+from .oauth import AuthorizationCode, OAuthClient, OAuthToken
 from .status_list import StatusList
 
-__all__ = ["Achievement", "AchievementVersion", "ApiClient", "Base", "Credential", "Endorsement", "Issuer", "Job", "JobRow", "StatusList"]
+__all__ = [
+    "Achievement",
+    "AchievementVersion",
+    "ApiClient",
+    "AuthorizationCode",
+    "Base",
+    "Credential",
+    "Endorsement",
+    "Issuer",
+    "Job",
+    "JobRow",
+    "Learner",
+    "LearnerCredential",
+    "LearnerSession",
+    "OAuthClient",
+    "OAuthToken",
+    "SignInLink",
+    "StatusList",
+]

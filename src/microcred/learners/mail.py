@@ -1,0 +1,102 @@
+"""Sending learners their sign-in links by email.
+
+:class:`SmtpMailer` sends through the configured SMTP server (``MICROCRED_SMTP_*``) with the
+standard library, in a worker thread. Without an SMTP server, a development service (its base URL
+on localhost, as with ``make run``) writes the email to its log instead, so sign-in can be tried;
+any other service has no mailer, and sign-in says that it is not configured. The token is in the
+message only: nothing here logs it (except that development log, which is its purpose).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from ..config import Settings
+
+__all__ = ["LogMailer", "MailError", "Mailer", "SmtpMailer", "mailer_for", "sign_in_message"]
+
+log = logging.getLogger("microcred")
+_TIMEOUT_SECONDS = 30
+
+
+class MailError(Exception):
+    """The message could not be handed to the SMTP server (the reason, without the message)."""
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpMailer:
+    def __init__(self, settings: Settings) -> None:
+        self.host, self.port = settings.smtp_host, settings.smtp_port
+        self.username, self.password = settings.smtp_username, settings.smtp_password.get_secret_value()
+        self.starttls = settings.smtp_starttls
+
+    async def send(self, message: EmailMessage) -> None:
+        await asyncio.to_thread(self._send, message)
+
+    def _send(self, message: EmailMessage) -> None:
+        context = ssl.create_default_context()
+        try:
+            smtp = (
+                smtplib.SMTP_SSL(self.host, self.port, timeout=_TIMEOUT_SECONDS, context=context)
+                if self.port == 465
+                else smtplib.SMTP(self.host, self.port, timeout=_TIMEOUT_SECONDS)
+            )
+            with smtp:
+                if self.port != 465 and self.starttls:
+                    smtp.starttls(context=context)
+                if self.username:
+                    smtp.login(self.username, self.password)
+                smtp.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            log.warning("could not send a sign-in email through %s:%s: %s", self.host, self.port, type(exc).__name__)
+            raise MailError(f"the SMTP server {self.host}:{self.port} did not take the message ({type(exc).__name__})") from None
+
+
+class LogMailer:
+    """For a service on localhost without SMTP: the email goes to the server log."""
+
+    async def send(self, message: EmailMessage) -> None:
+        body = message.get_content() if not message.is_multipart() else str(message)
+        log.warning(
+            "no SMTP server is configured (MICROCRED_SMTP_HOST): this development service writes the sign-in "
+            "email for %s to its log instead:\n%s",
+            message["To"],
+            body,
+        )
+
+
+def mailer_for(settings: Settings) -> Mailer | None:
+    if settings.smtp_host:
+        return SmtpMailer(settings)
+    if settings.base_url_is_local:
+        return LogMailer()
+    return None
+
+
+def sign_in_message(*, to: str, link: str, settings: Settings, minutes: int) -> EmailMessage:
+    host = urlsplit(settings.base_url).hostname or "microcred"
+    message = EmailMessage()
+    message["Subject"] = f"Sign in to {host}"
+    message["From"] = settings.smtp_from or f"microcred <noreply@{host}>"
+    message["To"] = to
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=host)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(
+        f"Someone asked to sign in to {host} with this email address, to let an application\n"
+        "use your Open Badges credentials.\n\n"
+        f"To sign in, open this link within {minutes} minutes (it works once):\n\n"
+        f"{link}\n\n"
+        "If that was not you, ignore this email: nothing happens without the link.\n"
+    )
+    return message

@@ -1,0 +1,101 @@
+"""The learners' pages: ask for a sign-in link, use it, sign out. Pages for people, kept out of
+openapi.yaml; their errors are pages too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query
+from fastapi.responses import RedirectResponse, Response
+
+from ..problems import BadRequest, Forbidden, ServiceUnavailable
+from ..web.deps import RuntimeDep, SessionDep, check_url
+from ..web.routes import rendering_errors
+from . import service
+from .mail import MailError, mailer_for, sign_in_message
+from .web import BrowserDep, clear_session_cookie, html_error, html_page, set_session_cookie
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/learners", include_in_schema=False, dependencies=[Depends(check_url)], route_class=rendering_errors(html_error))
+
+
+@router.get("/sign-in")
+async def sign_in_page(browser: BrowserDep, next: Annotated[str | None, Query(max_length=4096)] = None) -> Response:
+    """Ask for a sign-in link (or, signed in already, see as whom and sign out)."""
+    return _sign_in_form(browser, next=service.local_path(next))
+
+
+def _sign_in_form(browser: BrowserDep, *, next: str, error: str | None = None, status: int = 200) -> Response:
+    return html_page(
+        "sign_in.html",
+        status=status,
+        learner_email=browser.learner.email if browser.learner else None,
+        csrf_token=service.csrf_token(browser.session_token) if browser.session_token else "",
+        sign_out_url=router.url_path_for("sign_out"),
+        action_url=router.url_path_for("send_sign_in_link"),
+        next=next,
+        error=error,
+    )
+
+
+@router.post("/sign-in")
+async def send_sign_in_link(
+    browser: BrowserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    email: Annotated[str, Form(max_length=320)],
+    next: Annotated[str | None, Form(max_length=4096)] = None,
+) -> Response:
+    """Email a one-time sign-in link to the address given (if it is theirs, they can use it)."""
+    next_path = service.local_path(next)
+    try:
+        address = service.normalised_email(email)
+    except BadRequest as problem:
+        return _sign_in_form(browser, next=next_path, error=problem.detail, status=400)
+    settings = runtime.settings
+    mailer = mailer_for(settings)
+    if mailer is None:
+        raise ServiceUnavailable("Email sign-in is not configured on this service: its operator has not set an SMTP server (MICROCRED_SMTP_HOST).")
+    now = datetime.now(UTC)
+    token = await service.request_sign_in(session, email=address, next_path=next_path, now=now)
+    if token is not None:
+        link = f"{settings.base_url}{router.url_path_for('confirm_sign_in_page')}?{urlencode({'token': token})}"
+        message = sign_in_message(to=address, link=link, settings=settings, minutes=service.SIGN_IN_LINK_SECONDS // 60)
+        try:
+            await mailer.send(message)
+        except MailError:
+            raise ServiceUnavailable("The sign-in email could not be sent just now. Try again in a few minutes.") from None
+    again = f"{router.url_path_for('sign_in_page')}?{urlencode({'next': next_path})}"
+    return html_page("sign_in_sent.html", email=address, minutes=service.SIGN_IN_LINK_SECONDS // 60, again_url=again)
+
+
+@router.get("/sign-in/confirm")
+async def confirm_sign_in_page(token: Annotated[str, Query(min_length=1, max_length=200)]) -> Response:
+    """The link in the email. It asks for one more click rather than signing in at once: mail
+    filters open links to scan them, and would use the link up."""
+    return html_page("sign_in_confirm.html", token=token, action_url=router.url_path_for("confirm_sign_in"))
+
+
+@router.post("/sign-in/confirm")
+async def confirm_sign_in(session: SessionDep, runtime: RuntimeDep, token: Annotated[str, Form(min_length=1, max_length=200)]) -> Response:
+    signed_in = await service.complete_sign_in(
+        session, token=token, now=datetime.now(UTC), session_seconds=runtime.settings.learner_session_seconds
+    )
+    response = RedirectResponse(signed_in.next_path, status_code=303)
+    set_session_cookie(response, signed_in.session_token, runtime.settings)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(
+    browser: BrowserDep, session: SessionDep, runtime: RuntimeDep, csrf_token: Annotated[str | None, Form(max_length=200)] = None
+) -> Response:
+    if browser.session_token is None or not service.csrf_matches(browser.session_token, csrf_token):
+        raise Forbidden("This form did not come from this service's page, or your session ended.")
+    await service.sign_out(session, session_token=browser.session_token)
+    response = RedirectResponse(router.url_path_for("sign_in_page"), status_code=303)
+    clear_session_cookie(response, runtime.settings)
+    return response

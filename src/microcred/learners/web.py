@@ -1,0 +1,91 @@
+"""What the learners' pages share: the session cookie, the browser making the request, and the
+HTML answer with the headers such pages need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ..config import Settings
+from ..db.models import Learner
+from ..problems import ProblemError
+from ..public.page import render_page, style_csp_source
+from ..web.deps import RuntimeDep, SessionDep
+from .service import signed_in_learner
+
+__all__ = ["Browser", "BrowserDep", "clear_session_cookie", "cookie_name", "html_error", "html_page", "set_session_cookie"]
+
+
+def _plain_http(settings: Settings) -> bool:
+    """A development service on http://localhost: its cookie cannot be Secure."""
+    return settings.base_url_is_local and urlsplit(settings.base_url).scheme == "http"
+
+
+def cookie_name(settings: Settings) -> str:
+    # __Host-: the browser keeps it only if Secure, for this host alone and every path.
+    return "microcred_learner" if _plain_http(settings) else "__Host-microcred_learner"
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        cookie_name(settings),
+        token,
+        max_age=settings.learner_session_seconds,
+        path="/",
+        secure=not _plain_http(settings),
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(cookie_name(settings), path="/", secure=not _plain_http(settings), httponly=True, samesite="lax")
+
+
+@dataclass(frozen=True)
+class Browser:
+    """The browser asking: its session token (for the CSRF token) and learner, when signed in."""
+
+    session_token: str | None
+    learner: Learner | None
+
+
+async def get_browser(request: Request, session: SessionDep, runtime: RuntimeDep) -> Browser:
+    token = request.cookies.get(cookie_name(runtime.settings))
+    learner = await signed_in_learner(session, session_token=token, now=datetime.now(UTC))
+    return Browser(session_token=token if learner is not None else None, learner=learner)
+
+
+BrowserDep = Annotated[Browser, Depends(get_browser)]
+
+
+def html_page(template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page for a learner: never cached, never framed (the consent page must not be
+    clickjacked), and no Referer sent onwards (a sign-in link's token is in its URL)."""
+    headers = {
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": f"default-src 'none'; style-src {style_csp_source()}; frame-ancestors 'none'; base-uri 'none'",
+    }
+    return HTMLResponse(render_page(template, **context), status_code=status, headers=headers)
+
+
+_TITLES = {400: "This did not work", 403: "Not allowed", 404: "Not found", 422: "This did not work", 503: "Not available right now"}
+
+
+def html_error(problem: ProblemError, status: int) -> Response:
+    """Errors of the learners' pages, as a page (for rendering_errors)."""
+    return html_page(
+        "message.html",
+        status=status,
+        title=_TITLES.get(status, "Something went wrong"),
+        message=problem.detail,
+        link_url=None,
+        link_text="",
+    )

@@ -1,0 +1,56 @@
+"""Routes that answer errors in the shape another specification requires.
+
+The service's own API answers RFC 9457 problem+json (:mod:`microcred.web.problems`). Endpoints
+that implement someone else's specification answer as it says: the OB 3.0 API with an
+``Imsx_StatusInfo``, the OAuth 2.0 endpoints with an OAuth error object. Their routers use the
+route class made here: it catches what handling the request raised (ProblemErrors from services
+and dependencies, FastAPI's validation errors, anything unexpected) and hands it to the
+specification's renderer. The transaction has already been rolled back by then (SessionDep).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..problems import ProblemError
+from .problems import validation_problem
+
+__all__ = ["ErrorRenderer", "rendering_errors"]
+
+#: Writes ``problem`` as the specification's error response with HTTP status ``status``.
+ErrorRenderer = Callable[[ProblemError, int], Response]
+log = logging.getLogger("microcred")
+
+
+def rendering_errors(render: ErrorRenderer) -> type[APIRoute]:
+    """An APIRoute class whose errors ``render`` writes."""
+
+    class SpecificationRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handle = super().get_route_handler()
+
+            async def route_handler(request: Request) -> Response:
+                try:
+                    return await handle(request)
+                except ProblemError as problem:
+                    return render(problem, problem.status)
+                except RequestValidationError as exc:
+                    invalid = validation_problem(list(exc.errors()))
+                    return render(invalid, invalid.status)
+                except StarletteHTTPException as exc:
+                    return render(ProblemError(str(exc.detail), headers=dict(exc.headers or {})), exc.status_code)
+                except Exception:
+                    log.exception("unhandled error on %s %s", request.method, request.url.path)
+                    internal = ProblemError("the service failed to handle this request; nothing was saved. The error is logged.")
+                    return render(internal, 500)
+
+            return route_handler
+
+    return SpecificationRoute
