@@ -23,6 +23,7 @@ from .issuers.router import router as issuers_router
 from .issuers.service import reconcile_keys
 from .jobs.router import router as jobs_router
 from .jobs.worker import JobRunner
+from .pathways.router import router as pathways_router
 from .problems import ServiceUnavailable
 from .public.router import router as public_router
 from .runtime import Runtime, build_runtime
@@ -80,6 +81,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes, verify=settings.verify_max_bytes)
     for router in (issuers_router, achievements_router, awards_router, jobs_router, status_router, public_status_router, public_router, verification_router):
         app.include_router(router)
+    app.include_router(pathways_router)
     install_openapi(app)
 
     @app.get("/healthz", tags=["operations"])

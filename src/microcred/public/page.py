@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 __all__ = [
+    "ComponentView",
     "Kind",
     "PageView",
     "Status",
@@ -45,6 +46,17 @@ STATUS_LABELS: dict[str, str] = {
 STATUS_ICONS: dict[str, str] = {"valid": "✓", "expired": "⏱", "suspended": "⏸", "revoked": "✕", "invalid": "✕"}
 OUTCOME_LABELS: dict[str, str] = {"passed": "Passed", "failed": "Failed", "warning": "Warning", "skipped": "Skipped"}
 OUTCOME_ICONS: dict[str, str] = {"passed": "✓", "failed": "✕", "warning": "!", "skipped": "–"}
+#: A pathway component's state (pathways.verification), in words.
+COMPONENT_LABELS: dict[str, str] = {
+    "valid": "Valid",
+    "revoked": "Revoked by its issuer",
+    "suspended": "Suspended by its issuer",
+    "expired": "Expired",
+    "digest_mismatch": "Changed since this credential was issued",
+    "invalid": "Not valid",
+    "malformed": "Not readable",
+    "unreachable": "Could not be checked",
+}
 
 #: The verifier's verdicts (credentials.verify.VERDICTS) as the page's five statuses, with why.
 _VERDICTS: dict[str, tuple[Status, str | None]] = {
@@ -62,6 +74,16 @@ _MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    """One credential a pathway credential was awarded for, and its state now."""
+
+    name: str
+    url: str | None
+    #: valid, revoked, suspended, expired, digest_mismatch, invalid, malformed or unreachable
+    state: str
 
 
 @dataclass(frozen=True)
@@ -94,6 +116,8 @@ class PageView:
     linkedin_url: str | None
     verify_url: str
     json_ld_url: str
+    #: for a pathway credential, the credentials it was awarded for
+    components: list[ComponentView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -115,6 +139,8 @@ def render_credential_page(view: PageView) -> str:
         og_image=image if image and _is_absolute_web_url(image) else None,
         issuer_url=_web_url(view.issuer_url),
         summary=_summary(view),
+        components=[(c, _web_url(c.url)) for c in view.components],
+        lapsed=any(c.state in ("revoked", "suspended", "expired") for c in view.components),
     )
 
 
@@ -149,6 +175,7 @@ def _environment() -> Environment:
         STATUS_ICONS=STATUS_ICONS,
         OUTCOME_LABELS=OUTCOME_LABELS,
         OUTCOME_ICONS=OUTCOME_ICONS,
+        COMPONENT_LABELS=COMPONENT_LABELS,
     )
     return env
 

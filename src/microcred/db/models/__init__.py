@@ -6,6 +6,7 @@ from .api_client import ApiClient
 from .credential import Credential
 from .issuer import Issuer
 from .job import Job, JobRow
+from .pathway import Pathway, PathwayCompletion, PathwayComponent
 from .status_list import StatusList
 
-__all__ = ["Achievement", "AchievementVersion", "ApiClient", "Base", "Credential", "Issuer", "Job", "JobRow", "StatusList"]
+__all__ = ["Achievement", "AchievementVersion", "ApiClient", "Base", "Credential", "Issuer", "Job", "JobRow", "Pathway", "PathwayCompletion", "PathwayComponent", "StatusList"]

@@ -25,6 +25,8 @@ class Credential(Base):
         Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
         Index("ix_credentials_issuer_email", "issuer_id", "recipient_email"),
         Index("ix_credentials_issuer_achievement", "issuer_id", "achievement_id"),
+        # Learners identified by a DID alone, looked up when their awards complete a pathway.
+        Index("ix_credentials_issuer_did", "issuer_id", "recipient_did"),
         # An index of a status list belongs to one credential, whatever races between workers.
         UniqueConstraint("revocation_list_id", "revocation_index"),
         UniqueConstraint("suspension_list_id", "suspension_index"),
