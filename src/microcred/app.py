@@ -30,6 +30,7 @@ from .oauth.router import pages as oauth_pages
 from .oauth.router import registration as oauth_registration
 from .oauth.router import router as oauth_router
 from .obapi.router import router as obapi_router
+from .pathways.router import router as pathways_router
 from .problems import ServiceUnavailable
 from .public.router import router as public_router
 from .runtime import Runtime, build_runtime
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         app.include_router(router)
     for router in (obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router):  # the OB 3.0 API
         app.include_router(router)
+    app.include_router(pathways_router)
     install_openapi(app)
 
     @app.get("/healthz", tags=["operations"])

@@ -64,12 +64,19 @@ async def test_every_issuer_route_hides_other_issuers(service: ServiceClient) ->
         f"/api/v1/issuers/{theirs['id']}/endorsements", json={"subject_issuer_id": mine["id"]}, headers=service.admin
     )
     their_endorsement = endorsed.json()["id"]
+    pathway_body = {"name": "x", "achievement_id": their_achievement["id"], "components": [{"achievement_id": their_achievement["id"]}]}
+    their_track = (await service.create_achievement(theirs["id"], name="Track"))["id"]
+    their_pathway = await service.http.post(
+        f"/api/v1/issuers/{theirs['id']}/pathways", json={**pathway_body, "achievement_id": their_track}, headers=service.admin
+    )
+    assert their_pathway.status_code == 201, their_pathway.text
     my_key = service.auth(await service.issuer_key(mine["id"]))
 
     paths = service.http._transport.app.openapi()["paths"]  # type: ignore[attr-defined]
     values = {
         "issuer_id": theirs["id"], "achievement_id": their_achievement["id"], "credential_id": their_credential, "job_id": their_job,
         "endorsement_id": their_endorsement,
+        "pathway_id": their_pathway.json()["id"],
     }
     bodies = {
         "/api/v1/issuers/{issuer_id}/awards": award_body(their_achievement["id"]),
@@ -78,6 +85,8 @@ async def test_every_issuer_route_hides_other_issuers(service: ServiceClient) ->
         "/api/v1/issuers/{issuer_id}/achievements/{achievement_id}": {"name": "x"},
         "/api/v1/issuers/{issuer_id}": {"name": "x"},
         "/api/v1/issuers/{issuer_id}/endorsements": {"subject_issuer_id": mine["id"]},
+        "/api/v1/issuers/{issuer_id}/pathways": pathway_body,
+        "/api/v1/issuers/{issuer_id}/pathways/{pathway_id}": {"name": "x"},
     }
     tried = 0
     for template, operations in paths.items():
@@ -100,7 +109,7 @@ async def test_every_issuer_route_hides_other_issuers(service: ServiceClient) ->
         endorsements = (await session.scalars(select(Endorsement))).all()
         assert [(e.id, e.revoked_at) for e in endorsements] == [(their_endorsement, None)]  # none signed or revoked either
         names = {a.definition["name"] for a in (await session.scalars(select(Achievement))).all()}
-        assert names == {"Precision Turning for Instrument Makers"}
+        assert names == {"Precision Turning for Instrument Makers", "Track"}
 
 
 async def test_an_issuer_key_lists_only_its_issuer(service: ServiceClient) -> None:

@@ -87,11 +87,19 @@ async def world(service: ServiceClient) -> World:
         f"/api/v1/issuers/{issuer['id']}/endorsements", json={"subject_issuer_id": endorsed["id"]}, headers=service.admin
     )
     assert endorsement.status_code == 201, endorsement.text
+    track = await service.create_achievement(issuer["id"], name="Track")
+    pathway = await service.http.post(
+        f"/api/v1/issuers/{issuer['id']}/pathways",
+        json={"name": "Track", "achievement_id": track["id"], "components": [{"achievement_id": achievement["id"]}]},
+        headers=service.admin,
+    )
+    assert pathway.status_code == 201, pathway.text
     ids = {
         "issuer_id": issuer["id"],
         "achievement_id": achievement["id"],
         "credential_id": award.json()["id"],
         "job_id": job.json()["id"],
+        "pathway_id": pathway.json()["id"],
         "list_id": credential["credentialStatus"]["statusListCredential"].rsplit("/", 1)[1],
         "key_name": credential["proof"]["verificationMethod"].split("#", 1)[1],
         "endorsement_id": endorsement.json()["id"],

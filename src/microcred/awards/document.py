@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -11,13 +12,19 @@ from ..credentials.timeutil import format_datetime
 from ..problems import UnprocessableContent, field_error
 from .schemas import AwardIn
 
-__all__ = ["as_datetime", "credential_document", "credential_url"]
+__all__ = ["as_datetime", "credential_document", "credential_json", "credential_url"]
 
 MICROCRED_CONTEXT = "https://w3id.org/microcred/v1"
 
 
 def credential_url(base_url: str, credential_id: str) -> str:
     return f"{base_url}/credentials/{credential_id}"
+
+
+def credential_json(document: dict[str, Any]) -> bytes:
+    """The bytes a credential's URL serves as JSON-LD. Digests that pin a credential (a
+    pathway's ``relatedResource``) are taken over exactly these, so keep them stable."""
+    return json.dumps(document, ensure_ascii=False, indent=2).encode()
 
 
 def as_datetime(value: date | datetime) -> datetime:

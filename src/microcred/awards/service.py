@@ -33,6 +33,7 @@ from ..endorsements.service import standing_endorsements
 from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import get_issuer, profile
 from ..keystore import KeyStore
+from ..pathways.completion import after_awards
 from ..problems import BadRequest, Conflict, NotFound, ProblemError, UnprocessableContent, body_pointer, field_error
 from .document import as_datetime, credential_document, credential_url
 from .repository import CredentialRepository
@@ -218,6 +219,7 @@ async def award(
         if existing is None:  # cannot happen: the conflict was on this very key
             raise Conflict("the award conflicted with another that is no longer there; retry")
         return await _result(session, _same_request(existing, digest), created=False)
+    await after_awards(session, signing, [row], now)  # the pathways this award completes, if any
     return AwardResult(credential=row, achievement_version=version.version, created=True)
 
 
@@ -364,6 +366,7 @@ async def award_many(
         rows = await _insert_one_by_one(session, repository, issuer.id, rows, outcomes)
     for index, row in rows:
         outcomes[index] = RowOutcome("awarded", credential_id=row.id)
+    await after_awards(session, signing, [row for _, row in rows], now)  # the pathways these awards complete, if any
     return [o if o is not None else RowOutcome("failed", error={"status": 500, "detail": "not processed"}) for o in outcomes]
 
 

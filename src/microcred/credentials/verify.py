@@ -55,6 +55,9 @@ class VerificationReport:
     #: "ldp" (Data Integrity) or "jwt"
     format: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    #: For a credential that pins other credentials (relatedResource, e.g. a pathway's
+    #: components): each one's URL, name and state, filled in by whoever can retrieve them.
+    components: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -65,13 +68,16 @@ class VerificationReport:
         return next((c for c in self.checks if c.name == name), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "verdict": self.verdict,
             "valid": self.valid,
             "format": self.format,
             "summary": self.summary,
             "checks": [{k: v for k, v in asdict(c).items() if k != "verdict"} for c in self.checks],
         }
+        if self.components:
+            out["components"] = self.components
+        return out
 
 
 class _Steps:

@@ -53,7 +53,7 @@ async def get_job(
     runtime: RuntimeDep,
     rows_after: Annotated[int, Query(ge=0, le=2_147_483_647, description="show rows after this row number")] = 0,
     rows_limit: Annotated[int, Query(ge=0, le=1000)] = 100,
-    row_status: Annotated[Literal["pending", "awarded", "duplicate", "failed"] | None, Query()] = None,
+    row_status: Annotated[Literal["pending", "awarded", "duplicate", "incomplete", "failed"] | None, Query()] = None,
 ) -> JobOut:
     """Progress, and per row the credential or the error."""
     job = await service.get_job(session, principal=principal, job_id=job_id)

@@ -8,7 +8,9 @@ from pydantic import BaseModel, Field
 
 class JobRowOut(BaseModel):
     row: int = Field(description="1-based position in the file (CSV: not counting the header)")
-    status: Literal["pending", "awarded", "duplicate", "failed"]
+    status: Literal["pending", "awarded", "duplicate", "incomplete", "failed"] = Field(
+        description="for a pathway evaluation, each row is a learner: awarded (issued now), duplicate (held it already) or incomplete"
+    )
     credential_id: str | None
     credential_url: str | None
     error: dict[str, Any] | None
@@ -17,6 +19,8 @@ class JobRowOut(BaseModel):
 class JobOut(BaseModel):
     id: str
     issuer_id: str
+    kind: Literal["awards", "pathway"] = Field(description="awards: a bulk file; pathway: a new pathway evaluating earlier awards")
+    pathway_id: str | None
     status: Literal["queued", "running", "completed"]
     format: str
     total: int

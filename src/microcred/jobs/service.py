@@ -4,16 +4,18 @@ together, so a crash loses at most the chunk in flight, which the next lease hol
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.principal import Principal
 from ..awards.document import credential_url
-from ..awards.service import Signing, award_many
+from ..awards.service import RowOutcome, Signing, award_many
 from ..db.base import new_id
 from ..db.models import Job
 from ..issuers.service import get_issuer
+from ..pathways.completion import LearnerOutcome, evaluate_learners
 from ..problems import NotFound
 from .parsing import parse_batch
 from .repository import JobRepository
@@ -51,6 +53,8 @@ async def job_out(
     return JobOut(
         id=job.id,
         issuer_id=job.issuer_id,
+        kind=job.kind,  # type: ignore[arg-type]
+        pathway_id=job.pathway_id,
         status=job.status,  # type: ignore[arg-type]
         format=job.source_format,
         total=job.total,
@@ -94,9 +98,13 @@ async def process_chunk(session: AsyncSession, *, signing: Signing, job_id: str,
         job.started_at = now
     rows = await repository.pending_rows(job_id, after=job.processed, limit=size)
     if rows:
-        outcomes = await award_many(
-            session, signing=signing, issuer_id=job.issuer_id, payloads=[row.payload for row in rows], job_id=job.id, now=now
-        )
+        payloads = [row.payload for row in rows]
+        if job.kind == "pathway" and job.pathway_id is not None:  # rows are learners a new pathway evaluates
+            outcomes: Sequence[RowOutcome | LearnerOutcome] = await evaluate_learners(
+                session, signing=signing, pathway_id=job.pathway_id, learners=payloads, job_id=job.id, now=now
+            )
+        else:
+            outcomes = await award_many(session, signing=signing, issuer_id=job.issuer_id, payloads=payloads, job_id=job.id, now=now)
         for row, outcome in zip(rows, outcomes, strict=True):
             row.status, row.credential_id, row.error = outcome.status, outcome.credential_id, outcome.error
             job.awarded += outcome.status == "awarded"

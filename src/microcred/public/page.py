@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 __all__ = [
     "EndorsementView",
+    "ComponentView",
     "Kind",
     "PageView",
     "Status",
@@ -56,6 +57,17 @@ ENDORSEMENT_STATES: dict[str, str] = {
     "not_yet_valid": "Not valid yet",
     "invalid": "Not valid: it does not verify",
 }
+#: A pathway component's state (pathways.verification), in words.
+COMPONENT_LABELS: dict[str, str] = {
+    "valid": "Valid",
+    "revoked": "Revoked by its issuer",
+    "suspended": "Suspended by its issuer",
+    "expired": "Expired",
+    "digest_mismatch": "Changed since this credential was issued",
+    "invalid": "Not valid",
+    "malformed": "Not readable",
+    "unreachable": "Could not be checked",
+}
 
 #: The verifier's verdicts (credentials.verify.VERDICTS) as the page's five statuses, with why.
 _VERDICTS: dict[str, tuple[Status, str | None]] = {
@@ -84,6 +96,16 @@ class EndorsementView:
     about: str
     comment: str | None
     #: valid | revoked | suspended | expired | not_yet_valid | invalid
+    state: str
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    """One credential a pathway credential was awarded for, and its state now."""
+
+    name: str
+    url: str | None
+    #: valid, revoked, suspended, expired, digest_mismatch, invalid, malformed or unreachable
     state: str
 
 
@@ -119,6 +141,8 @@ class PageView:
     json_ld_url: str
     #: endorsements embedded in the credential (by a certifying body, say), with their state
     endorsements: list[EndorsementView] = field(default_factory=list)
+    #: for a pathway credential, the credentials it was awarded for
+    components: list[ComponentView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -140,6 +164,8 @@ def render_credential_page(view: PageView) -> str:
         og_image=image if image and _is_absolute_web_url(image) else None,
         issuer_url=_web_url(view.issuer_url),
         summary=_summary(view),
+        components=[(c, _web_url(c.url)) for c in view.components],
+        lapsed=any(c.state in ("revoked", "suspended", "expired") for c in view.components),
     )
 
 
@@ -181,6 +207,7 @@ def _environment() -> Environment:
         OUTCOME_LABELS=OUTCOME_LABELS,
         OUTCOME_ICONS=OUTCOME_ICONS,
         ENDORSEMENT_STATES=ENDORSEMENT_STATES,
+        COMPONENT_LABELS=COMPONENT_LABELS,
     )
     return env
 

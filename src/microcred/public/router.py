@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from ..achievements.repository import AchievementRepository
+from ..awards.document import credential_json
 from ..credentials import CONTEXTS, VerificationReport
 from ..credentials.baking import bake_png, bake_svg, default_badge_png, default_badge_svg
 from ..credentials.did import MULTIKEY_CONTEXT_V1, verification_method
@@ -28,7 +29,7 @@ from ..web.openapi import PROBLEMS
 from ..verification.service import Verification
 from . import credentials
 from .linkedin import add_to_profile_url
-from .page import PageView, render_credential_page, status_of
+from .page import ComponentView, PageView, render_credential_page, status_of
 
 __all__ = ["page_view", "router"]
 
@@ -93,7 +94,7 @@ async def public_credential(
     headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
     media = _negotiate(accept, format)
     if media in JSON_TYPES:
-        return _json(document, media, headers)
+        return Response(credential_json(document), media_type=media, headers=headers)
     if media == "application/vc+jwt":
         unsigned = {k: v for k, v in document.items() if k != "proof"}
         signer = runtime.keystore.signer_for(document["proof"]["verificationMethod"])
@@ -139,6 +140,8 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
     issuer = document["issuer"]
     url = shown.public_url
     status, why = status_of(report.verdict)
+    if status == "valid" and not report.valid:  # e.g. a pathway component no longer matches its pinned digest
+        status, why = "invalid", "A verification check failed: see the checks below."
     if status == "valid":
         why = "The signature checks out and the issuer has not revoked or suspended it."
     elif status == "expired" and shown.valid_until is not None:
@@ -178,6 +181,7 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
         verify_url=f"{base_url}/verify",
         json_ld_url=f"{url}?format=json",
         endorsements=credentials.endorsements(document, report.summary.get("endorsements")),
+        components=[ComponentView(c.get("name") or c.get("id") or "", c.get("id"), c["state"]) for c in report.components],
     )
 
 

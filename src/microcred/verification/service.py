@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..credentials import MalformedError, Resolver, VerificationReport, verify
 from ..credentials.did import controller_document, did_web_to_url
 from ..fetch import SafeFetcher
+from ..pathways.verification import ComponentBudget, check_components
 from ..runtime import Runtime
 from ..status.service import list_signing, public_list, status_list_url
 from .uploads import credential_from_bytes
@@ -47,7 +48,8 @@ class Verification:
         """Verify a file: JSON-LD, a VC-JWT, a baked PNG or SVG, or our PDF certificate."""
         return await self.of_credential(await asyncio.to_thread(credential_from_bytes, data))
 
-    async def of_credential(self, credential: Mapping[str, Any] | str) -> VerificationReport:
+    async def of_credential(self, credential: Mapping[str, Any] | str, *, components: ComponentBudget | None = None) -> VerificationReport:
+        """``components``: how far to go retrieving and verifying related credentials (a pathway's)."""
         loop = asyncio.get_running_loop()
 
         def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -68,7 +70,8 @@ class Verification:
 
         resolver = Resolver(fetch_did_document=did_document, fetch_key_document=lambda url: on_loop(self._fetch_json(url, _JSON_LD)))
         data = dict(credential) if isinstance(credential, Mapping) else credential
-        return await asyncio.to_thread(verify, data, loader=self.runtime.loader, resolve_key=resolver, fetch_status_list=status_list)
+        report = await asyncio.to_thread(verify, data, loader=self.runtime.loader, resolve_key=resolver, fetch_status_list=status_list)
+        return await check_components(self, report, budget=components or ComponentBudget())  # a pathway credential's components
 
     async def _local_list(self, list_id: str) -> dict[str, Any]:
         if self.session is not None:

@@ -9,6 +9,7 @@ from .issuer import Issuer
 from .job import Job, JobRow
 from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
+from .pathway import Pathway, PathwayCompletion, PathwayComponent
 from .status_list import StatusList
 
 __all__ = [
@@ -27,6 +28,9 @@ __all__ = [
     "LearnerSession",
     "OAuthClient",
     "OAuthToken",
+    "Pathway",
+    "PathwayCompletion",
+    "PathwayComponent",
     "SignInLink",
     "StatusList",
 ]

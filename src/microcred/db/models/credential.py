@@ -27,6 +27,8 @@ class Credential(Base):
         Index("ix_credentials_issuer_achievement", "issuer_id", "achievement_id"),
         # A learner's credentials from every issuer (the OB 3.0 API's getCredentials).
         Index("ix_credentials_recipient_email_issued", "recipient_email", "issued_at"),
+        # Learners identified by a DID alone, looked up when their awards complete a pathway.
+        Index("ix_credentials_issuer_did", "issuer_id", "recipient_did"),
         # An index of a status list belongs to one credential, whatever races between workers.
         UniqueConstraint("revocation_list_id", "revocation_index"),
         UniqueConstraint("suspension_list_id", "suspension_index"),

@@ -18,8 +18,11 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    #: awards: rows are awards; pathway: rows are learners whose credentials a new pathway evaluates.
+    kind: Mapped[str] = mapped_column(String(16), default="awards", server_default="awards")
+    pathway_id: Mapped[str | None] = mapped_column(ForeignKey("pathways.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | completed
-    source_format: Mapped[str] = mapped_column(String(8))  # csv | json
+    source_format: Mapped[str] = mapped_column(String(8))  # csv | json | pathway
     total: Mapped[int] = mapped_column(default=0)
     processed: Mapped[int] = mapped_column(default=0)
     awarded: Mapped[int] = mapped_column(default=0)
@@ -41,6 +44,7 @@ class JobRow(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
     row_number: Mapped[int] = mapped_column(primary_key=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | awarded | duplicate | failed
+    #: pending | awarded | duplicate | failed, and for pathway jobs incomplete (not completed yet)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     credential_id: Mapped[str | None] = mapped_column(String(36))
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
