@@ -60,16 +60,26 @@ async def test_every_issuer_route_hides_other_issuers(service: ServiceClient) ->
         f"/api/v1/issuers/{theirs['id']}/awards/batch", json=[award_body(their_achievement["id"])], headers=service.admin
     )
     their_job = batch.json()["id"]
+    hook = {"url": "https://hooks.example/in", "events": ["credential.issued"]}
+    their_webhook = (await service.http.post(f"/api/v1/issuers/{theirs['id']}/webhooks", json=hook, headers=service.admin)).json()["id"]
     my_key = service.auth(await service.issuer_key(mine["id"]))
 
     paths = service.http._transport.app.openapi()["paths"]  # type: ignore[attr-defined]
-    values = {"issuer_id": theirs["id"], "achievement_id": their_achievement["id"], "credential_id": their_credential, "job_id": their_job}
+    values = {
+        "issuer_id": theirs["id"],
+        "achievement_id": their_achievement["id"],
+        "credential_id": their_credential,
+        "job_id": their_job,
+        "webhook_id": their_webhook,
+    }
     bodies = {
         "/api/v1/issuers/{issuer_id}/awards": award_body(their_achievement["id"]),
         "/api/v1/issuers/{issuer_id}/awards/batch": [award_body(their_achievement["id"])],
         "/api/v1/issuers/{issuer_id}/achievements": {"name": "x"},
         "/api/v1/issuers/{issuer_id}/achievements/{achievement_id}": {"name": "x"},
         "/api/v1/issuers/{issuer_id}": {"name": "x"},
+        "/api/v1/issuers/{issuer_id}/webhooks": hook,
+        "/api/v1/issuers/{issuer_id}/webhooks/{webhook_id}": {"enabled": False},
     }
     tried = 0
     for template, operations in paths.items():

@@ -82,6 +82,9 @@ async def world(service: ServiceClient) -> World:
     job = await service.http.post(f"/api/v1/issuers/{issuer['id']}/awards/batch", json=[award_body(achievement["id"])], headers=service.admin)
     assert job.status_code == 202, job.text
     credential = award.json()["credential"]
+    hook = {"url": "https://hooks.example/in", "events": ["credential.issued"]}
+    webhook = await service.http.post(f"/api/v1/issuers/{issuer['id']}/webhooks", json=hook, headers=service.admin)
+    assert webhook.status_code == 201, webhook.text
     ids = {
         "issuer_id": issuer["id"],
         "achievement_id": achievement["id"],
@@ -89,6 +92,7 @@ async def world(service: ServiceClient) -> World:
         "job_id": job.json()["id"],
         "list_id": credential["credentialStatus"]["statusListCredential"].rsplit("/", 1)[1],
         "key_name": credential["proof"]["verificationMethod"].split("#", 1)[1],
+        "webhook_id": webhook.json()["id"],
     }
     return World(service, ids)
 
@@ -231,6 +235,8 @@ JSON_BODY_OPERATIONS = [
     ("PATCH", "/api/v1/issuers/{issuer_id}/achievements/{achievement_id}"),
     ("POST", "/api/v1/issuers/{issuer_id}/awards"),
     ("POST", "/api/v1/issuers/{issuer_id}/awards/batch"),
+    ("POST", "/api/v1/issuers/{issuer_id}/webhooks"),
+    ("PATCH", "/api/v1/issuers/{issuer_id}/webhooks/{webhook_id}"),
 ]
 
 
@@ -329,6 +335,8 @@ def valid_bodies(ids: dict[str, str]) -> list[tuple[str, str, Any]]:
         ("PATCH", "/api/v1/issuers/{issuer_id}/achievements/{achievement_id}", {"description": "d", "learning_outcomes": ["o"]}),
         ("POST", "/api/v1/issuers/{issuer_id}/awards", award),
         ("POST", "/api/v1/issuers/{issuer_id}/awards/batch", [award]),
+        ("POST", "/api/v1/issuers/{issuer_id}/webhooks", {"url": "https://hooks.example/in?k=1", "events": ["credential.issued"], "enabled": True}),
+        ("PATCH", "/api/v1/issuers/{issuer_id}/webhooks/{webhook_id}", {"url": "https://hooks.example/other", "events": ["credential.revoked"]}),
     ]
 
 

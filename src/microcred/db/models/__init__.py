@@ -3,9 +3,26 @@
 from ..base import Base
 from .achievement import Achievement, AchievementVersion
 from .api_client import ApiClient
+from .audit import AuditChainHead, AuditEntry
 from .credential import Credential
 from .issuer import Issuer
 from .job import Job, JobRow
 from .status_list import StatusList
+from .webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
-__all__ = ["Achievement", "AchievementVersion", "ApiClient", "Base", "Credential", "Issuer", "Job", "JobRow", "StatusList"]
+__all__ = [
+    "Achievement",
+    "AchievementVersion",
+    "ApiClient",
+    "AuditChainHead",
+    "AuditEntry",
+    "Base",
+    "Credential",
+    "Issuer",
+    "Job",
+    "JobRow",
+    "StatusList",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]
