@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from microcred.fetch import FetchError, FetchPolicy, Resolver, SafeFetcher, address_refusal
+from microcred.fetch import FetchError, FetchPolicy, Resolver, SafeFetcher, address_refusal, check_url
 
 DEV = FetchPolicy(allow_http=True, allow_loopback=True)
 HUGE = 64 * 1024 * 1024
@@ -115,6 +115,8 @@ async def refused(fetcher: SafeFetcher, url: str) -> FetchError:
 class Seen:
     path: str
     headers: dict[str, str]
+    method: str = "GET"
+    body: bytes = b""
 
 
 Route = Callable[["LoopbackServer", asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -189,6 +191,9 @@ ROUTES: dict[str, Route] = {
     "/at-limit": reply(200, b"a" * LIMIT),
     "/over-limit": reply(200, b"a" * (LIMIT + 1)),
     "/over-limit-undeclared": close_delimited(b"a" * (LIMIT + 1)),
+    "/accepted": reply(204),
+    "/unavailable": reply(503, b"down for maintenance"),
+    "/to-accepted": reply(307, b"", ("Location", "/accepted")),
 }
 
 
@@ -229,9 +234,11 @@ class LoopbackServer:
         self._tasks.add(task)
         try:
             request = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            path = request[0].split(" ")[1]
+            method, path = request[0].split(" ")[:2]
             fields = (line.split(":", 1) for line in request[1:] if line)
-            self.seen.append(Seen(path, {name.strip().lower(): value.strip() for name, value in fields}))
+            headers = {name.strip().lower(): value.strip() for name, value in fields}
+            body = await reader.readexactly(int(headers["content-length"])) if "content-length" in headers else b""
+            self.seen.append(Seen(path, headers, method, body))
             await ROUTES.get(path, reply(404))(self, reader, writer)
         except (OSError, asyncio.IncompleteReadError):
             pass  # the client hung up, which several tests expect it to
@@ -605,3 +612,72 @@ class TestTls:
         assert error.reason == "scheme"
         assert "http://169.254.169.254/latest/meta-data/" in str(error)
         assert backend.dialled == [("127.0.0.1", server.port)]
+
+
+@pytest.mark.asyncio
+class TestPosting:
+    """POST (webhook deliveries): the same checks, no redirect followed, the answer cut short."""
+
+    async def test_the_body_and_headers_are_sent(self, backend: LoopbackOnlyBackend) -> None:
+        async with LoopbackServer() as server:
+            answer = await fetcher(backend).post(server.url("/accepted"), b'{"type": "x"}', headers={"webhook-id": "e1"})
+        assert answer.status == 204
+        seen = server.seen[0]
+        assert (seen.method, seen.body) == ("POST", b'{"type": "x"}')
+        assert seen.headers["content-type"] == "application/json" and seen.headers["webhook-id"] == "e1"
+
+    async def test_a_redirect_is_not_followed(self, backend: LoopbackOnlyBackend) -> None:
+        async with LoopbackServer() as server:
+            with pytest.raises(FetchError) as caught:
+                await fetcher(backend).post(server.url("/to-accepted"), b"{}")
+        assert (caught.value.reason, caught.value.status) == ("status", 307)
+        assert "not followed" in str(caught.value)
+        assert [seen.path for seen in server.seen] == ["/to-accepted"]
+
+    async def test_an_error_status_fails_with_the_status(self, backend: LoopbackOnlyBackend) -> None:
+        async with LoopbackServer() as server:
+            with pytest.raises(FetchError) as caught:
+                await fetcher(backend).post(server.url("/unavailable"), b"{}")
+        assert (caught.value.reason, caught.value.status) == ("status", 503)
+
+    async def test_a_long_answer_is_cut_not_refused(self, backend: LoopbackOnlyBackend) -> None:
+        async with LoopbackServer() as server:
+            answer = await fetcher(backend, replace(DEV, max_body_bytes=LIMIT)).post(server.url("/endless"), b"{}")
+        assert answer.status == 200 and len(answer.body) == LIMIT
+        assert server.sent < HUGE
+
+    async def test_internal_addresses_are_refused_before_connecting(self, backend: LoopbackOnlyBackend) -> None:
+        dns = FakeDns([["10.1.2.3"]])
+        for url in ("http://127.0.0.1:9/hook", "https://hooks.example/in"):
+            with pytest.raises(FetchError) as caught:
+                await fetcher(backend, FetchPolicy(allow_http=True), resolver=dns).post(url, b"{}")
+            assert caught.value.reason == "address"
+        assert backend.dialled == []
+
+
+class TestCheckUrl:
+    """The checks that need no DNS, for refusing a URL when it is registered."""
+
+    @pytest.mark.parametrize(
+        ("url", "reason"),
+        [
+            ("http://hooks.example/in", "scheme"),
+            ("https://user:pw@hooks.example/in", "credentials"),
+            ("https://10.0.0.5/in", "address"),
+            ("https://[::1]/in", "address"),
+            ("https://2130706433/in", "address"),
+            ("https://localhost/in", "address"),
+            ("https://api.localhost/in", "address"),
+            ("https://169.254.169.254/latest", "address"),
+            ("https://exa mple.com/", "url"),
+        ],
+    )
+    def test_refused(self, url: str, reason: str) -> None:
+        with pytest.raises(FetchError) as caught:
+            check_url(url, FetchPolicy())
+        assert caught.value.reason == reason
+
+    def test_a_public_https_url_passes_and_loopback_only_when_allowed(self) -> None:
+        assert str(check_url("https://hooks.example/in?x=1", FetchPolicy())) == "https://hooks.example/in?x=1"
+        assert check_url("http://localhost:8080/in", DEV).port == 8080
+        assert check_url("http://127.0.0.1:8080/in", DEV).host == "127.0.0.1"

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from . import __version__
 from .achievements.router import router as achievements_router
+from .audit.router import router as audit_router
 from .awards.router import router as awards_router
 from .awards.service import Signing
 from .awards.signing_pool import SigningPool
@@ -37,6 +38,8 @@ from .runtime import Runtime, build_runtime
 from .verification.router import router as verification_router
 from .status.router import public as public_status_router
 from .status.router import router as status_router
+from .webhooks.dispatcher import WebhookDispatcher
+from .webhooks.router import router as webhooks_router
 from .web.deps import RuntimeDep
 from .web.limits import BodyLimit
 from .web.openapi import PROBLEMS, install_openapi
@@ -65,13 +68,18 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
             )
             app.state.job_runner = runner
             worker = asyncio.create_task(runner.run_forever(), name="microcred-jobs")
+        dispatcher: asyncio.Task[None] | None = None
+        if settings.webhook_dispatch:
+            app.state.webhook_dispatcher = WebhookDispatcher.from_settings(built.sessions, settings)
+            dispatcher = asyncio.create_task(app.state.webhook_dispatcher.run_forever(), name="microcred-webhooks")
         try:
             yield
         finally:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+            for task in (worker, dispatcher):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if pool is not None:
                 pool.close()
             if runtime is None:
@@ -86,7 +94,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
     app.state.runtime = built
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes, verify=settings.verify_max_bytes)
-    for router in (issuers_router, achievements_router, awards_router, jobs_router, status_router, public_status_router, public_router, verification_router):
+    for router in (issuers_router, achievements_router, awards_router, jobs_router, status_router, public_status_router, public_router, verification_router, webhooks_router, audit_router):
         app.include_router(router)
     for router in (endorsements_router, public_endorsements_router):
         app.include_router(router)

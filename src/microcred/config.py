@@ -73,6 +73,18 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_from: str = ""
     smtp_starttls: bool = True
+    #: Send webhook deliveries from this process (turn off on hosts that should only answer requests).
+    webhook_dispatch: bool = True
+    #: Attempts per delivery before it is marked failed; between them, exponential backoff with
+    #: jitter from the base delay up to the longest one.
+    webhook_max_attempts: int = Field(default=12, ge=1, le=100)
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0, le=86_400)
+    webhook_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0, le=7 * 86_400)
+    #: The whole of one delivery attempt: DNS, connect, TLS, sending and the answer.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    #: Let webhook endpoints be on this machine (loopback, over plain http too); unset: as
+    #: verify_allow_loopback. For development and tests only.
+    webhook_allow_loopback: bool | None = None
 
     @field_validator("base_url")
     @classmethod

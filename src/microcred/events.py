@@ -14,6 +14,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .audit.service import append
+from .db.base import new_id
+from .webhooks.outbox import enqueue
+
 __all__ = ["Event", "record"]
 
 
@@ -30,15 +34,24 @@ class Event:
     subject: str
     at: datetime
     #: What a webhook receiver or an auditor needs to know; never secrets or private keys.
+    #: JSON values (datetimes are written as ISO 8601 text).
     data: dict[str, Any] = field(default_factory=dict)
+    #: Kept in the audit log only, never sent to webhooks (e.g. the reason for a revocation).
+    private: dict[str, Any] = field(default_factory=dict)
+    #: The event's identity: the audit entry's ``event_id`` and the ``webhook-id`` every delivery
+    #: of it carries (the same on a retry, so receivers can drop duplicates).
+    id: str = field(default_factory=new_id)
 
 
 async def record(session: AsyncSession, *events: Event) -> None:
     """Record ``events`` in ``session``'s transaction (audit log and webhook outbox).
 
-    Call it as the last write before commit: the audit chain's head is locked from here to the
-    commit, so recording early would hold that lock across the rest of the transaction.
+    Call it once per transaction, with all of its events, as the last write before commit: the
+    audit chain's head is locked from here to the commit, so recording early would hold that
+    lock across the rest of the transaction (and a write after it could wait, holding the head,
+    for a lock held by a transaction waiting for the head).
     """
     if not events:
         return
-    # Filled in by the audit log and webhooks (issue 5); until then recording is a no-op.
+    await enqueue(session, events)
+    await append(session, events)  # last: it takes the chain's lock

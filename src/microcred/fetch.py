@@ -19,6 +19,10 @@ did:web document, a status list — is fetched through :class:`SafeFetcher`. For
    DNS, connect, headers and body of every hop, so a server dripping bytes cannot hold us.
 
 Any failure is a :class:`FetchError` whose ``reason`` says which check refused.
+
+:meth:`SafeFetcher.post` sends a body (webhook deliveries) under the same checks, but follows no
+redirect: a POST is never replayed to a host the caller did not name. :func:`check_url` runs the
+checks that need no DNS, to refuse a URL when it is registered rather than when it is first used.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ __all__ = [
     "Resolver",
     "SafeFetcher",
     "address_refusal",
+    "check_url",
     "system_resolver",
 ]
 
@@ -210,6 +215,53 @@ def _ipv4_number(label: str) -> int:
     return int(label, 10)  # ValueError for "" and anything else
 
 
+def _parse(text: str, named_as: str, policy: FetchPolicy, *, base: httpx.URL | None = None) -> httpx.URL:
+    """Parse (and resolve against ``base``) a URL and check what can be checked without DNS."""
+    try:
+        url = base.join(text) if base is not None else httpx.URL(text)
+    except httpx.InvalidURL as exc:
+        raise FetchError("url", named_as, f"{text!r} is not a URL we can fetch: {exc}") from None
+    schemes = ("https", "http") if policy.allow_http else ("https",)
+    if url.scheme not in schemes:
+        shown = text if base is None else str(url)
+        allowed = " or ".join(schemes)
+        raise FetchError("scheme", shown, f"refusing to fetch {shown}: only {allowed} URLs are fetched")
+    if url.userinfo:
+        shown = str(url.copy_with(userinfo=b""))  # never repeat the password
+        raise FetchError("credentials", shown, f"refusing to fetch {shown}: it carries a user name or password")
+    if not url.host:
+        raise FetchError("url", str(url), f"{url} names no host")
+    allowed_ports = policy.allowed_ports
+    if allowed_ports is not None and _port(url) not in allowed_ports:
+        raise FetchError(
+            "port", str(url), f"refusing to fetch {url}: port {_port(url)} is not one of {sorted(allowed_ports)}"
+        )
+    return url
+
+
+def check_url(url: str, policy: FetchPolicy) -> httpx.URL:
+    """The checks :class:`SafeFetcher` makes before resolving the host: scheme, credentials,
+    port, host syntax, and the address of a literal IP host (``localhost`` and ``*.localhost``
+    count as loopback, RFC 6761). For refusing a URL as soon as it is given, e.g. a webhook
+    endpoint when it is registered; every fetch still checks the addresses the name resolves to."""
+    parsed = _parse(url, url, policy)
+    host = parsed.raw_host.decode("ascii")
+    try:
+        literal = _literal_address(host)
+    except ValueError:
+        raise FetchError("url", url, f"{url} names {host}, which is neither a host name nor an IP address") from None
+    if literal is None:
+        if not _HOST_NAME.fullmatch(host):
+            raise FetchError("url", url, f"{url} names {host!r}, which is not a valid host name")
+        if host.rstrip(".").lower().rsplit(".", 1)[-1] == "localhost" and not policy.allow_loopback:
+            raise FetchError("address", url, f"refusing {url}: {host} is this machine (loopback)")
+        return parsed
+    why = address_refusal(literal, policy)
+    if why is not None:
+        raise FetchError("address", url, f"refusing {url}: {host} is a {why} address")
+    return parsed
+
+
 class _PinnedBackend(httpcore.AsyncNetworkBackend):
     """Connects only to addresses a fetch has checked for the host name httpcore asks for."""
 
@@ -279,17 +331,14 @@ class SafeFetcher:
         pins: dict[str, tuple[str, ...]] = {}
         headers = [(b"Accept", accept.encode("ascii")), (b"Accept-Encoding", b"identity")]
         limit = self.policy.total_timeout
-        extensions = {"timeout": {"connect": limit, "read": limit, "write": limit, "pool": limit}}
         try:
             async with asyncio.timeout(limit):
-                async with httpcore.AsyncConnectionPool(
-                    ssl_context=self._ssl_context, network_backend=_PinnedBackend(self._backend, pins)
-                ) as pool:
+                async with self._pool(pins) as pool:
                     redirects = 0
                     while True:
                         pins[current.raw_host.decode("ascii")] = await self._checked_addresses(current)
                         async with pool.stream(
-                            "GET", _core_url(current), headers=headers, extensions=extensions
+                            "GET", _core_url(current), headers=headers, extensions=self._extensions()
                         ) as response:
                             if response.status not in _REDIRECTS:
                                 return await self._read(response, current)
@@ -310,39 +359,54 @@ class SafeFetcher:
                                 )
                             redirects += 1
                             current = self._parse(location, str(current), base=current)
-        except TimeoutError:
-            raise FetchError(
-                "timeout", str(current), f"fetching {current} took longer than {limit} s; gave up"
-            ) from None
-        except httpcore.TimeoutException as exc:
-            raise FetchError("timeout", str(current), f"fetching {current} timed out ({_describe(exc)})") from None
-        except httpcore.ConnectError as exc:
-            raise FetchError("connect", str(current), f"could not connect to {current}: {_describe(exc)}") from None
-        except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
-            raise FetchError("network", str(current), f"fetching {current} failed: {_describe(exc)}") from None
+        except _TRANSPORT_FAILURES as exc:
+            raise _failure(exc, current, limit) from None
+
+    async def post(
+        self, url: str, body: bytes, *, headers: Mapping[str, str] | None = None, content_type: str = "application/json"
+    ) -> Fetched:
+        """POST ``body`` to ``url`` once, under the same checks and deadline as :meth:`fetch`.
+
+        A redirect is not followed (it fails with reason ``"status"`` and its status): the body
+        goes to the host the caller named or nowhere. Any other status than 2xx fails the same
+        way. The answer's body matters little to a sender, so it is read up to
+        ``max_body_bytes`` and cut there rather than refused.
+        """
+        current = self._parse(url, url)
+        pins: dict[str, tuple[str, ...]] = {}
+        sent = [(b"Content-Type", content_type.encode("ascii")), (b"Accept-Encoding", b"identity")]
+        sent += [(name.encode("ascii"), value.encode("ascii")) for name, value in (headers or {}).items()]
+        limit = self.policy.total_timeout
+        try:
+            async with asyncio.timeout(limit):
+                async with self._pool(pins) as pool:
+                    pins[current.raw_host.decode("ascii")] = await self._checked_addresses(current)
+                    async with pool.stream(
+                        "POST", _core_url(current), headers=sent, content=body, extensions=self._extensions()
+                    ) as response:
+                        if not 200 <= response.status < 300:
+                            followed = "; redirects are not followed for POST" if response.status in _REDIRECTS else ""
+                            raise FetchError(
+                                "status", str(current), f"{current} answered HTTP {response.status}{followed}", status=response.status
+                            )
+                        return Fetched(
+                            url=str(current),
+                            status=response.status,
+                            content_type=_header(response, b"content-type") or "",
+                            body=await _read_at_most(response, self.policy.max_body_bytes),
+                        )
+        except _TRANSPORT_FAILURES as exc:
+            raise _failure(exc, current, limit) from None
+
+    def _pool(self, pins: Mapping[str, Sequence[str]]) -> httpcore.AsyncConnectionPool:
+        return httpcore.AsyncConnectionPool(ssl_context=self._ssl_context, network_backend=_PinnedBackend(self._backend, pins))
+
+    def _extensions(self) -> dict[str, Any]:
+        limit = self.policy.total_timeout
+        return {"timeout": {"connect": limit, "read": limit, "write": limit, "pool": limit}}
 
     def _parse(self, text: str, named_as: str, *, base: httpx.URL | None = None) -> httpx.URL:
-        """Parse (and resolve against ``base``) a URL and check what can be checked without DNS."""
-        try:
-            url = base.join(text) if base is not None else httpx.URL(text)
-        except httpx.InvalidURL as exc:
-            raise FetchError("url", named_as, f"{text!r} is not a URL we can fetch: {exc}") from None
-        schemes = ("https", "http") if self.policy.allow_http else ("https",)
-        if url.scheme not in schemes:
-            shown = text if base is None else str(url)
-            allowed = " or ".join(schemes)
-            raise FetchError("scheme", shown, f"refusing to fetch {shown}: only {allowed} URLs are fetched")
-        if url.userinfo:
-            shown = str(url.copy_with(userinfo=b""))  # never repeat the password
-            raise FetchError("credentials", shown, f"refusing to fetch {shown}: it carries a user name or password")
-        if not url.host:
-            raise FetchError("url", str(url), f"{url} names no host")
-        allowed_ports = self.policy.allowed_ports
-        if allowed_ports is not None and _port(url) not in allowed_ports:
-            raise FetchError(
-                "port", str(url), f"refusing to fetch {url}: port {_port(url)} is not one of {sorted(allowed_ports)}"
-            )
-        return url
+        return _parse(text, named_as, self.policy, base=base)
 
     async def _checked_addresses(self, url: httpx.URL) -> tuple[str, ...]:
         """Every address the URL's host stands for, all checked against the policy, in resolver order."""
@@ -394,6 +458,31 @@ class SafeFetcher:
             content_type=_header(response, b"content-type") or "",
             body=b"".join(chunks),
         )
+
+
+_TRANSPORT_FAILURES = (TimeoutError, httpcore.TimeoutException, httpcore.ConnectError, httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol)
+
+
+def _failure(exc: Exception, url: httpx.URL, limit: float) -> FetchError:
+    """The FetchError for a transport failure while fetching ``url``."""
+    if isinstance(exc, TimeoutError):
+        return FetchError("timeout", str(url), f"fetching {url} took longer than {limit} s; gave up")
+    if isinstance(exc, httpcore.TimeoutException):
+        return FetchError("timeout", str(url), f"fetching {url} timed out ({_describe(exc)})")
+    if isinstance(exc, httpcore.ConnectError):
+        return FetchError("connect", str(url), f"could not connect to {url}: {_describe(exc)}")
+    return FetchError("network", str(url), f"fetching {url} failed: {_describe(exc)}")
+
+
+async def _read_at_most(response: httpcore.Response, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_stream():
+        chunks.append(chunk[: limit - size])
+        size += len(chunks[-1])
+        if size >= limit:
+            break
+    return b"".join(chunks)
 
 
 def _port(url: httpx.URL) -> int:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .audit.service import ChainReport, verify_chain
 from .auth.principal import SCOPES, Principal
 from .auth.service import create_client
 from .awards.service import Signing
@@ -122,6 +123,20 @@ def cmd_issuers_rotate_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    async def work(runtime: Runtime) -> ChainReport:
+        async with runtime.sessions() as session, session.begin():
+            return await verify_chain(session)
+
+    report = _run(work)
+    if report.broken is not None:
+        print(f"microcred: the audit chain is broken at {report.broken.describe()}", file=sys.stderr)
+        print(f"microcred: the {report.checked} entries before it hold", file=sys.stderr)
+        return 1
+    print(f"microcred: the audit chain holds: {report.checked} entries checked; head {report.head_hash}")
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
@@ -201,6 +216,11 @@ def add_service_commands(sub: Any) -> None:
     rotate = issuers.add_parser("rotate-key", help="make a new key current; old credentials keep verifying")
     rotate.add_argument("issuer", help="issuer id")
     rotate.set_defaults(func=cmd_issuers_rotate_key)
+
+    audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser(
+        "verify", help="check the audit log's hash chain: exit 0 if it holds, 1 naming the first broken entry"
+    ).set_defaults(func=cmd_audit_verify)
 
     imp = sub.add_parser("import", help="award every row of a CSV or JSON file (a bulk-award job), with progress")
     imp.add_argument("file", help="a .csv file (see the README for its columns) or a JSON list of awards")

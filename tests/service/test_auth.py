@@ -70,6 +70,8 @@ async def test_every_issuer_route_hides_other_issuers(service: ServiceClient) ->
         f"/api/v1/issuers/{theirs['id']}/pathways", json={**pathway_body, "achievement_id": their_track}, headers=service.admin
     )
     assert their_pathway.status_code == 201, their_pathway.text
+    hook = {"url": "https://hooks.example/in", "events": ["credential.issued"]}
+    their_webhook = (await service.http.post(f"/api/v1/issuers/{theirs['id']}/webhooks", json=hook, headers=service.admin)).json()["id"]
     my_key = service.auth(await service.issuer_key(mine["id"]))
 
     paths = service.http._transport.app.openapi()["paths"]  # type: ignore[attr-defined]
@@ -77,6 +79,7 @@ async def test_every_issuer_route_hides_other_issuers(service: ServiceClient) ->
         "issuer_id": theirs["id"], "achievement_id": their_achievement["id"], "credential_id": their_credential, "job_id": their_job,
         "endorsement_id": their_endorsement,
         "pathway_id": their_pathway.json()["id"],
+        "webhook_id": their_webhook,
     }
     bodies = {
         "/api/v1/issuers/{issuer_id}/awards": award_body(their_achievement["id"]),
@@ -87,6 +90,8 @@ async def test_every_issuer_route_hides_other_issuers(service: ServiceClient) ->
         "/api/v1/issuers/{issuer_id}/endorsements": {"subject_issuer_id": mine["id"]},
         "/api/v1/issuers/{issuer_id}/pathways": pathway_body,
         "/api/v1/issuers/{issuer_id}/pathways/{pathway_id}": {"name": "x"},
+        "/api/v1/issuers/{issuer_id}/webhooks": hook,
+        "/api/v1/issuers/{issuer_id}/webhooks/{webhook_id}": {"enabled": False},
     }
     tried = 0
     for template, operations in paths.items():

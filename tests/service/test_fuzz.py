@@ -94,6 +94,9 @@ async def world(service: ServiceClient) -> World:
         headers=service.admin,
     )
     assert pathway.status_code == 201, pathway.text
+    hook = {"url": "https://hooks.example/in", "events": ["credential.issued"]}
+    webhook = await service.http.post(f"/api/v1/issuers/{issuer['id']}/webhooks", json=hook, headers=service.admin)
+    assert webhook.status_code == 201, webhook.text
     ids = {
         "issuer_id": issuer["id"],
         "achievement_id": achievement["id"],
@@ -104,6 +107,7 @@ async def world(service: ServiceClient) -> World:
         "key_name": credential["proof"]["verificationMethod"].split("#", 1)[1],
         "endorsement_id": endorsement.json()["id"],
         "endorsed_issuer_id": endorsed["id"],
+        "webhook_id": webhook.json()["id"],
     }
     return World(service, ids)
 
@@ -261,6 +265,8 @@ JSON_BODY_OPERATIONS = [
     ("POST", "/api/v1/issuers/{issuer_id}/awards"),
     ("POST", "/api/v1/issuers/{issuer_id}/awards/batch"),
     ("POST", "/api/v1/issuers/{issuer_id}/endorsements"),
+    ("POST", "/api/v1/issuers/{issuer_id}/webhooks"),
+    ("PATCH", "/api/v1/issuers/{issuer_id}/webhooks/{webhook_id}"),
 ]
 
 
@@ -360,6 +366,8 @@ def valid_bodies(ids: dict[str, str]) -> list[tuple[str, str, Any]]:
         ("POST", "/api/v1/issuers/{issuer_id}/awards", award),
         ("POST", "/api/v1/issuers/{issuer_id}/awards/batch", [award]),
         ("POST", "/api/v1/issuers/{issuer_id}/endorsements", {"subject_issuer_id": ids["endorsed_issuer_id"], "endorsement_comment": "c", "name": "n", "valid_until": "2999-01-01"}),
+        ("POST", "/api/v1/issuers/{issuer_id}/webhooks", {"url": "https://hooks.example/in?k=1", "events": ["credential.issued"], "enabled": True}),
+        ("PATCH", "/api/v1/issuers/{issuer_id}/webhooks/{webhook_id}", {"url": "https://hooks.example/other", "events": ["credential.revoked"]}),
     ]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth.principal import Principal
 from ..db.base import new_id
 from ..db.models import Achievement, AchievementVersion, Issuer
+from ..events import Event, record
 from ..issuers.service import get_issuer
 from ..problems import NotFound, UnprocessableContent
 from .document import achievement_document, missing_elements
@@ -80,10 +81,17 @@ async def create_achievement(
         id=new_id(), issuer_id=issuer.id, status="draft", definition=_definition(data), version=0, created_at=now, updated_at=now
     )
     await AchievementRepository(session).add(achievement)
+    events = [Event("achievement.created", issuer.id, principal.client_id, achievement.id, now, {"name": achievement.definition.get("name")})]
     if data.status == "published":
-        await _publish(session, issuer=issuer, achievement=achievement, base_url=base_url, now=now)
+        version = await _publish(session, issuer=issuer, achievement=achievement, base_url=base_url, now=now)
         await session.flush()
+        events.append(_published(achievement, version, principal, now))
+    await record(session, *events)
     return achievement
+
+
+def _published(achievement: Achievement, version: AchievementVersion, principal: Principal, now: datetime) -> Event:
+    return Event("achievement.published", achievement.issuer_id, principal.client_id, achievement.id, now, {"version": version.version})
 
 
 async def update_achievement(
@@ -113,11 +121,15 @@ async def update_achievement(
             errors=[{"pointer": "#/status", "detail": "published achievements stay published"}],
         )
     changed = definition != achievement.definition
+    fields = sorted(k for k in definition.keys() | achievement.definition.keys() if definition.get(k) != achievement.definition.get(k))
     achievement.definition = definition
     achievement.updated_at = now
+    events = [Event("achievement.updated", issuer.id, principal.client_id, achievement.id, now, {"fields": fields})] if changed else []
     if (achievement.status == "published" and changed) or (achievement.status == "draft" and data.status == "published"):
-        await _publish(session, issuer=issuer, achievement=achievement, base_url=base_url, now=now)
+        version = await _publish(session, issuer=issuer, achievement=achievement, base_url=base_url, now=now)
+        events.append(_published(achievement, version, principal, now))
     await session.flush()
+    await record(session, *events)
     return achievement
 
 

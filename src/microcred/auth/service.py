@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.base import new_id
 from ..db.models import ApiClient, Issuer
+from ..events import Event, record
 from ..problems import NotFound, Unauthorized, UnprocessableContent, field_error
 from .api_keys import hash_api_key, matches, new_api_key, parse_api_key
 from .principal import SCOPES, Principal
@@ -24,9 +26,10 @@ class CreatedClient:
 
 
 async def create_client(
-    session: AsyncSession, *, name: str, issuer_id: str | None, scopes: Iterable[str] = ()
+    session: AsyncSession, *, name: str, issuer_id: str | None, scopes: Iterable[str] = (), actor: str = "cli"
 ) -> CreatedClient:
-    """An admin client (``issuer_id`` None) or one scoped to an issuer with ``scopes``."""
+    """An admin client (``issuer_id`` None) or one scoped to an issuer with ``scopes``;
+    ``actor`` is who made it, for the audit log (the command line, unless said otherwise)."""
     chosen = sorted(set(scopes))
     unknown = [s for s in chosen if s not in SCOPES]
     if unknown:
@@ -46,6 +49,8 @@ async def create_client(
         key_hash=hash_api_key(key),
     )
     await ApiClientRepository(session).add(client)
+    data = {"name": name, "admin": issuer_id is None, "scopes": client.scopes.split(), "key_prefix": prefix}
+    await record(session, Event("client.created", issuer_id, actor, client.id, datetime.now(UTC), data))
     return CreatedClient(client=client, api_key=key)
 
 

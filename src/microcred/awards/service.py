@@ -30,6 +30,7 @@ from ..credentials import CredentialError, DocumentLoader, issue
 from ..db.base import new_id
 from ..db.models import AchievementVersion, Credential, Issuer
 from ..endorsements.service import standing_endorsements
+from ..events import Event, record
 from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import get_issuer, profile
 from ..keystore import KeyStore
@@ -220,7 +221,22 @@ async def award(
             raise Conflict("the award conflicted with another that is no longer there; retry")
         return await _result(session, _same_request(existing, digest), created=False)
     await after_awards(session, signing, [row], now)  # the pathways this award completes, if any
+    await record(session, _issued(row, actor=principal.client_id, base_url=signing.base_url, achievement_version=version.version))
     return AwardResult(credential=row, achievement_version=version.version, created=True)
+
+
+def _issued(credential: Credential, *, actor: str, base_url: str, achievement_version: int) -> Event:
+    """The credential.issued event: what a webhook receiver needs to find the credential, and the
+    learner's name, never their email address."""
+    data = {
+        "credential_id": credential.id,
+        "url": credential_url(base_url, credential.id),
+        "achievement_id": credential.achievement_id,
+        "achievement_version": achievement_version,
+        "recipient_name": credential.recipient_name,
+        "external_id": credential.external_id,
+    }
+    return Event("credential.issued", credential.issuer_id, actor, credential.id, credential.issued_at, data)
 
 
 async def _result(session: AsyncSession, credential: Credential, *, created: bool) -> AwardResult:
@@ -367,6 +383,11 @@ async def award_many(
     for index, row in rows:
         outcomes[index] = RowOutcome("awarded", credential_id=row.id)
     await after_awards(session, signing, [row for _, row in rows], now)  # the pathways these awards complete, if any
+    versions_of = {v.id: v.version for v in versions.values() if not isinstance(v, ProblemError)}
+    actor = f"job:{job_id}"
+    await record(
+        session, *(_issued(row, actor=actor, base_url=signing.base_url, achievement_version=versions_of[row.achievement_version_id]) for _, row in rows)
+    )
     return [o if o is not None else RowOutcome("failed", error={"status": 500, "detail": "not processed"}) for o in outcomes]
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth.principal import Principal
 from ..credentials.did import PublishedKey, did_web_from_url
 from ..db.models import Issuer
+from ..events import Event, record
 from ..keystore import KeyStore, KeyStoreError
 from ..problems import Conflict, NotFound
 from .key_lock import hold_for_rotation
@@ -115,7 +116,9 @@ async def create_issuer(
         updated_at=now,
     )
     _set_address(issuer, data.address)
-    return await repository.add(issuer)
+    await repository.add(issuer)
+    await record(session, Event("issuer.created", issuer.id, principal.client_id, issuer.id, now, {"did": did, "name": issuer.name, "key_id": key.id}))
+    return issuer
 
 
 def host_did(base_url: str) -> str:
@@ -167,6 +170,8 @@ async def update_issuer(
         _set_address(issuer, data.address)
     issuer.updated_at = now
     await session.flush()
+    if changes:
+        await record(session, Event("issuer.updated", issuer.id, principal.client_id, issuer.id, now, {"fields": sorted(changes)}))
     return issuer
 
 
@@ -187,9 +192,11 @@ async def rotate_key(
         key = await asyncio.to_thread(keystore.rotate, issuer.did, now=now)
     except KeyStoreError as exc:
         raise Conflict(f"cannot rotate the key of {issuer_id!r}: {exc}") from exc
+    previous = issuer.current_key_id
     issuer.current_key_id = key.id
     issuer.updated_at = now
     await session.flush()
+    await record(session, Event("key.rotated", issuer.id, principal.client_id, key.id, now, {"key_id": key.id, "previous_key_id": previous}))
     return key
 
 

@@ -14,6 +14,7 @@ from ..awards.document import credential_url
 from ..awards.service import RowOutcome, Signing, award_many
 from ..db.base import new_id
 from ..db.models import Job
+from ..events import Event, record
 from ..issuers.service import get_issuer
 from ..pathways.completion import LearnerOutcome, evaluate_learners
 from ..problems import NotFound
@@ -35,6 +36,7 @@ async def submit_job(
     source_format, payloads = parse_batch(body, content_type=content_type, max_rows=max_rows)
     job = Job(id=new_id(), issuer_id=issuer_id, status="queued", source_format=source_format, total=len(payloads), created_at=now)
     await JobRepository(session).add(job, payloads)
+    await record(session, Event("job.submitted", issuer_id, principal.client_id, job.id, now, {"rows": job.total, "format": source_format}))
     return job
 
 

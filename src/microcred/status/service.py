@@ -17,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.principal import Principal
+from ..awards.document import credential_url
 from ..credentials import DocumentLoader, issue
 from ..credentials.status_list import BitstringStatusList, status_entry, status_list_credential
 from ..credentials.timeutil import parse_datetime
 from ..db.models import Credential, Issuer, StatusList
+from ..events import Event, record
 from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import get_issuer
 from ..keystore import KeyStore
@@ -145,6 +147,7 @@ async def change_status(
         if credential.revoked_at is None:
             credential.revoked_at, credential.revocation_reason = now, reason
             await _set_bit(session, credential.revocation_list_id, credential.revocation_index, 1, signing, now)
+            await record(session, _changed("credential.revoked", credential, principal, signing, now, private={"reason": reason}))
         return credential
     if credential.suspension_list_id is None or credential.suspension_index is None:
         raise Conflict(
@@ -157,7 +160,16 @@ async def change_status(
     if (credential.suspended_at is not None) != suspend:
         credential.suspended_at = now if suspend else None
         await _set_bit(session, credential.suspension_list_id, credential.suspension_index, int(suspend), signing, now)
+        await record(session, _changed("credential.suspended" if suspend else "credential.unsuspended", credential, principal, signing, now))
     return credential
+
+
+def _changed(
+    kind: str, credential: Credential, principal: Principal, signing: ListSigning, now: datetime, *, private: dict[str, Any] | None = None
+) -> Event:
+    """A status change as an event. The reason for a revocation goes to the audit log alone."""
+    data = {"credential_id": credential.id, "url": credential_url(signing.base_url, credential.id)}
+    return Event(kind, credential.issuer_id, principal.client_id, credential.id, now, data, private=private or {})
 
 
 async def public_list(session: AsyncSession, *, signing: ListSigning, list_id: str) -> StatusList:

@@ -3,6 +3,7 @@
 from ..base import Base
 from .achievement import Achievement, AchievementVersion
 from .api_client import ApiClient
+from .audit import AuditChainHead, AuditEntry
 from .credential import Credential
 from .endorsement import Endorsement
 from .issuer import Issuer
@@ -11,11 +12,14 @@ from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
 from .pathway import Pathway, PathwayCompletion, PathwayComponent
 from .status_list import StatusList
+from .webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Achievement",
     "AchievementVersion",
     "ApiClient",
+    "AuditChainHead",
+    "AuditEntry",
     "AuthorizationCode",
     "Base",
     "Credential",
@@ -33,4 +37,7 @@ __all__ = [
     "PathwayComponent",
     "SignInLink",
     "StatusList",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -1,0 +1,7 @@
+"""The audit log: every award, revocation, suspension, key rotation and admin action, who did it
+and when, in one hash chain that ``microcred audit verify`` checks."""
+
+from .chain import GENESIS, entry_hash
+from .service import ChainBreak, ChainReport, append, verify_chain
+
+__all__ = ["GENESIS", "ChainBreak", "ChainReport", "append", "entry_hash", "verify_chain"]

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db.models import AuditChainHead, AuditEntry
+from .chain import GENESIS
+
+__all__ = ["AuditRepository"]
+
+_HEAD_ID = 1
+_LOCK_HEAD = select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == _HEAD_ID).with_for_update()
+_FIRST_HEAD = {
+    name: dialect_insert(AuditChainHead).values(id=_HEAD_ID, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["id"])
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+#: Rows per INSERT statement when a bulk chunk appends many entries.
+_INSERT_BATCH = 1000
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock_head(self) -> tuple[int, str]:
+        """The chain's last (seq, hash), locked until the transaction ends: appends take turns
+        here. On SQLite every write transaction is already exclusive (BEGIN IMMEDIATE)."""
+        head = (await self.session.execute(_LOCK_HEAD)).first()
+        if head is None:
+            # The first append ever (or after the table was emptied): two first appends racing
+            # meet at the primary key, and the loser then waits on the winner's row lock.
+            dialect = (await self.session.connection()).dialect.name
+            await self.session.execute(_FIRST_HEAD[dialect])
+            head = (await self.session.execute(_LOCK_HEAD)).one()
+        return int(head.seq), str(head.hash)
+
+    async def head(self) -> tuple[int, str] | None:
+        row = (await self.session.execute(select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == _HEAD_ID))).first()
+        return (int(row.seq), str(row.hash)) if row is not None else None
+
+    async def append(self, rows: Sequence[dict[str, Any]], *, head: tuple[int, str]) -> None:
+        for start in range(0, len(rows), _INSERT_BATCH):
+            await self.session.execute(insert(AuditEntry), list(rows[start : start + _INSERT_BATCH]))
+        seq, hash_ = head
+        await self.session.execute(update(AuditChainHead).where(AuditChainHead.id == _HEAD_ID).values(seq=seq, hash=hash_))
+
+    async def after(self, seq: int, *, limit: int, issuer_id: str | None = None) -> Sequence[AuditEntry]:
+        """Entries after ``seq`` in chain order (of one issuer, if given)."""
+        statement = select(AuditEntry).where(AuditEntry.seq > seq)
+        if issuer_id is not None:
+            statement = statement.where(AuditEntry.issuer_id == issuer_id)
+        return (await self.session.scalars(statement.order_by(AuditEntry.seq).limit(limit))).all()
+
+    async def before(self, seq: int | None, *, limit: int, issuer_id: str | None = None) -> Sequence[AuditEntry]:
+        """Entries before ``seq`` (or the newest), newest first (of one issuer, if given)."""
+        statement = select(AuditEntry)
+        if seq is not None:
+            statement = statement.where(AuditEntry.seq < seq)
+        if issuer_id is not None:
+            statement = statement.where(AuditEntry.issuer_id == issuer_id)
+        return (await self.session.scalars(statement.order_by(AuditEntry.seq.desc()).limit(limit))).all()

@@ -1,0 +1,264 @@
+"""The audit log: who did what and when, in one hash chain that `microcred audit verify` checks,
+and that shows any entry changed, removed, moved or slipped in afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from microcred.audit.chain import entry_hash
+from microcred.awards.service import Signing
+from microcred.cli import main
+from microcred.db.models import AuditChainHead, AuditEntry
+from microcred.jobs.worker import JobRunner
+from microcred.runtime import Runtime
+
+from ..factories.service import ServiceClient, award_body
+from .conftest import PASSPHRASE, is_problem
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+def verify_command(database_url: str, keys_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """`microcred audit verify` against the test database: (exit code, stdout, stderr)."""
+    for name, value in {
+        "MICROCRED_DATABASE_URL": database_url,
+        "MICROCRED_KEY_PASSPHRASE": PASSPHRASE,
+        "MICROCRED_KEYS_DIR": str(keys_dir),
+        "MICROCRED_DATA_DIR": str(tmp_path),
+        "MICROCRED_BASE_URL": "https://badges.example.org",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    async def run() -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = await asyncio.to_thread(main, ["audit", "verify"])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+async def entries(runtime: Runtime) -> list[AuditEntry]:
+    async with runtime.sessions() as session:
+        return list((await session.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all())
+
+
+async def history(service: ServiceClient) -> dict[str, Any]:
+    """An issuer's life: created, edited, an achievement published, a key for its LMS, awards,
+    a revocation, a key rotation."""
+    issuer = await service.create_issuer(offers_suspension=True)
+    achievement = await service.create_achievement(issuer["id"])
+    assert (await service.http.patch(f"/api/v1/issuers/{issuer['id']}", json={"description": "Since 1911."}, headers=service.admin)).status_code == 200
+    lms = await service.issuer_key(issuer["id"], "award", "revoke")
+    awards = []
+    for n in range(2):
+        response = await service.award(issuer["id"], achievement["id"], key=lms, external_id=f"lms-{n}")
+        assert response.status_code == 201, response.text
+        awards.append(response.json())
+    reason = "awarded to the wrong learner"
+    revoked = await service.http.post(
+        f"/api/v1/issuers/{issuer['id']}/credentials/{awards[0]['id']}/revoke", json={"reason": reason}, headers=service.auth(lms)
+    )
+    assert revoked.status_code == 200
+    rotated = await service.http.post(f"/api/v1/issuers/{issuer['id']}/keys/rotate", headers=service.admin)
+    assert rotated.status_code == 200
+    return {"issuer": issuer, "achievement": achievement, "awards": awards, "reason": reason, "key": rotated.json(), "lms": lms}
+
+
+async def test_every_change_is_recorded_with_who_did_it(service: ServiceClient) -> None:
+    made = await history(service)
+    issuer_id = made["issuer"]["id"]
+    log = await entries(service.runtime)
+    admin = log[0].subject  # the test's admin client, created first (by the command line's service)
+    assert (log[0].action, log[0].actor, log[0].issuer_id, log[0].data["admin"]) == ("client.created", "cli", None, True)
+    mine = [(e.action, e.subject) for e in log if e.issuer_id == issuer_id]
+    lms_client = next(e.subject for e in log if e.action == "client.created" and e.issuer_id == issuer_id)
+    assert mine == [
+        ("issuer.created", issuer_id),
+        ("achievement.created", made["achievement"]["id"]),
+        ("achievement.published", made["achievement"]["id"]),
+        ("issuer.updated", issuer_id),
+        ("client.created", lms_client),
+        ("credential.issued", made["awards"][0]["id"]),
+        ("credential.issued", made["awards"][1]["id"]),
+        ("credential.revoked", made["awards"][0]["id"]),
+        ("key.rotated", made["key"]["verification_method"]),
+    ]
+    by_action = {e.action: e for e in log if e.issuer_id == issuer_id}
+    assert by_action["issuer.created"].actor == admin and by_action["issuer.updated"].data == {"fields": ["description"]}
+    assert by_action["credential.issued"].actor == lms_client and by_action["credential.revoked"].actor == lms_client
+    assert by_action["credential.revoked"].data["reason"] == made["reason"]  # the audit log keeps it; webhooks never see it
+    assert by_action["key.rotated"].actor == admin
+    assert by_action["key.rotated"].data["previous_key_id"] == made["issuer"]["verification_method"]
+    assert all("@example.org" not in str(e.data) for e in log)  # learners' email addresses stay out of the log
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    assert all(e.prev_hash == before.hash for before, e in zip(log, log[1:], strict=False))
+
+
+async def test_a_bulk_chunk_appends_its_awards_in_one_run_of_the_chain(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    rows = [award_body(achievement["id"], external_id=f"bulk-{n}") for n in range(12)]
+    job = (await service.http.post(f"/api/v1/issuers/{issuer['id']}/awards/batch", json=rows, headers=service.admin)).json()
+    runtime = service.runtime
+    runner = JobRunner(runtime.sessions, Signing(runtime.keystore, runtime.loader, runtime.settings.base_url, runtime.statuses), chunk_rows=5)
+    assert await runner.run_once() == job["id"]
+    issued = [e for e in await entries(runtime) if e.action == "credential.issued"]
+    assert len(issued) == 12 and {e.actor for e in issued} == {f"job:{job['id']}"}
+    submitted = [e for e in await entries(runtime) if e.action == "job.submitted"]
+    assert [(e.subject, e.data["rows"]) for e in submitted] == [(job["id"], 12)]
+    # Three chunks of 5, 5 and 2 rows: each chunk's entries are consecutive.
+    seqs = [e.seq for e in issued]
+    assert [seqs[i + 1] - seqs[i] for i in range(11)] == [1] * 11
+
+
+async def test_verify_passes_on_an_intact_chain(service: ServiceClient, verify_command: Any) -> None:
+    await history(service)
+    count = len(await entries(service.runtime))
+    code, out, err = await verify_command()
+    assert code == 0, err
+    assert f"{count} entries checked" in out
+
+
+async def test_verify_finds_an_entry_whose_data_was_changed(service: ServiceClient, verify_command: Any) -> None:
+    made = await history(service)
+    revoked = next(e for e in await entries(service.runtime) if e.action == "credential.revoked")
+    async with service.runtime.sessions() as session, session.begin():
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == revoked.seq).values(data={**revoked.data, "reason": "routine"}))
+    code, _, err = await verify_command()
+    assert code == 1
+    assert f"broken at entry {revoked.seq} (credential.revoked of {made['awards'][0]['id']}" in err and "changed" in err
+    assert f"the {revoked.seq - 1} entries before it hold" in err
+
+
+async def test_verify_finds_a_changed_entry_even_with_its_hash_recomputed(service: ServiceClient, verify_command: Any) -> None:
+    """Whoever rewrites an entry and its hash breaks the link from the next entry."""
+    await history(service)
+    log = await entries(service.runtime)
+    victim = next(e for e in log if e.action == "credential.issued")
+    forged = {**victim.data, "recipient_name": "Someone Else"}
+    forged_hash = entry_hash(
+        seq=victim.seq, event_id=victim.event_id, at=victim.at, issuer_id=victim.issuer_id, actor=victim.actor,
+        action=victim.action, subject=victim.subject, data=forged, prev_hash=victim.prev_hash,
+    )
+    async with service.runtime.sessions() as session, session.begin():
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == victim.seq).values(data=forged, hash=forged_hash))
+    code, _, err = await verify_command()
+    assert code == 1
+    assert f"broken at entry {victim.seq + 1} " in err and "not linked to the entry before it" in err
+
+
+async def test_verify_finds_a_deleted_entry(service: ServiceClient, verify_command: Any) -> None:
+    await history(service)
+    log = await entries(service.runtime)
+    victim = next(e for e in log if e.action == "credential.revoked")
+    async with service.runtime.sessions() as session, session.begin():
+        await session.execute(delete(AuditEntry).where(AuditEntry.seq == victim.seq))
+    code, _, err = await verify_command()
+    assert code == 1
+    assert f"broken at entry {victim.seq}: entry {victim.seq} missing" in err
+
+
+async def test_verify_finds_entries_removed_from_the_end(service: ServiceClient, verify_command: Any) -> None:
+    await history(service)
+    last = (await entries(service.runtime))[-1]
+    async with service.runtime.sessions() as session, session.begin():
+        await session.execute(delete(AuditEntry).where(AuditEntry.seq >= last.seq - 1))
+    code, _, err = await verify_command()
+    assert code == 1
+    assert f"entries {last.seq - 1} to {last.seq} missing (removed from the end)" in err
+
+
+async def test_verify_finds_reordered_and_inserted_entries(service: ServiceClient, verify_command: Any) -> None:
+    await history(service)
+    log = await entries(service.runtime)
+    a, b = [e for e in log if e.action == "credential.issued"]
+    async with service.runtime.sessions() as session, session.begin():
+        # Swap two entries' places in the chain.
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == a.seq).values(seq=-1))
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == b.seq).values(seq=a.seq))
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == -1).values(seq=b.seq))
+    code, _, err = await verify_command()
+    assert code == 1 and f"broken at entry {a.seq} " in err
+
+    async with service.runtime.sessions() as session, session.begin():  # put them back
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == a.seq).values(seq=-1))
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == b.seq).values(seq=a.seq))
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == -1).values(seq=b.seq))
+    assert (await verify_command())[0] == 0
+
+    # Slip a made-up entry in after the first award, well formed and linked to the one before it.
+    last_seq = log[-1].seq
+    async with service.runtime.sessions() as session, session.begin():
+        for seq in range(last_seq, a.seq, -1):  # make room, from the end
+            await session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(seq=seq + 1))
+        fields: dict[str, Any] = {
+            "seq": a.seq + 1, "event_id": "00000000-0000-4000-8000-000000000000", "at": a.at, "issuer_id": a.issuer_id,
+            "actor": a.actor, "action": "credential.revoked", "subject": b.subject, "data": {},
+        }
+        session.add(AuditEntry(**fields, prev_hash=a.hash, hash=entry_hash(**fields, prev_hash=a.hash)))
+        await session.execute(update(AuditChainHead).values(seq=last_seq + 1))
+    code, _, err = await verify_command()
+    assert code == 1
+    assert f"broken at entry {a.seq + 2} " in err and "not linked" in err
+
+
+async def test_the_log_is_read_by_admins_and_by_issuers_with_manage(service: ServiceClient) -> None:
+    made = await history(service)
+    issuer_id = made["issuer"]["id"]
+    other = await service.create_issuer()
+    manage = service.auth(await service.issuer_key(issuer_id, "manage"))
+    everything = (await service.http.get("/api/v1/audit", params={"limit": 1000}, headers=service.admin)).json()["items"]
+    assert [e["seq"] for e in everything] == sorted((e["seq"] for e in everything), reverse=True)  # newest first
+    assert {e["issuer_id"] for e in everything} >= {None, issuer_id, other["id"]}
+    assert [(e["action"], e["issuer_id"]) for e in everything[:2]] == [("client.created", issuer_id), ("issuer.created", other["id"])]
+    assert all(len(e["hash"]) == 64 for e in everything)
+
+    is_problem(await service.http.get("/api/v1/audit", headers=manage), 403)
+    is_problem(await service.http.get(f"/api/v1/issuers/{issuer_id}/audit", headers=service.auth(made["lms"])), 403)
+    is_problem(await service.http.get(f"/api/v1/issuers/{other['id']}/audit", headers=manage), 404)
+    first = (await service.http.get(f"/api/v1/issuers/{issuer_id}/audit", params={"limit": 4}, headers=manage)).json()
+    rest = (await service.http.get(f"/api/v1/issuers/{issuer_id}/audit", params={"before": first["next_before"]}, headers=manage)).json()
+    mine = first["items"] + rest["items"]
+    assert rest["next_before"] is None and {e["issuer_id"] for e in mine} == {issuer_id}
+    assert [e["action"] for e in mine][:3] == ["client.created", "key.rotated", "credential.revoked"]
+    assert mine == [e for e in everything if e["issuer_id"] == issuer_id]
+    filtered = (await service.http.get("/api/v1/audit", params={"issuer_id": issuer_id, "limit": 1000}, headers=service.admin)).json()["items"]
+    assert filtered == mine
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_concurrent_changes_make_one_chain_that_holds(service: ServiceClient, verify_command: Any) -> None:
+    """Awards, revocations and a bulk job on several connections at once: each append waits its
+    turn at the chain's head, so the chain has no fork, no gap and no duplicate number."""
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    first = [await service.award(issuer["id"], achievement["id"], external_id=f"pre-{n}") for n in range(6)]
+    rows = [award_body(achievement["id"], external_id=f"bulk-{n}") for n in range(40)]
+    job = (await service.http.post(f"/api/v1/issuers/{issuer['id']}/awards/batch", json=rows, headers=service.admin)).json()
+    runtime = service.runtime
+    runner = JobRunner(runtime.sessions, Signing(runtime.keystore, runtime.loader, runtime.settings.base_url, runtime.statuses), chunk_rows=4)
+    before = len(await entries(runtime))
+
+    async def one(n: int) -> None:
+        response = await service.award(issuer["id"], achievement["id"], external_id=f"live-{n}")
+        assert response.status_code == 201, response.text
+
+    async def revoke(credential_id: str) -> None:
+        response = await service.http.post(f"/api/v1/issuers/{issuer['id']}/credentials/{credential_id}/revoke", headers=service.admin)
+        assert response.status_code == 200, response.text
+
+    await asyncio.gather(runner.run_once(), *(one(n) for n in range(24)), *(revoke(r.json()["id"]) for r in first))
+    log = await entries(runtime)
+    assert len(log) == before + 40 + 24 + 6
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    assert len({e.hash for e in log}) == len(log)
+    code, out, err = await verify_command()
+    assert code == 0, err
+    assert f"{len(log)} entries checked" in out
