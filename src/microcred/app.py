@@ -29,6 +29,7 @@ from .runtime import Runtime, build_runtime
 from .verification.router import router as verification_router
 from .status.router import public as public_status_router
 from .status.router import router as status_router
+from .vcapi.router import router as vcapi_router
 from .web.deps import RuntimeDep
 from .web.limits import BodyLimit
 from .web.openapi import PROBLEMS, install_openapi
@@ -78,7 +79,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
     app.state.runtime = built
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes, verify=settings.verify_max_bytes)
-    for router in (issuers_router, achievements_router, awards_router, jobs_router, status_router, public_status_router, public_router, verification_router):
+    for router in (issuers_router, achievements_router, awards_router, jobs_router, status_router, public_status_router, public_router, verification_router, vcapi_router):
         app.include_router(router)
     install_openapi(app)
 

@@ -7,5 +7,8 @@ from .credential import Credential
 from .issuer import Issuer
 from .job import Job, JobRow
 from .status_list import StatusList
+from .vcapi_credential import VcApiCredential
 
-__all__ = ["Achievement", "AchievementVersion", "ApiClient", "Base", "Credential", "Issuer", "Job", "JobRow", "StatusList"]
+__all__ = [
+    "Achievement", "AchievementVersion", "ApiClient", "Base", "Credential", "Issuer", "Job", "JobRow", "StatusList", "VcApiCredential",
+]
