@@ -40,6 +40,7 @@ from .status.router import public as public_status_router
 from .status.router import router as status_router
 from .webhooks.dispatcher import WebhookDispatcher
 from .webhooks.router import router as webhooks_router
+from .vcapi.router import router as vcapi_router
 from .web.deps import RuntimeDep
 from .web.limits import BodyLimit
 from .web.openapi import PROBLEMS, install_openapi
@@ -94,13 +95,15 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
     app.state.runtime = built
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes, verify=settings.verify_max_bytes)
-    for router in (issuers_router, achievements_router, awards_router, jobs_router, status_router, public_status_router, public_router, verification_router, webhooks_router, audit_router):
+    routers = (
+        issuers_router, achievements_router, awards_router, jobs_router, pathways_router, endorsements_router,
+        status_router, webhooks_router, audit_router,
+        public_status_router, public_router, public_endorsements_router, verification_router,
+        vcapi_router,  # the W3C VC-API
+        obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router,  # the OB 3.0 API
+    )
+    for router in routers:
         app.include_router(router)
-    for router in (endorsements_router, public_endorsements_router):
-        app.include_router(router)
-    for router in (obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router):  # the OB 3.0 API
-        app.include_router(router)
-    app.include_router(pathways_router)
     install_openapi(app)
 
     @app.get("/healthz", tags=["operations"])

@@ -4,6 +4,7 @@
 
     ProblemError                    any 4xx/5xx a client should understand
     ├── BadRequest (400)            the request cannot be read
+    │   └── NotVerified (400)       the VC-API verified a credential or presentation: it is not valid
     ├── Unauthorized (401)          no or unknown API key
     ├── Forbidden (403)             the key lacks a scope for this action
     ├── NotFound (404)              no such resource, or not the caller's
@@ -27,6 +28,7 @@ __all__ = [
     "FieldError",
     "Forbidden",
     "NotFound",
+    "NotVerified",
     "PayloadTooLarge",
     "body_pointer",
     "ProblemError",
@@ -96,6 +98,13 @@ class ProblemError(Exception):
 
 class BadRequest(ProblemError):
     status, slug, title = 400, "bad-request", "Bad request"
+
+
+class NotVerified(BadRequest):
+    """A verification that ran and failed; the VC-API's result members (``verified``, ``checks``,
+    ``warnings``, ``errors``) ride along as extensions."""
+
+    slug, title = "not-verified", "Not verified"
 
 
 class Unauthorized(ProblemError):

@@ -44,10 +44,11 @@ class TestCoreIsPure:
         assert sorted(core.__all__) == sorted(
             [
                 "CONTEXTS", "CanonicalizationError", "Check", "ContextError", "CredentialError", "DEFAULT_SUITE",
-                "DocumentLoader", "Ed25519KeyPair", "KeyFormatError", "MalformedError", "ProofError",
+                "DocumentLoader", "Ed25519KeyPair", "KeyFormatError", "MalformedError", "PresentationReport", "ProofError",
                 "ResolutionError", "ResolvedKey", "Resolver", "SUITES", "Signer", "UndefinedTermError",
                 "VerificationReport", "Verifier", "add_proof", "canonicalize_jcs", "canonicalize_rdfc",
-                "did_key_document", "did_key_from_public", "issue", "verify", "verify_proof",
+                "did_key_document", "did_key_from_public", "issue", "issue_credential", "verify", "verify_presentation",
+                "verify_proof",
             ]
         )
         for name in core.__all__:

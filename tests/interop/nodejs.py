@@ -40,7 +40,9 @@ def ensure_installed(js_dir: Path = JS_DIR) -> None:
 def js_sign(unsigned: dict[str, Any], *, suite: str, seed: bytes, created: str | None = None) -> dict[str, Any]:
     """Sign ``unsigned`` with ``vc.issue`` using the Ed25519 key from ``seed``.
 
-    The caller sets ``issuer``; the proof's verification method is ``did:key:<fp>#<fp>``.
+    A VC 2.0 or VC 1.1 credential (its first ``@context`` decides; for VC 1.1, ``vc`` adds
+    ``issuanceDate`` when absent and the Data Integrity context). The caller sets ``issuer``;
+    the proof's verification method is ``did:key:<fp>#<fp>``.
     ``created`` (e.g. ``"2025-01-15T09:00:00Z"``) makes the proof reproducible.
     """
     if suite not in SUITES:
@@ -53,6 +55,29 @@ def js_sign(unsigned: dict[str, Any], *, suite: str, seed: bytes, created: str |
     signed = _run(args, unsigned)
     if not isinstance(signed, dict):
         raise NodeHarnessError(f"dbvc sign returned {type(signed).__name__}, not a JSON object")
+    return signed
+
+
+def js_sign_presentation(
+    presentation: dict[str, Any], *, suite: str, seed: bytes, challenge: str, domain: str | None = None, created: str | None = None
+) -> dict[str, Any]:
+    """Sign ``presentation`` with ``vc.signPresentation``: an ``authentication`` proof by the
+    did:key of ``seed`` (``did:key:<fp>#<fp>``), answering ``challenge`` and naming ``domain``.
+
+    The caller builds the presentation (``holder``, ``verifiableCredential``).
+    """
+    if suite not in SUITES[:2]:
+        raise ValueError(f"suite must be one of {', '.join(SUITES[:2])}, not {suite!r}")
+    if not isinstance(seed, bytes) or len(seed) != 32:
+        raise ValueError("seed must be 32 bytes")
+    args = ["sign-presentation", "--suite", suite, "--seed", seed.hex(), "--challenge", challenge]
+    if domain is not None:
+        args += ["--domain", domain]
+    if created is not None:
+        args += ["--created", created]
+    signed = _run(args, presentation)
+    if not isinstance(signed, dict):
+        raise NodeHarnessError(f"dbvc sign-presentation returned {type(signed).__name__}, not a JSON object")
     return signed
 
 

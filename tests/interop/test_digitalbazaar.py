@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from microcred.credentials import DocumentLoader, Ed25519KeyPair, issue, verify
+from microcred.credentials import DocumentLoader, Ed25519KeyPair, add_proof, issue, issue_credential, verify, verify_presentation
+from microcred.credentials.suites import get_suite
 
-from .nodejs import js_sign, js_verify
+from .nodejs import js_sign, js_sign_presentation, js_verify
 
 pytestmark = pytest.mark.interop
 
@@ -154,3 +155,73 @@ class TestMicroCredentialExtension:
         signed["credentialSubject"]["achievement"]["microCredential"]["participationForm"] = "Online"
 
         assert js_verify(signed) == (False, "Invalid signature.")
+
+
+class TestAnyCredentialVc11AndVc20:
+    """The VC-API's kind of credential: no OB 3.0, VC 2.0 or VC 1.1 (Data Integrity context and
+    issuanceDate given, as vc.issue would add them)."""
+
+    @staticmethod
+    def _credential(key: Ed25519KeyPair, version: str) -> dict[str, Any]:
+        if version == "2.0":
+            contexts = ["https://www.w3.org/ns/credentials/v2"]
+        else:
+            contexts = ["https://www.w3.org/2018/credentials/v1", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json", "https://w3id.org/security/data-integrity/v2"]
+        credential: dict[str, Any] = {
+            "@context": contexts,
+            "id": "urn:uuid:4f4a4c8e-3b1b-4c6e-9a55-2a7d9b3f5e11",
+            "type": ["VerifiableCredential"],
+            "issuer": key.controller,
+            "credentialSubject": {"id": "did:example:learner", "name": NON_ASCII_NAME},
+        }
+        if version == "1.1":
+            credential["issuanceDate"] = CREATED_TEXT
+        return credential
+
+    @pytest.mark.parametrize("suite", DATA_INTEGRITY_SUITES)
+    @pytest.mark.parametrize("version", ["2.0", "1.1"])
+    def test_both_sides_sign_alike_and_verify_each_other(
+        self, vector_key: Ed25519KeyPair, loader: DocumentLoader, now: datetime, version: str, suite: str
+    ) -> None:
+        credential = self._credential(vector_key, version)
+
+        ours = issue_credential(credential, signer=vector_key.signer(), loader=loader, suite=suite, created=CREATED)
+        theirs = js_sign(credential, suite=suite, seed=SEED, created=CREATED_TEXT)
+
+        assert ours == theirs
+        assert js_verify(ours) == (True, None)
+        assert verify(theirs, loader=loader, now=now, profile="vc").verdict == "valid"
+        changed = copy.deepcopy(ours)
+        changed["credentialSubject"]["name"] = _one_character_changed(NON_ASCII_NAME)
+        assert js_verify(changed)[0] is False
+        assert verify(changed, loader=loader, now=now, profile="vc").verdict == "tampered"
+
+
+class TestPresentations:
+    CHALLENGE = "1f44d55f-f161-4938-a659-f8026467f126"
+
+    @pytest.mark.parametrize("suite", DATA_INTEGRITY_SUITES)
+    def test_both_sides_make_the_same_authentication_proof_and_ours_verifies_theirs(
+        self, vector_key: Ed25519KeyPair, loader: DocumentLoader, now: datetime, suite: str
+    ) -> None:
+        holder = Ed25519KeyPair.from_seed(bytes(range(32)))
+        carried = js_sign(TestAnyCredentialVc11AndVc20._credential(vector_key, "2.0"), suite=suite, seed=SEED, created=CREATED_TEXT)
+        presentation = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiablePresentation"],
+            "holder": holder.controller,
+            "verifiableCredential": [carried],
+        }
+
+        theirs = js_sign_presentation(
+            presentation, suite=suite, seed=bytes(range(32)), challenge=self.CHALLENGE, domain="verifier.example", created=CREATED_TEXT
+        )
+        ours = add_proof(
+            presentation, suite=get_suite(suite), signer=holder.signer(), loader=loader, created=CREATED,
+            proof_purpose="authentication", challenge=self.CHALLENGE, domain="verifier.example",
+        )
+
+        assert ours == theirs
+        report = verify_presentation(theirs, loader=loader, challenge=self.CHALLENGE, domain="verifier.example", now=now)
+        assert report.verified, report
+        assert not verify_presentation(theirs, loader=loader, challenge="another", now=now).verified

@@ -17,9 +17,10 @@ from .errors import (
     ResolutionError,
     UndefinedTermError,
 )
-from .issue import DEFAULT_SUITE, issue
+from .issue import DEFAULT_SUITE, issue, issue_credential
 from .keys import Ed25519KeyPair, Signer, Verifier, did_key_document, did_key_from_public
 from .loader import CONTEXTS, DocumentLoader
+from .presentation import PresentationReport, verify_presentation
 from .proofs import add_proof, verify_proof
 from .resolve import ResolvedKey, Resolver
 from .suites import SUITES
@@ -36,6 +37,7 @@ __all__ = [
     "Ed25519KeyPair",
     "KeyFormatError",
     "MalformedError",
+    "PresentationReport",
     "ProofError",
     "ResolutionError",
     "ResolvedKey",
@@ -51,6 +53,8 @@ __all__ = [
     "did_key_document",
     "did_key_from_public",
     "issue",
+    "issue_credential",
     "verify",
+    "verify_presentation",
     "verify_proof",
 ]

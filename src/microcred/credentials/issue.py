@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .canonical import to_quads
+from .data_model import check_credential
 from .errors import ContextError, MalformedError
 from .keys import Signer
 from .loader import CONTEXTS, DocumentLoader
 from .proofs import add_proof
 from .suites import get_suite
 
-__all__ = ["DEFAULT_SUITE", "issue"]
+__all__ = ["DEFAULT_SUITE", "issue", "issue_credential"]
 
 DEFAULT_SUITE = "eddsa-rdfc-2022"
 
@@ -68,3 +69,33 @@ def issue(
         loader=loader,
         created=created or datetime.now(UTC),
     )
+
+
+def issue_credential(
+    credential: dict[str, Any],
+    *,
+    signer: Signer,
+    loader: DocumentLoader,
+    suite: str = DEFAULT_SUITE,
+    created: datetime | None = None,
+) -> dict[str, Any]:
+    """Return a signed copy of any VC 1.1 or VC 2.0 credential (what the VC-API issues).
+
+    Where :func:`issue` holds a credential to the OB 3.0 profile, this holds it to the data
+    model of its version only; contexts, terms and the issuer's control of the key are checked
+    alike. A VC 1.1 credential must already carry what a Data Integrity proof needs of it
+    (``issuanceDate``, and the Data Integrity context that defines the proof's terms).
+    """
+    chosen = get_suite(suite)
+    check_credential(credential, loader=loader)
+    if "proof" in credential:
+        raise MalformedError("the credential is already signed", pointer="/proof")
+    contexts = credential["@context"]
+    if contexts[0] == CONTEXTS.VC_V1 and CONTEXTS.DATA_INTEGRITY_V2 not in contexts:
+        raise ContextError(f"a VC 1.1 credential needs {CONTEXTS.DATA_INTEGRITY_V2} for a Data Integrity proof", pointer="/@context")
+    controller = signer.id.split("#", 1)[0]
+    if issuer_id(credential) != controller:
+        raise MalformedError(f"issuer {issuer_id(credential)!r} does not control the signing key {signer.id}", pointer="/issuer")
+    if not chosen.json_ld:
+        to_quads(credential, loader=loader, safe=True)  # RDFC runs safe mode as it canonicalizes
+    return add_proof(credential, suite=chosen, signer=signer, loader=loader, created=created or datetime.now(UTC))

@@ -31,6 +31,7 @@ class CONTEXTS:
     OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
     OB_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
     DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+    BITSTRING_STATUS_V1 = "https://www.w3.org/ns/credentials/status/v1"
     MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
     ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
     DID_V1 = "https://www.w3.org/ns/did/v1"

@@ -94,8 +94,14 @@ def add_proof(
     created: datetime,
     proof_purpose: str = "assertionMethod",
     expires: datetime | None = None,
+    challenge: str | None = None,
+    domain: str | None = None,
 ) -> dict[str, Any]:
-    """Return a new document with a DataIntegrityProof; the input is not changed."""
+    """Return a new document with a DataIntegrityProof; the input is not changed.
+
+    ``challenge`` and ``domain`` bind an ``authentication`` proof (a presentation's) to the
+    verifier that asked for it.
+    """
     if signer.algorithm != suite.required_algorithm:
         raise ValueError(f"{suite.name} needs an {suite.required_algorithm} signer, got {signer.algorithm}")
     if "proof" in document:
@@ -108,6 +114,10 @@ def add_proof(
     if suite.has_cryptosuite:
         options["cryptosuite"] = suite.name
     options["proofPurpose"] = proof_purpose
+    if challenge is not None:
+        options["challenge"] = challenge
+    if domain is not None:
+        options["domain"] = domain
     config = _proof_configuration(suite, options, document)
     signature = signer.sign(create_verify_data(suite, document, config, loader=loader))
     proof = dict(options)
@@ -139,6 +149,7 @@ def verify_proof(
     resolve_key: KeyResolver,
     expected_purpose: str = "assertionMethod",
     expected_controller: str | None = None,
+    controller_role: str = "issuer",
     now: datetime,
     transformed_document: bytes | None = None,
 ) -> ProofResult:
@@ -146,6 +157,7 @@ def verify_proof(
 
     ``transformed_document`` is the canonical unsecured document when the caller already made
     it (the verifier does, while checking terms), so it is not canonicalized twice.
+    ``controller_role`` names ``expected_controller`` in messages (the issuer, the holder).
     """
     proof = document.get("proof")
     if isinstance(proof, list):
@@ -195,7 +207,7 @@ def verify_proof(
     if expected_controller is not None and key.controller != expected_controller:
         return _fail(
             "unknown_key",
-            f"the proof was made with a key of {key.controller}, not of the issuer {expected_controller}",
+            f"the proof was made with a key of {key.controller}, not of the {controller_role} {expected_controller}",
             key=key,
             suite=suite.name,
         )

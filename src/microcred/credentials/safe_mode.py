@@ -14,6 +14,7 @@ a hostile document cannot exhaust the recursion limit or memory of a verifier.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .errors import MalformedError, UndefinedTermError
@@ -22,10 +23,13 @@ __all__ = ["MAX_DEPTH", "MAX_NODES", "check_expanded", "check_shape"]
 
 MAX_DEPTH = 48
 MAX_NODES = 50_000
+#: A lone UTF-16 surrogate (JSON's ``\ud800`` escape): no Unicode text, so nothing can encode it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def check_shape(document: Any) -> None:
-    """Refuse non-JSON values, documents nested deeper than MAX_DEPTH or larger than MAX_NODES."""
+    """Refuse non-JSON values (lone surrogates included), documents nested deeper than MAX_DEPTH or
+    larger than MAX_NODES."""
     if not isinstance(document, dict):
         raise MalformedError("a credential must be a JSON object")
     count = 0
@@ -41,13 +45,18 @@ def check_shape(document: Any) -> None:
             for key, item in value.items():
                 if not isinstance(key, str):
                     raise MalformedError("JSON object keys must be strings")
+                if _SURROGATE.search(key):
+                    raise MalformedError("text must be Unicode: a key holds a lone surrogate")
                 stack.append((item, depth + 1))
         elif isinstance(value, list):
             stack.extend((item, depth + 1) for item in value)
         elif isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
                 raise MalformedError("NaN and infinite numbers are not JSON")
-        elif value is not None and not isinstance(value, (str, int, bool)):
+        elif isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise MalformedError("text must be Unicode: a string holds a lone surrogate")
+        elif value is not None and not isinstance(value, (int, bool)):
             raise MalformedError(f"unsupported JSON value of type {type(value).__name__}")
 
 

@@ -14,9 +14,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from . import endorsement
+from . import data_model, endorsement, status_list, vc_jwt
 from . import schema as ob_schema
-from . import status_list, vc_jwt
 from .canonical import canonicalize_rdfc, to_quads
 from .errors import CredentialError
 from .issue import issuer_id
@@ -27,8 +26,9 @@ from .resolve import KeyResolver, Resolver
 from .suites import suite_for_proof
 from .timeutil import parse_datetime
 
-__all__ = ["Check", "VERDICTS", "VerificationReport", "verify"]
+__all__ = ["Check", "Profile", "VERDICTS", "VerificationReport", "verify"]
 
+Profile = Literal["ob3", "vc"]
 Outcome = Literal["passed", "failed", "warning", "skipped"]
 Verdict = Literal["valid", "expired", "revoked", "suspended", "not_yet_valid", "tampered", "unknown_key", "malformed"]
 
@@ -165,19 +165,23 @@ def verify(
     fetch_schema: Callable[[str], Mapping[str, Any]] | None = None,
     recipient_email: str | None = None,
     now: datetime | None = None,
+    profile: Profile = "ob3",
     check_endorsements: bool = True,
 ) -> VerificationReport:
     """Verify ``data`` (a dict, JSON text or bytes, or a VC-JWT). Never raises for bad input.
 
-    ``check_endorsements``: verify every EndorsementCredential the credential embeds, with these
-    same steps (the endorsements' own embedded endorsements are not followed further).
+    ``profile`` "ob3" holds the credential to the OB 3.0 JSON Schema (an AchievementCredential
+    or EndorsementCredential with ``validFrom``); "vc" to the VC 1.1 or 2.0 data model alone, for
+    credentials of any kind (what the VC-API verifies). ``check_endorsements``: verify every
+    EndorsementCredential the credential embeds, with these same steps (the endorsements' own
+    embedded endorsements are not followed further).
     """
     loader = loader or DocumentLoader()
     resolve_key = resolve_key or Resolver()
     now = now or datetime.now(UTC)
     steps = _Steps()
     try:
-        report = _verify(data, steps, loader, resolve_key, fetch_status_list, fetch_schema, recipient_email, now)
+        report = _verify(data, steps, loader, resolve_key, fetch_status_list, fetch_schema, recipient_email, now, profile)
         if check_endorsements and report.credential is not None:
 
             def verify_one(embedded: Any) -> VerificationReport:
@@ -203,6 +207,7 @@ def _verify(
     fetch_schema: Callable[[str], Mapping[str, Any]] | None,
     recipient_email: str | None,
     now: datetime,
+    profile: Profile,
 ) -> VerificationReport:
     parsed, fmt = _parse(data)
     if parsed is None:
@@ -237,7 +242,7 @@ def _verify(
     unknown = [c for c in ctx_list if isinstance(c, str) and not loader.knows(c)]
     transformed: bytes | None = None
     if not ctx_list or ctx_list[0] not in (CONTEXTS.VC_V2, CONTEXTS.VC_V1):
-        steps.failed("context", f"@context must start with {CONTEXTS.VC_V2}", "malformed")
+        steps.failed("context", f"@context must start with {CONTEXTS.VC_V2} (or {CONTEXTS.VC_V1})", "malformed")
     elif unknown:
         steps.failed("context", f"unknown context {unknown[0]}: not bundled, and contexts are never fetched", "malformed")
     else:
@@ -251,26 +256,12 @@ def _verify(
         except CredentialError as exc:
             steps.failed("context", exc.message, "malformed")
 
-    # 3. JSON Schema (official 1EdTech schema, then the credential's own credentialSchema)
-    types = credential.get("type")
-    types = types if isinstance(types, list) else [types]
-    kind: Literal["AchievementCredential", "EndorsementCredential"] = (
-        "EndorsementCredential" if "EndorsementCredential" in types else "AchievementCredential"
-    )
-    issues = ob_schema.validate(credential, kind=kind)
-    status_list = credential.get("credentialStatus")
-    if isinstance(status_list, list) and issues and all(i.pointer == "/credentialStatus" for i in issues):
-        # VC 2.0 allows several status entries (revocation and suspension); the OB 3.0 schema
-        # allows one. Check each entry as the schema would check one, and say what we accepted.
-        issues = [i for n, entry in enumerate(status_list) for i in ob_schema.validate_status_entry(entry, prefix=f"/credentialStatus/{n}")]
-        if not issues:
-            steps.warning("schema:credentialStatus", f"{len(status_list)} credentialStatus entries: VC 2.0 allows several, the OB 3.0 schema one")
-    if issues:
-        first = issues[0]
-        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
-        steps.failed("schema", f"{kind} schema: {first.pointer or '/'}: {first.message}{more}", "malformed")
+    # 3. JSON Schema (official 1EdTech schema, or the VC data model), then the credential's own
+    #    credentialSchema
+    if profile == "vc":
+        _check_data_model(credential, steps)
     else:
-        steps.passed("schema", f"valid against the 1EdTech OB 3.0 {kind} JSON Schema")
+        _check_ob_schema(credential, steps)
     _check_credential_schema(credential, steps, fetch_schema)
 
     # 4. proof and issuer
@@ -291,7 +282,10 @@ def _verify(
             steps.failed("proof", proof.message, proof.failure or "tampered")  # type: ignore[arg-type]
 
     # 5. validity period
-    _check_dates(credential, steps, now)
+    if profile == "vc":
+        _check_period(credential, steps, now)
+    else:
+        _check_dates(credential, steps, now)
 
     # 6. status
     _check_status(credential, steps, loader, resolve_key, fetch_status_list, now)
@@ -319,6 +313,38 @@ def _check_endorsements(
         steps.endorsements.append(result.to_dict())
     if unchecked:
         steps.warning("endorsement", f"{unchecked} more endorsements were not checked (at most {endorsement.MAX_EMBEDDED} are)")
+
+
+def _check_ob_schema(credential: dict[str, Any], steps: _Steps) -> None:
+    types = credential.get("type")
+    types = types if isinstance(types, list) else [types]
+    kind: Literal["AchievementCredential", "EndorsementCredential"] = (
+        "EndorsementCredential" if "EndorsementCredential" in types else "AchievementCredential"
+    )
+    issues = ob_schema.validate(credential, kind=kind)
+    entries = credential.get("credentialStatus")
+    if isinstance(entries, list) and issues and all(i.pointer == "/credentialStatus" for i in issues):
+        # VC 2.0 allows several status entries (revocation and suspension); the OB 3.0 schema
+        # allows one. Check each entry as the schema would check one, and say what we accepted.
+        issues = [i for n, entry in enumerate(entries) for i in ob_schema.validate_status_entry(entry, prefix=f"/credentialStatus/{n}")]
+        if not issues:
+            steps.warning("schema:credentialStatus", f"{len(entries)} credentialStatus entries: VC 2.0 allows several, the OB 3.0 schema one")
+    if issues:
+        first = issues[0]
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        steps.failed("schema", f"{kind} schema: {first.pointer or '/'}: {first.message}{more}", "malformed")
+    else:
+        steps.passed("schema", f"valid against the 1EdTech OB 3.0 {kind} JSON Schema")
+
+
+def _check_data_model(credential: dict[str, Any], steps: _Steps) -> None:
+    problems = data_model.credential_problems(credential)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        steps.failed("dataModel", f"{first.pointer or '/'}: {first.message}{more}", "malformed")
+    else:
+        steps.passed("dataModel", f"conforms to the VC {data_model.version_of(credential)} data model")
 
 
 def _jwt_verdict(errors: list[str]) -> Verdict:
@@ -397,6 +423,23 @@ def _check_dates(credential: dict[str, Any], steps: _Steps, now: datetime) -> No
     else:
         until = f" until {credential['validUntil']}" if valid_until else ", with no expiry"
         steps.passed("validity", f"valid from {credential['validFrom']}{until}")
+
+
+def _check_period(credential: dict[str, Any], steps: _Steps, now: datetime) -> None:
+    """The validity period under the names the credential's data model version gives it."""
+    try:
+        period = data_model.validity_period(credential)
+    except CredentialError as exc:
+        steps.failed("validity", exc.message, "malformed")
+        return
+    if period.start is not None and period.start > now:
+        steps.failed("validity", f"not valid before {credential[period.start_field]}", "not_yet_valid")
+    elif period.end is not None and period.end <= now:
+        steps.failed("validity", f"expired on {credential[period.end_field]}", "expired")
+    else:
+        since = f"valid from {credential[period.start_field]}" if period.start else "valid"
+        until = f" until {credential[period.end_field]}" if period.end else ", with no expiry"
+        steps.passed("validity", since + until)
 
 
 def _check_status(

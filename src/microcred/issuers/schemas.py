@@ -8,6 +8,40 @@ from pydantic import BaseModel, Field, StringConstraints
 from ..schemas_common import ApiModel, EmailAddress, HttpUrl, Slug, Text
 
 Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
+DidMethod = Literal["did:web", "did:key"]
+
+
+class VcApiIn(ApiModel):
+    """Whether and how the W3C VC-API (POST /credentials/issue, /credentials/status) signs for the issuer."""
+
+    enabled: bool = Field(
+        default=False,
+        description="the issuer's issue-scoped keys may sign any VC 1.1 or 2.0 credential through POST /credentials/issue, "
+        "not only awards of published achievements",
+    )
+    did_method: DidMethod = Field(
+        default="did:web",
+        description="the identifier credentials are issued as: the issuer's did:web, or the did:key of its current key "
+        "(which changes when the key rotates; credentials signed before keep verifying)",
+    )
+    status: bool = Field(
+        default=False,
+        description="add BitstringStatusListEntry status (revocation, and suspension if offered) that POST /credentials/status "
+        "changes; did:web only, as status lists are signed by the issuer's did:web",
+    )
+
+
+class VcApiUpdate(ApiModel):
+    enabled: bool | None = None
+    did_method: DidMethod | None = None
+    status: bool | None = None
+
+
+class VcApiOut(BaseModel):
+    enabled: bool
+    did_method: str
+    status: bool
+    issuer: str = Field(description="the identifier VC-API credentials carry as their issuer")
 
 
 class AddressIn(ApiModel):
@@ -41,6 +75,7 @@ class IssuerCreate(ApiModel):
     linkedin_organization_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] | None = Field(
         default=None, description="the issuer's LinkedIn organization id, for 'Add to profile' links"
     )
+    vc_api: VcApiIn | None = Field(default=None, description="W3C VC-API settings; off when absent")
 
 
 class IssuerUpdate(ApiModel):
@@ -54,6 +89,7 @@ class IssuerUpdate(ApiModel):
     cryptosuite: Cryptosuite | None = None
     offers_suspension: bool | None = None
     linkedin_organization_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] | None = None
+    vc_api: VcApiUpdate | None = None
 
 
 class IssuerOut(BaseModel):
@@ -69,6 +105,7 @@ class IssuerOut(BaseModel):
     cryptosuite: str
     offers_suspension: bool
     linkedin_organization_id: str | None
+    vc_api: VcApiOut
     verification_method: str = Field(description="the key that signs now")
     profile: dict[str, Any] = Field(description="the OB 3.0 Profile credentials embed as their issuer")
     created_at: datetime

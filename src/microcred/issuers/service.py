@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.principal import Principal
 from ..credentials.did import PublishedKey, did_web_from_url
+from ..credentials.keys import did_key_from_public, public_key_from_multikey
 from ..db.models import Issuer
 from ..events import Event, record
 from ..keystore import KeyStore, KeyStoreError
-from ..problems import Conflict, NotFound
+from ..problems import Conflict, NotFound, UnprocessableContent, field_error
 from .key_lock import hold_for_rotation
 from .repository import IssuerRepository
-from .schemas import AddressIn, IssuerCreate, IssuerOut, IssuerUpdate
+from .schemas import AddressIn, IssuerCreate, IssuerOut, IssuerUpdate, VcApiOut
 
 __all__ = [
     "create_issuer",
@@ -33,6 +34,7 @@ __all__ = [
     "reconcile_keys",
     "rotate_key",
     "update_issuer",
+    "vc_api_identifier",
 ]
 
 
@@ -57,6 +59,23 @@ def profile(issuer: Issuer) -> dict[str, Any]:
     return document
 
 
+def vc_api_identifier(issuer: Issuer) -> str:
+    """The issuer VC-API credentials carry: the issuer's did:web, or the did:key of its current
+    key (the key store names each key ``<did>#<publicKeyMultibase>``)."""
+    if issuer.vc_api_did_method == "did:key":
+        return did_key_from_public(public_key_from_multikey(issuer.current_key_id.rpartition("#")[2]))
+    return issuer.did
+
+
+def _check_vc_api(issuer: Issuer) -> None:
+    if issuer.vc_api_status and issuer.vc_api_did_method == "did:key":
+        raise UnprocessableContent(
+            "VC-API status entries need did:web: status lists are signed by the issuer's did:web, and a verifier wants "
+            "them signed by the credential's own issuer",
+            errors=[field_error("/vc_api/status", "only with did_method did:web")],
+        )
+
+
 def issuer_out(issuer: Issuer) -> IssuerOut:
     address = None
     if issuer.address_country or issuer.address_country_code or issuer.address_region:
@@ -74,6 +93,9 @@ def issuer_out(issuer: Issuer) -> IssuerOut:
         cryptosuite=issuer.cryptosuite,
         offers_suspension=issuer.offers_suspension,
         linkedin_organization_id=issuer.linkedin_organization_id,
+        vc_api=VcApiOut(
+            enabled=issuer.vc_api_enabled, did_method=issuer.vc_api_did_method, status=issuer.vc_api_status, issuer=vc_api_identifier(issuer)
+        ),
         verification_method=issuer.current_key_id,
         profile=profile(issuer),
         created_at=issuer.created_at,
@@ -116,6 +138,11 @@ async def create_issuer(
         updated_at=now,
     )
     _set_address(issuer, data.address)
+    if data.vc_api is not None:
+        issuer.vc_api_enabled, issuer.vc_api_did_method, issuer.vc_api_status = data.vc_api.enabled, data.vc_api.did_method, data.vc_api.status
+    else:
+        issuer.vc_api_enabled, issuer.vc_api_did_method, issuer.vc_api_status = False, "did:web", False
+    _check_vc_api(issuer)
     await repository.add(issuer)
     await record(session, Event("issuer.created", issuer.id, principal.client_id, issuer.id, now, {"did": did, "name": issuer.name, "key_id": key.id}))
     return issuer
@@ -168,6 +195,11 @@ async def update_issuer(
             setattr(issuer, field, changes[field])
     if "address" in changes:
         _set_address(issuer, data.address)
+    if data.vc_api is not None:
+        for field, value in data.vc_api.model_dump(exclude_unset=True).items():
+            if value is not None:
+                setattr(issuer, f"vc_api_{field}", value)
+        _check_vc_api(issuer)
     issuer.updated_at = now
     await session.flush()
     if changes:

@@ -31,7 +31,8 @@ from ..runtime import Runtime
 from .allocator import Slot
 
 __all__ = [
-    "ListSigning", "change_status", "credential_status", "json_bytes", "list_signing", "public_list", "revoke_entry", "status_list_url",
+    "ListSigning", "change_status", "credential_status", "json_bytes", "list_signing", "public_list", "revoke_entry", "set_bit",
+    "status_list_url",
 ]
 
 Change = Literal["revoke", "suspend", "unsuspend"]
@@ -104,7 +105,9 @@ def _unsigned_or_stale(status_list: StatusList, now: datetime) -> bool:
     return status_list.document is None or status_list.signed_at is None or now - status_list.signed_at > timedelta(days=1)
 
 
-async def _set_bit(session: AsyncSession, list_id: str, index: int, value: int, signing: ListSigning, now: datetime) -> None:
+async def set_bit(session: AsyncSession, list_id: str, index: int, value: int, signing: ListSigning, now: datetime) -> None:
+    """Set one credential's bit in its list and re-sign the list, unless the bit is so already.
+    The caller holds the credential's row lock and decides whether the change is allowed."""
     status_list = await _locked(session, list_id)
     assert status_list is not None
     bits = BitstringStatusList.from_bytes(status_list.bits)
@@ -118,7 +121,7 @@ async def _set_bit(session: AsyncSession, list_id: str, index: int, value: int, 
 async def revoke_entry(session: AsyncSession, *, signing: ListSigning, slot: Slot, now: datetime) -> None:
     """Set one revocation bit and re-sign its list, for a signed document that is not an award
     (an endorsement) but holds a slot of its issuer's revocation list."""
-    await _set_bit(session, slot.list_id, slot.index, 1, signing, now)
+    await set_bit(session, slot.list_id, slot.index, 1, signing, now)
 
 
 async def change_status(
@@ -146,7 +149,7 @@ async def change_status(
             raise Conflict("this credential was issued without a status entry and cannot be revoked")
         if credential.revoked_at is None:
             credential.revoked_at, credential.revocation_reason = now, reason
-            await _set_bit(session, credential.revocation_list_id, credential.revocation_index, 1, signing, now)
+            await set_bit(session, credential.revocation_list_id, credential.revocation_index, 1, signing, now)
             await record(session, _changed("credential.revoked", credential, principal, signing, now, private={"reason": reason}))
         return credential
     if credential.suspension_list_id is None or credential.suspension_index is None:
@@ -159,7 +162,7 @@ async def change_status(
     suspend = change == "suspend"
     if (credential.suspended_at is not None) != suspend:
         credential.suspended_at = now if suspend else None
-        await _set_bit(session, credential.suspension_list_id, credential.suspension_index, int(suspend), signing, now)
+        await set_bit(session, credential.suspension_list_id, credential.suspension_index, int(suspend), signing, now)
         await record(session, _changed("credential.suspended" if suspend else "credential.unsuspended", credential, principal, signing, now))
     return credential
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..credentials import MalformedError, Resolver, VerificationReport, verify
+from ..credentials import MalformedError, PresentationReport, Resolver, VerificationReport, verify, verify_presentation
 from ..credentials.did import controller_document, did_web_to_url
+from ..credentials.verify import Profile
 from ..fetch import SafeFetcher
 from ..pathways.verification import ComponentBudget, check_components
 from ..runtime import Runtime
@@ -48,9 +49,37 @@ class Verification:
         """Verify a file: JSON-LD, a VC-JWT, a baked PNG or SVG, or our PDF certificate."""
         return await self.of_credential(await asyncio.to_thread(credential_from_bytes, data))
 
-    async def of_credential(self, credential: Mapping[str, Any] | str, *, components: ComponentBudget | None = None) -> VerificationReport:
-        """``components``: how far to go retrieving and verifying related credentials (a pathway's)."""
-        loop = asyncio.get_running_loop()
+    async def of_credential(
+        self, credential: Mapping[str, Any] | str, *, profile: Profile = "ob3", components: ComponentBudget | None = None
+    ) -> VerificationReport:
+        """Verify a credential (``profile`` "vc": held to the VC data model, not to OB 3.0).
+        ``components``: how far to go retrieving and verifying related credentials (a pathway's)."""
+        resolver, status_list = self._collaborators(asyncio.get_running_loop())
+        data = dict(credential) if isinstance(credential, Mapping) else credential
+        report = await asyncio.to_thread(
+            verify, data, loader=self.runtime.loader, resolve_key=resolver, fetch_status_list=status_list, profile=profile
+        )
+        return await check_components(self, report, budget=components or ComponentBudget())  # a pathway credential's components
+
+    async def of_presentation(
+        self, presentation: Mapping[str, Any], *, challenge: str | None, domain: str | None, unsigned: bool
+    ) -> PresentationReport:
+        """Verify a presentation's proof (made for ``challenge`` and ``domain``) and each credential in it."""
+        resolver, status_list = self._collaborators(asyncio.get_running_loop())
+        return await asyncio.to_thread(
+            verify_presentation,
+            dict(presentation),
+            loader=self.runtime.loader,
+            resolve_key=resolver,
+            fetch_status_list=status_list,
+            challenge=challenge,
+            domain=domain,
+            unsigned=unsigned,
+        )
+
+    def _collaborators(self, loop: asyncio.AbstractEventLoop) -> tuple[Resolver, Callable[[str], Mapping[str, Any]]]:
+        """The key resolver and status list fetcher the core verifier calls from its worker
+        thread; each fetch runs on ``loop``."""
 
         def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
             return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
@@ -69,9 +98,7 @@ class Verification:
             return on_loop(self._fetch_json(url, _JSON_LD))
 
         resolver = Resolver(fetch_did_document=did_document, fetch_key_document=lambda url: on_loop(self._fetch_json(url, _JSON_LD)))
-        data = dict(credential) if isinstance(credential, Mapping) else credential
-        report = await asyncio.to_thread(verify, data, loader=self.runtime.loader, resolve_key=resolver, fetch_status_list=status_list)
-        return await check_components(self, report, budget=components or ComponentBudget())  # a pathway credential's components
+        return resolver, status_list
 
     async def _local_list(self, list_id: str) -> dict[str, Any]:
         if self.session is not None:

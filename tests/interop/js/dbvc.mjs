@@ -5,11 +5,17 @@
  *
  *   node dbvc.mjs sign --suite eddsa-rdfc-2022|eddsa-jcs-2022|Ed25519Signature2020
  *                      --seed <64 hex> [--created 2025-01-15T09:00:00Z]
+ *   node dbvc.mjs sign-presentation --suite eddsa-rdfc-2022|eddsa-jcs-2022
+ *                      --seed <64 hex> --challenge <text> [--domain <text>]
+ *                      [--created 2025-01-15T09:00:00Z]
  *   node dbvc.mjs verify [--purpose issuance|assertion] [--now <date>]
  *                        [--did-documents <file: {did: DID document}>]
  *   node dbvc.mjs status --allow-origin <origin, e.g. http://localhost:8123>
  *                        [--did-documents <file: {did: DID document}>]
  *
+ * sign signs a VC 1.1 or VC 2.0 credential (the input's first @context
+ * decides) with the did:key of the seed; sign-presentation signs a
+ * presentation (authentication proof, with the challenge and domain).
  * verify always exits 0 with {"verified": bool, "error": string|null}; it
  * never checks status and fetches nothing.
  * status verifies as verify does, then runs vc-bitstring-status-list's
@@ -28,8 +34,8 @@ import {text} from 'node:stream/consumers';
 import {readFile} from 'node:fs/promises';
 
 import {
-  SUITES, keyPairFromSeed, parseOrigin, seedFromHex, sign, verify,
-  verifyWithStatus
+  SUITES, keyPairFromSeed, parseOrigin, seedFromHex, sign, signPresentation,
+  verify, verifyWithStatus
 } from './lib.mjs';
 
 class UsageError extends Error {}
@@ -38,6 +44,13 @@ const OPTIONS = {
   sign: {
     suite: {type: 'string'},
     seed: {type: 'string'},
+    created: {type: 'string'}
+  },
+  'sign-presentation': {
+    suite: {type: 'string'},
+    seed: {type: 'string'},
+    challenge: {type: 'string'},
+    domain: {type: 'string'},
     created: {type: 'string'}
   },
   verify: {
@@ -55,7 +68,8 @@ function parse(argv) {
   const [command, ...rest] = argv;
   if(!Object.hasOwn(OPTIONS, command)) {
     throw new UsageError(
-      'usage: dbvc.mjs sign|verify|status [options] < input.json');
+      'usage: dbvc.mjs sign|sign-presentation|verify|status [options] ' +
+      '< input.json');
   }
   try {
     const {values} = parseArgs({args: rest, options: OPTIONS[command]});
@@ -90,25 +104,43 @@ async function readDidDocuments(file) {
   }
 }
 
+function signingKey(values, suites) {
+  if(!suites.includes(values.suite)) {
+    throw new UsageError(`--suite must be one of ${suites.join(', ')}.`);
+  }
+  let seed;
+  try {
+    seed = seedFromHex(values.seed);
+  } catch(e) {
+    throw new UsageError(`--seed: ${e.message}`);
+  }
+  if(values.created !== undefined && isNaN(new Date(values.created))) {
+    throw new UsageError(`--created is not a date: "${values.created}".`);
+  }
+  return keyPairFromSeed(seed);
+}
+
 async function main() {
   const {command, values} = parse(process.argv.slice(2));
   if(command === 'sign') {
-    if(!SUITES.includes(values.suite)) {
-      throw new UsageError(`--suite must be one of ${SUITES.join(', ')}.`);
-    }
-    let seed;
-    try {
-      seed = seedFromHex(values.seed);
-    } catch(e) {
-      throw new UsageError(`--seed: ${e.message}`);
-    }
-    if(values.created !== undefined && isNaN(new Date(values.created))) {
-      throw new UsageError(`--created is not a date: "${values.created}".`);
-    }
+    const keyPair = await signingKey(values, SUITES);
     const credential = await readCredential();
-    const keyPair = await keyPairFromSeed(seed);
     const signed = await sign(
       credential, {suite: values.suite, keyPair, created: values.created});
+    process.stdout.write(JSON.stringify(signed, null, 2) + '\n');
+    return 0;
+  }
+  if(command === 'sign-presentation') {
+    const keyPair = await signingKey(
+      values, ['eddsa-rdfc-2022', 'eddsa-jcs-2022']);
+    if(values.challenge === undefined) {
+      throw new UsageError('--challenge is required: the verifier\'s challenge.');
+    }
+    const presentation = await readCredential();
+    const signed = await signPresentation(presentation, {
+      suite: values.suite, keyPair, challenge: values.challenge,
+      domain: values.domain, created: values.created
+    });
     process.stdout.write(JSON.stringify(signed, null, 2) + '\n');
     return 0;
   }

@@ -354,6 +354,39 @@ export async function sign(credential, {
 }
 
 /**
+ * Sign a presentation with `vc.signPresentation`: an `authentication`
+ * proof answering the verifier's challenge (and naming its domain). The
+ * caller builds the presentation (its `holder`, its credentials); a VC 1.1
+ * presentation gets the Data Integrity context added, as for credentials.
+ *
+ * @param {object} presentation - The unsigned presentation (not modified).
+ * @param {object} options - Options.
+ * @param {string} options.suite - 'eddsa-rdfc-2022' or 'eddsa-jcs-2022'.
+ * @param {object} options.keyPair - From keyPairFromSeed.
+ * @param {string} options.challenge - The verifier's challenge.
+ * @param {string} [options.domain] - The verifier's domain.
+ * @param {string} [options.created] - Proof `created`; defaults to now.
+ *
+ * @returns {Promise<object>} The signed presentation.
+ */
+export async function signPresentation(presentation, {
+  suite, keyPair, challenge, domain, created
+}) {
+  if(!['eddsa-rdfc-2022', 'eddsa-jcs-2022'].includes(suite)) {
+    throw new TypeError(
+      `Presentations are signed with eddsa-rdfc-2022 or eddsa-jcs-2022, ` +
+      `not "${suite}".`);
+  }
+  return vc.signPresentation({
+    presentation: structuredClone(presentation),
+    suite: createSuite({suite, signer: keyPair.signer(), date: created}),
+    challenge,
+    domain,
+    documentLoader: createDocumentLoader()
+  });
+}
+
+/**
  * Collect the messages of an error and the errors it wraps, since jsigs
  * reports failures as nested aggregates.
  *

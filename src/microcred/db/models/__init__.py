@@ -12,6 +12,7 @@ from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
 from .pathway import Pathway, PathwayCompletion, PathwayComponent
 from .status_list import StatusList
+from .vcapi_credential import VcApiCredential
 from .webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "PathwayComponent",
     "SignInLink",
     "StatusList",
+    "VcApiCredential",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -27,6 +27,16 @@ class Issuer(TimestampMixin, Base):
     #: Credentials also carry a suspension entry. VC 2.0 allows several credentialStatus
     #: entries, but the OB 3.0 JSON schema allows one object only, so this is off by default.
     offers_suspension: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The W3C VC-API (``/credentials/issue`` and ``/credentials/status``) may sign for this issuer:
+    #: credentials the caller writes, not only OB 3.0 awards of published achievements. Off unless
+    #: the issuer is configured for it.
+    vc_api_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The issuer identifier VC-API credentials carry: "did:web" (the issuer's did) or "did:key"
+    #: (the did:key of its current key, which changes when the key rotates).
+    vc_api_did_method: Mapped[str] = mapped_column(String(16), default="did:web", server_default="did:web")
+    #: VC-API credentials get Bitstring Status List entries (did:web only: a status list is
+    #: signed by the issuer's did:web, and a verifier wants the credential's own issuer).
+    vc_api_status: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: LinkedIn's organization id for "Add to profile" links (else the issuer's name is used).
     linkedin_organization_id: Mapped[str | None] = mapped_column(String(32))
     #: Verification method id of the key that signs now (rotation changes it in one transaction).
