@@ -102,7 +102,13 @@ def resolver(runtime: Runtime) -> Any:
     """The core verifier's key resolver, fed with the service's published keys (current and
     retired), as a verifier that resolved the issuer's did:web would be."""
     from microcred.credentials import Resolver
-    from microcred.credentials.resolve import resolved_from_published
+    from microcred.credentials.did import controller_document
 
     store = runtime.keystore
-    return Resolver(keys={k.id: resolved_from_published(k) for i in store.issuers() for k in store.published_keys(i)})
+
+    def did_document(did: str) -> dict[str, Any]:
+        # One issuer's keys, read when asked for: the test session's key store holds every
+        # issuer the suite has made, and reading them all for each verification grows with it.
+        return controller_document(did, store.published_keys(did))
+
+    return Resolver(fetch_did_document=did_document)
