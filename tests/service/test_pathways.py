@@ -391,3 +391,21 @@ async def test_digital_bazaar_verifies_a_pathway_credential(service: ServiceClie
     first, second = credential["relatedResource"]
     swapped = [{**first, "digestMultibase": second["digestMultibase"]}, {**second, "digestMultibase": first["digestMultibase"]}]
     assert js_verify({**credential, "relatedResource": swapped}, did_documents=documents)[0] is False
+
+
+async def test_the_pathway_credential_carries_the_endorsements_of_its_achievement(service: ServiceClient) -> None:
+    issuer_id, courses, achievement_id = await _school(service, courses=1)
+    society = (await service.create_issuer(name="Society of Metrologists"))["id"]
+    endorsed = await service.http.post(
+        f"/api/v1/issuers/{society}/endorsements",
+        json={"subject_issuer_id": issuer_id, "subject_achievement_id": achievement_id, "endorsement_comment": "Meets our standard"},
+        headers=service.admin,
+    )
+    assert endorsed.status_code == 201, endorsed.text
+    await _pathway(service, issuer_id, achievement_id, courses)
+    await _complete(service, issuer_id, courses[0])
+    [credential] = await _held(service, issuer_id, achievement_id)
+    [embedded] = credential["credentialSubject"]["achievement"]["endorsement"]
+    assert embedded["id"] == endorsed.json()["credential"]["id"] and embedded["credentialSubject"]["endorsementComment"] == "Meets our standard"
+    report = verify(credential, resolve_key=resolver(service.runtime))
+    assert report.valid and any(c.name == "endorsement" and c.outcome == "passed" for c in report.checks), report.to_dict()

@@ -39,6 +39,7 @@ from ..credentials import CredentialError, Signer, issue
 from ..credentials.related import digest_multibase
 from ..db.base import new_id
 from ..db.models import Credential, Issuer, Pathway, PathwayCompletion, PathwayComponent
+from ..endorsements.service import standing_endorsements
 from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import profile
 from ..problems import Conflict, ProblemError
@@ -216,10 +217,13 @@ async def _issue(
         await hold_for_signing(session, issuer_id)  # a key rotation waits for this award (see key_lock)
         issuer = await session.scalar(select(Issuer).where(Issuer.id == issuer_id).execution_options(populate_existing=True))
         assert issuer is not None  # pathways go with their issuer
+        endorsed = await standing_endorsements(session, issuer_id, now=now)  # embedded as in any award
+        issuer_profile = endorsed.on_profile(profile(issuer))
         versions: dict[str, PublishedVersion | None] = {}
         for done in group:
             if done.pathway.achievement_id not in versions:
-                versions[done.pathway.achievement_id] = await AchievementRepository(session).current_version(issuer_id, done.pathway.achievement_id)
+                version = await AchievementRepository(session).current_version(issuer_id, done.pathway.achievement_id)
+                versions[done.pathway.achievement_id] = endorsed.on_version(version) if version else None
         revocations = await signing.statuses.take(session, issuer_id, "revocation", len(group))
         suspensions = await signing.statuses.take(session, issuer_id, "suspension", len(group)) if issuer.offers_suspension else [None] * len(group)
         unsigned: list[tuple[_Completed, Credential]] = []
@@ -228,7 +232,10 @@ async def _issue(
             try:
                 if version is None:  # published achievements stay published: cannot happen
                     raise Conflict("the pathway's achievement is not published")
-                row = _unsigned(done, issuer=issuer, version=version, status=(revocation, suspension), documents=documents, signing=signing, now=now)
+                row = _unsigned(
+                    done, issuer=issuer, issuer_profile=issuer_profile, version=version, status=(revocation, suspension),
+                    documents=documents, signing=signing, now=now,
+                )
             except (ProblemError, ValidationError) as exc:
                 detail = exc.detail if isinstance(exc, ProblemError) else f"the components' recipient does not make an award: {exc}"
                 outcomes[(done.pathway.id, done.learner.key)] = LearnerOutcome("failed", error={"status": 422, "detail": detail})
@@ -262,6 +269,7 @@ def _unsigned(
     done: _Completed,
     *,
     issuer: Issuer,
+    issuer_profile: dict[str, Any],
     version: PublishedVersion,
     status: tuple[Slot, Slot | None],
     documents: dict[str, dict[str, Any]],
@@ -280,7 +288,7 @@ def _unsigned(
         completion_date=max(c.completed_at for c in done.counted),
     )
     document = credential_document(
-        award, credential_id=credential_id, base_url=signing.base_url, issuer_profile=profile(issuer),
+        award, credential_id=credential_id, base_url=signing.base_url, issuer_profile=issuer_profile,
         achievement=version.document, hash_email=issuer.hash_recipient_emails, now=now,
     )
     document["credentialStatus"] = credential_status(signing.base_url, *status)
