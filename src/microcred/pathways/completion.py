@@ -259,9 +259,11 @@ async def _issue(
             outcomes[key] = LearnerOutcome("awarded", row.id)
             issued.append(row)
     await session.flush()
-    await events.record(session, *[event for row in issued for event in _events(row, now, signing.base_url)])
     # A pathway credential may itself be a component of another pathway.
     await after_awards(session, signing, issued, now)
+    # Recorded after every lock this evaluation takes: recording holds the audit chain's head to
+    # the commit, and waiting for another lock while holding it could deadlock.
+    await events.record(session, *[event for row in issued for event in _events(row, now, signing.base_url)])
     return outcomes
 
 
