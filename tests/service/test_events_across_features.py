@@ -41,8 +41,12 @@ async def test_a_completed_pathway_reaches_the_webhook_receiver(service: Service
     assert all(signature_holds(hook["secret"], r) for r in receiver.delivered())
     [completed] = [e for e in events if e["type"] == "pathway.completed"]
     assert completed["issuer_id"] == issuer_id and completed["data"]["pathway_id"] == pathway["id"]
-    issued = {e["subject"] for e in events if e["type"] == "credential.issued"}
+    issued = {e["subject"]: e for e in events if e["type"] == "credential.issued"}
     assert completed["subject"] in issued and last["id"] in issued
+    # The pathway credential's event says what any credential's does, and which pathway issued it.
+    pathway_issued, course_issued = issued[completed["subject"]]["data"], issued[last["id"]]["data"]
+    assert set(course_issued) < set(pathway_issued) and pathway_issued["pathway_id"] == pathway["id"]
+    assert (pathway_issued["recipient_name"], pathway_issued["achievement_version"]) == ("Ada Lovelace", 1)
     # The pathway credential the event names is the one the learner can open.
     page = await service.http.get(completed["data"]["url"].removeprefix(service.runtime.settings.base_url), headers={"Accept": "application/ld+json"})
     assert page.status_code == 200 and page.json()["credentialSubject"]["achievement"]["name"] == "Certified Instrument Maker"
@@ -71,7 +75,7 @@ async def test_one_audit_chain_holds_every_kind_of_change(service: ServiceClient
         actions = list(await session.scalars(select(AuditEntry.action).where(AuditEntry.issuer_id == issuer_id)))
         result = await verify_chain(session)
         total = len(list(await session.scalars(select(AuditEntry.seq))))
-    for action in ("issuer.created", "achievement.published", "credential.issued", "pathway.completed", "endorsement.issued", "credential.revoked"):
+    for action in ("issuer.created", "achievement.published", "pathway.created", "credential.issued", "pathway.completed", "endorsement.issued", "credential.revoked"):
         assert action in actions, (action, actions)
     assert actions.count("credential.issued") >= 3  # the course, the pathway credential, the VC-API credential
     assert result.intact and result.checked == total, result

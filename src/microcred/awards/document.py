@@ -9,6 +9,8 @@ from typing import Any
 from ..credentials import CONTEXTS
 from ..credentials.ob3 import hashed_email_identifier
 from ..credentials.timeutil import format_datetime
+from ..db.models import Credential
+from ..events import Event
 from ..problems import UnprocessableContent, field_error
 from .schemas import AwardIn
 
@@ -136,3 +138,18 @@ def _evidence(evidence: dict[str, Any]) -> dict[str, Any]:
         if key in evidence:
             out[key] = evidence[key]
     return out
+
+
+def issued_event(credential: Credential, *, actor: str, base_url: str, achievement_version: int, **extra: Any) -> Event:
+    """The credential.issued event: what a webhook receiver needs to find the credential, and the
+    learner's name, never their email address (``extra``: e.g. the pathway that issued it)."""
+    data = {
+        "credential_id": credential.id,
+        "url": credential_url(base_url, credential.id),
+        "achievement_id": credential.achievement_id,
+        "achievement_version": achievement_version,
+        "recipient_name": credential.recipient_name,
+        "external_id": credential.external_id,
+        **extra,
+    }
+    return Event("credential.issued", credential.issuer_id, actor, credential.id, credential.issued_at, data)

@@ -36,7 +36,7 @@ from ..issuers.service import get_issuer, profile
 from ..keystore import KeyStore
 from ..pathways.completion import after_awards
 from ..problems import BadRequest, Conflict, NotFound, ProblemError, UnprocessableContent, body_pointer, field_error
-from .document import as_datetime, credential_document, credential_url
+from .document import as_datetime, credential_document, credential_url, issued_event
 from .repository import CredentialRepository
 from ..status.allocator import Slot, StatusAllocator
 from ..status.service import credential_status
@@ -221,22 +221,8 @@ async def award(
             raise Conflict("the award conflicted with another that is no longer there; retry")
         return await _result(session, _same_request(existing, digest), created=False)
     await after_awards(session, signing, [row], now)  # the pathways this award completes, if any
-    await record(session, _issued(row, actor=principal.client_id, base_url=signing.base_url, achievement_version=version.version))
+    await record(session, issued_event(row, actor=principal.client_id, base_url=signing.base_url, achievement_version=version.version))
     return AwardResult(credential=row, achievement_version=version.version, created=True)
-
-
-def _issued(credential: Credential, *, actor: str, base_url: str, achievement_version: int) -> Event:
-    """The credential.issued event: what a webhook receiver needs to find the credential, and the
-    learner's name, never their email address."""
-    data = {
-        "credential_id": credential.id,
-        "url": credential_url(base_url, credential.id),
-        "achievement_id": credential.achievement_id,
-        "achievement_version": achievement_version,
-        "recipient_name": credential.recipient_name,
-        "external_id": credential.external_id,
-    }
-    return Event("credential.issued", credential.issuer_id, actor, credential.id, credential.issued_at, data)
 
 
 async def _result(session: AsyncSession, credential: Credential, *, created: bool) -> AwardResult:
@@ -386,7 +372,7 @@ async def award_many(
     versions_of = {v.id: v.version for v in versions.values() if not isinstance(v, ProblemError)}
     actor = f"job:{job_id}"
     await record(
-        session, *(_issued(row, actor=actor, base_url=signing.base_url, achievement_version=versions_of[row.achievement_version_id]) for _, row in rows)
+        session, *(issued_event(row, actor=actor, base_url=signing.base_url, achievement_version=versions_of[row.achievement_version_id]) for _, row in rows)
     )
     return [o if o is not None else RowOutcome("failed", error={"status": 500, "detail": "not processed"}) for o in outcomes]
 

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import events
 from ..achievements.repository import AchievementRepository, PublishedVersion
-from ..awards.document import as_datetime, credential_document, credential_json, credential_url
+from ..awards.document import as_datetime, credential_document, credential_json, credential_url, issued_event
 from ..awards.repository import CredentialRepository
 from ..awards.schemas import AwardIn, RecipientIn
 from ..credentials import CredentialError, Signer, issue
@@ -210,6 +210,7 @@ async def _issue(
     documents = await repository.documents(sorted({c.id for done in complete for c in done.counted}))
     outcomes: dict[tuple[str, str], LearnerOutcome] = {}
     issued: list[Credential] = []
+    version_numbers: dict[str, int] = {}  # achievement version id -> its number, for the events
     by_issuer: dict[str, list[_Completed]] = defaultdict(list)
     for done in complete:
         by_issuer[done.pathway.issuer_id].append(done)
@@ -224,6 +225,8 @@ async def _issue(
             if done.pathway.achievement_id not in versions:
                 version = await AchievementRepository(session).current_version(issuer_id, done.pathway.achievement_id)
                 versions[done.pathway.achievement_id] = endorsed.on_version(version) if version else None
+                if version:
+                    version_numbers[version.id] = version.version
         revocations = await signing.statuses.take(session, issuer_id, "revocation", len(group))
         suspensions = await signing.statuses.take(session, issuer_id, "suspension", len(group)) if issuer.offers_suspension else [None] * len(group)
         unsigned: list[tuple[_Completed, Credential]] = []
@@ -263,7 +266,9 @@ async def _issue(
     await after_awards(session, signing, issued, now)
     # Recorded after every lock this evaluation takes: recording holds the audit chain's head to
     # the commit, and waiting for another lock while holding it could deadlock.
-    await events.record(session, *[event for row in issued for event in _events(row, now, signing.base_url)])
+    await events.record(
+        session, *[event for row in issued for event in _events(row, version_numbers[row.achievement_version_id], now, signing.base_url)]
+    )
     return outcomes
 
 
@@ -335,16 +340,12 @@ def _sign(documents: list[dict[str, Any]], *, signer: Signer, signing: Signing, 
     return signed
 
 
-def _events(row: Credential, now: datetime, base_url: str) -> list[events.Event]:
+def _events(row: Credential, version: int, now: datetime, base_url: str) -> list[events.Event]:
     pathway_id = row.dedup_key.split(":")[1]
-    url = credential_url(base_url, row.id)
     return [
-        events.Event(
-            type="credential.issued", issuer_id=row.issuer_id, actor="system", subject=row.id, at=now,
-            data={"credential_id": row.id, "url": url, "achievement_id": row.achievement_id, "pathway_id": pathway_id},
-        ),
+        issued_event(row, actor="system", base_url=base_url, achievement_version=version, pathway_id=pathway_id),
         events.Event(
             type="pathway.completed", issuer_id=row.issuer_id, actor="system", subject=row.id, at=now,
-            data={"pathway_id": pathway_id, "credential_id": row.id, "url": url},
+            data={"pathway_id": pathway_id, "credential_id": row.id, "url": credential_url(base_url, row.id)},
         ),
     ]

@@ -17,6 +17,7 @@ from ..achievements.repository import AchievementRepository
 from ..auth.principal import Principal
 from ..db.base import new_id
 from ..db.models import Job, Pathway, PathwayComponent
+from ..events import Event, record
 from ..issuers.service import get_issuer
 from ..jobs.repository import JobRepository
 from ..problems import FieldError, NotFound, UnprocessableContent, field_error
@@ -93,9 +94,22 @@ async def create_pathway(session: AsyncSession, *, principal: Principal, issuer_
         min_count=data.min_count, status="active", created_at=now, updated_at=now,
     )
     await PathwayRepository(session).add(pathway, _rows(pathway.id, components))
-    if data.evaluate_existing:
-        await _evaluation_job(session, pathway, [achievement_id for _, achievement_id in components], now)
+    job = await _evaluation_job(session, pathway, [a for _, a in components], now) if data.evaluate_existing else None
+    await record(session, _changed("pathway.created", pathway, principal, now, components, job))
     return pathway
+
+
+def _changed(
+    action: str, pathway: Pathway, principal: Principal, now: datetime, components: list[tuple[str, str]] | None, job: Job | None = None
+) -> Event:
+    """The audit record of a pathway's creation or change: its rule and, when given, its components."""
+    data: dict[str, object] = {"name": pathway.name, "achievement_id": pathway.achievement_id, "rule": pathway.rule,
+                               "min_count": pathway.min_count, "status": pathway.status}
+    if components is not None:
+        data["components"] = [{"issuer_id": issuer, "achievement_id": achievement} for issuer, achievement in components]
+    if job is not None:
+        data["evaluation_job_id"] = job.id
+    return Event(action, pathway.issuer_id, principal.client_id, pathway.id, now, data)
 
 
 async def _evaluation_job(session: AsyncSession, pathway: Pathway, achievement_ids: list[str], now: datetime) -> Job:
@@ -159,6 +173,7 @@ async def update_pathway(
     if components is not None:
         await repository.replace_components(pathway.id, _rows(pathway.id, components))
     await session.flush()
+    await record(session, _changed("pathway.updated", pathway, principal, now, components))
     return pathway
 
 
