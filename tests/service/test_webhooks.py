@@ -430,3 +430,18 @@ async def test_a_full_bulk_chunk_queues_one_delivery_per_credential(service: Ser
     )
     assert len(page.json()["items"]) == 20 and len(rest.json()["items"]) == 10 and rest.json()["next_cursor"] is None
     assert len({d["id"] for d in page.json()["items"] + rest.json()["items"]}) == 30
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9009/hook", "https://localhost/hook"])
+async def test_a_receiver_on_this_machine_is_refused_with_the_development_setting_named(url: str) -> None:
+    from microcred.fetch import FetchPolicy
+    from microcred.problems import UnprocessableContent
+    from microcred.webhooks.service import _checked_url
+
+    with pytest.raises(UnprocessableContent) as refused:
+        _checked_url(url, FetchPolicy())
+    [error] = refused.value.errors
+    assert error["pointer"] == "#/url" and "MICROCRED_WEBHOOK_ALLOW_LOOPBACK=true" in error["detail"]
+    with pytest.raises(UnprocessableContent) as refused:
+        _checked_url("https://10.0.0.7/hook", FetchPolicy())
+    assert "MICROCRED_WEBHOOK_ALLOW_LOOPBACK" not in refused.value.errors[0]["detail"]

@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from ipaddress import ip_address
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.principal import Principal
@@ -40,13 +41,23 @@ def _checked_url(url: str, policy: FetchPolicy) -> str:
     try:
         parsed = check_url(url, policy)
     except FetchError as exc:
-        raise UnprocessableContent(f"url: {exc}", errors=[field_error("/url", str(exc))]) from None
+        detail = str(exc).replace("refusing to fetch", "webhooks are not sent to").replace("URLs are fetched", "URLs are allowed")
+        if not policy.allow_loopback and exc.reason in ("scheme", "address") and _loopback(_host(url)):
+            detail += " (for a receiver on this machine in development, set MICROCRED_WEBHOOK_ALLOW_LOOPBACK=true)"
+        raise UnprocessableContent(f"url: {detail}", errors=[field_error("/url", detail)]) from None
     if parsed.fragment:
         raise UnprocessableContent("url: must not have a #fragment", errors=[field_error("/url", "must not have a #fragment")])
     if parsed.scheme == "http" and not _loopback(parsed.host):
         detail = "must be an https URL (plain http is allowed for this machine only, in development)"
         raise UnprocessableContent(f"url: {detail}", errors=[field_error("/url", detail)])
     return str(parsed)
+
+
+def _host(url: str) -> str:
+    try:
+        return httpx.URL(url).host
+    except httpx.InvalidURL:
+        return ""
 
 
 def _loopback(host: str) -> bool:
