@@ -38,7 +38,7 @@ from ..pathways.completion import after_awards
 from ..problems import BadRequest, Conflict, NotFound, ProblemError, UnprocessableContent, body_pointer, field_error
 from .document import as_datetime, credential_document, credential_url, issued_event
 from .repository import CredentialRepository
-from ..status.allocator import Slot, StatusAllocator
+from ..status.allocator import StatusAllocator, StatusSlots
 from ..status.service import credential_status
 from .signing_pool import SigningPool
 from .schemas import AwardIn, AwardOut, CredentialPage, CredentialSummary
@@ -127,18 +127,6 @@ def _unsigned(
     return document
 
 
-#: A credential's status list slots: revocation, and suspension when the issuer offers it.
-StatusSlots = tuple[Slot, Slot | None]
-
-
-async def _status_slots(session: AsyncSession, signing: Signing, issuer: Issuer, count: int) -> list[StatusSlots]:
-    revocations = await signing.statuses.take(session, issuer.id, "revocation", count)
-    if not issuer.offers_suspension:
-        return [(slot, None) for slot in revocations]
-    suspensions = await signing.statuses.take(session, issuer.id, "suspension", count)
-    return list(zip(revocations, suspensions, strict=True))
-
-
 def sign_award(
     data: AwardIn, *, issuer: Issuer, version: PublishedVersion, signing: Signing, credential_id: str, now: datetime, status: StatusSlots,
     issuer_profile: dict[str, Any] | None = None,
@@ -204,7 +192,7 @@ async def award(
     endorsed = await standing_endorsements(session, issuer.id, now=now)  # embedded as they stand now
     version = endorsed.on_version(version)
     credential_id = new_id()
-    status = (await _status_slots(session, signing, issuer, 1))[0]
+    status = (await signing.statuses.slots_for(session, issuer))[0]
     # Sign first and let the unique (issuer, dedup key) constraint decide: new awards (the
     # common case) cost one INSERT; a retry costs a signature (and status indexes) it throws
     # away, then one read.
@@ -323,7 +311,7 @@ async def award_many(
         seen[key] = (credential_id, digest)
         to_sign.append((index, data, key, digest, version))
 
-    statuses = await _status_slots(session, signing, issuer, len(to_sign))
+    statuses = await signing.statuses.slots_for(session, issuer, len(to_sign))
 
     def sign_all() -> list[dict[str, Any] | ProblemError]:
         signed: list[dict[str, Any] | ProblemError] = []

@@ -43,7 +43,7 @@ from ..endorsements.service import standing_endorsements
 from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import profile
 from ..problems import Conflict, ProblemError
-from ..status.allocator import Slot
+from ..status.allocator import StatusSlots
 from ..status.service import credential_status
 from .repository import ComponentCredential, PathwayRepository
 
@@ -227,16 +227,15 @@ async def _issue(
                 versions[done.pathway.achievement_id] = endorsed.on_version(version) if version else None
                 if version:
                     version_numbers[version.id] = version.version
-        revocations = await signing.statuses.take(session, issuer_id, "revocation", len(group))
-        suspensions = await signing.statuses.take(session, issuer_id, "suspension", len(group)) if issuer.offers_suspension else [None] * len(group)
+        slots = await signing.statuses.slots_for(session, issuer, len(group))
         unsigned: list[tuple[_Completed, Credential]] = []
-        for done, revocation, suspension in zip(group, revocations, suspensions, strict=True):
+        for done, status in zip(group, slots, strict=True):
             version = versions[done.pathway.achievement_id]
             try:
                 if version is None:  # published achievements stay published: cannot happen
                     raise Conflict("the pathway's achievement is not published")
                 row = _unsigned(
-                    done, issuer=issuer, issuer_profile=issuer_profile, version=version, status=(revocation, suspension),
+                    done, issuer=issuer, issuer_profile=issuer_profile, version=version, status=status,
                     documents=documents, signing=signing, now=now,
                 )
             except (ProblemError, ValidationError) as exc:
@@ -278,7 +277,7 @@ def _unsigned(
     issuer: Issuer,
     issuer_profile: dict[str, Any],
     version: PublishedVersion,
-    status: tuple[Slot, Slot | None],
+    status: StatusSlots,
     documents: dict[str, dict[str, Any]],
     signing: Signing,
     now: datetime,

@@ -20,15 +20,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..credentials.status_index import IndexPermutation
 from ..credentials.status_list import MIN_LENGTH
 from ..db.base import new_id
-from ..db.models import StatusList
+from ..db.models import Issuer, StatusList
 
-__all__ = ["Slot", "StatusAllocator"]
+__all__ = ["Slot", "StatusAllocator", "StatusSlots"]
 
 
 @dataclass(frozen=True)
 class Slot:
     list_id: str
     index: int
+
+
+#: A credential's status list slots: revocation, and suspension when the issuer offers it.
+StatusSlots = tuple[Slot, Slot | None]
 
 
 async def _reserve(session: AsyncSession, issuer_id: str, purpose: str, count: int, length: int) -> list[Slot]:
@@ -81,3 +85,11 @@ class StatusAllocator:
                 async with self.sessions() as own, own.begin():
                     free.extend(await _reserve(own, issuer_id, purpose, max(self.block, count - len(free)), self.length))
             return [free.popleft() for _ in range(count)]
+
+    async def slots_for(self, session: AsyncSession, issuer: Issuer, count: int = 1) -> list[StatusSlots]:
+        """Each of ``count`` credentials' slots: revocation, and suspension when ``issuer`` offers it."""
+        revocations = await self.take(session, issuer.id, "revocation", count)
+        if not issuer.offers_suspension:
+            return [(slot, None) for slot in revocations]
+        suspensions = await self.take(session, issuer.id, "suspension", count)
+        return list(zip(revocations, suspensions, strict=True))

@@ -171,13 +171,6 @@ def _prepare(credential: dict[str, Any], *, identifier: str, loader: DocumentLoa
     return prepared
 
 
-async def _status_slots(session: AsyncSession, issuing: Issuing, issuer: Issuer) -> tuple[Slot, Slot | None]:
-    revocation = (await issuing.statuses.take(session, issuer.id, "revocation"))[0]
-    if not issuer.offers_suspension:
-        return revocation, None
-    return revocation, (await issuing.statuses.take(session, issuer.id, "suspension"))[0]
-
-
 def _suite(path_suite: str | None, options: IssueOptions) -> str | None:
     if path_suite is not None and options.cryptosuite not in (None, path_suite):
         raise BadRequest(
@@ -219,7 +212,7 @@ async def issue(
             # A handle for POST /credentials/status, which the caller receives as the credential's id.
             credential_id = f"urn:uuid:{uuid.uuid4()}"
             credential = {"@context": credential["@context"], "id": credential_id, **credential}
-        revocation, suspension = await _status_slots(session, issuing, issuer)
+        revocation, suspension = (await issuing.statuses.slots_for(session, issuer))[0]
         credential["credentialStatus"] = credential_status(issuing.base_url, revocation, suspension)
         if credential["@context"][0] == CONTEXTS.VC_V1:
             credential = _with_context(credential, CONTEXTS.BITSTRING_STATUS_V1)  # VC 1.1 does not define the entries
