@@ -38,6 +38,11 @@ def check_before_signing(credential: Any, *, signer: Signer, loader: DocumentLoa
     for field in ("id", "type", "issuer", "validFrom", "credentialSubject"):
         if field not in credential:
             raise MalformedError(f"the credential has no {field}", pointer=f"/{field}")
+    _check_signable(credential, signer=signer, loader=loader, check_terms=check_terms)
+
+
+def _check_signable(credential: dict[str, Any], *, signer: Signer, loader: DocumentLoader, check_terms: bool) -> None:
+    """Not signed yet, issued by the key's controller, and (``check_terms``) every term defined."""
     if "proof" in credential:
         raise MalformedError("the credential is already signed", pointer="/proof")
     controller = signer.id.split("#", 1)[0]
@@ -88,14 +93,9 @@ def issue_credential(
     """
     chosen = get_suite(suite)
     check_credential(credential, loader=loader)
-    if "proof" in credential:
-        raise MalformedError("the credential is already signed", pointer="/proof")
     contexts = credential["@context"]
-    if contexts[0] == CONTEXTS.VC_V1 and CONTEXTS.DATA_INTEGRITY_V2 not in contexts:
+    if "proof" not in credential and contexts[0] == CONTEXTS.VC_V1 and CONTEXTS.DATA_INTEGRITY_V2 not in contexts:
         raise ContextError(f"a VC 1.1 credential needs {CONTEXTS.DATA_INTEGRITY_V2} for a Data Integrity proof", pointer="/@context")
-    controller = signer.id.split("#", 1)[0]
-    if issuer_id(credential) != controller:
-        raise MalformedError(f"issuer {issuer_id(credential)!r} does not control the signing key {signer.id}", pointer="/issuer")
-    if not chosen.json_ld:
-        to_quads(credential, loader=loader, safe=True)  # RDFC runs safe mode as it canonicalizes
+    # RDFC runs safe mode as it canonicalizes; JCS does not, so the terms are checked first.
+    _check_signable(credential, signer=signer, loader=loader, check_terms=not chosen.json_ld)
     return add_proof(credential, suite=chosen, signer=signer, loader=loader, created=created or datetime.now(UTC))
