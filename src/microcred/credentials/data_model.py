@@ -101,6 +101,19 @@ def _objects(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _id_and_type(document: dict[str, Any], required: str) -> list[CredentialError]:
+    """What a credential and a presentation both need: an optional single URL ``id``, and a
+    ``type`` that includes ``required``."""
+    problems: list[CredentialError] = []
+    if "id" in document and not _url(document["id"]):
+        problems.append(_problem("/id", "id must be a single URL"))
+    if "type" not in document:
+        problems.append(_problem("/type", "type is missing"))
+    else:
+        problems.extend(_types(document["type"], "/type", required))
+    return problems
+
+
 def credential_problems(document: Any, *, loader: DocumentLoader | None = None) -> list[CredentialError]:
     """Everything about ``document`` that breaks the data model of its version (none: it
     conforms, as far as structure goes). ``proof`` is not looked at."""
@@ -108,13 +121,7 @@ def credential_problems(document: Any, *, loader: DocumentLoader | None = None) 
         version = version_of(document, loader=loader)
     except CredentialError as exc:
         return [exc]
-    problems: list[CredentialError] = []
-    if "id" in document and not _url(document["id"]):
-        problems.append(_problem("/id", "id must be a single URL"))
-    if "type" not in document:
-        problems.append(_problem("/type", "type is missing"))
-    else:
-        problems.extend(_types(document["type"], "/type", "VerifiableCredential"))
+    problems = _id_and_type(document, "VerifiableCredential")
     if "issuer" not in document:
         problems.append(_problem("/issuer", "issuer is missing"))
     else:
@@ -213,13 +220,7 @@ def presentation_problems(document: Any, *, loader: DocumentLoader | None = None
         version_of(document, loader=loader)
     except CredentialError as exc:
         return [exc]
-    problems: list[CredentialError] = []
-    if "id" in document and not _url(document["id"]):
-        problems.append(_problem("/id", "id must be a single URL"))
-    if "type" not in document:
-        problems.append(_problem("/type", "type is missing"))
-    else:
-        problems.extend(_types(document["type"], "/type", "VerifiablePresentation"))
+    problems = _id_and_type(document, "VerifiablePresentation")
     if "holder" in document:
         problems.extend(_identified(document["holder"], "/holder", "holder", required=True))
     if "verifiableCredential" in document:
