@@ -41,7 +41,7 @@ def _checked_url(url: str, policy: FetchPolicy) -> str:
     try:
         parsed = check_url(url, policy)
     except FetchError as exc:
-        detail = str(exc).replace("refusing to fetch", "webhooks are not sent to").replace("URLs are fetched", "URLs are allowed")
+        detail = str(exc)
         if not policy.allow_loopback and exc.reason in ("scheme", "address") and _loopback(_host(url)):
             detail += " (for a receiver on this machine in development, set MICROCRED_WEBHOOK_ALLOW_LOOPBACK=true)"
         raise UnprocessableContent(f"url: {detail}", errors=[field_error("/url", detail)]) from None
