@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ..achievements.repository import AchievementRepository
 from ..awards.document import credential_json
-from ..credentials import CONTEXTS, VerificationReport
+from ..credentials import CONTEXTS, VerificationReport, eu_elements
 from ..credentials.baking import bake_png, bake_svg, default_badge_png, default_badge_svg
 from ..credentials.did import MULTIKEY_CONTEXT_V1, verification_method
 from ..credentials.vc_jwt import encode_vc_jwt
@@ -240,7 +240,8 @@ async def achievement(issuer_id: str, achievement_id: str, session: SessionDep) 
     if version is None:
         raise NotFound(f"no published achievement {achievement_id!r}")
     endorsed = await standing_endorsements(session, issuer_id, now=datetime.now(UTC))
-    document = {"@context": [CONTEXTS.VC_V2, CONTEXTS.OB_V3], **endorsed.on_version(version).document}
+    # a version published before issue 11 keeps its elements in microCredential: served as alignments
+    document = {"@context": [CONTEXTS.VC_V2, CONTEXTS.OB_V3], **eu_elements.as_alignments(endorsed.on_version(version).document)}
     return _json(document, "application/ld+json", {"Cache-Control": "public, max-age=300"})
 
 
