@@ -159,3 +159,18 @@ def _from(live: LiveService) -> Any:
         return document
 
     return fetch_status_list
+
+
+async def test_an_opted_in_issuers_award_needs_its_served_context_so_stock_digital_bazaar_refuses_it(live: LiveService) -> None:
+    """What the README says next to ``extension_context``: verifier-core fetches contexts it does
+    not ship, so it reads the context this service serves; a loader of bundled contexts only
+    (Digital Bazaar's ``vc`` with the stock security loader) refuses the credential."""
+    issuer = await live.client.create_issuer(extension_context=True)
+    achievement = await live.client.create_achievement(issuer["id"])
+    credential = (await live.client.award(issuer["id"], achievement["id"])).json()["credential"]
+    served = f"{live.base_url}/contexts/microcred/v1.jsonld"
+    assert credential["@context"][-1] == served
+
+    result = await _stock(live, credential)
+    assert result["verifierCore"]["verified"] is True, result
+    assert result["digitalBazaar"]["verified"] is False and served in result["digitalBazaar"]["errors"][0], result

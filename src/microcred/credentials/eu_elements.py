@@ -22,8 +22,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from .loader import CONTEXTS, DocumentLoader
+
 __all__ = [
-    "ELEMENTS", "FRAMEWORK", "TARGET_TYPE", "TARGET_URL", "WORKLOAD", "alignments", "as_alignments", "is_element", "read", "with_extension",
+    "ELEMENTS", "EXTENSION_CONTEXT_PATH", "FRAMEWORK", "TARGET_TYPE", "TARGET_URL", "WORKLOAD", "alignments", "as_alignments",
+    "extension_context_url", "is_element", "read", "served_contexts", "with_extension",
 ]
 
 FRAMEWORK = "EU micro-credential elements (Council Recommendation 2022/C 243/02, Annex I)"
@@ -137,3 +140,19 @@ def with_extension(achievement: Mapping[str, Any]) -> dict[str, Any]:
     if values:
         out["microCredential"] = {"type": ["MicroCredentialElements"], **values}
     return out
+
+
+#: Where an installation serves the microcred extension context, under its base URL.
+EXTENSION_CONTEXT_PATH = "/contexts/microcred/v1.jsonld"
+
+
+def extension_context_url(base_url: str) -> str:
+    """The URL an installation serves the extension context at, and that credentials of issuers
+    who opted in name in ``@context`` (it resolves, unlike https://w3id.org/microcred/v1)."""
+    return base_url.rstrip("/") + EXTENSION_CONTEXT_PATH
+
+
+def served_contexts(base_url: str) -> dict[str, Any]:
+    """``extra`` contexts for a :class:`~microcred.credentials.DocumentLoader`: the extension
+    context at this installation's URL, the bundled document itself (never fetched)."""
+    return {extension_context_url(base_url): DocumentLoader().document(CONTEXTS.MICROCRED_V1)}

@@ -4,6 +4,8 @@ profiles, and status lists (status.router). No API key; nothing beyond what cred
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -17,6 +19,7 @@ from ..awards.document import credential_json
 from ..credentials import CONTEXTS, VerificationReport, eu_elements
 from ..credentials.baking import bake_png, bake_svg, default_badge_png, default_badge_svg
 from ..credentials.did import MULTIKEY_CONTEXT_V1, verification_method
+from ..credentials.loader import bundled_context_bytes
 from ..credentials.vc_jwt import encode_vc_jwt
 from ..db.models import Issuer
 from ..documents import CertificateContent, certificate_pdf
@@ -225,6 +228,32 @@ async def key_document(issuer_id: str, key_name: str, session: SessionDep, runti
         raise NotFound(f"no key {key_name!r} of issuer {issuer_id!r}")
     document = {"@context": [MULTIKEY_CONTEXT_V1], **verification_method(key)}
     return _json(document, "application/ld+json", {"Cache-Control": "public, max-age=300"})
+
+
+@router.get(
+    eu_elements.EXTENSION_CONTEXT_PATH,
+    response_class=Response,
+    responses={
+        200: {"content": {"application/ld+json": {}}, "description": "The microcred extension context (JSON-LD)"},
+        304: {"description": "Not modified: the If-None-Match ETag is this context's"},
+    },
+)
+async def extension_context(if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    """The microcred JSON-LD context that credentials of issuers who opted into it name, byte for
+    byte the file bundled with microcred (its ETag is that file's pinned sha256). It never
+    changes at this URL (a new version gets a new one), so caches may keep it for a year; any
+    origin may read it, as browser-based verifiers must."""
+    data = bundled_context_bytes(CONTEXTS.MICROCRED_V1)
+    etag = f'"sha256-{hashlib.sha256(data).hexdigest()}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Access-Control-Allow-Origin": "*",
+        "Content-Digest": f"sha-256=:{base64.b64encode(hashlib.sha256(data).digest()).decode()}:",
+    }
+    if if_none_match is not None and etag in (tag.strip().removeprefix("W/") for tag in if_none_match.split(",")):
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type="application/ld+json", headers=headers)
 
 
 @router.get(
