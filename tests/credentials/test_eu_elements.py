@@ -17,8 +17,8 @@ ELEMENTS: dict[str, str | int] = {
     "participationForm": "Onsite",
     "qualityAssurance": "Accredited by the society's accreditation board",
     "prerequisites": "Basic metalworking",
-    "supervision": "Supervised onsite with identity verification",
-    "stackability": "Stackable towards the instrument-maker qualification",
+    "supervision": "supervised-with-identity-verification",
+    "stackability": "stackable",
     "furtherInformation": "https://turning-academy.example/courses/precision",
 }
 LEGACY = {"type": ["MicroCredentialElements"], **ELEMENTS}
@@ -61,6 +61,13 @@ class TestAlignments:
             "targetType": "ext:EUMicroCredentialElement",
         }
         assert (workload["targetName"], workload["targetDescription"]) == ("Notional workload: 84 hours", "84")
+
+    def test_coded_values_are_named_in_words_and_kept_as_codes_for_machines(self) -> None:
+        by_code = {a["targetCode"]: a for a in eu_elements.alignments(ELEMENTS)}
+        supervision, stackability = by_code["supervision"], by_code["stackability"]
+        assert supervision["targetName"] == "Supervision and identity verification: supervised online or onsite, with identity verification"
+        assert supervision["targetDescription"] == "supervised-with-identity-verification"
+        assert stackability["targetName"] == "Integration and stackability: integrated, stackable towards another credential"
 
     def test_absent_elements_are_left_out_and_unknown_ones_refused(self) -> None:
         assert [a["targetCode"] for a in eu_elements.alignments({"assessmentType": "Exam", "supervision": None, "stackability": ""})] == [

@@ -48,6 +48,21 @@ ELEMENTS: Mapping[str, str] = {
 }
 
 
+#: Words for the coded values (the Recommendation's own), for ``targetName``; the code stays in
+#: ``targetDescription``.
+_WORDS: Mapping[str, Mapping[str, str]] = {
+    "supervision": {
+        "unsupervised-no-identity-verification": "unsupervised, with no identity verification",
+        "supervised-no-identity-verification": "supervised, with no identity verification",
+        "supervised-with-identity-verification": "supervised online or onsite, with identity verification",
+    },
+    "stackability": {
+        "stand-alone": "stand-alone, independent micro-credential",
+        "stackable": "integrated, stackable towards another credential",
+    },
+}
+
+
 def _text(key: str, value: str | int | float) -> str:
     if key == WORKLOAD:
         return f"{value:g}" if isinstance(value, int | float) else str(value)
@@ -65,7 +80,7 @@ def alignments(values: Mapping[str, str | int | float | None]) -> list[dict[str,
         if value is None or value == "":
             continue
         text = _text(key, value)
-        shown = f"{text} hours" if key == WORKLOAD else text
+        shown = f"{text} hours" if key == WORKLOAD else _WORDS.get(key, {}).get(text, text)
         out.append(
             {
                 "type": ["Alignment"],
