@@ -10,9 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from microcred.credentials import CONTEXTS, eu_elements, issue, verify
-from microcred.db.models import Credential
+from microcred.db.models import AchievementVersion, Credential
 
 from ..factories.service import ServiceClient, resolver
 from .conftest import is_problem
@@ -248,3 +249,23 @@ async def test_the_eu_elements_show_on_page_and_pdf_whether_issued_now_or_before
     for words in await seen():
         assert all(w in words for w in shown), words
     assert _Page.of((await service.http.get(path, headers=html)).text).status == "valid"
+
+
+async def test_an_achievement_version_published_before_issue_11_is_awarded_and_served_with_alignments(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    current = achievement["document"]
+    legacy = {**current, "alignment": [a for a in current["alignment"] if not eu_elements.is_element(a)]}
+    legacy["microCredential"] = {"type": ["MicroCredentialElements"], **eu_elements.read(current)}
+    async with service.runtime.sessions() as session, session.begin():
+        [row] = (await session.scalars(select(AchievementVersion).where(AchievementVersion.achievement_id == achievement["id"]))).all()
+        row.document = legacy  # as main published it
+
+    response = await service.award(issuer["id"], achievement["id"])
+    assert response.status_code == 201, response.text
+    credential = response.json()["credential"]
+    assert credential["@context"] == [CONTEXTS.VC_V2, CONTEXTS.OB_V3]
+    embedded = credential["credentialSubject"]["achievement"]
+    assert "microCredential" not in embedded and eu_elements.read(embedded) == eu_elements.read(current)
+    served = (await service.http.get(_path(service, embedded["id"]))).json()
+    assert {k: v for k, v in served.items() if k != "@context"} == embedded
