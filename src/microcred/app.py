@@ -63,7 +63,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         worker: asyncio.Task[None] | None = None
         pool: SigningPool | None = None
         if settings.run_jobs:
-            pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value())
+            pool = SigningPool(
+                keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value(), base_url=settings.base_url
+            )
             runner = JobRunner(
                 built.sessions, Signing(built.keystore, built.loader, settings.base_url, built.statuses, pool), chunk_rows=settings.job_chunk_rows
             )

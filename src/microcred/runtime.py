@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .config import Settings
-from .credentials import DocumentLoader
+from .credentials import DocumentLoader, eu_elements
 from .db.engine import create_engine, create_sessionmaker
 from .fetch import FetchPolicy, SafeFetcher
 from .keystore import FileKeyStore, KeyStore
@@ -62,5 +62,6 @@ def build_runtime(settings: Settings) -> Runtime:
             )
         ),
         keystore=FileKeyStore(settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value()),
-        loader=DocumentLoader(),
+        # an issuer may opt into the extension context, named at this installation's own URL
+        loader=DocumentLoader(extra=eu_elements.served_contexts(settings.base_url)),
     )

@@ -157,7 +157,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 now=datetime.now(UTC),
             )
         settings = runtime.settings
-        pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value())
+        pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value(), base_url=settings.base_url)
         signing = Signing(runtime.keystore, runtime.loader, settings.base_url, runtime.statuses, pool)
         runner = JobRunner(runtime.sessions, signing, chunk_rows=settings.job_chunk_rows)
         try:

@@ -153,3 +153,34 @@ def _run(args: list[str], document: dict[str, Any]) -> Any:
         return json.loads(completed.stdout.decode("utf-8"))
     except ValueError as exc:
         raise NodeHarnessError(f"dbvc {args[0]} printed no JSON (stderr: {stderr})") from exc
+
+
+STOCK_SCRIPT = JS_DIR / "stockverify.mjs"
+
+
+def js_stock_verify(credential: dict[str, Any], *, origin: str) -> dict[str, Any]:
+    """Verify ``credential`` as stock verifiers do (``js/stockverify.mjs``): DCC's verifier-core
+    and Digital Bazaar's ``vc`` with the stock DCC security loader, neither handed any context.
+
+    Node's network is ``origin`` (the service under test; a did:web on its host resolves there)
+    and nothing else. The answer is ``{"verifierCore": {"verified", "errors", "log"},
+    "digitalBazaar": {"verified", "errors"}, "refused": [url, ...], "logged": [line, ...]}``.
+    """
+    ensure_installed()
+    try:
+        completed = subprocess.run(
+            ["node", str(STOCK_SCRIPT), "--origin", origin],
+            input=json.dumps(credential, ensure_ascii=False).encode("utf-8"),
+            capture_output=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise NodeHarnessError(f"stockverify took longer than {TIMEOUT_SECONDS}s") from exc
+    stderr = completed.stderr.decode("utf-8", "replace").strip()
+    if completed.returncode != 0:
+        raise NodeHarnessError(f"stockverify exited with {completed.returncode}: {stderr}")
+    result = json.loads(completed.stdout.decode("utf-8"))
+    if not isinstance(result, dict) or not all(isinstance(result.get(k), dict) for k in ("verifierCore", "digitalBazaar")):
+        raise NodeHarnessError(f"stockverify gave an unexpected answer: {result!r}")
+    return result

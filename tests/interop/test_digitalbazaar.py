@@ -152,7 +152,8 @@ class TestMicroCredentialExtension:
         self, sample: dict[str, Any], vector_key: Ed25519KeyPair, loader: DocumentLoader
     ) -> None:
         signed = _microcred_sign(sample, suite="eddsa-rdfc-2022", key=vector_key, loader=loader)
-        signed["credentialSubject"]["achievement"]["microCredential"]["participationForm"] = "Online"
+        [form] = [a for a in signed["credentialSubject"]["achievement"]["alignment"] if a.get("targetCode") == "participationForm"]
+        form["targetDescription"] = "Online"
 
         assert js_verify(signed) == (False, "Invalid signature.")
 

@@ -154,7 +154,9 @@ async def test_bulk_signing_in_a_process_pool_gives_the_same_outcomes(service: S
     achievement = await service.create_achievement(issuer["id"])
     job = await _submit(service, issuer["id"], _csv(achievement["id"]))
     settings = service.runtime.settings
-    pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value(), processes=2)
+    pool = SigningPool(
+        keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value(), base_url=settings.base_url, processes=2
+    )
     try:
         signing = Signing(service.runtime.keystore, service.runtime.loader, settings.base_url, service.runtime.statuses, pool)
         assert await JobRunner(service.runtime.sessions, signing, chunk_rows=50).run_once() == job["id"]

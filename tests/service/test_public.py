@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
 
-from microcred.credentials import verify
+from microcred.credentials import CONTEXTS, eu_elements, issue, verify
+from microcred.db.models import AchievementVersion, Credential
 
 from ..factories.service import ServiceClient, resolver
 from .conftest import is_problem
@@ -212,3 +216,56 @@ async def test_one_issuer_may_be_the_host_itself_with_its_document_at_the_well_k
     assert verify(award["credential"], resolve_key=resolver(service.runtime)).verdict == "valid"
     second = await service.http.post("/api/v1/issuers", json={"name": "Second Body", "host_did": True}, headers=service.admin)
     assert is_problem(second, 409)["errors"][0]["pointer"] == "#/host_did"
+
+
+async def test_the_eu_elements_show_on_page_and_pdf_whether_issued_now_or_before_issue_11(service: ServiceClient) -> None:
+    issuer_id, award = await _award(service)
+    path = _path(service, award["url"])
+    html = {"Accept": "text/html"}
+    shown = ("Type of assessment", "Practical examination", "Form of participation", "Onsite", "Notional workload", "84 hours")
+
+    async def seen() -> tuple[str, str]:
+        page = _Page.of((await service.http.get(path, headers=html)).text).words
+        pdf = (await service.http.get(path, params={"format": "pdf"})).content
+        text = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages).split())
+        return page, text
+
+    for words in await seen():
+        assert all(w in words for w in shown), words
+        assert "Type of assessment: Practical examination" not in words  # an element is not listed as a level
+
+    # the same credential as main issued it before: elements in microCredential, its own context
+    achievement = award["credential"]["credentialSubject"]["achievement"]
+    legacy = {k: v for k, v in award["credential"].items() if k != "proof"}
+    legacy["@context"] = [*legacy["@context"], CONTEXTS.MICROCRED_V1]
+    old_achievement = {**achievement, "alignment": [a for a in achievement["alignment"] if not eu_elements.is_element(a)]}
+    old_achievement["microCredential"] = {"type": ["MicroCredentialElements"], **eu_elements.read(achievement)}
+    legacy["credentialSubject"] = {**legacy["credentialSubject"], "achievement": old_achievement}
+    signed = issue(legacy, signer=service.runtime.keystore.signer(award["credential"]["issuer"]["id"]), loader=service.runtime.loader)
+    async with service.runtime.sessions() as session, session.begin():
+        row = await session.get(Credential, award["id"])
+        assert row is not None
+        row.document = signed
+    for words in await seen():
+        assert all(w in words for w in shown), words
+    assert _Page.of((await service.http.get(path, headers=html)).text).status == "valid"
+
+
+async def test_an_achievement_version_published_before_issue_11_is_awarded_and_served_with_alignments(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    current = achievement["document"]
+    legacy = {**current, "alignment": [a for a in current["alignment"] if not eu_elements.is_element(a)]}
+    legacy["microCredential"] = {"type": ["MicroCredentialElements"], **eu_elements.read(current)}
+    async with service.runtime.sessions() as session, session.begin():
+        [row] = (await session.scalars(select(AchievementVersion).where(AchievementVersion.achievement_id == achievement["id"]))).all()
+        row.document = legacy  # as main published it
+
+    response = await service.award(issuer["id"], achievement["id"])
+    assert response.status_code == 201, response.text
+    credential = response.json()["credential"]
+    assert credential["@context"] == [CONTEXTS.VC_V2, CONTEXTS.OB_V3]
+    embedded = credential["credentialSubject"]["achievement"]
+    assert "microCredential" not in embedded and eu_elements.read(embedded) == eu_elements.read(current)
+    served = (await service.http.get(_path(service, embedded["id"]))).json()
+    assert {k: v for k, v in served.items() if k != "@context"} == embedded

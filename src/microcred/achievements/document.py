@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..credentials import ob3
+from ..credentials import eu_elements, ob3
 from ..problems import FieldError, field_error
 
 __all__ = ["EQF_FRAMEWORK", "achievement_document", "missing_elements"]
@@ -62,7 +62,8 @@ def missing_elements(definition: dict[str, Any], *, issuer_country: str | None) 
 
 
 def achievement_document(definition: dict[str, Any], *, achievement_url: str, version: int) -> dict[str, Any]:
-    """The OB 3.0 Achievement (with our microCredential extension) for one published version.
+    """The OB 3.0 Achievement for one published version: OB 3.0 terms only, the EU elements
+    included (as alignments where OB 3.0 has no property for them).
 
     Raises ValueError (with a pointer-shaped message) if the result is not a valid OB 3.0
     Achievement, so nothing unsignable is ever published.
@@ -108,6 +109,21 @@ def achievement_document(definition: dict[str, Any], *, achievement_url: str, ve
                 "targetType": "ext:EQF",
             },
         )
+    # The EU elements OB 3.0 has no property for ride as alignments (credentials/eu_elements.py),
+    # so the credential needs no context beyond the ones every verifier ships.
+    elements = eu_elements.alignments(
+        {
+            "assessmentType": d.get("assessment_type"),
+            "participationForm": d.get("participation_form"),
+            "qualityAssurance": d.get("quality_assurance"),
+            "supervision": d.get("supervision"),
+            "prerequisites": d.get("prerequisites"),
+            "stackability": d.get("stackability"),
+            "furtherInformation": d.get("further_information"),
+            eu_elements.WORKLOAD: _number(d["notional_workload_hours"]) if d.get("notional_workload_hours") is not None else None,
+        }
+    )
+    alignments += elements
     if alignments:
         doc["alignment"] = alignments
     if d.get("result_descriptions"):
@@ -119,22 +135,6 @@ def achievement_document(definition: dict[str, Any], *, achievement_url: str, ve
             doc[target] = d[source]
     if d.get("tags"):
         doc["tag"] = list(d["tags"])
-    micro: dict[str, Any] = {"type": ["MicroCredentialElements"]}
-    for source, target in (
-        ("assessment_type", "assessmentType"),
-        ("participation_form", "participationForm"),
-        ("quality_assurance", "qualityAssurance"),
-        ("supervision", "supervision"),
-        ("prerequisites", "prerequisites"),
-        ("stackability", "stackability"),
-        ("further_information", "furtherInformation"),
-    ):
-        if d.get(source):
-            micro[target] = d[source]
-    if d.get("notional_workload_hours") is not None:
-        micro["notionalWorkloadHours"] = _number(d["notional_workload_hours"])
-    if len(micro) > 1:
-        doc["microCredential"] = micro
     try:
         ob3.Achievement.model_validate(doc)
     except ValidationError as exc:

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from ..credentials import CONTEXTS
+from ..credentials import CONTEXTS, eu_elements
 from ..credentials.ob3 import hashed_email_identifier
 from ..credentials.timeutil import format_datetime
 from ..db.models import Credential
@@ -16,7 +16,6 @@ from .schemas import AwardIn
 
 __all__ = ["as_datetime", "credential_document", "credential_json", "credential_url"]
 
-MICROCRED_CONTEXT = "https://w3id.org/microcred/v1"
 
 
 def credential_url(base_url: str, credential_id: str) -> str:
@@ -45,9 +44,19 @@ def credential_document(
     achievement: dict[str, Any],
     hash_email: bool,
     now: datetime,
+    extension_context: str | None = None,
 ) -> dict[str, Any]:
     """The credential to sign. Raises UnprocessableContent naming the field when the award does
-    not fit the achievement (e.g. a grade for an achievement that describes none)."""
+    not fit the achievement (e.g. a grade for an achievement that describes none).
+
+    By default it uses only the VC 2.0 and OB 3.0 contexts, which every verifier ships: the EU
+    elements ride as alignments. ``extension_context`` (the URL an issuer that opted in serves
+    the microcred context at) adds that context and the elements' ``microCredential`` object.
+    """
+    if extension_context is None:
+        achievement = eu_elements.as_alignments(achievement)
+    else:
+        achievement = eu_elements.with_extension(achievement)
     subject: dict[str, Any] = {"type": ["AchievementSubject"]}
     recipient = award.recipient
     if recipient.did:
@@ -80,8 +89,8 @@ def credential_document(
             "completion_date lies in the future", errors=[field_error("/completion_date", "must not lie in the future")]
         )
     contexts = [CONTEXTS.VC_V2, CONTEXTS.OB_V3]
-    if "microCredential" in achievement:
-        contexts.append(MICROCRED_CONTEXT)
+    if extension_context is not None and "microCredential" in achievement:
+        contexts.append(extension_context)
     document: dict[str, Any] = {
         "@context": contexts,
         "id": credential_url(base_url, credential_id),

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..achievements.repository import AchievementRepository, PublishedVersion
 from ..auth.principal import Principal
-from ..credentials import CredentialError, DocumentLoader, issue
+from ..credentials import CredentialError, DocumentLoader, eu_elements, issue
 from ..db.base import new_id
 from ..db.models import AchievementVersion, Credential, Issuer
 from ..endorsements.service import standing_endorsements
@@ -122,6 +122,7 @@ def _unsigned(
         achievement=version.document,
         hash_email=issuer.hash_recipient_emails,
         now=now,
+        extension_context=eu_elements.extension_context_url(signing.base_url) if issuer.extension_context else None,
     )
     document["credentialStatus"] = credential_status(signing.base_url, *status)
     return document

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..credentials import CredentialError, DocumentLoader, issue
+from ..credentials import CredentialError, DocumentLoader, eu_elements, issue
 from ..keystore import FileKeyStore
 
 __all__ = ["SigningPool"]
@@ -26,13 +26,13 @@ _store: FileKeyStore | None = None
 _loader: DocumentLoader | None = None
 
 
-def _start(keys_dir: str, passphrase: str) -> None:
+def _start(keys_dir: str, passphrase: str, base_url: str) -> None:
     global _store, _loader
     # Ctrl-C reaches the whole process group; the service shuts the pool down itself, so the
     # signing processes need not print a KeyboardInterrupt traceback each.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _store = FileKeyStore(Path(keys_dir), passphrase=passphrase)
-    _loader = DocumentLoader()
+    _loader = DocumentLoader(extra=eu_elements.served_contexts(base_url))
 
 
 def _sign(documents: list[dict[str, Any]], verification_method: str, suite: str, created: datetime) -> list[dict[str, Any] | str]:
@@ -50,8 +50,8 @@ def _sign(documents: list[dict[str, Any]], verification_method: str, suite: str,
 class SigningPool:
     """A pool of signing processes, started on first use and shut down with the service."""
 
-    def __init__(self, *, keys_dir: Path, passphrase: str, processes: int | None = None) -> None:
-        self._args = (str(keys_dir), passphrase)
+    def __init__(self, *, keys_dir: Path, passphrase: str, base_url: str, processes: int | None = None) -> None:
+        self._args = (str(keys_dir), passphrase, base_url)
         self.processes = processes or os.cpu_count() or 1
         self._executor: ProcessPoolExecutor | None = None
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import ContextError
 
-__all__ = ["DocumentLoader", "bundled_context_urls", "CONTEXTS"]
+__all__ = ["DocumentLoader", "bundled_context_bytes", "bundled_context_urls", "CONTEXTS"]
 
 
 class CONTEXTS:
@@ -46,13 +46,19 @@ def _manifest() -> dict[str, dict[str, str]]:
 
 
 @cache
-def _bundled(url: str) -> Any:
+def bundled_context_bytes(url: str) -> bytes:
+    """The bundled file for ``url``, byte for byte, checked against its pinned sha256."""
     entry = _manifest()[url]
     data = resources.files(__package__).joinpath("contexts", entry["file"]).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if digest != entry["sha256"]:
         raise ContextError(f"bundled context {url} does not match its pinned sha256 (got {digest})")
-    return json.loads(data)
+    return data
+
+
+@cache
+def _bundled(url: str) -> Any:
+    return json.loads(bundled_context_bytes(url))
 
 
 #: Objects inside bundled context documents handed to pyld, by id (kept alive here, so an id is

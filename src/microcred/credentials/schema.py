@@ -28,6 +28,7 @@ from jsonschema.validators import validator_for
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 
+from .eu_elements import EXTENSION_CONTEXT_PATH
 from .loader import CONTEXTS
 
 __all__ = [
@@ -242,9 +243,15 @@ def _extension_issues(document: dict[str, Any]) -> list[SchemaIssue]:
     prefix = "".join(f"/{key}" for key in _EXTENSION_AT)
     issues = _evaluate(_validator(_EXTENSION_FILE), block, prefix=prefix, fast=_fast_validator(_EXTENSION_FILE))
     contexts = document.get("@context")
-    if not isinstance(contexts, list) or CONTEXTS.MICROCRED_V1 not in contexts:
+    # the extension context: its original id, or where a microcred installation serves it
+    if not isinstance(contexts, list) or not any(
+        c == CONTEXTS.MICROCRED_V1 or (isinstance(c, str) and c.endswith(EXTENSION_CONTEXT_PATH)) for c in contexts
+    ):
         issues.append(
-            SchemaIssue("/@context", f"microCredential is used, so @context must list {CONTEXTS.MICROCRED_V1}")
+            SchemaIssue(
+                "/@context",
+                f"microCredential is used, so @context must list {CONTEXTS.MICROCRED_V1} or <base URL>{EXTENSION_CONTEXT_PATH}",
+            )
         )
     return issues
 

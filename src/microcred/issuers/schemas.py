@@ -72,6 +72,12 @@ class IssuerCreate(ApiModel):
         description="credentials also carry a suspension status entry, so they can be suspended and reinstated. VC 2.0 allows "
         "several credentialStatus entries, but the OB 3.0 JSON schema allows one: off by default",
     )
+    extension_context: bool = Field(
+        default=False,
+        description="credentials also carry the microcred extension context (served at {base_url}/contexts/microcred/v1.jsonld) "
+        "and the EU elements in a microCredential object. Stock verifiers (DCC's, Digital Bazaar's) do not ship that context "
+        "and may refuse such credentials: off by default, when the elements ride as OB 3.0 alignments only",
+    )
     linkedin_organization_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] | None = Field(
         default=None, description="the issuer's LinkedIn organization id, for 'Add to profile' links"
     )
@@ -88,6 +94,7 @@ class IssuerUpdate(ApiModel):
     hash_recipient_emails: bool | None = None
     cryptosuite: Cryptosuite | None = None
     offers_suspension: bool | None = None
+    extension_context: bool | None = None
     linkedin_organization_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] | None = None
     vc_api: VcApiUpdate | None = None
 
@@ -104,6 +111,7 @@ class IssuerOut(BaseModel):
     hash_recipient_emails: bool
     cryptosuite: str
     offers_suspension: bool
+    extension_context: bool = Field(description="credentials also carry the microcred extension context")
     linkedin_organization_id: str | None
     vc_api: VcApiOut
     verification_method: str = Field(description="the key that signs now")

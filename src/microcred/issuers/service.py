@@ -92,6 +92,7 @@ def issuer_out(issuer: Issuer) -> IssuerOut:
         hash_recipient_emails=issuer.hash_recipient_emails,
         cryptosuite=issuer.cryptosuite,
         offers_suspension=issuer.offers_suspension,
+        extension_context=issuer.extension_context,
         linkedin_organization_id=issuer.linkedin_organization_id,
         vc_api=VcApiOut(
             enabled=issuer.vc_api_enabled, did_method=issuer.vc_api_did_method, status=issuer.vc_api_status, issuer=vc_api_identifier(issuer)
@@ -132,6 +133,7 @@ async def create_issuer(
         hash_recipient_emails=data.hash_recipient_emails,
         cryptosuite=data.cryptosuite,
         offers_suspension=data.offers_suspension,
+        extension_context=data.extension_context,
         linkedin_organization_id=data.linkedin_organization_id,
         current_key_id=key.id,
         created_at=now,
@@ -187,10 +189,11 @@ async def update_issuer(
     issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_update=True)
     changes = data.model_dump(exclude_unset=True)
     for field in (
-        "name", "url", "email", "description", "image", "hash_recipient_emails", "cryptosuite", "offers_suspension", "linkedin_organization_id",
+        "name", "url", "email", "description", "image", "hash_recipient_emails", "cryptosuite", "offers_suspension", "extension_context",
+        "linkedin_organization_id",
     ):
         if field in changes:
-            if field in ("name", "hash_recipient_emails", "cryptosuite", "offers_suspension") and changes[field] is None:
+            if field in ("name", "hash_recipient_emails", "cryptosuite", "offers_suspension", "extension_context") and changes[field] is None:
                 continue  # required columns: null means "leave as is"
             setattr(issuer, field, changes[field])
     if "address" in changes:

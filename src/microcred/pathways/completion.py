@@ -35,7 +35,7 @@ from ..achievements.repository import AchievementRepository, PublishedVersion
 from ..awards.document import as_datetime, credential_document, credential_json, credential_url, issued_event
 from ..awards.repository import CredentialRepository
 from ..awards.schemas import AwardIn, RecipientIn
-from ..credentials import CredentialError, Signer, issue
+from ..credentials import CredentialError, Signer, eu_elements, issue
 from ..credentials.related import digest_multibase
 from ..db.base import new_id
 from ..db.models import Credential, Issuer, Pathway, PathwayCompletion, PathwayComponent
@@ -296,6 +296,7 @@ def _unsigned(
     document = credential_document(
         award, credential_id=credential_id, base_url=signing.base_url, issuer_profile=issuer_profile,
         achievement=version.document, hash_email=issuer.hash_recipient_emails, now=now,
+        extension_context=eu_elements.extension_context_url(signing.base_url) if issuer.extension_context else None,
     )
     document["credentialStatus"] = credential_status(signing.base_url, *status)
     document["relatedResource"] = [

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..credentials import eu_elements
 from ..credentials.timeutil import parse_datetime
 from ..db.models import Credential, Issuer
 from ..problems import NotFound
@@ -24,18 +25,6 @@ async def public_credential(session: AsyncSession, credential_id: str) -> tuple[
     if credential is None or issuer is None:
         raise NotFound(f"no credential {credential_id!r}")
     return credential, issuer
-
-
-#: The EU micro-credential elements as they sit in the achievement, with the label a person reads.
-_ELEMENTS = (
-    ("assessmentType", "Type of assessment"),
-    ("participationForm", "Form of participation"),
-    ("qualityAssurance", "Quality assurance"),
-    ("supervision", "Supervision and identity verification"),
-    ("prerequisites", "Prerequisites"),
-    ("stackability", "Integration and stackability"),
-    ("furtherInformation", "Further information"),
-)
 
 
 def _text(value: Any) -> str | None:
@@ -56,19 +45,20 @@ def elements(achievement: dict[str, Any]) -> list[tuple[str, str]]:
     if _text(criteria.get("narrative")):
         # The narrative opens with its own "Learning outcomes:" line when it lists them.
         out.append(("Learning outcomes", criteria["narrative"].removeprefix("Learning outcomes:\n")))
-    micro = achievement.get("microCredential", {})
-    if isinstance(micro.get("notionalWorkloadHours"), int | float):
-        out.append(("Notional workload", f"{micro['notionalWorkloadHours']:g} hours"))
+    # alignments since issue 11, a microCredential object before: both read alike
+    micro = eu_elements.read(achievement)
+    if isinstance(workload := micro.get(eu_elements.WORKLOAD), int | float):
+        out.append((eu_elements.ELEMENTS[eu_elements.WORKLOAD], f"{workload:g} hours"))
     if isinstance(achievement.get("creditsAvailable"), int | float):
         out.append(("Credits", f"{achievement['creditsAvailable']:g} ECTS"))
     for alignment in achievement.get("alignment", []) or []:
-        if isinstance(alignment, dict) and _text(alignment.get("targetName")):
+        if isinstance(alignment, dict) and not eu_elements.is_element(alignment) and _text(alignment.get("targetName")):
             out.append(("Level", alignment["targetName"]))
     if _text(achievement.get("inLanguage")):
         out.append(("Language", achievement["inLanguage"]))
-    for key, label in _ELEMENTS:
-        if _text(micro.get(key)):
-            out.append((label, micro[key]))
+    for key, label in eu_elements.ELEMENTS.items():
+        if key != eu_elements.WORKLOAD and isinstance(value := micro.get(key), str) and value:
+            out.append((label, value))
     return out
 
 

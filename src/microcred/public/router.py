@@ -4,6 +4,8 @@ profiles, and status lists (status.router). No API key; nothing beyond what cred
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -14,9 +16,10 @@ from sqlalchemy import select
 
 from ..achievements.repository import AchievementRepository
 from ..awards.document import credential_json
-from ..credentials import CONTEXTS, VerificationReport
+from ..credentials import CONTEXTS, VerificationReport, eu_elements
 from ..credentials.baking import bake_png, bake_svg, default_badge_png, default_badge_svg
 from ..credentials.did import MULTIKEY_CONTEXT_V1, verification_method
+from ..credentials.loader import bundled_context_bytes
 from ..credentials.vc_jwt import encode_vc_jwt
 from ..db.models import Issuer
 from ..documents import CertificateContent, certificate_pdf
@@ -228,6 +231,32 @@ async def key_document(issuer_id: str, key_name: str, session: SessionDep, runti
 
 
 @router.get(
+    eu_elements.EXTENSION_CONTEXT_PATH,
+    response_class=Response,
+    responses={
+        200: {"content": {"application/ld+json": {}}, "description": "The microcred extension context (JSON-LD)"},
+        304: {"description": "Not modified: the If-None-Match ETag is this context's"},
+    },
+)
+async def extension_context(if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    """The microcred JSON-LD context that credentials of issuers who opted into it name, byte for
+    byte the file bundled with microcred (its ETag is that file's pinned sha256). It never
+    changes at this URL (a new version gets a new one), so caches may keep it for a year; any
+    origin may read it, as browser-based verifiers must."""
+    data = bundled_context_bytes(CONTEXTS.MICROCRED_V1)
+    etag = f'"sha256-{hashlib.sha256(data).hexdigest()}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Access-Control-Allow-Origin": "*",
+        "Content-Digest": f"sha-256=:{base64.b64encode(hashlib.sha256(data).digest()).decode()}:",
+    }
+    if if_none_match is not None and etag in (tag.strip().removeprefix("W/") for tag in if_none_match.split(",")):
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type="application/ld+json", headers=headers)
+
+
+@router.get(
     "/issuers/{issuer_id}/achievements/{achievement_id}",
     response_class=Response,
     responses={200: {"content": {"application/ld+json": {}}, "description": "The achievement's current published version"}},
@@ -240,7 +269,8 @@ async def achievement(issuer_id: str, achievement_id: str, session: SessionDep) 
     if version is None:
         raise NotFound(f"no published achievement {achievement_id!r}")
     endorsed = await standing_endorsements(session, issuer_id, now=datetime.now(UTC))
-    document = {"@context": [CONTEXTS.VC_V2, CONTEXTS.OB_V3], **endorsed.on_version(version).document}
+    # a version published before issue 11 keeps its elements in microCredential: served as alignments
+    document = {"@context": [CONTEXTS.VC_V2, CONTEXTS.OB_V3], **eu_elements.as_alignments(endorsed.on_version(version).document)}
     return _json(document, "application/ld+json", {"Cache-Control": "public, max-age=300"})
 
 

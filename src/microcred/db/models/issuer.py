@@ -37,6 +37,10 @@ class Issuer(TimestampMixin, Base):
     #: VC-API credentials get Bitstring Status List entries (did:web only: a status list is
     #: signed by the issuer's did:web, and a verifier wants the credential's own issuer).
     vc_api_status: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Credentials also carry the microcred extension context (served at
+    #: ``{base_url}/contexts/microcred/v1.jsonld``) and the EU elements in a ``microCredential``
+    #: object beside the alignments. Off by default: stock verifiers do not ship that context.
+    extension_context: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: LinkedIn's organization id for "Add to profile" links (else the issuer's name is used).
     linkedin_organization_id: Mapped[str | None] = mapped_column(String(32))
     #: Verification method id of the key that signs now (rotation changes it in one transaction).
