@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microcred.credentials import Ed25519KeyPair, Resolver, canonicalize_rdfc
-from microcred.credentials.proofs import _canonical_proof_config, add_proof, verify_proof
+from microcred.credentials.proofs import PROOF_CLOCK_SKEW, _canonical_proof_config, add_proof, verify_proof
 from microcred.credentials.suites import get_suite
 
 RDFC = get_suite("eddsa-rdfc-2022")
@@ -69,6 +69,21 @@ class TestProofOptions:
                            created=datetime(2026, 1, 1, tzinfo=UTC), expires=datetime(2026, 2, 1, tzinfo=UTC))
         assert verify_proof(signed, loader=loader, resolve_key=Resolver(), now=datetime(2026, 1, 15, tzinfo=UTC)).verified
         assert not verify_proof(signed, loader=loader, resolve_key=Resolver(), now=now).verified
+
+    def test_proof_dated_years_ahead_fails(self, ob3_unsigned, vector_key, loader, now):
+        doc = {**ob3_unsigned, "issuer": {**ob3_unsigned["issuer"], "id": vector_key.controller}}
+        signed = add_proof(doc, suite=RDFC, signer=vector_key.signer(), loader=loader, created=now + timedelta(days=3 * 365))
+        result = verify_proof(signed, loader=loader, resolve_key=Resolver(), now=now)
+        assert not result.verified and result.failure == "not_yet_valid"
+        assert "in the future" in result.message
+
+    def test_proof_dated_within_the_clock_skew_verifies(self, ob3_unsigned, vector_key, loader, now):
+        doc = {**ob3_unsigned, "issuer": {**ob3_unsigned["issuer"], "id": vector_key.controller}}
+        ahead = add_proof(doc, suite=RDFC, signer=vector_key.signer(), loader=loader, created=now + PROOF_CLOCK_SKEW)
+        assert verify_proof(ahead, loader=loader, resolve_key=Resolver(), now=now).verified
+        beyond = add_proof(doc, suite=RDFC, signer=vector_key.signer(), loader=loader,
+                           created=now + PROOF_CLOCK_SKEW + timedelta(seconds=1))
+        assert not verify_proof(beyond, loader=loader, resolve_key=Resolver(), now=now).verified
 
     def test_signer_of_the_wrong_algorithm_is_refused(self, ob3_unsigned, loader):
         class P256Signer:

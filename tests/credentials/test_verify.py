@@ -205,6 +205,12 @@ class TestValidityPeriod:
     def test_not_yet_valid(self, signed):
         assert verify(signed, now=datetime(2025, 12, 31, tzinfo=UTC)).verdict == "not_yet_valid"
 
+    def test_proof_dated_in_the_future_fails_the_credential(self, unsigned, key, loader, now):
+        signed = issue(unsigned, signer=key.signer(), loader=loader, created=now + timedelta(days=4 * 365))
+        report = verify(signed, now=now)
+        assert report.verdict == "not_yet_valid" and not report.valid
+        assert report.check("proof").outcome == "failed" and "in the future" in report.check("proof").message
+
 
 class TestStatus:
     LIST_URL = "https://issuer.example/status/1"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cachetools import LRUCache
@@ -23,7 +23,11 @@ from .resolve import KeyResolver, ResolvedKey
 from .suites import Cryptosuite, suite_for_proof
 from .timeutil import DATETIME_STAMP, format_datetime, parse_datetime
 
-__all__ = ["ProofResult", "add_proof", "create_verify_data", "verify_proof"]
+__all__ = ["PROOF_CLOCK_SKEW", "ProofResult", "add_proof", "create_verify_data", "verify_proof"]
+
+#: How far past the verifier's clock a proof's ``created`` may lie: the issuer's clock and ours
+#: differ a little, but a proof dated later than that was not made when it says it was.
+PROOF_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _proof_configuration(suite: Cryptosuite, options: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +134,7 @@ def add_proof(
 @dataclass(frozen=True)
 class ProofResult:
     verified: bool
-    #: "malformed" | "unknown_key" | "tampered" | None when verified
+    #: "malformed" | "unknown_key" | "tampered" | "not_yet_valid" (dated in the future) | None when verified
     failure: str | None
     message: str
     key: ResolvedKey | None = None
@@ -177,6 +181,13 @@ def verify_proof(
             created = parse_datetime(proof["created"], field="proof.created")
         except MalformedError as exc:
             return _fail("malformed", exc.message, suite=suite.name)
+        if created > now + PROOF_CLOCK_SKEW:
+            return _fail(
+                "not_yet_valid",
+                f"the proof is dated {proof['created']}, in the future (more than "
+                f"{int(PROOF_CLOCK_SKEW.total_seconds() // 60)} minutes past {format_datetime(now)})",
+                suite=suite.name,
+            )
     if "expires" in proof:
         try:
             if parse_datetime(proof["expires"], field="proof.expires") < now:
