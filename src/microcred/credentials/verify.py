@@ -280,6 +280,14 @@ def _verify(
             steps.passed("proof", proof.message)
         else:
             steps.failed("proof", proof.message, proof.failure or "tampered")  # type: ignore[arg-type]
+        for n, member in enumerate(proof.members, 1):
+            # a proof set or chain: say which proof passed and which failed
+            name = f"proof[{n}]"
+            label = f"{member.proof_id}: " if member.proof_id else ""
+            if member.verified:
+                steps.passed(name, label + member.message)
+            else:
+                steps.checks.append(Check(name, "failed", label + member.message))
 
     # 5. validity period
     if profile == "vc":
@@ -360,11 +368,15 @@ def _jwt_verdict(errors: list[str]) -> Verdict:
 
 
 def _suite_is_json_ld(credential: dict[str, Any]) -> bool:
+    """Whether a proof over the document without its proofs hashes the RDFC canonical form."""
     proof = credential.get("proof")
-    try:
-        return isinstance(proof, dict) and suite_for_proof(proof).json_ld
-    except CredentialError:
-        return False
+    for one in proof if isinstance(proof, list) else [proof]:
+        try:
+            if isinstance(one, dict) and "previousProof" not in one and suite_for_proof(one).json_ld:
+                return True
+        except CredentialError:
+            continue
+    return False
 
 
 def _check_credential_schema(

@@ -324,7 +324,7 @@ def _problem_type(check: Check) -> str:
         return PROBLEM_BASE + "verification-warning"
     if check.name == "parse":
         return _VCDM + "PARSING_ERROR"
-    if check.name in ("proof", "challenge", "domain") or check.verdict in ("tampered", "unknown_key"):
+    if check.name.split("[")[0] in ("proof", "challenge", "domain") or check.verdict in ("tampered", "unknown_key"):
         return _VCDM + "CRYPTOGRAPHIC_SECURITY_ERROR"
     if check.verdict in ("revoked", "suspended", "expired", "not_yet_valid"):
         return PROBLEM_BASE + check.verdict.replace("_", "-")
