@@ -60,6 +60,16 @@ class TestSignAndVerify:
         assert run(env, "verify", "--email", "intruder@example.org", "-", stdin=signed).returncode == 1
 
 
+class TestOtherIssuersCredentials:
+    def test_an_ob3_credential_on_vc_1_1_signed_by_digital_bazaar_is_valid(self, env):
+        """OB 3.0.0-3.0.2 (VC 1.1, issuanceDate), as many issuers shipped in 2023-2024."""
+        verified = run(env, "verify", str(ROOT / "tests" / "vectors" / "ob3-vc11-digitalbazaar" / "signed.json"))
+        assert verified.returncode == 0, verified.stdout
+        report = json.loads(verified.stdout)
+        assert report["verdict"] == "valid"
+        assert report["summary"]["validFrom"] == "2025-01-15T09:00:00Z"
+
+
 class TestUnusableInput:
     def test_malformed_json_exits_2_without_traceback(self, env):
         result = run(env, "verify", "-", stdin="{not json")

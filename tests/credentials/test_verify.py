@@ -341,3 +341,35 @@ class TestVcJwt:
         token = encode_vc_jwt({**unsigned, "issuer": {**unsigned["issuer"], "id": "did:web:elsewhere.example"}},
                               signer=web_key.signer())
         assert verify(token, now=now).verdict == "unknown_key"
+
+
+class TestOb3OnVc11:
+    """OB 3.0.0-3.0.2 (VC 1.1) credentials: the VC 1.1 data model, and the OB schema under VC 1.1's names."""
+
+    @pytest.fixture
+    def vc11(self) -> dict[str, Any]:
+        from ..conftest import load_vector
+
+        return load_vector("ob3-vc11-digitalbazaar/signed.json")
+
+    def test_a_digital_bazaar_signed_credential_is_valid(self, vc11, now):
+        report = verify(vc11, now=now)
+        assert (report.verdict, report.valid) == ("valid", True), report.checks
+        assert report.check("dataModel").outcome == "passed"
+        assert report.summary["validUntil"] == "2030-01-01T00:00:00Z"
+
+    def test_its_expiration_date_is_read(self, vc11):
+        assert verify(vc11, now=datetime(2030, 1, 2, tzinfo=UTC)).verdict == "expired"
+
+    def test_without_issuance_date_it_is_malformed_naming_the_field(self, vc11, now):
+        unsigned = {k: v for k, v in vc11.items() if k != "issuanceDate"}
+        report = verify(unsigned, now=now)
+        assert report.verdict == "malformed"
+        assert "issuanceDate" in report.check("dataModel").message
+        assert "issuanceDate" in report.check("schema").message
+
+    def test_the_ob_schema_still_applies(self, vc11, now):
+        broken = copy.deepcopy(vc11)
+        del broken["credentialSubject"]["achievement"]["criteria"]
+        report = verify(broken, now=now)
+        assert report.check("schema").outcome == "failed" and "criteria" in report.check("schema").message

@@ -272,3 +272,19 @@ class TestProofSetsAndChains:
         report = verify(swapped, loader=loader, now=now)
         assert report.verdict == "tampered"
         assert [c.outcome for c in report.checks if c.name.startswith("proof[")] == ["passed", "failed"]
+
+
+class TestOb3OnVc11:
+    """OB 3.0.0-3.0.2 credentials were VC 1.1 based; the vector is Digital Bazaar's own output."""
+
+    VECTOR = Path(__file__).resolve().parents[1] / "vectors" / "ob3-vc11-digitalbazaar"
+
+    def test_the_vector_is_what_digital_bazaar_signs_and_both_sides_find_it_valid(self, loader: DocumentLoader, now: datetime) -> None:
+        unsigned = json.loads((self.VECTOR / "unsigned.json").read_text("utf-8"))
+        signed = json.loads((self.VECTOR / "signed.json").read_text("utf-8"))
+
+        assert js_sign(unsigned, suite="Ed25519Signature2020", seed=SEED, created="2024-03-01T10:00:00Z") == signed
+        assert js_verify(signed) == (True, None)
+        report = verify(signed, loader=loader, now=now)
+        assert (report.verdict, report.valid) == ("valid", True), report.checks
+        assert verify(_tamper(signed), loader=loader, now=now).verdict == "tampered"

@@ -11,6 +11,7 @@ import pytest
 
 from microcred.credentials import verify
 
+from ..conftest import VECTORS
 from ..factories.service import ServiceClient, resolver
 from .conftest import is_problem
 
@@ -212,3 +213,14 @@ async def test_one_issuer_may_be_the_host_itself_with_its_document_at_the_well_k
     assert verify(award["credential"], resolve_key=resolver(service.runtime)).verdict == "valid"
     second = await service.http.post("/api/v1/issuers", json={"name": "Second Body", "host_did": True}, headers=service.admin)
     assert is_problem(second, 409)["errors"][0]["pointer"] == "#/host_did"
+
+
+async def test_an_ob3_credential_on_vc_1_1_signed_by_digital_bazaar_is_valid_in_the_api_and_on_the_page(service: ServiceClient) -> None:
+    """OB 3.0.0-3.0.2 credentials (VC 1.1: issuanceDate, OB context 3.0.2), as issued in 2023-2024."""
+    signed = (VECTORS / "ob3-vc11-digitalbazaar" / "signed.json").read_bytes()
+    report = await service.http.post("/api/v1/verify", content=signed, headers={"Content-Type": "application/ld+json"})
+    assert report.status_code == 200 and report.json()["verdict"] == "valid", report.text
+    assert report.json()["summary"]["validFrom"] == "2025-01-15T09:00:00Z"
+    page = await service.http.post("/verify", files={"file": ("badge.json", signed, "application/ld+json")})
+    assert page.status_code == 200
+    assert 'data-status="valid"' in page.text and "Valid" in _Page.of(page.text).words

@@ -177,10 +177,41 @@ def validate(document: Any, *, kind: Kind = "AchievementCredential") -> list[Sch
         raise ValueError(f"kind must be one of {sorted(_SCHEMA_FILES)}, not {kind!r}")
     if not isinstance(document, dict):
         return [SchemaIssue("", f"the document must be a JSON object ({kind})")]
+    contexts = document.get("@context")
+    if kind != "Profile" and isinstance(contexts, list) and contexts and contexts[0] == CONTEXTS.VC_V1:
+        return _validate_vc11(document, kind)
     issues = _evaluate(_validator(_SCHEMA_FILES[kind]), document, fast=_fast_validator(_SCHEMA_FILES[kind]))
     if kind == "AchievementCredential":
         issues.extend(_extension_issues(document))
     return issues
+
+
+#: VC 1.1 names of what VC 2.0 (and the OB 3.0.3 schema) calls validFrom and validUntil
+_VC11_NAMES = {"validFrom": "issuanceDate", "validUntil": "expirationDate"}
+
+
+def _validate_vc11(document: dict[str, Any], kind: Kind) -> list[SchemaIssue]:
+    """An OB 3.0 credential on VC 1.1 (OB 3.0.0-3.0.2, as issued in 2023-2024).
+
+    1EdTech publishes only the VC 2.0 shaped schema, so the credential is checked against it
+    under VC 2.0's names for the same things (``issuanceDate`` read as ``validFrom``,
+    ``expirationDate`` as ``validUntil``, the VC 1.1 context in first place); what OB requires of
+    achievements, subjects and profiles is the same in both. Issues name the credential's own
+    fields. The VC 1.1 data model itself is checked by the verifier (``data_model``).
+    """
+    view = {k: v for k, v in document.items() if k not in _VC11_NAMES.values() and k not in _VC11_NAMES}
+    view["@context"] = [CONTEXTS.VC_V2, *document["@context"][1:]]
+    for vc2, vc11 in _VC11_NAMES.items():
+        if vc11 in document:
+            view[vc2] = document[vc11]
+    issues = validate(view, kind=kind)
+    renamed = []
+    for issue in issues:
+        head, _, rest = issue.pointer[1:].partition("/")
+        if head in _VC11_NAMES:
+            issue = SchemaIssue("/" + _VC11_NAMES[head] + (f"/{rest}" if rest else ""), issue.message.replace(head, _VC11_NAMES[head]))
+        renamed.append(issue)
+    return renamed
 
 
 @cache

@@ -121,8 +121,8 @@ def _summary(credential: dict[str, Any]) -> dict[str, Any]:
         "issuer": {"id": issuer_id(credential), "name": issuer.get("name") if isinstance(issuer, dict) else None},
         "subject": {"id": subject.get("id"), "name": _learner_name(subject)},
         "achievement": {"id": achievement.get("id"), "name": achievement.get("name")},
-        "validFrom": credential.get("validFrom"),
-        "validUntil": credential.get("validUntil"),
+        "validFrom": credential.get("validFrom", credential.get("issuanceDate")),
+        "validUntil": credential.get("validUntil", credential.get("expirationDate")),
     }
 
 
@@ -261,6 +261,9 @@ def _verify(
     if profile == "vc":
         _check_data_model(credential, steps)
     else:
+        if ctx_list and ctx_list[0] == CONTEXTS.VC_V1:
+            # OB 3.0.0-3.0.2 were VC 1.1 based: its data model, then the OB schema under its names
+            _check_data_model(credential, steps)
         _check_ob_schema(credential, steps)
     _check_credential_schema(credential, steps, fetch_schema)
 
@@ -290,7 +293,7 @@ def _verify(
                 steps.checks.append(Check(name, "failed", label + member.message))
 
     # 5. validity period
-    if profile == "vc":
+    if profile == "vc" or (ctx_list and ctx_list[0] == CONTEXTS.VC_V1):
         _check_period(credential, steps, now)
     else:
         _check_dates(credential, steps, now)
@@ -330,6 +333,8 @@ def _check_ob_schema(credential: dict[str, Any], steps: _Steps) -> None:
         "EndorsementCredential" if "EndorsementCredential" in types else "AchievementCredential"
     )
     issues = ob_schema.validate(credential, kind=kind)
+    contexts = credential.get("@context")
+    ctx_v1 = isinstance(contexts, list) and bool(contexts) and contexts[0] == CONTEXTS.VC_V1
     entries = credential.get("credentialStatus")
     if isinstance(entries, list) and issues and all(i.pointer == "/credentialStatus" for i in issues):
         # VC 2.0 allows several status entries (revocation and suspension); the OB 3.0 schema
@@ -342,7 +347,8 @@ def _check_ob_schema(credential: dict[str, Any], steps: _Steps) -> None:
         more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
         steps.failed("schema", f"{kind} schema: {first.pointer or '/'}: {first.message}{more}", "malformed")
     else:
-        steps.passed("schema", f"valid against the 1EdTech OB 3.0 {kind} JSON Schema")
+        read = " (VC 1.1 issuanceDate and expirationDate read as validFrom and validUntil)" if ctx_v1 else ""
+        steps.passed("schema", f"valid against the 1EdTech OB 3.0 {kind} JSON Schema{read}")
 
 
 def _check_data_model(credential: dict[str, Any], steps: _Steps) -> None:
