@@ -320,6 +320,12 @@ class TestVcJwt:
         report = verify(token, now=now)
         assert report.format == "jwt" and report.verdict == "valid", report.to_dict()
 
+    def test_jwt_sent_as_a_json_string_verifies(self, unsigned, key, now):
+        token = encode_vc_jwt(unsigned, signer=key.signer())
+        for quoted in (json.dumps(token), json.dumps(token).encode(), f" {json.dumps(token)}\n"):
+            report = verify(quoted, now=now)
+            assert report.format == "jwt" and report.verdict == "valid", report.to_dict()
+
     def test_expired_jwt_is_expired_not_malformed(self, unsigned, key):
         token = encode_vc_jwt({**unsigned, "validUntil": "2026-03-01T00:00:00Z"}, signer=key.signer())
         report = verify(token, now=datetime(2026, 3, 2, tzinfo=UTC))

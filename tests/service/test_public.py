@@ -156,6 +156,16 @@ async def test_downloads_carry_the_signed_credential_and_verify_anywhere_we_acce
     assert (await service.http.post("/api/v1/verify", content=jwt, headers={"Content-Type": "application/vc+jwt"})).json()["verdict"] == "revoked"
 
 
+async def test_a_vc_jwt_posted_as_a_json_string_is_verified(service: ServiceClient) -> None:
+    _, award = await _award(service)
+    jwt = (await service.http.get(_path(service, award["url"]), headers={"Accept": "application/vc+jwt"})).text
+    report = await service.http.post("/api/v1/verify", json=jwt)
+    assert report.status_code == 200 and report.json()["verdict"] == "valid", report.text
+    assert report.json()["format"] == "jwt"
+    problem = is_problem(await service.http.post("/api/v1/verify", json="not a token"), 422)
+    assert "VC-JWT" in problem["detail"]
+
+
 async def test_the_verify_endpoints_refuse_what_is_not_a_credential_with_a_clear_error(service: ServiceClient) -> None:
     for body in (b"", b"hello", b"\x89PNG\r\n\x1a\n garbage", b"%PDF-1.7 nothing"):
         problem = is_problem(await service.http.post("/api/v1/verify", content=body), 422)

@@ -145,12 +145,14 @@ def _parse(data: Any) -> tuple[dict[str, Any] | str | None, str]:
             return None, "the input is not UTF-8 text"
     if isinstance(data, str):
         text = data.strip()
-        if text.count(".") == 2 and not text.startswith("{"):
+        if text.count(".") == 2 and not text.startswith(("{", '"')):
             return text, "jwt"
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as exc:
             return None, f"the input is not JSON: {exc}"
+        if isinstance(data, str) and data.count(".") == 2 and data == data.strip():
+            return data, "jwt"  # a VC-JWT sent as a JSON string, as JSON APIs do
     if isinstance(data, Mapping):
         return dict(data), "ldp"
     return None, "a credential must be a JSON object or a VC-JWT"
