@@ -46,13 +46,24 @@ def _manifest() -> dict[str, dict[str, str]]:
 
 
 @cache
-def _bundled(url: str) -> Any:
+def _bundled_bytes(url: str) -> bytes:
     entry = _manifest()[url]
     data = resources.files(__package__).joinpath("contexts", entry["file"]).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if digest != entry["sha256"]:
         raise ContextError(f"bundled context {url} does not match its pinned sha256 (got {digest})")
-    return json.loads(data)
+    return data
+
+
+@cache
+def _bundled(url: str) -> Any:
+    return json.loads(_bundled_bytes(url))
+
+
+def bundled_context_bytes(url: str) -> bytes | None:
+    """The bytes of the bundled context published at ``url`` (pinned by sha256), or None: what a
+    ``relatedResource`` digest of that context is checked against, with no fetch."""
+    return _bundled_bytes(url) if url in _manifest() else None
 
 
 #: Objects inside bundled context documents handed to pyld, by id (kept alive here, so an id is

@@ -22,6 +22,7 @@ from .issue import issuer_id
 from .loader import CONTEXTS, DocumentLoader
 from .ob3 import IdentityObject
 from .proofs import verify_proof
+from .related import check_related
 from .resolve import KeyResolver, Resolver
 from .suites import suite_for_proof
 from .timeutil import parse_datetime
@@ -169,6 +170,7 @@ def verify(
     now: datetime | None = None,
     profile: Profile = "ob3",
     check_endorsements: bool = True,
+    fetch_related: Callable[[str, str | None], bytes] | None = None,
 ) -> VerificationReport:
     """Verify ``data`` (a dict, JSON text or bytes, or a VC-JWT). Never raises for bad input.
 
@@ -176,14 +178,15 @@ def verify(
     or EndorsementCredential with ``validFrom``); "vc" to the VC 1.1 or 2.0 data model alone, for
     credentials of any kind (what the VC-API verifies). ``check_endorsements``: verify every
     EndorsementCredential the credential embeds, with these same steps (the endorsements' own
-    embedded endorsements are not followed further).
+    embedded endorsements are not followed further). ``fetch_related(url, mediaType)``: the bytes
+    of a ``relatedResource`` to check its digest against (bundled contexts need no fetch).
     """
     loader = loader or DocumentLoader()
     resolve_key = resolve_key or Resolver()
     now = now or datetime.now(UTC)
     steps = _Steps()
     try:
-        report = _verify(data, steps, loader, resolve_key, fetch_status_list, fetch_schema, recipient_email, now, profile)
+        report = _verify(data, steps, loader, resolve_key, fetch_status_list, fetch_schema, recipient_email, now, profile, fetch_related)
         if check_endorsements and report.credential is not None:
 
             def verify_one(embedded: Any) -> VerificationReport:
@@ -210,6 +213,7 @@ def _verify(
     recipient_email: str | None,
     now: datetime,
     profile: Profile,
+    fetch_related: Callable[[str, str | None], bytes] | None = None,
 ) -> VerificationReport:
     parsed, fmt = _parse(data)
     if parsed is None:
@@ -303,7 +307,10 @@ def _verify(
     # 6. status
     _check_status(credential, steps, loader, resolve_key, fetch_status_list, now)
 
-    # 7. recipient
+    # 7. related resources (VC 2.0 §5.3): well formed, and each digest matches what it pins
+    _check_related(credential, steps, fetch_related)
+
+    # 8. recipient
     if recipient_email is not None:
         _check_recipient(credential, steps, recipient_email)
 
@@ -499,6 +506,27 @@ def _check_status(
             steps.passed(name, f"not {'revoked' if purpose == 'revocation' else 'suspended'}")
         else:
             steps.passed(name, result.message or f"{purpose} status {result.status}")
+
+
+def _check_related(
+    credential: dict[str, Any], steps: _Steps, fetch_related: Callable[[str, str | None], bytes] | None
+) -> None:
+    result = check_related(credential, retrieve=fetch_related)
+    if result is None:
+        return
+    if result.problems:
+        first = result.problems[0]
+        more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
+        steps.failed("relatedResource", f"{first.pointer}: {first.message}{more}", "malformed")
+    elif result.mismatched:
+        steps.failed(
+            "relatedResource",
+            f"{', '.join(result.mismatched)}: the resource does not match the digest the issuer pinned", None,
+        )
+    else:
+        n = len(result.unretrieved)
+        left = f"; {n} not retrieved here ({result.unretrieved[0]}{', ...' if n > 1 else ''})" if n else ""
+        steps.passed("relatedResource", f"well formed; {result.matched} digests match their resources{left}")
 
 
 def _check_recipient(credential: dict[str, Any], steps: _Steps, email: str) -> None:

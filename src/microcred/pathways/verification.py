@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..awards.document import credential_json, credential_url
 from ..credentials import MalformedError, VerificationReport
+from ..credentials.loader import bundled_context_bytes
 from ..credentials.related import digest_matches
 from ..credentials.verify import Check
 from ..db.models import Credential
@@ -66,11 +67,18 @@ async def check_components(verification: Verification, report: VerificationRepor
     if credential is None or "relatedResource" not in credential:
         return report
     raw = credential["relatedResource"]
-    entries = raw if isinstance(raw, list) else [raw]
+    # bundled contexts pinned by digest are the core verifier's to check (no fetch): not components
+    entries = [e for e in (raw if isinstance(raw, list) else [raw]) if not _bundled_context(e)]
+    if not entries:
+        return report
     if budget.depth <= 0:
         return replace(report, checks=[*report.checks, Check("components", "warning", "the related credentials were not checked: nested too deep")])
     components = [await _component(verification, entry, budget) for entry in entries]
     return replace(report, checks=[*report.checks, _check(components)], components=components)
+
+
+def _bundled_context(entry: Any) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("id"), str) and bundled_context_bytes(entry["id"]) is not None
 
 
 def _check(components: list[dict[str, Any]]) -> Check:
