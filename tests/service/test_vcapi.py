@@ -288,6 +288,20 @@ class TestVerify:
         assert [e["title"] for e in body["errors"]] == ["proof"]
         assert body["errors"][0]["type"] == "https://www.w3.org/TR/vc-data-model-2.0/#CRYPTOGRAPHIC_SECURITY_ERROR"
 
+    async def test_a_proof_set_verifies_and_a_broken_member_is_named(self, service: ServiceClient) -> None:
+        credential = unsigned(issuer=Ed25519KeyPair.from_seed(ISSUER_SEED).controller)
+        first = await asyncio.to_thread(js_sign, credential, suite="eddsa-rdfc-2022", seed=ISSUER_SEED, created="2025-01-01T00:00:00Z")
+        both = await asyncio.to_thread(js_sign, first, suite="eddsa-jcs-2022", seed=ISSUER_SEED, created="2025-01-01T00:00:00Z")
+        response = await service.http.post("/credentials/verify", json={"verifiableCredential": both})
+        assert response.status_code == 200 and response.json()["verified"] is True, response.text
+        assert {"proof", "proof[1]", "proof[2]"} <= set(response.json()["checks"])
+
+        broken = copy.deepcopy(both)
+        broken["proof"][1]["created"] = "2025-01-02T00:00:00Z"
+        body = is_problem(await service.http.post("/credentials/verify", json={"verifiableCredential": broken}), 400)
+        assert [e["title"] for e in body["errors"]] == ["proof", "proof[2]"]
+        assert {e["type"] for e in body["errors"]} == {"https://www.w3.org/TR/vc-data-model-2.0/#CRYPTOGRAPHIC_SECURITY_ERROR"}
+
     async def test_an_expired_credential_is_not_verified(self, service: ServiceClient) -> None:
         signed = await asyncio.to_thread(
             js_sign,
