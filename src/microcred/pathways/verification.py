@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # verification.service calls check_components: a runtime impo
 
 __all__ = ["ComponentBudget", "check_components"]
 
+#: relatedResource media types read as credentials to verify; any other resource is only matched
+_CREDENTIAL_MEDIA_TYPES = frozenset({COMPONENT_MEDIA_TYPE, "application/vc", "application/ld+json", "application/json"})
 #: A component's state, from its verifier verdict: anything else is "invalid".
 _STATES = {"valid": "valid", "revoked": "revoked", "suspended": "suspended", "expired": "expired"}
 
@@ -97,6 +99,8 @@ def _check(components: list[dict[str, Any]]) -> Check:
         if unchecked:
             parts.append(f"could not be checked: {unchecked}")
         return Check("components", "warning", ". ".join(parts))
+    if all(c["state"] == "matched" for c in components):
+        return Check("components", "passed", f"all {len(components)} related resources match the digests the issuer pinned")
     return Check("components", "passed", f"all {len(components)} related credentials match the digests the issuer pinned and verify")
 
 
@@ -116,6 +120,9 @@ async def _component(verification: Verification, entry: Any, budget: ComponentBu
     try:
         if not digest_matches(entry, data):
             return {**out, "state": "digest_mismatch", "message": "what the URL serves is not what the issuer pinned"}
+        if media is not None and media.split(";", 1)[0].strip().lower() not in _CREDENTIAL_MEDIA_TYPES:
+            # a pinned resource that is no credential (a syllabus, an image): its digest is all there is to check
+            return {**out, "state": "matched", "message": "matches the digest the issuer pinned"}
         parsed = json.loads(data)
         if not isinstance(parsed, dict):
             raise MalformedError("not a JSON object")

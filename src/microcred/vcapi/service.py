@@ -238,12 +238,14 @@ async def issue(
     issuer_id = _issuer_for(principal, options.issuer, pointer="/options/issuer")
     principal.require(issuer_id, "award")
     chosen = _suite(path_suite, options)
+    if isinstance(request.credential, dict) and not related_problems(request.credential):
+        # fetched before any lock is taken: a slow host must not hold up key rotation or writes
+        await _check_related_digests(request.credential, issuing.fetcher)
     await hold_for_signing(session, issuer_id)  # a key rotation waits for this signature (see key_lock)
     issuer = await _configured_issuer(session, issuer_id)
     suite = chosen or issuer.cryptosuite
     identifier = vc_api_identifier(issuer)
     credential = _prepare(request.credential, identifier=identifier, loader=issuing.loader, now=now)
-    await _check_related_digests(credential, issuing.fetcher)
     credential_id = options.credential_id or credential.get("id")
     revocation: Slot | None = None
     suspension: Slot | None = None
