@@ -23,6 +23,8 @@ from microcred.credentials import (
 from microcred.credentials import schema as ob_schema
 from microcred.credentials.did import PublishedKey, controller_document
 from microcred.credentials.ob3 import identity_hash
+from microcred.credentials.proofs import add_proof
+from microcred.credentials.suites import get_suite
 from microcred.credentials.status_list import BitstringStatusList, status_entry, status_list_credential
 from microcred.credentials.vc_jwt import encode_vc_jwt
 
@@ -379,3 +381,16 @@ class TestOb3OnVc11:
         del broken["credentialSubject"]["achievement"]["criteria"]
         report = verify(broken, now=now)
         assert report.check("schema").outcome == "failed" and "criteria" in report.check("schema").message
+
+    def test_its_credential_schema_naming_the_ob_schema_is_read_under_vc_1_1_names(self, vc11, vector_key, loader, now):
+        """1EdTech's schema URL now serves the VC 2.0 shape; OB 3.0.0-3.0.2 credentials named it too."""
+        unsigned = {k: v for k, v in vc11.items() if k != "proof"}
+        unsigned["@context"] = [*unsigned["@context"], "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json", "https://w3id.org/security/data-integrity/v2"]
+        unsigned["credentialSchema"] = [{
+            "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
+            "type": "1EdTechJsonSchemaValidator2019",
+        }]
+        signed = add_proof(unsigned, suite=get_suite("eddsa-rdfc-2022"), signer=vector_key.signer(), loader=loader, created=ISSUED)
+        report = verify(signed, loader=loader, now=now)
+        assert report.check("credentialSchema").outcome == "passed", report.checks
+        assert report.valid

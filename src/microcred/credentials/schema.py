@@ -177,8 +177,7 @@ def validate(document: Any, *, kind: Kind = "AchievementCredential") -> list[Sch
         raise ValueError(f"kind must be one of {sorted(_SCHEMA_FILES)}, not {kind!r}")
     if not isinstance(document, dict):
         return [SchemaIssue("", f"the document must be a JSON object ({kind})")]
-    contexts = document.get("@context")
-    if kind != "Profile" and isinstance(contexts, list) and contexts and contexts[0] == CONTEXTS.VC_V1:
+    if kind != "Profile" and _is_vc11(document):
         return _validate_vc11(document, kind)
     issues = _evaluate(_validator(_SCHEMA_FILES[kind]), document, fast=_fast_validator(_SCHEMA_FILES[kind]))
     if kind == "AchievementCredential":
@@ -199,12 +198,25 @@ def _validate_vc11(document: dict[str, Any], kind: Kind) -> list[SchemaIssue]:
     achievements, subjects and profiles is the same in both. Issues name the credential's own
     fields. The VC 1.1 data model itself is checked by the verifier (``data_model``).
     """
+    return _under_vc11_names(validate(_vc2_view(document), kind=kind))
+
+
+def _is_vc11(document: Any) -> bool:
+    contexts = document.get("@context") if isinstance(document, dict) else None
+    return isinstance(contexts, list) and bool(contexts) and contexts[0] == CONTEXTS.VC_V1
+
+
+def _vc2_view(document: dict[str, Any]) -> dict[str, Any]:
+    """A VC 1.1 credential under VC 2.0's names, for the VC 2.0 shaped OB schemas."""
     view = {k: v for k, v in document.items() if k not in _VC11_NAMES.values() and k not in _VC11_NAMES}
     view["@context"] = [CONTEXTS.VC_V2, *document["@context"][1:]]
     for vc2, vc11 in _VC11_NAMES.items():
         if vc11 in document:
             view[vc2] = document[vc11]
-    issues = validate(view, kind=kind)
+    return view
+
+
+def _under_vc11_names(issues: list[SchemaIssue]) -> list[SchemaIssue]:
     renamed = []
     for issue in issues:
         head, _, rest = issue.pointer[1:].partition("/")
@@ -261,6 +273,9 @@ def validate_against_bundled(document: Any, url: str) -> list[SchemaIssue] | Non
         return None
     if not isinstance(document, dict):
         return [SchemaIssue("", "a credential must be a JSON object")]
+    if _is_vc11(document) and name in _SCHEMA_FILES.values():
+        # an OB 3.0.0-3.0.2 credential names the OB schema URL, which now serves the VC 2.0 shape
+        return _under_vc11_names(_evaluate(_validator(name), _vc2_view(document), fast=_fast_validator(name)))
     return _evaluate(_validator(name), document, fast=_fast_validator(name))
 
 
