@@ -101,6 +101,19 @@ class TestFilesTheApiAccepts:
         assert verified.returncode == 0, verified.stdout + verified.stderr
         assert json.loads(verified.stdout)["verdict"] == "valid"
 
+    def test_a_vc_jwt_saved_as_a_json_string_verifies(self, env, tmp_path):
+        from microcred.credentials import Ed25519KeyPair
+        from microcred.credentials.vc_jwt import encode_vc_jwt
+
+        key = Ed25519KeyPair.from_seed(b"\x03" * 32)
+        credential = {k: v for k, v in json.loads(VC11_VECTOR.read_text("utf-8")).items() if k != "proof"}
+        credential = {**credential, "issuer": {**credential["issuer"], "id": key.controller}}
+        quoted = tmp_path / "badge.json"
+        quoted.write_text(json.dumps(encode_vc_jwt(credential, signer=key.signer())), "utf-8")
+        verified = run(env, "verify", str(quoted))
+        assert verified.returncode == 0, verified.stdout
+        assert json.loads(verified.stdout)["format"] == "jwt"
+
     def test_an_image_without_a_credential_exits_2_and_says_why(self, env, tmp_path):
         from microcred.credentials.baking import default_badge_png
 
