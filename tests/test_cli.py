@@ -12,6 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "microcredential.json"
+#: an OB 3.0 credential signed by Digital Bazaar's libraries (did:key: verifies without a key store)
+VC11_VECTOR = ROOT / "tests" / "vectors" / "ob3-vc11-digitalbazaar" / "signed.json"
 
 
 @pytest.fixture
@@ -58,6 +60,69 @@ class TestSignAndVerify:
         signed = run(env, "sign", str(SAMPLE)).stdout
         assert run(env, "verify", "--email", "learner@example.org", "-", stdin=signed).returncode == 0
         assert run(env, "verify", "--email", "intruder@example.org", "-", stdin=signed).returncode == 1
+
+
+class TestOtherIssuersCredentials:
+    def test_an_ob3_credential_on_vc_1_1_signed_by_digital_bazaar_is_valid(self, env):
+        """OB 3.0.0-3.0.2 (VC 1.1, issuanceDate), as many issuers shipped in 2023-2024."""
+        verified = run(env, "verify", str(VC11_VECTOR))
+        assert verified.returncode == 0, verified.stdout
+        report = json.loads(verified.stdout)
+        assert report["verdict"] == "valid"
+        assert report["summary"]["validFrom"] == "2025-01-15T09:00:00Z"
+
+
+class TestFilesTheApiAccepts:
+    """microcred verify reads what /api/v1/verify reads: baked PNG and SVG, PDF certificates."""
+
+    @staticmethod
+    def _file(kind: str, tmp_path: Path) -> Path:
+        from pypdf import PdfWriter
+
+        from microcred.credentials.baking import bake_png, bake_svg, default_badge_png, default_badge_svg
+
+        credential = json.loads(VC11_VECTOR.read_text("utf-8"))
+        path = tmp_path / f"badge.{kind}"
+        if kind == "png":
+            path.write_bytes(bake_png(default_badge_png(64), credential))
+        elif kind == "svg":
+            path.write_text(bake_svg(default_badge_svg("Badge", "Issuer"), credential), "utf-8")
+        else:
+            writer = PdfWriter()
+            writer.add_blank_page(width=200, height=200)
+            writer.add_attachment("credential.jsonld", VC11_VECTOR.read_bytes())
+            with path.open("wb") as out:
+                writer.write(out)
+        return path
+
+    @pytest.mark.parametrize("kind", ["png", "svg", "pdf"])
+    def test_a_baked_image_or_pdf_certificate_verifies(self, env, tmp_path, kind):
+        verified = run(env, "verify", str(self._file(kind, tmp_path)))
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert json.loads(verified.stdout)["verdict"] == "valid"
+
+    def test_a_vc_jwt_saved_as_a_json_string_verifies(self, env, tmp_path):
+        from microcred.credentials import Ed25519KeyPair
+        from microcred.credentials.vc_jwt import encode_vc_jwt
+
+        key = Ed25519KeyPair.from_seed(b"\x03" * 32)
+        credential = {k: v for k, v in json.loads(VC11_VECTOR.read_text("utf-8")).items() if k != "proof"}
+        credential = {**credential, "issuer": {**credential["issuer"], "id": key.controller}}
+        quoted = tmp_path / "badge.json"
+        quoted.write_text(json.dumps(encode_vc_jwt(credential, signer=key.signer())), "utf-8")
+        verified = run(env, "verify", str(quoted))
+        assert verified.returncode == 0, verified.stdout
+        assert json.loads(verified.stdout)["format"] == "jwt"
+
+    def test_an_image_without_a_credential_exits_2_and_says_why(self, env, tmp_path):
+        from microcred.credentials.baking import default_badge_png
+
+        plain = tmp_path / "plain.png"
+        plain.write_bytes(default_badge_png(64))
+        result = run(env, "verify", str(plain))
+        assert result.returncode == 2
+        report = json.loads(result.stdout)
+        assert report["verdict"] == "malformed" and "credential" in report["checks"][0]["message"]
 
 
 class TestUnusableInput:

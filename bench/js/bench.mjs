@@ -5,7 +5,9 @@
  * (Node runs JavaScript on one thread; no workers are started).
  *
  *   node bench/js/bench.mjs [--n 300] [--warmup 10] [--suite eddsa-rdfc-2022]
+ *                           [--input unsigned.json]
  *     -> {"sign_per_s": ..., "verify_per_s": ..., "n": ..., ...}
+ *     (--input: another unsigned credential, issued by the vector key's did:key)
  *   node bench/js/bench.mjs proof-value [--suite ...] [--created ...]
  *     -> {"proofValue": "z...", ...} for the vector with a fixed `created`,
  *        so the Python bench can confirm both sides sign byte for byte alike.
@@ -44,18 +46,20 @@ const {positionals, values} = parseArgs({
     n: {type: 'string', default: '300'},
     warmup: {type: 'string', default: '10'},
     suite: {type: 'string', default: 'eddsa-rdfc-2022'},
-    created: {type: 'string', default: DEFAULT_CREATED}
+    created: {type: 'string', default: DEFAULT_CREATED},
+    input: {type: 'string'}
   }
 });
 const mode = positionals[0] ?? 'bench';
 if(!['bench', 'proof-value'].includes(mode) || !SUITES.includes(values.suite)) {
   process.stderr.write(
     'usage: bench.mjs [proof-value] [--n N] [--warmup N] ' +
-    `[--suite ${SUITES.join('|')}] [--created DATE]\n`);
+    `[--suite ${SUITES.join('|')}] [--created DATE] [--input FILE]\n`);
   process.exit(2);
 }
 
-const unsigned = JSON.parse(readFileSync(join(VECTOR, 'unsigned.json'), 'utf8'));
+const unsigned = JSON.parse(
+  readFileSync(values.input ?? join(VECTOR, 'unsigned.json'), 'utf8'));
 const {seedHex} = JSON.parse(readFileSync(join(VECTOR, 'keyPair.json'), 'utf8'));
 const keyPair = await keyPairFromSeed(seedFromHex(seedHex));
 const {suite, created} = values;

@@ -20,8 +20,10 @@ from .credentials import DEFAULT_SUITE, SUITES, CredentialError, DocumentLoader,
 from .credentials.issue import check_before_signing
 from .credentials.resolve import ResolvedKey, resolved_from_published
 from .credentials.vc_jwt import encode_vc_jwt
+from .credentials.verify import Check, VerificationReport
 from .keystore import PASSPHRASE_ENV, FileKeyStore, KeyStoreError, ensure_development_key
 from .service_cli import CommandError, add_service_commands
+from .verification.uploads import credential_from_bytes
 
 KEYS_DIR_ENV = "MICROCRED_KEYS_DIR"
 JWT_SUITE = "vc-jwt"
@@ -167,9 +169,25 @@ def _local_keys(args: argparse.Namespace) -> dict[str, ResolvedKey]:
     return {key.id: resolved_from_published(key) for key in published}
 
 
+def _read_bytes(path: str) -> bytes:
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read()
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        _fail(f"no such file: {path}")
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc}")
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    text = _read_input(args.file)
-    report = verify(text, resolve_key=Resolver(keys=_local_keys(args)), recipient_email=args.email)
+    # the same reader as /api/v1/verify: JSON-LD, a VC-JWT, a baked PNG or SVG, a PDF certificate
+    try:
+        credential = credential_from_bytes(_read_bytes(args.file))
+    except CredentialError as exc:
+        report = VerificationReport("malformed", [Check("parse", "failed", exc.message, "malformed")])
+    else:
+        report = verify(credential, resolve_key=Resolver(keys=_local_keys(args)), recipient_email=args.email)
     print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     parse = report.check("parse")
     if parse is None or parse.outcome == "failed":
@@ -200,9 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("file", help="credential JSON file, or - for standard input")
     sign.set_defaults(func=cmd_sign)
 
-    ver = sub.add_parser("verify", help="verify a credential (JSON-LD or VC-JWT) and print the report")
+    ver = sub.add_parser("verify", help="verify a credential (JSON-LD, VC-JWT, baked PNG or SVG, PDF) and print the report")
     ver.add_argument("--email", help="also check that the credential was awarded to this email address")
-    ver.add_argument("file", help="credential file, or - for standard input")
+    ver.add_argument("file", help="credential file (JSON-LD, VC-JWT, baked PNG or SVG, PDF certificate), or - for standard input")
     ver.set_defaults(func=cmd_verify)
 
     add_service_commands(sub)

@@ -157,6 +157,19 @@ class TestVerifyPresentation:
         assert not report.verified
         assert [c.name for c in report.checks if c.outcome == "failed"] == [failing]
 
+    def test_every_proof_of_a_set_must_answer_the_challenge_and_name_the_domain(
+        self, presentation: dict[str, Any], holder: Ed25519KeyPair, loader: DocumentLoader
+    ) -> None:
+        ours = self._sign(presentation, holder, loader, challenge="abc", domain="verifier.example")
+        # a second proof made for another verifier, added to the set: replayed here, it must fail
+        replayed = self._sign(ours, holder, loader, challenge="xyz", domain="other.example")
+        assert len(replayed["proof"]) == 2
+        report = verify_presentation(replayed, loader=loader, challenge="abc", domain="verifier.example", now=NOW)
+        assert not report.verified
+        assert [c.name for c in report.checks if c.outcome == "failed"] == ["challenge", "domain"]
+        both = self._sign(ours, holder, loader, challenge="abc", domain="verifier.example")
+        assert verify_presentation(both, loader=loader, challenge="abc", domain="verifier.example", now=NOW).verified
+
     def test_the_holder_must_be_the_signer_and_an_assertion_proof_is_no_authentication(
         self, presentation: dict[str, Any], holder: Ed25519KeyPair, key: Ed25519KeyPair, loader: DocumentLoader
     ) -> None:

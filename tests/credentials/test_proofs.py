@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microcred.credentials import Ed25519KeyPair, Resolver, canonicalize_rdfc
-from microcred.credentials.proofs import _canonical_proof_config, add_proof, verify_proof
+from microcred.credentials.proofs import MAX_PROOFS, PROOF_CLOCK_SKEW, _canonical_proof_config, add_proof, verify_proof
 from microcred.credentials.suites import get_suite
 
 RDFC = get_suite("eddsa-rdfc-2022")
@@ -70,6 +70,21 @@ class TestProofOptions:
         assert verify_proof(signed, loader=loader, resolve_key=Resolver(), now=datetime(2026, 1, 15, tzinfo=UTC)).verified
         assert not verify_proof(signed, loader=loader, resolve_key=Resolver(), now=now).verified
 
+    def test_proof_dated_years_ahead_fails(self, ob3_unsigned, vector_key, loader, now):
+        doc = {**ob3_unsigned, "issuer": {**ob3_unsigned["issuer"], "id": vector_key.controller}}
+        signed = add_proof(doc, suite=RDFC, signer=vector_key.signer(), loader=loader, created=now + timedelta(days=3 * 365))
+        result = verify_proof(signed, loader=loader, resolve_key=Resolver(), now=now)
+        assert not result.verified and result.failure == "not_yet_valid"
+        assert "in the future" in result.message
+
+    def test_proof_dated_within_the_clock_skew_verifies(self, ob3_unsigned, vector_key, loader, now):
+        doc = {**ob3_unsigned, "issuer": {**ob3_unsigned["issuer"], "id": vector_key.controller}}
+        ahead = add_proof(doc, suite=RDFC, signer=vector_key.signer(), loader=loader, created=now + PROOF_CLOCK_SKEW)
+        assert verify_proof(ahead, loader=loader, resolve_key=Resolver(), now=now).verified
+        beyond = add_proof(doc, suite=RDFC, signer=vector_key.signer(), loader=loader,
+                           created=now + PROOF_CLOCK_SKEW + timedelta(seconds=1))
+        assert not verify_proof(beyond, loader=loader, resolve_key=Resolver(), now=now).verified
+
     def test_signer_of_the_wrong_algorithm_is_refused(self, ob3_unsigned, loader):
         class P256Signer:
             id = "did:key:zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169#zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169"
@@ -80,3 +95,83 @@ class TestProofOptions:
 
         with pytest.raises(ValueError, match="Ed25519"):
             add_proof(ob3_unsigned, suite=RDFC, signer=P256Signer(), loader=loader, created=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+JCS = get_suite("eddsa-jcs-2022")
+SIGNED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def issuer_doc(ob3_unsigned, vector_key):
+    return {**ob3_unsigned, "issuer": {**ob3_unsigned["issuer"], "id": vector_key.controller}}
+
+
+class TestProofSets:
+    """Data Integrity 1.0 §4.5: every proof of a set verifies over the document without proofs."""
+
+    def _set(self, doc, key, loader):
+        first = add_proof(doc, suite=RDFC, signer=key.signer(), loader=loader, created=SIGNED_AT)
+        return add_proof(first, suite=JCS, signer=key.signer(), loader=loader, created=SIGNED_AT)
+
+    def test_a_set_of_two_proofs_verifies(self, issuer_doc, vector_key, loader, now):
+        signed = self._set(issuer_doc, vector_key, loader)
+        assert len(signed["proof"]) == 2
+        result = verify_proof(signed, loader=loader, resolve_key=Resolver(), now=now)
+        assert result.verified, result.message
+        assert [m.verified for m in result.members] == [True, True]
+
+    def test_one_broken_member_fails_the_set_and_is_named(self, issuer_doc, vector_key, loader, now):
+        signed = self._set(issuer_doc, vector_key, loader)
+        broken = copy.deepcopy(signed)
+        broken["proof"][1]["created"] = "2026-01-02T00:00:00Z"
+        result = verify_proof(broken, loader=loader, resolve_key=Resolver(), now=now)
+        assert not result.verified and result.failure == "tampered"
+        assert result.message.startswith("proof 2 of 2")
+        assert [m.verified for m in result.members] == [True, False]
+
+    def test_too_many_proofs_are_refused(self, issuer_doc, vector_key, loader, now):
+        signed = add_proof(issuer_doc, suite=RDFC, signer=vector_key.signer(), loader=loader, created=SIGNED_AT)
+        crowded = {**signed, "proof": [signed["proof"]] * (MAX_PROOFS + 1)}
+        result = verify_proof(crowded, loader=loader, resolve_key=Resolver(), now=now)
+        assert not result.verified and "at most" in result.message
+
+
+class TestProofChains:
+    """A proof naming previousProof signs the document together with the proofs it names."""
+
+    def _chain(self, doc, key, loader, *, suite=RDFC):
+        first = add_proof(doc, suite=suite, signer=key.signer(), loader=loader, created=SIGNED_AT, proof_id="urn:uuid:first")
+        return add_proof(first, suite=suite, signer=key.signer(), loader=loader, created=SIGNED_AT,
+                         proof_id="urn:uuid:second", previous_proof="urn:uuid:first")
+
+    @pytest.mark.parametrize("suite", [RDFC, JCS], ids=lambda s: s.name)
+    def test_a_chain_verifies(self, issuer_doc, vector_key, loader, now, suite):
+        signed = self._chain(issuer_doc, vector_key, loader, suite=suite)
+        result = verify_proof(signed, loader=loader, resolve_key=Resolver(), now=now)
+        assert result.verified, result.message
+        assert "chain" in result.message
+
+    def test_the_chained_proof_covers_the_previous_proof(self, issuer_doc, vector_key, loader, now):
+        signed = self._chain(issuer_doc, vector_key, loader)
+        # the first proof replaced by another valid proof: only the chained one notices
+        other = add_proof(issuer_doc, suite=RDFC, signer=vector_key.signer(), loader=loader,
+                          created=datetime(2026, 1, 3, tzinfo=UTC), proof_id="urn:uuid:first")
+        swapped = {**signed, "proof": [other["proof"], signed["proof"][1]]}
+        result = verify_proof(swapped, loader=loader, resolve_key=Resolver(), now=now)
+        assert not result.verified
+        assert [m.verified for m in result.members] == [True, False]
+
+    def test_a_previous_proof_that_is_missing_fails(self, issuer_doc, vector_key, loader, now):
+        signed = self._chain(issuer_doc, vector_key, loader)
+        orphan = {**signed, "proof": [signed["proof"][1]]}
+        result = verify_proof(orphan, loader=loader, resolve_key=Resolver(), now=now)
+        assert not result.verified and "urn:uuid:first" in result.message
+
+    def test_previous_proof_as_a_list(self, issuer_doc, vector_key, loader, now):
+        first = add_proof(issuer_doc, suite=RDFC, signer=vector_key.signer(), loader=loader, created=SIGNED_AT, proof_id="urn:uuid:a")
+        second = add_proof(first, suite=RDFC, signer=vector_key.signer(), loader=loader, created=SIGNED_AT, proof_id="urn:uuid:b")
+        third = add_proof(second, suite=RDFC, signer=vector_key.signer(), loader=loader, created=SIGNED_AT,
+                          proof_id="urn:uuid:c", previous_proof=["urn:uuid:a", "urn:uuid:b"])
+        result = verify_proof(third, loader=loader, resolve_key=Resolver(), now=now)
+        assert result.verified, result.message
+        assert len(result.members) == 3

@@ -23,6 +23,8 @@ from microcred.credentials import (
 from microcred.credentials import schema as ob_schema
 from microcred.credentials.did import PublishedKey, controller_document
 from microcred.credentials.ob3 import identity_hash
+from microcred.credentials.proofs import add_proof
+from microcred.credentials.suites import get_suite
 from microcred.credentials.status_list import BitstringStatusList, status_entry, status_list_credential
 from microcred.credentials.vc_jwt import encode_vc_jwt
 
@@ -205,6 +207,12 @@ class TestValidityPeriod:
     def test_not_yet_valid(self, signed):
         assert verify(signed, now=datetime(2025, 12, 31, tzinfo=UTC)).verdict == "not_yet_valid"
 
+    def test_proof_dated_in_the_future_fails_the_credential(self, unsigned, key, loader, now):
+        signed = issue(unsigned, signer=key.signer(), loader=loader, created=now + timedelta(days=4 * 365))
+        report = verify(signed, now=now)
+        assert report.verdict == "not_yet_valid" and not report.valid
+        assert report.check("proof").outcome == "failed" and "in the future" in report.check("proof").message
+
 
 class TestStatus:
     LIST_URL = "https://issuer.example/status/1"
@@ -314,6 +322,12 @@ class TestVcJwt:
         report = verify(token, now=now)
         assert report.format == "jwt" and report.verdict == "valid", report.to_dict()
 
+    def test_jwt_sent_as_a_json_string_verifies(self, unsigned, key, now):
+        token = encode_vc_jwt(unsigned, signer=key.signer())
+        for quoted in (json.dumps(token), json.dumps(token).encode(), f" {json.dumps(token)}\n"):
+            report = verify(quoted, now=now)
+            assert report.format == "jwt" and report.verdict == "valid", report.to_dict()
+
     def test_expired_jwt_is_expired_not_malformed(self, unsigned, key):
         token = encode_vc_jwt({**unsigned, "validUntil": "2026-03-01T00:00:00Z"}, signer=key.signer())
         report = verify(token, now=datetime(2026, 3, 2, tzinfo=UTC))
@@ -335,3 +349,48 @@ class TestVcJwt:
         token = encode_vc_jwt({**unsigned, "issuer": {**unsigned["issuer"], "id": "did:web:elsewhere.example"}},
                               signer=web_key.signer())
         assert verify(token, now=now).verdict == "unknown_key"
+
+
+class TestOb3OnVc11:
+    """OB 3.0.0-3.0.2 (VC 1.1) credentials: the VC 1.1 data model, and the OB schema under VC 1.1's names."""
+
+    @pytest.fixture
+    def vc11(self) -> dict[str, Any]:
+        from ..conftest import load_vector
+
+        return load_vector("ob3-vc11-digitalbazaar/signed.json")
+
+    def test_a_digital_bazaar_signed_credential_is_valid(self, vc11, now):
+        report = verify(vc11, now=now)
+        assert (report.verdict, report.valid) == ("valid", True), report.checks
+        assert report.check("dataModel").outcome == "passed"
+        assert report.summary["validUntil"] == "2030-01-01T00:00:00Z"
+
+    def test_its_expiration_date_is_read(self, vc11):
+        assert verify(vc11, now=datetime(2030, 1, 2, tzinfo=UTC)).verdict == "expired"
+
+    def test_without_issuance_date_it_is_malformed_naming_the_field(self, vc11, now):
+        unsigned = {k: v for k, v in vc11.items() if k != "issuanceDate"}
+        report = verify(unsigned, now=now)
+        assert report.verdict == "malformed"
+        assert "issuanceDate" in report.check("dataModel").message
+        assert "issuanceDate" in report.check("schema").message
+
+    def test_the_ob_schema_still_applies(self, vc11, now):
+        broken = copy.deepcopy(vc11)
+        del broken["credentialSubject"]["achievement"]["criteria"]
+        report = verify(broken, now=now)
+        assert report.check("schema").outcome == "failed" and "criteria" in report.check("schema").message
+
+    def test_its_credential_schema_naming_the_ob_schema_is_read_under_vc_1_1_names(self, vc11, vector_key, loader, now):
+        """1EdTech's schema URL now serves the VC 2.0 shape; OB 3.0.0-3.0.2 credentials named it too."""
+        unsigned = {k: v for k, v in vc11.items() if k != "proof"}
+        unsigned["@context"] = [*unsigned["@context"], "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json", "https://w3id.org/security/data-integrity/v2"]
+        unsigned["credentialSchema"] = [{
+            "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
+            "type": "1EdTechJsonSchemaValidator2019",
+        }]
+        signed = add_proof(unsigned, suite=get_suite("eddsa-rdfc-2022"), signer=vector_key.signer(), loader=loader, created=ISSUED)
+        report = verify(signed, loader=loader, now=now)
+        assert report.check("credentialSchema").outcome == "passed", report.checks
+        assert report.valid

@@ -37,13 +37,23 @@ def ensure_installed(js_dir: Path = JS_DIR) -> None:
         )
 
 
-def js_sign(unsigned: dict[str, Any], *, suite: str, seed: bytes, created: str | None = None) -> dict[str, Any]:
+def js_sign(
+    unsigned: dict[str, Any],
+    *,
+    suite: str,
+    seed: bytes,
+    created: str | None = None,
+    proof_id: str | None = None,
+    previous_proof: str | list[str] | None = None,
+) -> dict[str, Any]:
     """Sign ``unsigned`` with ``vc.issue`` using the Ed25519 key from ``seed``.
 
     A VC 2.0 or VC 1.1 credential (its first ``@context`` decides; for VC 1.1, ``vc`` adds
     ``issuanceDate`` when absent and the Data Integrity context). The caller sets ``issuer``;
     the proof's verification method is ``did:key:<fp>#<fp>``.
     ``created`` (e.g. ``"2025-01-15T09:00:00Z"``) makes the proof reproducible.
+    A credential that is already signed gets one more proof (a proof set); ``proof_id`` gives
+    the new proof an ``id``, and ``previous_proof`` chains it to earlier proofs (a proof chain).
     """
     if suite not in SUITES:
         raise ValueError(f"suite must be one of {', '.join(SUITES)}, not {suite!r}")
@@ -52,6 +62,10 @@ def js_sign(unsigned: dict[str, Any], *, suite: str, seed: bytes, created: str |
     args = ["sign", "--suite", suite, "--seed", seed.hex()]
     if created is not None:
         args += ["--created", created]
+    if proof_id is not None:
+        args += ["--proof-id", proof_id]
+    for previous in [previous_proof] if isinstance(previous_proof, str) else previous_proof or []:
+        args += ["--previous-proof", previous]
     signed = _run(args, unsigned)
     if not isinstance(signed, dict):
         raise NodeHarnessError(f"dbvc sign returned {type(signed).__name__}, not a JSON object")

@@ -226,3 +226,66 @@ class TestPresentations:
         report = verify_presentation(theirs, loader=loader, challenge=self.CHALLENGE, domain="verifier.example", now=now)
         assert report.verified, report
         assert not verify_presentation(theirs, loader=loader, challenge="another", now=now).verified
+
+
+class TestProofSetsAndChains:
+    """Data Integrity 1.0 proof sets and chains signed by Digital Bazaar's suites verify here,
+    member by member, and one broken member fails the credential and is named."""
+
+    def test_a_proof_set_signed_by_digital_bazaar_verifies(self, unsigned: dict[str, Any], loader: DocumentLoader, now: datetime) -> None:
+        first = js_sign(unsigned, suite="eddsa-rdfc-2022", seed=SEED, created=CREATED_TEXT)
+        signed = js_sign(first, suite="eddsa-jcs-2022", seed=SEED, created=CREATED_TEXT)
+        assert len(signed["proof"]) == 2
+        assert js_verify(signed) == (True, None)
+
+        report = verify(signed, loader=loader, now=now)
+
+        assert (report.verdict, report.valid) == ("valid", True)
+        assert [c.outcome for c in report.checks if c.name.startswith("proof[")] == ["passed", "passed"]
+
+        broken = copy.deepcopy(signed)
+        broken["proof"][1]["proofValue"] = first["proof"]["proofValue"]
+        report = verify(broken, loader=loader, now=now)
+        assert report.verdict == "tampered"
+        assert [c.outcome for c in report.checks if c.name.startswith("proof[")] == ["passed", "failed"]
+
+    def test_a_proof_chain_signed_by_digital_bazaar_verifies(self, unsigned: dict[str, Any], vector_key: Ed25519KeyPair, loader: DocumentLoader, now: datetime) -> None:
+        first = js_sign(unsigned, suite="eddsa-rdfc-2022", seed=SEED, created=CREATED_TEXT, proof_id="urn:uuid:6a3e1c52-first")
+        signed = js_sign(first, suite="eddsa-rdfc-2022", seed=SEED, created=CREATED_TEXT,
+                         proof_id="urn:uuid:6a3e1c52-second", previous_proof="urn:uuid:6a3e1c52-first")
+        assert signed["proof"][1]["previousProof"] == "urn:uuid:6a3e1c52-first"
+
+        report = verify(signed, loader=loader, now=now)
+
+        assert (report.verdict, report.valid) == ("valid", True), report.check("proof")
+        # both sides chain alike: the same proofs, byte for byte
+        ours = add_proof(
+            add_proof(unsigned, suite=get_suite("eddsa-rdfc-2022"), signer=vector_key.signer(), loader=loader,
+                      created=CREATED, proof_id="urn:uuid:6a3e1c52-first"),
+            suite=get_suite("eddsa-rdfc-2022"), signer=vector_key.signer(), loader=loader, created=CREATED,
+            proof_id="urn:uuid:6a3e1c52-second", previous_proof="urn:uuid:6a3e1c52-first",
+        )
+        assert [p["proofValue"] for p in ours["proof"]] == [p["proofValue"] for p in signed["proof"]]
+
+        # the chained proof signed the first one: another first proof breaks it, and only it
+        other = js_sign(unsigned, suite="eddsa-rdfc-2022", seed=SEED, created="2025-01-16T09:00:00Z", proof_id="urn:uuid:6a3e1c52-first")
+        swapped = {**signed, "proof": [other["proof"], signed["proof"][1]]}
+        report = verify(swapped, loader=loader, now=now)
+        assert report.verdict == "tampered"
+        assert [c.outcome for c in report.checks if c.name.startswith("proof[")] == ["passed", "failed"]
+
+
+class TestOb3OnVc11:
+    """OB 3.0.0-3.0.2 credentials were VC 1.1 based; the vector is Digital Bazaar's own output."""
+
+    VECTOR = Path(__file__).resolve().parents[1] / "vectors" / "ob3-vc11-digitalbazaar"
+
+    def test_the_vector_is_what_digital_bazaar_signs_and_both_sides_find_it_valid(self, loader: DocumentLoader, now: datetime) -> None:
+        unsigned = json.loads((self.VECTOR / "unsigned.json").read_text("utf-8"))
+        signed = json.loads((self.VECTOR / "signed.json").read_text("utf-8"))
+
+        assert js_sign(unsigned, suite="Ed25519Signature2020", seed=SEED, created="2024-03-01T10:00:00Z") == signed
+        assert js_verify(signed) == (True, None)
+        report = verify(signed, loader=loader, now=now)
+        assert (report.verdict, report.valid) == ("valid", True), report.checks
+        assert verify(_tamper(signed), loader=loader, now=now).verdict == "tampered"

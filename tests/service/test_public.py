@@ -15,6 +15,7 @@ from sqlalchemy import select
 from microcred.credentials import CONTEXTS, eu_elements, issue, verify
 from microcred.db.models import AchievementVersion, Credential
 
+from ..conftest import VECTORS
 from ..factories.service import ServiceClient, resolver
 from .conftest import is_problem
 
@@ -159,6 +160,16 @@ async def test_downloads_carry_the_signed_credential_and_verify_anywhere_we_acce
     assert (await service.http.post("/api/v1/verify", content=jwt, headers={"Content-Type": "application/vc+jwt"})).json()["verdict"] == "revoked"
 
 
+async def test_a_vc_jwt_posted_as_a_json_string_is_verified(service: ServiceClient) -> None:
+    _, award = await _award(service)
+    jwt = (await service.http.get(_path(service, award["url"]), headers={"Accept": "application/vc+jwt"})).text
+    report = await service.http.post("/api/v1/verify", json=jwt)
+    assert report.status_code == 200 and report.json()["verdict"] == "valid", report.text
+    assert report.json()["format"] == "jwt"
+    problem = is_problem(await service.http.post("/api/v1/verify", json="not a token"), 422)
+    assert "VC-JWT" in problem["detail"]
+
+
 async def test_the_verify_endpoints_refuse_what_is_not_a_credential_with_a_clear_error(service: ServiceClient) -> None:
     for body in (b"", b"hello", b"\x89PNG\r\n\x1a\n garbage", b"%PDF-1.7 nothing"):
         problem = is_problem(await service.http.post("/api/v1/verify", content=body), 422)
@@ -269,3 +280,14 @@ async def test_an_achievement_version_published_before_issue_11_is_awarded_and_s
     assert "microCredential" not in embedded and eu_elements.read(embedded) == eu_elements.read(current)
     served = (await service.http.get(_path(service, embedded["id"]))).json()
     assert {k: v for k, v in served.items() if k != "@context"} == embedded
+
+
+async def test_an_ob3_credential_on_vc_1_1_signed_by_digital_bazaar_is_valid_in_the_api_and_on_the_page(service: ServiceClient) -> None:
+    """OB 3.0.0-3.0.2 credentials (VC 1.1: issuanceDate, OB context 3.0.2), as issued in 2023-2024."""
+    signed = (VECTORS / "ob3-vc11-digitalbazaar" / "signed.json").read_bytes()
+    report = await service.http.post("/api/v1/verify", content=signed, headers={"Content-Type": "application/ld+json"})
+    assert report.status_code == 200 and report.json()["verdict"] == "valid", report.text
+    assert report.json()["summary"]["validFrom"] == "2025-01-15T09:00:00Z"
+    page = await service.http.post("/verify", files={"file": ("badge.json", signed, "application/ld+json")})
+    assert page.status_code == 200
+    assert 'data-status="valid"' in page.text and "Valid" in _Page.of(page.text).words

@@ -4,7 +4,9 @@ bad input is a 400 naming the field (never a 500), and status changes reach the 
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 
 from microcred.credentials import Ed25519KeyPair
+from microcred.credentials.loader import bundled_context_bytes
 from microcred.credentials.status_list import BitstringStatusList
 
 from ..factories.service import ServiceClient
@@ -221,6 +224,50 @@ def _db_signed(version: str, suite: str) -> dict[str, Any]:
     return js_sign(unsigned(version, issuer=issuer), suite=suite, seed=ISSUER_SEED)
 
 
+def _sri(data: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+#: VC 2.0 §5.3 relatedResource rules, each broken once, with the field the refusal names
+RELATED_BROKEN: dict[str, tuple[Any, str]] = {
+    "a list of strings": (["https://example.org/a"], "/relatedResource/0"),
+    "an object without id": ([{"digestSRI": _sri(b"x")}], "/relatedResource/0/id"),
+    "duplicate ids": ([{"id": V2, "digestSRI": _sri(b"x")}, {"id": V2, "digestSRI": _sri(b"y")}], "/relatedResource/1/id"),
+    "no digest": ([{"id": "https://example.org/a"}], "/relatedResource/0"),
+}
+
+
+class TestRelatedResource:
+    async def test_the_issuer_refuses_each_broken_rule_naming_the_field(self, service: ServiceClient) -> None:
+        _, headers = await vc_issuer(service)
+        for case, (related, pointer) in RELATED_BROKEN.items():
+            body = is_problem(await issue(service, headers, {"credential": unsigned(relatedResource=related)}), 400)
+            assert body["errors"][0]["pointer"] == "#/credential" + pointer, (case, body)
+
+    async def test_the_issuer_matches_digests_against_the_resource(self, service: ServiceClient) -> None:
+        _, headers = await vc_issuer(service)
+        # the VC 2.0 context is bundled: its digest is checked without a fetch
+        right = {"id": V2, "digestSRI": _sri(bundled_context_bytes(V2) or b"")}
+        issued = await issue(service, headers, {"credential": unsigned(relatedResource=[right])})
+        assert issued.status_code == 201, issued.text
+        wrong = is_problem(await issue(service, headers, {"credential": unsigned(relatedResource=[{**right, "digestSRI": _sri(b"other")}])}), 400)
+        assert wrong["errors"][0]["pointer"] == "#/credential/relatedResource/0" and "does not match" in wrong["detail"]
+        # anything else is fetched through the SSRF-safe fetcher, which never reaches loopback
+        unreachable = {"id": "https://127.0.0.1/syllabus.pdf", "digestSRI": _sri(b"x")}
+        refused = is_problem(await issue(service, headers, {"credential": unsigned(relatedResource=unreachable)}), 400)
+        assert refused["errors"][0]["pointer"] == "#/credential/relatedResource/id" and "could not be retrieved" in refused["detail"]
+
+    @pytest.mark.parametrize("case", list(RELATED_BROKEN))
+    async def test_the_verifier_rejects_one_digital_bazaar_signed(self, service: ServiceClient, case: str) -> None:
+        related, pointer = RELATED_BROKEN[case]
+        credential = unsigned(issuer=Ed25519KeyPair.from_seed(ISSUER_SEED).controller, relatedResource=related)
+        signed = await asyncio.to_thread(js_sign, credential, suite="eddsa-rdfc-2022", seed=ISSUER_SEED, created="2025-01-01T00:00:00Z")
+        body = is_problem(await service.http.post("/credentials/verify", json={"verifiableCredential": signed}), 400)
+        assert body["verified"] is False
+        related_error = next(e for e in body["errors"] if e["title"] == "relatedResource")
+        assert related_error["detail"].startswith(pointer)
+
+
 class TestVerify:
     @pytest.mark.parametrize("suite", SUITES)
     @pytest.mark.parametrize("version", ["2.0", "1.1"])
@@ -240,6 +287,20 @@ class TestVerify:
         assert body["verified"] is False
         assert [e["title"] for e in body["errors"]] == ["proof"]
         assert body["errors"][0]["type"] == "https://www.w3.org/TR/vc-data-model-2.0/#CRYPTOGRAPHIC_SECURITY_ERROR"
+
+    async def test_a_proof_set_verifies_and_a_broken_member_is_named(self, service: ServiceClient) -> None:
+        credential = unsigned(issuer=Ed25519KeyPair.from_seed(ISSUER_SEED).controller)
+        first = await asyncio.to_thread(js_sign, credential, suite="eddsa-rdfc-2022", seed=ISSUER_SEED, created="2025-01-01T00:00:00Z")
+        both = await asyncio.to_thread(js_sign, first, suite="eddsa-jcs-2022", seed=ISSUER_SEED, created="2025-01-01T00:00:00Z")
+        response = await service.http.post("/credentials/verify", json={"verifiableCredential": both})
+        assert response.status_code == 200 and response.json()["verified"] is True, response.text
+        assert {"proof", "proof[1]", "proof[2]"} <= set(response.json()["checks"])
+
+        broken = copy.deepcopy(both)
+        broken["proof"][1]["created"] = "2025-01-02T00:00:00Z"
+        body = is_problem(await service.http.post("/credentials/verify", json={"verifiableCredential": broken}), 400)
+        assert [e["title"] for e in body["errors"]] == ["proof", "proof[2]"]
+        assert {e["type"] for e in body["errors"]} == {"https://www.w3.org/TR/vc-data-model-2.0/#CRYPTOGRAPHIC_SECURITY_ERROR"}
 
     async def test_an_expired_credential_is_not_verified(self, service: ServiceClient) -> None:
         signed = await asyncio.to_thread(

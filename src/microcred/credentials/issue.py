@@ -11,6 +11,7 @@ from .errors import ContextError, MalformedError
 from .keys import Signer
 from .loader import CONTEXTS, DocumentLoader
 from .proofs import add_proof
+from .related import related_problems
 from .suites import get_suite
 
 __all__ = ["DEFAULT_SUITE", "issue", "issue_credential"]
@@ -50,6 +51,9 @@ def _check_signable(credential: dict[str, Any], *, signer: Signer, loader: Docum
         raise MalformedError(
             f"issuer {issuer_id(credential)!r} does not control the signing key {signer.id}", pointer="/issuer"
         )
+    related = related_problems(credential)
+    if related:
+        raise related[0]
     if check_terms:
         to_quads(credential, loader=loader, safe=True)  # raises UndefinedTermError naming the term
 

@@ -46,7 +46,7 @@ def _manifest() -> dict[str, dict[str, str]]:
 
 
 @cache
-def bundled_context_bytes(url: str) -> bytes:
+def _bundled_bytes(url: str) -> bytes:
     """The bundled file for ``url``, byte for byte, checked against its pinned sha256."""
     entry = _manifest()[url]
     data = resources.files(__package__).joinpath("contexts", entry["file"]).read_bytes()
@@ -58,7 +58,13 @@ def bundled_context_bytes(url: str) -> bytes:
 
 @cache
 def _bundled(url: str) -> Any:
-    return json.loads(bundled_context_bytes(url))
+    return json.loads(_bundled_bytes(url))
+
+
+def bundled_context_bytes(url: str) -> bytes | None:
+    """The bytes of the bundled context published at ``url`` (pinned by sha256), or None: what a
+    ``relatedResource`` digest of that context is checked against, with no fetch."""
+    return _bundled_bytes(url) if url in _manifest() else None
 
 
 #: Objects inside bundled context documents handed to pyld, by id (kept alive here, so an id is

@@ -124,7 +124,7 @@ def _verify(
             wanted = "a challenge or domain was given, but " if unsigned else ""
             checks.append(Check("proof", "failed", f"{wanted}the presentation has no proof"))
     else:
-        _check_proof(presentation, proof, checks, loader, resolve_key, challenge, domain, now, transformed)
+        _check_proof(presentation, checks, loader, resolve_key, challenge, domain, now, transformed)
 
     raw = presentation.get("verifiableCredential", [])
     for credential in raw if isinstance(raw, list) else [raw]:
@@ -135,7 +135,6 @@ def _verify(
 
 def _check_proof(
     presentation: dict[str, Any],
-    proof: dict[str, Any] | None,
     checks: list[Check],
     loader: DocumentLoader,
     resolve_key: KeyResolver,
@@ -155,18 +154,25 @@ def _check_proof(
         transformed_document=transformed,
     )
     checks.append(Check("proof", "passed" if result.verified else "failed", result.message))
-    if proof is None:
+    # every proof of a set must answer the challenge and name the domain: one that does not was
+    # made for another verifier, whatever the others say
+    raw = presentation.get("proof")
+    proofs = [p for p in (raw if isinstance(raw, list) else [raw]) if isinstance(p, dict)]
+    if not proofs:
         return
     if challenge is None:
         checks.append(Check("challenge", "warning", "no challenge was given: a presentation made for another verifier would verify too"))
-    elif proof.get("challenge") == challenge:
-        checks.append(Check("challenge", "passed", "the proof answers the challenge given"))
     else:
-        checks.append(Check("challenge", "failed", f"the proof's challenge is {proof.get('challenge')!r}, not the one given"))
-    if domain is not None:
-        found = proof.get("domain")
-        domains = found if isinstance(found, list) else [found]
-        if domain in domains:
-            checks.append(Check("domain", "passed", f"the proof was made for {domain}"))
+        wrong = next((p for p in proofs if p.get("challenge") != challenge), None)
+        if wrong is None:
+            checks.append(Check("challenge", "passed", "the proof answers the challenge given"))
         else:
-            checks.append(Check("domain", "failed", f"the proof's domain is {found!r}, not {domain!r}"))
+            checks.append(Check("challenge", "failed", f"the proof's challenge is {wrong.get('challenge')!r}, not the one given"))
+    if domain is not None:
+        for one in proofs:
+            found = one.get("domain")
+            if domain not in (found if isinstance(found, list) else [found]):
+                checks.append(Check("domain", "failed", f"the proof's domain is {found!r}, not {domain!r}"))
+                break
+        else:
+            checks.append(Check("domain", "passed", f"the proof was made for {domain}"))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from cachetools import LRUCache
@@ -23,7 +23,11 @@ from .resolve import KeyResolver, ResolvedKey
 from .suites import Cryptosuite, suite_for_proof
 from .timeutil import DATETIME_STAMP, format_datetime, parse_datetime
 
-__all__ = ["ProofResult", "add_proof", "create_verify_data", "verify_proof"]
+__all__ = ["MAX_PROOFS", "PROOF_CLOCK_SKEW", "ProofResult", "add_proof", "create_verify_data", "verify_proof"]
+
+#: How far past the verifier's clock a proof's ``created`` may lie: the issuer's clock and ours
+#: differ a little, but a proof dated later than that was not made when it says it was.
+PROOF_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _proof_configuration(suite: Cryptosuite, options: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
@@ -76,10 +80,13 @@ def create_verify_data(
     loader: DocumentLoader,
     transformed_document: bytes | None = None,
 ) -> bytes:
-    """Transformation and hashing: SHA-256 of the canonical proof config, then of the document."""
+    """Transformation and hashing: SHA-256 of the canonical proof config, then of the document.
+
+    ``document`` is the input document as signed: no ``proof``, or, for a proof in a chain, the
+    proofs it chains to.
+    """
     if transformed_document is None:
-        unsecured = {k: v for k, v in document.items() if k != "proof"}
-        transformed_document = suite.canonicalize(unsecured, loader)
+        transformed_document = suite.canonicalize(document, loader)
     proof_hash = hashlib.sha256(_canonical_proof_config(suite, proof_config, loader)).digest()
     doc_hash = hashlib.sha256(transformed_document).digest()
     return proof_hash + doc_hash
@@ -96,18 +103,30 @@ def add_proof(
     expires: datetime | None = None,
     challenge: str | None = None,
     domain: str | None = None,
+    proof_id: str | None = None,
+    previous_proof: str | list[str] | None = None,
 ) -> dict[str, Any]:
     """Return a new document with a DataIntegrityProof; the input is not changed.
 
     ``challenge`` and ``domain`` bind an ``authentication`` proof (a presentation's) to the
-    verifier that asked for it.
+    verifier that asked for it. A document that already has proofs gets one more (a proof set);
+    with ``previous_proof`` (the ``id`` of earlier proofs) the new one also signs those proofs, a
+    proof chain (Data Integrity 1.0 §4.3 "Add Proof Set/Chain").
     """
     if signer.algorithm != suite.required_algorithm:
         raise ValueError(f"{suite.name} needs an {suite.required_algorithm} signer, got {signer.algorithm}")
-    if "proof" in document:
-        raise ValueError("document already has a proof; add proof sets through a new document")
+    existing = _proof_list(document.get("proof"))
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    if previous_proof is not None:
+        wanted = [previous_proof] if isinstance(previous_proof, str) else list(previous_proof)
+        matching = [p for p in existing if isinstance(p, dict) and p.get("id") in wanted]
+        if not wanted or len(matching) != len(wanted):
+            raise ValueError(f"previousProof {previous_proof!r} names no proof of the document")
+        unsecured["proof"] = matching
     # Key order as Digital Bazaar emits it, so signed output matches theirs byte for byte.
     options: dict[str, Any] = {"type": suite.proof_type, "created": format_datetime(created)}
+    if proof_id is not None:
+        options = {"id": proof_id, **options}
     if expires is not None:
         options["expires"] = format_datetime(expires)
     options["verificationMethod"] = signer.id
@@ -118,24 +137,40 @@ def add_proof(
         options["challenge"] = challenge
     if domain is not None:
         options["domain"] = domain
+    if previous_proof is not None:
+        options["previousProof"] = previous_proof
     config = _proof_configuration(suite, options, document)
-    signature = signer.sign(create_verify_data(suite, document, config, loader=loader))
+    signature = signer.sign(create_verify_data(suite, unsecured, config, loader=loader))
     proof = dict(options)
     if suite.proof_keeps_context:
         proof["@context"] = config["@context"]
     proof["proofValue"] = multibase.encode_base58btc(signature)
-    return {**document, "proof": proof}
+    return {**document, "proof": [*existing, proof] if existing else proof}
+
+
+def _proof_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+#: A document carries at most this many proofs (a set or chain); more is refused unread.
+MAX_PROOFS = 8
 
 
 @dataclass(frozen=True)
 class ProofResult:
     verified: bool
-    #: "malformed" | "unknown_key" | "tampered" | None when verified
+    #: "malformed" | "unknown_key" | "tampered" | "not_yet_valid" (dated in the future) | None when verified
     failure: str | None
     message: str
     key: ResolvedKey | None = None
     created: datetime | None = None
     suite: str | None = None
+    #: for a proof set or chain, each proof's own result, in the document's order
+    members: tuple[ProofResult, ...] = ()
+    #: the proof's ``id``, when it has one
+    proof_id: str | None = None
 
 
 def _fail(kind: str, message: str, **kw: Any) -> ProofResult:
@@ -153,19 +188,93 @@ def verify_proof(
     now: datetime,
     transformed_document: bytes | None = None,
 ) -> ProofResult:
-    """Verify the single proof of ``document``. Never raises for bad input.
+    """Verify every proof of ``document`` (one proof, a proof set or a proof chain). Never raises.
 
+    Each proof of a set is verified over the document without its proofs; a proof naming
+    ``previousProof`` over the document carrying the proofs it names (Data Integrity 1.0 §4.5
+    "Verify Proof Sets and Chains"). All must verify; ``members`` holds each one's result.
     ``transformed_document`` is the canonical unsecured document when the caller already made
     it (the verifier does, while checking terms), so it is not canonicalized twice.
     ``controller_role`` names ``expected_controller`` in messages (the issuer, the holder).
     """
-    proof = document.get("proof")
-    if isinstance(proof, list):
-        if len(proof) != 1:
-            return _fail("malformed", "exactly one proof is supported; proof sets and chains are not")
-        proof = proof[0]
-    if not isinstance(proof, dict):
+    proofs = _proof_list(document.get("proof"))
+    if not proofs:
         return _fail("malformed", "the credential has no proof")
+    if len(proofs) > MAX_PROOFS:
+        return _fail("malformed", f"the document carries {len(proofs)} proofs; at most {MAX_PROOFS} are verified")
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+
+    def one(proof: Any) -> ProofResult:
+        if not isinstance(proof, dict):
+            return _fail("malformed", "a proof must be a JSON object")
+        previous = proof.get("previousProof")
+        if previous is None:
+            return _verify_one(
+                unsecured, proof, loader=loader, resolve_key=resolve_key, expected_purpose=expected_purpose,
+                expected_controller=expected_controller, controller_role=controller_role, now=now,
+                transformed_document=transformed_document,
+            )
+        wanted = [previous] if isinstance(previous, str) else previous
+        if not isinstance(wanted, list) or not wanted or not all(isinstance(w, str) for w in wanted):
+            return _fail("malformed", "previousProof must be a proof id or a list of proof ids")
+        matching = [p for p in proofs if isinstance(p, dict) and p.get("id") in wanted and p is not proof]
+        missing = [w for w in wanted if not any(p.get("id") == w for p in matching)]
+        if missing:
+            return _fail("malformed", f"previousProof {missing[0]!r} names no other proof of the document")
+        return _verify_one(
+            {**unsecured, "proof": matching}, proof, loader=loader, resolve_key=resolve_key,
+            expected_purpose=expected_purpose, expected_controller=expected_controller,
+            controller_role=controller_role, now=now, transformed_document=None,
+        )
+
+    if len(proofs) == 1:
+        return one(proofs[0])
+    members = tuple(one(p) for p in proofs)
+    failed = [(n, r) for n, r in enumerate(members, 1) if not r.verified]
+    if failed:
+        n, first = failed[0]
+        name = f" ({first.proof_id})" if first.proof_id else ""
+        return _fail(first.failure or "tampered", f"proof {n} of {len(members)}{name}: {first.message}", key=first.key, suite=first.suite, members=members)
+    chained = any(isinstance(p, dict) and "previousProof" in p for p in proofs)
+    kind = "proof chain" if chained else "proof set"
+    return ProofResult(True, None, f"all {len(members)} proofs of the {kind} verified", key=members[0].key,
+                       created=members[0].created, suite=members[0].suite, members=members)
+
+
+def _verify_one(
+    unsecured: dict[str, Any],
+    proof: dict[str, Any],
+    *,
+    loader: DocumentLoader,
+    resolve_key: KeyResolver,
+    expected_purpose: str,
+    expected_controller: str | None,
+    controller_role: str,
+    now: datetime,
+    transformed_document: bytes | None,
+) -> ProofResult:
+    """Verify Proof (Data Integrity 1.0 §4.4): ``proof`` over ``unsecured``, the document as signed."""
+    pid = proof.get("id") if isinstance(proof.get("id"), str) else None
+    result = _check_one(
+        unsecured, proof, loader=loader, resolve_key=resolve_key, expected_purpose=expected_purpose,
+        expected_controller=expected_controller, controller_role=controller_role, now=now,
+        transformed_document=transformed_document,
+    )
+    return replace(result, proof_id=pid) if pid else result
+
+
+def _check_one(
+    unsecured: dict[str, Any],
+    proof: dict[str, Any],
+    *,
+    loader: DocumentLoader,
+    resolve_key: KeyResolver,
+    expected_purpose: str,
+    expected_controller: str | None,
+    controller_role: str,
+    now: datetime,
+    transformed_document: bytes | None,
+) -> ProofResult:
     try:
         suite = suite_for_proof(proof)
     except ProofError as exc:
@@ -177,6 +286,13 @@ def verify_proof(
             created = parse_datetime(proof["created"], field="proof.created")
         except MalformedError as exc:
             return _fail("malformed", exc.message, suite=suite.name)
+        if created > now + PROOF_CLOCK_SKEW:
+            return _fail(
+                "not_yet_valid",
+                f"the proof is dated {proof['created']}, in the future (more than "
+                f"{int(PROOF_CLOCK_SKEW.total_seconds() // 60)} minutes past {format_datetime(now)})",
+                suite=suite.name,
+            )
     if "expires" in proof:
         try:
             if parse_datetime(proof["expires"], field="proof.expires") < now:
@@ -221,11 +337,11 @@ def verify_proof(
         )
 
     options = {k: v for k, v in proof.items() if k not in ("proofValue", "@context")}
-    unsecured = {k: v for k, v in document.items() if k != "proof"}
     if suite.proof_keeps_context and "@context" in proof:
         # eddsa-jcs-2022 §3.3.2: the document's context must start with the proof's.
         proof_ctx = proof["@context"]
-        doc_ctx = document.get("@context")
+        doc_ctx = unsecured.get("@context")
+        unsecured = dict(unsecured)
         proof_list = proof_ctx if isinstance(proof_ctx, list) else [proof_ctx]
         doc_list = doc_ctx if isinstance(doc_ctx, list) else [doc_ctx]
         if doc_list[: len(proof_list)] != proof_list:

@@ -14,13 +14,16 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from . import multibase
-from .errors import MalformedError
+from .errors import CredentialError, MalformedError
+from .loader import bundled_context_bytes
 
-__all__ = ["MULTIHASH_CODES", "digest_matches", "digest_multibase"]
+__all__ = ["MULTIHASH_CODES", "RelatedCheck", "check_related", "digest_matches", "digest_multibase", "related_problems"]
 
 #: Multihash function codes (one-byte varints) and the hashlib names they stand for.
 MULTIHASH_CODES: dict[int, str] = {
@@ -80,3 +83,101 @@ def digest_matches(entry: Mapping[str, Any], data: bytes) -> bool:
     if not multihashes and not sris:
         raise MalformedError("a relatedResource entry needs a digestMultibase or a digestSRI")
     return all(_multihash_matches(v, data) for v in multihashes) and all(_sri_matches(v, data) for v in sris)
+
+
+#: An absolute URL, one token (any scheme: https, urn, did...), as the data model means it.
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`\x00-\x1f\x7f]+$")
+#: Entries read from one credential; more is refused (each may cost a retrieval).
+MAX_RELATED = 100
+
+
+def related_problems(credential: Mapping[str, Any]) -> list[MalformedError]:
+    """What breaks VC 2.0 §5.3 in ``credential``'s ``relatedResource`` (none: absent or well formed).
+
+    Each entry is an object with an ``id`` URL unique among the entries and a ``digestSRI`` or
+    ``digestMultibase`` that can be read; each problem names its field by JSON pointer.
+    """
+    if "relatedResource" not in credential:
+        return []
+    value = credential["relatedResource"]
+    entries = value if isinstance(value, list) else [value]
+    if not entries:
+        return [MalformedError("relatedResource must be an object or a non-empty array of objects", pointer="/relatedResource")]
+    if len(entries) > MAX_RELATED:
+        return [MalformedError(f"relatedResource has {len(entries)} entries; at most {MAX_RELATED} are read", pointer="/relatedResource")]
+    problems: list[MalformedError] = []
+    seen: dict[str, int] = {}
+    for n, entry in enumerate(entries):
+        at = f"/relatedResource/{n}" if isinstance(value, list) else "/relatedResource"
+        if not isinstance(entry, dict):
+            problems.append(MalformedError("each relatedResource entry must be an object with an id and a digest (a URL alone pins nothing)", pointer=at))
+            continue
+        rid = entry.get("id")
+        if not isinstance(rid, str) or not _URL.match(rid):
+            problems.append(MalformedError("a relatedResource entry needs an id: the URL of the resource", pointer=f"{at}/id"))
+        elif rid in seen:
+            problems.append(MalformedError(f"relatedResource id {rid} appears twice (entries {seen[rid]} and {n})", pointer=f"{at}/id"))
+        else:
+            seen[rid] = n
+        if "digestSRI" not in entry and "digestMultibase" not in entry:
+            problems.append(MalformedError("a relatedResource entry needs a digestSRI or a digestMultibase", pointer=at))
+            continue
+        for key in ("digestMultibase", "digestSRI"):
+            if key in entry:
+                try:
+                    digest_matches({key: entry[key]}, b"")
+                except CredentialError as exc:
+                    problems.append(MalformedError(exc.message, pointer=f"{at}/{key}"))
+        if "mediaType" in entry and not isinstance(entry["mediaType"], str):
+            problems.append(MalformedError("relatedResource mediaType must be a string", pointer=f"{at}/mediaType"))
+    return problems
+
+
+@dataclass(frozen=True)
+class RelatedCheck:
+    """The outcome of checking a credential's related resources against their digests."""
+
+    #: the shape problems (related_problems); when any, nothing was retrieved
+    problems: list[MalformedError]
+    #: entries whose bytes did not match, by pointer
+    mismatched: list[str]
+    matched: int
+    #: entries not retrieved (no retriever, or it failed: the reason)
+    unretrieved: list[str]
+
+
+def check_related(
+    credential: Mapping[str, Any], *, retrieve: Callable[[str, str | None], bytes] | None = None
+) -> RelatedCheck | None:
+    """Check ``relatedResource`` (None when the credential has none): its shape, then each
+    digest against the resource's bytes, from the bundled contexts or ``retrieve(url,
+    mediaType)`` (the caller's fetcher: the core does no IO). A failed retrieval is noted, not
+    raised."""
+    if "relatedResource" not in credential:
+        return None
+    problems = related_problems(credential)
+    if problems:
+        return RelatedCheck(problems, [], 0, [])
+    value = credential["relatedResource"]
+    entries: list[dict[str, Any]] = value if isinstance(value, list) else [value]
+    mismatched: list[str] = []
+    unretrieved: list[str] = []
+    matched = 0
+    for n, entry in enumerate(entries):
+        at = f"/relatedResource/{n}" if isinstance(value, list) else "/relatedResource"
+        url: str = entry["id"]
+        data = bundled_context_bytes(url)
+        if data is None:
+            if retrieve is None:
+                unretrieved.append(f"{url}: not retrieved")
+                continue
+            try:
+                data = retrieve(url, entry.get("mediaType"))
+            except Exception as exc:  # noqa: BLE001  # a resource out of reach is reported, not raised
+                unretrieved.append(f"{url}: {exc}")
+                continue
+        if digest_matches(entry, data):
+            matched += 1
+        else:
+            mismatched.append(at)
+    return RelatedCheck([], mismatched, matched, unretrieved)

@@ -22,6 +22,7 @@ from .issue import issuer_id
 from .loader import CONTEXTS, DocumentLoader
 from .ob3 import IdentityObject
 from .proofs import verify_proof
+from .related import check_related
 from .resolve import KeyResolver, Resolver
 from .suites import suite_for_proof
 from .timeutil import parse_datetime
@@ -121,8 +122,8 @@ def _summary(credential: dict[str, Any]) -> dict[str, Any]:
         "issuer": {"id": issuer_id(credential), "name": issuer.get("name") if isinstance(issuer, dict) else None},
         "subject": {"id": subject.get("id"), "name": _learner_name(subject)},
         "achievement": {"id": achievement.get("id"), "name": achievement.get("name")},
-        "validFrom": credential.get("validFrom"),
-        "validUntil": credential.get("validUntil"),
+        "validFrom": credential.get("validFrom", credential.get("issuanceDate")),
+        "validUntil": credential.get("validUntil", credential.get("expirationDate")),
     }
 
 
@@ -145,12 +146,14 @@ def _parse(data: Any) -> tuple[dict[str, Any] | str | None, str]:
             return None, "the input is not UTF-8 text"
     if isinstance(data, str):
         text = data.strip()
-        if text.count(".") == 2 and not text.startswith("{"):
+        if text.count(".") == 2 and not text.startswith(("{", '"')):
             return text, "jwt"
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as exc:
             return None, f"the input is not JSON: {exc}"
+        if isinstance(data, str) and data.count(".") == 2 and data == data.strip():
+            return data, "jwt"  # a VC-JWT sent as a JSON string, as JSON APIs do
     if isinstance(data, Mapping):
         return dict(data), "ldp"
     return None, "a credential must be a JSON object or a VC-JWT"
@@ -167,6 +170,7 @@ def verify(
     now: datetime | None = None,
     profile: Profile = "ob3",
     check_endorsements: bool = True,
+    fetch_related: Callable[[str, str | None], bytes] | None = None,
 ) -> VerificationReport:
     """Verify ``data`` (a dict, JSON text or bytes, or a VC-JWT). Never raises for bad input.
 
@@ -174,14 +178,15 @@ def verify(
     or EndorsementCredential with ``validFrom``); "vc" to the VC 1.1 or 2.0 data model alone, for
     credentials of any kind (what the VC-API verifies). ``check_endorsements``: verify every
     EndorsementCredential the credential embeds, with these same steps (the endorsements' own
-    embedded endorsements are not followed further).
+    embedded endorsements are not followed further). ``fetch_related(url, mediaType)``: the bytes
+    of a ``relatedResource`` to check its digest against (bundled contexts need no fetch).
     """
     loader = loader or DocumentLoader()
     resolve_key = resolve_key or Resolver()
     now = now or datetime.now(UTC)
     steps = _Steps()
     try:
-        report = _verify(data, steps, loader, resolve_key, fetch_status_list, fetch_schema, recipient_email, now, profile)
+        report = _verify(data, steps, loader, resolve_key, fetch_status_list, fetch_schema, recipient_email, now, profile, fetch_related)
         if check_endorsements and report.credential is not None:
 
             def verify_one(embedded: Any) -> VerificationReport:
@@ -208,6 +213,7 @@ def _verify(
     recipient_email: str | None,
     now: datetime,
     profile: Profile,
+    fetch_related: Callable[[str, str | None], bytes] | None = None,
 ) -> VerificationReport:
     parsed, fmt = _parse(data)
     if parsed is None:
@@ -261,6 +267,9 @@ def _verify(
     if profile == "vc":
         _check_data_model(credential, steps)
     else:
+        if ctx_list and ctx_list[0] == CONTEXTS.VC_V1:
+            # OB 3.0.0-3.0.2 were VC 1.1 based: its data model, then the OB schema under its names
+            _check_data_model(credential, steps)
         _check_ob_schema(credential, steps)
     _check_credential_schema(credential, steps, fetch_schema)
 
@@ -280,9 +289,17 @@ def _verify(
             steps.passed("proof", proof.message)
         else:
             steps.failed("proof", proof.message, proof.failure or "tampered")  # type: ignore[arg-type]
+        for n, member in enumerate(proof.members, 1):
+            # a proof set or chain: say which proof passed and which failed
+            name = f"proof[{n}]"
+            label = f"{member.proof_id}: " if member.proof_id else ""
+            if member.verified:
+                steps.passed(name, label + member.message)
+            else:
+                steps.checks.append(Check(name, "failed", label + member.message))
 
     # 5. validity period
-    if profile == "vc":
+    if profile == "vc" or (ctx_list and ctx_list[0] == CONTEXTS.VC_V1):
         _check_period(credential, steps, now)
     else:
         _check_dates(credential, steps, now)
@@ -290,7 +307,10 @@ def _verify(
     # 6. status
     _check_status(credential, steps, loader, resolve_key, fetch_status_list, now)
 
-    # 7. recipient
+    # 7. related resources (VC 2.0 §5.3): well formed, and each digest matches what it pins
+    _check_related(credential, steps, fetch_related)
+
+    # 8. recipient
     if recipient_email is not None:
         _check_recipient(credential, steps, recipient_email)
 
@@ -322,6 +342,8 @@ def _check_ob_schema(credential: dict[str, Any], steps: _Steps) -> None:
         "EndorsementCredential" if "EndorsementCredential" in types else "AchievementCredential"
     )
     issues = ob_schema.validate(credential, kind=kind)
+    contexts = credential.get("@context")
+    ctx_v1 = isinstance(contexts, list) and bool(contexts) and contexts[0] == CONTEXTS.VC_V1
     entries = credential.get("credentialStatus")
     if isinstance(entries, list) and issues and all(i.pointer == "/credentialStatus" for i in issues):
         # VC 2.0 allows several status entries (revocation and suspension); the OB 3.0 schema
@@ -334,7 +356,8 @@ def _check_ob_schema(credential: dict[str, Any], steps: _Steps) -> None:
         more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
         steps.failed("schema", f"{kind} schema: {first.pointer or '/'}: {first.message}{more}", "malformed")
     else:
-        steps.passed("schema", f"valid against the 1EdTech OB 3.0 {kind} JSON Schema")
+        read = " (VC 1.1 issuanceDate and expirationDate read as validFrom and validUntil)" if ctx_v1 else ""
+        steps.passed("schema", f"valid against the 1EdTech OB 3.0 {kind} JSON Schema{read}")
 
 
 def _check_data_model(credential: dict[str, Any], steps: _Steps) -> None:
@@ -360,11 +383,15 @@ def _jwt_verdict(errors: list[str]) -> Verdict:
 
 
 def _suite_is_json_ld(credential: dict[str, Any]) -> bool:
+    """Whether a proof over the document without its proofs hashes the RDFC canonical form."""
     proof = credential.get("proof")
-    try:
-        return isinstance(proof, dict) and suite_for_proof(proof).json_ld
-    except CredentialError:
-        return False
+    for one in proof if isinstance(proof, list) else [proof]:
+        try:
+            if isinstance(one, dict) and "previousProof" not in one and suite_for_proof(one).json_ld:
+                return True
+        except CredentialError:
+            continue
+    return False
 
 
 def _check_credential_schema(
@@ -479,6 +506,27 @@ def _check_status(
             steps.passed(name, f"not {'revoked' if purpose == 'revocation' else 'suspended'}")
         else:
             steps.passed(name, result.message or f"{purpose} status {result.status}")
+
+
+def _check_related(
+    credential: dict[str, Any], steps: _Steps, fetch_related: Callable[[str, str | None], bytes] | None
+) -> None:
+    result = check_related(credential, retrieve=fetch_related)
+    if result is None:
+        return
+    if result.problems:
+        first = result.problems[0]
+        more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
+        steps.failed("relatedResource", f"{first.pointer}: {first.message}{more}", "malformed")
+    elif result.mismatched:
+        steps.failed(
+            "relatedResource",
+            f"{', '.join(result.mismatched)}: the resource does not match the digest the issuer pinned", None,
+        )
+    else:
+        n = len(result.unretrieved)
+        left = f"; {n} not retrieved here ({result.unretrieved[0]}{', ...' if n > 1 else ''})" if n else ""
+        steps.passed("relatedResource", f"well formed; {result.matched} digests match their resources{left}")
 
 
 def _check_recipient(credential: dict[str, Any], steps: _Steps, email: str) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..awards.document import credential_json, credential_url
 from ..credentials import MalformedError, VerificationReport
+from ..credentials.loader import bundled_context_bytes
 from ..credentials.related import digest_matches
 from ..credentials.verify import Check
 from ..db.models import Credential
@@ -28,6 +29,8 @@ if TYPE_CHECKING:  # verification.service calls check_components: a runtime impo
 
 __all__ = ["ComponentBudget", "check_components"]
 
+#: relatedResource media types read as credentials to verify; any other resource is only matched
+_CREDENTIAL_MEDIA_TYPES = frozenset({COMPONENT_MEDIA_TYPE, "application/vc", "application/ld+json", "application/json"})
 #: A component's state, from its verifier verdict: anything else is "invalid".
 _STATES = {"valid": "valid", "revoked": "revoked", "suspended": "suspended", "expired": "expired"}
 
@@ -66,11 +69,18 @@ async def check_components(verification: Verification, report: VerificationRepor
     if credential is None or "relatedResource" not in credential:
         return report
     raw = credential["relatedResource"]
-    entries = raw if isinstance(raw, list) else [raw]
+    # bundled contexts pinned by digest are the core verifier's to check (no fetch): not components
+    entries = [e for e in (raw if isinstance(raw, list) else [raw]) if not _bundled_context(e)]
+    if not entries:
+        return report
     if budget.depth <= 0:
         return replace(report, checks=[*report.checks, Check("components", "warning", "the related credentials were not checked: nested too deep")])
     components = [await _component(verification, entry, budget) for entry in entries]
     return replace(report, checks=[*report.checks, _check(components)], components=components)
+
+
+def _bundled_context(entry: Any) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("id"), str) and bundled_context_bytes(entry["id"]) is not None
 
 
 def _check(components: list[dict[str, Any]]) -> Check:
@@ -89,6 +99,8 @@ def _check(components: list[dict[str, Any]]) -> Check:
         if unchecked:
             parts.append(f"could not be checked: {unchecked}")
         return Check("components", "warning", ". ".join(parts))
+    if all(c["state"] == "matched" for c in components):
+        return Check("components", "passed", f"all {len(components)} related resources match the digests the issuer pinned")
     return Check("components", "passed", f"all {len(components)} related credentials match the digests the issuer pinned and verify")
 
 
@@ -108,6 +120,9 @@ async def _component(verification: Verification, entry: Any, budget: ComponentBu
     try:
         if not digest_matches(entry, data):
             return {**out, "state": "digest_mismatch", "message": "what the URL serves is not what the issuer pinned"}
+        if media is not None and media.split(";", 1)[0].strip().lower() not in _CREDENTIAL_MEDIA_TYPES:
+            # a pinned resource that is no credential (a syllabus, an image): its digest is all there is to check
+            return {**out, "state": "matched", "message": "matches the digest the issuer pinned"}
         parsed = json.loads(data)
         if not isinstance(parsed, dict):
             raise MalformedError("not a JSON object")

@@ -63,6 +63,7 @@ COMPONENT_LABELS: dict[str, str] = {
     "revoked": "Revoked by its issuer",
     "suspended": "Suspended by its issuer",
     "expired": "Expired",
+    "matched": "Matches what the issuer pinned",
     "digest_mismatch": "Changed since this credential was issued",
     "invalid": "Not valid",
     "malformed": "Not readable",

@@ -244,6 +244,7 @@ async def extension_context(if_none_match: Annotated[str | None, Header()] = Non
     changes at this URL (a new version gets a new one), so caches may keep it for a year; any
     origin may read it, as browser-based verifiers must."""
     data = bundled_context_bytes(CONTEXTS.MICROCRED_V1)
+    assert data is not None, "the microcred context is bundled"
     etag = f'"sha256-{hashlib.sha256(data).hexdigest()}"'
     headers = {
         "ETag": etag,

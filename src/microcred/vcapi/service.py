@@ -24,12 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth.principal import Principal
 from ..credentials import CONTEXTS, Check, CredentialError, DocumentLoader, PresentationReport, Signer, VerificationReport, issue_credential
 from ..credentials.data_model import credential_problems, version_of
+from ..credentials.loader import bundled_context_bytes
+from ..credentials.related import check_related, related_problems
 from ..credentials.issue import issuer_id as credential_issuer
 from ..credentials.safe_mode import check_shape
 from ..credentials.timeutil import format_datetime
 from ..db.base import new_id
 from ..db.models import Issuer, VcApiCredential
 from ..events import Event, record
+from ..fetch import FetchError, SafeFetcher
 from ..issuers.key_lock import hold_for_signing
 from ..issuers.repository import IssuerRepository
 from ..issuers.service import vc_api_identifier
@@ -64,10 +67,12 @@ class Issuing:
     base_url: str
     statuses: StatusAllocator
     lists: ListSigning
+    #: retrieves related resources whose digests a credential pins (SSRF-safe)
+    fetcher: SafeFetcher
 
 
 def issuing(runtime: Runtime) -> Issuing:
-    return Issuing(runtime.keystore, runtime.loader, runtime.settings.base_url, runtime.statuses, list_signing(runtime))
+    return Issuing(runtime.keystore, runtime.loader, runtime.settings.base_url, runtime.statuses, list_signing(runtime), runtime.fetcher)
 
 
 def _issuer_for(principal: Principal, named: str | None, *, pointer: str) -> str:
@@ -155,7 +160,7 @@ def _prepare(credential: dict[str, Any], *, identifier: str, loader: DocumentLoa
     prepared = dict(credential) if "issuer" in credential else _issued_by(credential, identifier)
     if version == "1.1":
         prepared.setdefault("issuanceDate", format_datetime(now))
-    problems = credential_problems(prepared, loader=loader)
+    problems = credential_problems(prepared, loader=loader) or related_problems(prepared)
     if problems:
         raise _bad_credential(problems[0])
     if credential_issuer(prepared) != identifier:
@@ -169,6 +174,45 @@ def _prepare(credential: dict[str, Any], *, identifier: str, loader: DocumentLoa
     if version == "1.1":
         prepared = _with_context(prepared, CONTEXTS.DATA_INTEGRITY_V2)  # defines DataIntegrityProof for VC 1.1
     return prepared
+
+
+#: related resources one issue call retrieves to check their digests (bundled contexts are free)
+MAX_RELATED_FETCHES = 10
+
+
+async def _check_related_digests(credential: dict[str, Any], fetcher: SafeFetcher) -> None:
+    """Refuse to sign a ``relatedResource`` digest that does not match the resource (VC 2.0
+    §5.3): bundled contexts are compared as bundled, anything else is fetched (SSRF-safe)."""
+    value = credential.get("relatedResource")
+    if value is None:
+        return
+    entries: list[dict[str, Any]] = value if isinstance(value, list) else [value]
+    fetched: dict[str, bytes] = {}
+    for n, entry in enumerate(entries):
+        url: str = entry["id"]
+        if bundled_context_bytes(url) is not None:
+            continue
+        at = f"/credential/relatedResource/{n}" if isinstance(value, list) else "/credential/relatedResource"
+        if len(fetched) >= MAX_RELATED_FETCHES:
+            raise BadRequest(
+                f"relatedResource: at most {MAX_RELATED_FETCHES} resources are retrieved to check their digests",
+                errors=[field_error(at, "one resource too many to retrieve")],
+            )
+        media = entry.get("mediaType")
+        try:
+            fetched[url] = (await (fetcher.fetch(url, accept=media) if isinstance(media, str) else fetcher.fetch(url))).body
+        except FetchError as exc:
+            raise BadRequest(
+                f"relatedResource {url} could not be retrieved to check its digest: {exc}",
+                errors=[field_error(f"{at}/id", f"could not be retrieved: {exc}")],
+            ) from exc
+    result = check_related(credential, retrieve=lambda url, _media: fetched[url])
+    if result is not None and result.mismatched:
+        at = result.mismatched[0]
+        raise BadRequest(
+            "relatedResource: the digest does not match the resource as it is served",
+            errors=[field_error(f"/credential{at}", "digest does not match the resource") for at in result.mismatched],
+        )
 
 
 def _suite(path_suite: str | None, options: IssueOptions) -> str | None:
@@ -194,6 +238,9 @@ async def issue(
     issuer_id = _issuer_for(principal, options.issuer, pointer="/options/issuer")
     principal.require(issuer_id, "award")
     chosen = _suite(path_suite, options)
+    if isinstance(request.credential, dict) and not related_problems(request.credential):
+        # fetched before any lock is taken: a slow host must not hold up key rotation or writes
+        await _check_related_digests(request.credential, issuing.fetcher)
     await hold_for_signing(session, issuer_id)  # a key rotation waits for this signature (see key_lock)
     issuer = await _configured_issuer(session, issuer_id)
     suite = chosen or issuer.cryptosuite
@@ -324,7 +371,7 @@ def _problem_type(check: Check) -> str:
         return PROBLEM_BASE + "verification-warning"
     if check.name == "parse":
         return _VCDM + "PARSING_ERROR"
-    if check.name in ("proof", "challenge", "domain") or check.verdict in ("tampered", "unknown_key"):
+    if check.name.split("[")[0] in ("proof", "challenge", "domain") or check.verdict in ("tampered", "unknown_key"):
         return _VCDM + "CRYPTOGRAPHIC_SECURITY_ERROR"
     if check.verdict in ("revoked", "suspended", "expired", "not_yet_valid"):
         return PROBLEM_BASE + check.verdict.replace("_", "-")

@@ -22,6 +22,14 @@ def _text_credential(text: str) -> dict[str, Any] | str:
         if not isinstance(parsed, dict):
             raise MalformedError("the JSON is not a credential object")
         return parsed
+    if stripped.startswith('"'):
+        try:
+            quoted = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise MalformedError(f"the file is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+        if isinstance(quoted, str) and quoted.count(".") == 2 and " " not in quoted:
+            return quoted  # a VC-JWT sent as a JSON string
+        raise MalformedError("the JSON string is not a VC-JWT")
     if stripped.count(".") == 2 and " " not in stripped:
         return stripped  # a VC-JWT
     raise MalformedError("not a credential: expected JSON-LD, a VC-JWT, a baked PNG or SVG, or a PDF certificate")

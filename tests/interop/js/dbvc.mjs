@@ -5,6 +5,7 @@
  *
  *   node dbvc.mjs sign --suite eddsa-rdfc-2022|eddsa-jcs-2022|Ed25519Signature2020
  *                      --seed <64 hex> [--created 2025-01-15T09:00:00Z]
+ *                      [--proof-id <id>] [--previous-proof <id>]...
  *   node dbvc.mjs sign-presentation --suite eddsa-rdfc-2022|eddsa-jcs-2022
  *                      --seed <64 hex> --challenge <text> [--domain <text>]
  *                      [--created 2025-01-15T09:00:00Z]
@@ -14,7 +15,9 @@
  *                        [--did-documents <file: {did: DID document}>]
  *
  * sign signs a VC 1.1 or VC 2.0 credential (the input's first @context
- * decides) with the did:key of the seed; sign-presentation signs a
+ * decides) with the did:key of the seed; an input that is already signed
+ * gets one more proof (a proof set), or with --previous-proof a proof that
+ * chains to the named proofs (a proof chain); sign-presentation signs a
  * presentation (authentication proof, with the challenge and domain).
  * verify always exits 0 with {"verified": bool, "error": string|null}; it
  * never checks status and fetches nothing.
@@ -44,7 +47,9 @@ const OPTIONS = {
   sign: {
     suite: {type: 'string'},
     seed: {type: 'string'},
-    created: {type: 'string'}
+    created: {type: 'string'},
+    'proof-id': {type: 'string'},
+    'previous-proof': {type: 'string', multiple: true}
   },
   'sign-presentation': {
     suite: {type: 'string'},
@@ -125,8 +130,12 @@ async function main() {
   if(command === 'sign') {
     const keyPair = await signingKey(values, SUITES);
     const credential = await readCredential();
-    const signed = await sign(
-      credential, {suite: values.suite, keyPair, created: values.created});
+    const previous = values['previous-proof'];
+    const signed = await sign(credential, {
+      suite: values.suite, keyPair, created: values.created,
+      proofId: values['proof-id'],
+      previousProof: previous?.length === 1 ? previous[0] : previous
+    });
     process.stdout.write(JSON.stringify(signed, null, 2) + '\n');
     return 0;
   }

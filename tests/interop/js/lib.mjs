@@ -338,19 +338,70 @@ function createSuite({suite, signer, date}) {
  * @param {object} options.keyPair - From keyPairFromSeed.
  * @param {string} [options.created] - Proof `created`; defaults to now.
  * @param {Function} [options.documentLoader] - Defaults to ours.
+ * @param {string} [options.proofId] - The new proof's `id`.
+ * @param {string|Array<string>} [options.previousProof] - Chain the new
+ *   proof to these proof ids (a proof chain); without it, a credential
+ *   that already has proofs gets one more (a proof set).
  *
  * @returns {Promise<object>} The signed credential.
  */
 export async function sign(credential, {
-  suite, keyPair, created, documentLoader
+  suite, keyPair, created, documentLoader, proofId, previousProof
 }) {
   const keyForm = suite === 'Ed25519Signature2020' ?
     'Ed25519VerificationKey2020' : 'Multikey';
+  const signingSuite = createSuite(
+    {suite, signer: keyPair.signer(), date: created});
+  if(proofId !== undefined) {
+    // DataIntegrityProof starts each new proof from a copy of `suite.proof`
+    signingSuite.proof = {id: proofId};
+  }
+  documentLoader = documentLoader ?? createDocumentLoader({keyForm});
+  if(previousProof !== undefined) {
+    return addChainedProof(credential, {
+      suite: signingSuite, previousProof, documentLoader});
+  }
+  // a credential that already has a proof gets one more: a proof set
   return vc.issue({
-    credential: structuredClone(credential),
-    suite: createSuite({suite, signer: keyPair.signer(), date: created}),
-    documentLoader: documentLoader ?? createDocumentLoader({keyForm})
+    credential: structuredClone(credential), suite: signingSuite,
+    documentLoader
   });
+}
+
+/**
+ * Add a proof that chains to earlier ones (Data Integrity 1.0 §4.3 "Add
+ * Proof Set/Chain"): the new proof names them in `previousProof` and signs
+ * the document carrying them. jsonld-signatures 11 makes proof sets only,
+ * so the chain step is done here; the proof itself is the suite's own
+ * `createProof`.
+ *
+ * @param {object} credential - A signed credential (not modified).
+ * @param {object} options - Options.
+ * @param {object} options.suite - A DataIntegrityProof suite with a signer.
+ * @param {string|Array<string>} options.previousProof - Proof id(s).
+ * @param {Function} options.documentLoader - The loader.
+ *
+ * @returns {Promise<object>} The credential with the proof appended.
+ */
+async function addChainedProof(credential, {
+  suite, previousProof, documentLoader
+}) {
+  const allProofs = [].concat(credential.proof ?? []);
+  const ids = [].concat(previousProof);
+  const matching = allProofs.filter(p => ids.includes(p.id));
+  if(matching.length !== ids.length) {
+    throw new TypeError(`previousProof ${ids} names no proof of the input.`);
+  }
+  suite.proof = {...suite.proof, previousProof};
+  const input = structuredClone(credential);
+  input.proof = matching;
+  const proof = await suite.createProof({
+    document: input,
+    purpose: new vc.CredentialIssuancePurpose(),
+    proofSet: allProofs,
+    documentLoader
+  });
+  return {...structuredClone(credential), proof: [...allProofs, proof]};
 }
 
 /**
