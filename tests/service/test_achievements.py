@@ -72,3 +72,24 @@ async def test_editing_a_published_achievement_keeps_issued_credentials_on_their
     assert schema.validate(second["credential"]) == []
     back = await service.http.patch(path, json={"status": "draft"}, headers=service.admin)
     is_problem(back, 422)
+
+
+async def test_a_published_achievements_issuer_keeps_its_country(service: ServiceClient) -> None:
+    """The awarding body's country is an EU mandatory element: once an achievement is published,
+    no edit of the issuer may take it out of the credentials still to be awarded."""
+    issuer = await service.create_issuer()
+    path = f"/api/v1/issuers/{issuer['id']}"
+    # Before anything is published, the address may go (publishing will ask for it again).
+    assert (await service.http.patch(path, json={"address": None}, headers=service.admin)).status_code == 200
+    restored = await service.http.patch(path, json={"address": {"country_code": "NL"}}, headers=service.admin)
+    assert restored.status_code == 200, restored.text
+    achievement = await service.create_achievement(issuer["id"])
+    for removal in ({"address": None}, {"address": {"region": "Noord-Brabant"}}, {"address": {}}):
+        body = is_problem(await service.http.patch(path, json=removal, headers=service.admin), 422)
+        assert [e["pointer"] for e in body["errors"]] == ["#/address/country"], removal
+        assert achievement["document"]["name"] in body["detail"]
+    # Other edits, and a change of country, still go through.
+    moved = await service.http.patch(path, json={"address": {"country": "Belgium", "country_code": "BE"}, "name": "SPE"}, headers=service.admin)
+    assert moved.status_code == 200, moved.text
+    awarded = (await service.award(issuer["id"], achievement["id"])).json()
+    assert awarded["credential"]["issuer"]["address"]["addressCountry"] == "Belgium"

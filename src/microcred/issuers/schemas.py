@@ -84,7 +84,11 @@ class IssuerUpdate(ApiModel):
     email: EmailAddress | None = None
     description: Text | None = None
     image: HttpUrl | None = None
-    address: AddressIn | None = None
+    address: AddressIn | None = Field(
+        default=None,
+        description="replaces the whole address; once the issuer has a published achievement it must keep a country or "
+        "country_code (an EU mandatory element): a change of country is accepted, a removal is a 422",
+    )
     hash_recipient_emails: bool | None = None
     cryptosuite: Cryptosuite | None = None
     offers_suspension: bool | None = None
