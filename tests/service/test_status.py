@@ -13,7 +13,7 @@ from sqlalchemy import update
 from microcred.app import create_app
 from microcred.credentials import schema, verify
 from microcred.credentials.status_list import MIN_LENGTH, BitstringStatusList
-from microcred.db.models import StatusList
+from microcred.db.models import Credential, StatusList
 from microcred.runtime import build_runtime
 
 from ..factories.service import ServiceClient, award_body, resolver
@@ -115,6 +115,32 @@ async def test_suspension_needs_an_issuer_that_offers_it_then_comes_and_goes(ser
     assert (await service.http.post(f"{base}/revoke", headers=service.admin)).status_code == 200
     is_problem(await service.http.post(f"{base}/suspend", headers=service.admin), 409)
     assert (await _report(service, credential)).verdict == "revoked"
+
+
+async def test_the_issuer_api_says_each_credentials_status_and_filters_on_it(service: ServiceClient) -> None:
+    created = await service.create_issuer(offers_suspension=True)
+    issuer_id = created["id"]
+    achievement = await service.create_achievement(issuer_id)
+    ids = [(await service.award(issuer_id, achievement["id"])).json()["id"] for _ in range(4)]
+    active, revoked, suspended, expired = ids
+    base = f"/api/v1/issuers/{issuer_id}/credentials"
+    assert (await service.http.post(f"{base}/{revoked}/revoke", headers=service.admin)).status_code == 200
+    assert (await service.http.post(f"{base}/{suspended}/suspend", headers=service.admin)).status_code == 200
+    async with service.runtime.sessions() as session, session.begin():
+        await session.execute(update(Credential).where(Credential.id == expired).values(valid_until=datetime(2025, 1, 1, tzinfo=UTC)))
+
+    listed = (await service.http.get(base, headers=service.admin)).json()["items"]
+    assert {item["id"]: item["status"] for item in listed} == {
+        active: "active", revoked: "revoked", suspended: "suspended", expired: "expired"
+    }
+    one = (await service.http.get(f"{base}/{revoked}", headers=service.admin)).json()
+    assert one["status"] == "revoked" and one["revoked_at"] is not None and one["suspended_at"] is None
+    for state, expected in (("active", active), ("revoked", revoked), ("suspended", suspended), ("expired", expired)):
+        only = (await service.http.get(base, params={"status": state}, headers=service.admin)).json()["items"]
+        assert [item["id"] for item in only] == [expected], state
+    # An unknown status is refused, naming the parameter, never ignored (which would list everything).
+    body = is_problem(await service.http.get(base, params={"status": "withdrawn"}, headers=service.admin), 422)
+    assert body["errors"][0]["parameter"] == "status"
 
 
 async def test_revoking_needs_the_revoke_scope(service: ServiceClient) -> None:

@@ -29,13 +29,28 @@ from ..keystore import KeyStore
 from ..problems import Conflict, NotFound
 from ..runtime import Runtime
 from .allocator import Slot
+from .schemas import CredentialState
 
 __all__ = [
-    "ListSigning", "change_status", "credential_status", "json_bytes", "list_signing", "public_list", "revoke_entry", "set_bit",
+    "ListSigning", "change_status", "credential_state", "credential_status", "json_bytes", "list_signing", "public_list", "revoke_entry", "set_bit",
     "status_list_url",
 ]
 
 Change = Literal["revoke", "suspend", "unsuspend"]
+
+
+def credential_state(credential: Credential, *, now: datetime) -> CredentialState:
+    """What a verifier would say of the credential's standing, most final first: a revoked
+    credential is revoked whatever else holds, a suspended one may come back, an expired one is
+    past its ``validUntil``. The credential list's ``?status=`` filter (awards.repository) uses
+    the same order."""
+    if credential.revoked_at is not None:
+        return "revoked"
+    if credential.suspended_at is not None:
+        return "suspended"
+    if credential.valid_until is not None and credential.valid_until < now:
+        return "expired"
+    return "active"
 
 
 @dataclass(frozen=True)
