@@ -69,8 +69,11 @@ class IssuerCreate(ApiModel):
     )
     offers_suspension: bool = Field(
         default=False,
-        description="credentials also carry a suspension status entry, so they can be suspended and reinstated. VC 2.0 allows "
-        "several credentialStatus entries, but the OB 3.0 JSON schema allows one: off by default",
+        description="credentials can be suspended and reinstated as well as revoked. Their one credentialStatus entry (the "
+        "OB 3.0 schema allows one) is a Bitstring Status List entry with statusPurpose \"message\" and statusSize 2 "
+        "(0x0 active, 0x1 revoked, 0x2 suspended); verifiers that read only one-bit entries (as the specification allows) "
+        "refuse a suspended or revoked credential without telling which. Credentials awarded before keep the entries they "
+        "carry. VC-API credentials get separate revocation and suspension entries",
     )
     linkedin_organization_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] | None = Field(
         default=None, description="the issuer's LinkedIn organization id, for 'Add to profile' links"
