@@ -248,6 +248,27 @@ class TestStatus:
         assert report.verdict == verdict, report.to_dict()
         assert report.check(f"status:{purpose}").outcome == ("failed" if bit_set else "passed")
 
+    @pytest.mark.parametrize(
+        ("value", "verdict", "outcome"),
+        [(0, "valid", "passed"), (1, "revoked", "failed"), (2, "suspended", "failed"), (3, "suspended", "failed")],
+    )
+    def test_a_message_entry_is_not_valid_for_any_value_but_zero(self, unsigned, key, loader, now, value, verdict, outcome):
+        """Validate Algorithm (3.2): a value other than 0 is not valid; its message says why
+        (an unknown one is read as a suspension: nothing says it is final)."""
+        doc = copy.deepcopy(unsigned)
+        url = self.LIST_URL + "m"
+        doc["credentialStatus"] = status_entry(
+            purpose="message", index=94567, list_url=url, status_size=2, status_messages=["active", "revoked", "suspended", "undefined"]
+        )
+        signed = issue(doc, signer=key.signer(), loader=loader, created=ISSUED)
+        bits = BitstringStatusList(status_size=2)
+        bits.set(94567, value)
+        unsigned_list = status_list_credential(list_id=url, issuer=key.controller, purpose="message", status_list=bits, valid_from=ISSUED)
+        lists = {url: issue(unsigned_list, signer=key.signer(), loader=loader, created=ISSUED)}
+        report = verify(signed, fetch_status_list=lists.__getitem__, now=now)
+        assert report.verdict == verdict, report.to_dict()
+        assert report.check("status:message").outcome == outcome
+
     def test_a_status_list_signed_by_someone_else_is_not_trusted(self, unsigned, key, loader, now):
         signed = self._issue_with_status(unsigned, key, loader)
         stranger = Ed25519KeyPair.from_seed(b"\x03" * 32)

@@ -73,3 +73,50 @@ async def test_editing_a_published_achievement_keeps_issued_credentials_on_their
     assert schema.validate(second["credential"]) == []
     back = await service.http.patch(path, json={"status": "draft"}, headers=service.admin)
     is_problem(back, 422)
+
+
+async def test_a_published_achievements_issuer_keeps_its_country(service: ServiceClient) -> None:
+    """The awarding body's country is an EU mandatory element: once an achievement is published,
+    no edit of the issuer may take it out of the credentials still to be awarded."""
+    issuer = await service.create_issuer()
+    path = f"/api/v1/issuers/{issuer['id']}"
+    # Before anything is published, the address may go (publishing will ask for it again).
+    assert (await service.http.patch(path, json={"address": None}, headers=service.admin)).status_code == 200
+    restored = await service.http.patch(path, json={"address": {"country_code": "NL"}}, headers=service.admin)
+    assert restored.status_code == 200, restored.text
+    achievement = await service.create_achievement(issuer["id"])
+    for removal in ({"address": None}, {"address": {"region": "Noord-Brabant"}}, {"address": {}}):
+        body = is_problem(await service.http.patch(path, json=removal, headers=service.admin), 422)
+        assert [e["pointer"] for e in body["errors"]] == ["#/address/country"], removal
+        assert achievement["document"]["name"] in body["detail"]
+    # Other edits, and a change of country, still go through.
+    moved = await service.http.patch(path, json={"address": {"country": "Belgium", "country_code": "BE"}, "name": "SPE"}, headers=service.admin)
+    assert moved.status_code == 200, moved.text
+    awarded = (await service.award(issuer["id"], achievement["id"])).json()
+    assert awarded["credential"]["issuer"]["address"]["addressCountry"] == "Belgium"
+
+
+async def test_each_credentials_achievement_id_answers_with_the_version_it_names(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    base = service.runtime.settings.base_url
+    first = (await service.award(issuer["id"], achievement["id"])).json()["credential"]["credentialSubject"]["achievement"]
+    path = f"/api/v1/issuers/{issuer['id']}/achievements/{achievement['id']}"
+    assert (await service.http.patch(path, json={"description": "Revised course description."}, headers=service.admin)).status_code == 200
+    second = (await service.award(issuer["id"], achievement["id"])).json()["credential"]["credentialSubject"]["achievement"]
+
+    plain = f"{base}/issuers/{issuer['id']}/achievements/{achievement['id']}"
+    assert (first["id"], second["id"]) == (plain, f"{plain}/versions/2")
+    for embedded in (first, second):
+        served = await service.http.get(embedded["id"].removeprefix(base))
+        assert served.status_code == 200, served.text
+        document = served.json()
+        assert (document["id"], document["version"], document["description"]) == (embedded["id"], embedded["version"], embedded["description"])
+        assert served.headers["link"] == f'<{plain}/versions/2>; rel="latest-version"'
+    # Every version at its own URL; the plain URL names version 1 (the id it was first published
+    # under), and ?version= reaches any version from it.
+    assert (await service.http.get(f"{plain.removeprefix(base)}/versions/1")).json()["description"] == first["description"]
+    assert (await service.http.get(plain.removeprefix(base), params={"version": 2})).json()["version"] == "2"
+    is_problem(await service.http.get(f"{plain.removeprefix(base)}/versions/3"), 404)
+    body = is_problem(await service.http.get(plain.removeprefix(base), params={"version": "two"}), 422)
+    assert body["errors"][0]["parameter"] == "version"

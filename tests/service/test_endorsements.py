@@ -154,6 +154,30 @@ async def test_a_credential_awarded_after_it_carries_the_endorsement_in_its_achi
     assert public.json()["endorsement"] == [endorsement["credential"]]
 
 
+async def test_an_endorsement_stays_with_the_achievement_version_it_names(service: ServiceClient) -> None:
+    """Each version has its own id: the endorser vouched for the text it saw, so credentials of
+    an edited course carry only endorsements of their own version, and still verify."""
+    certifier, provider, course = await _parties(service)
+    first = await _endorse(service, certifier["id"], subject_issuer_id=provider["id"], subject_achievement_id=course["id"])
+    edited = await service.http.patch(
+        f"/api/v1/issuers/{provider['id']}/achievements/{course['id']}", json={"description": "A revised course."}, headers=service.admin
+    )
+    assert edited.json()["version"] == 2
+
+    credential = await _awarded(service, provider["id"], course["id"])
+    assert "endorsement" not in credential["credentialSubject"]["achievement"]
+    assert (await _verified(service, credential))["verdict"] == "valid"
+    again = await _endorse(service, certifier["id"], subject_issuer_id=provider["id"], subject_achievement_id=course["id"])
+    assert again["credential"]["credentialSubject"]["id"] == edited.json()["document"]["id"] != first["credential"]["credentialSubject"]["id"]
+    credential = await _awarded(service, provider["id"], course["id"])
+    assert credential["credentialSubject"]["achievement"]["endorsement"] == [again["credential"]]
+    report = await _verified(service, credential)
+    assert report["verdict"] == "valid" and [o for o, _ in _checks(report, "endorsement")] == ["passed"]
+    # Version 1's id still shows the endorsement of version 1.
+    plain = await service.http.get(f"/issuers/{provider['id']}/achievements/{course['id']}")
+    assert plain.json()["endorsement"] == [first["credential"]]
+
+
 async def test_an_endorsement_of_the_provider_rides_in_the_issuer_profile_of_its_credentials(service: ServiceClient) -> None:
     certifier, provider, course = await _parties(service)
     endorsement = await _endorse(service, certifier["id"], subject_issuer_id=provider["id"])

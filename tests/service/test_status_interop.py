@@ -64,7 +64,7 @@ async def _microcred_verdict(live: LiveService, awarded: Awarded) -> str:
         verify, awarded.credential, resolve_key=resolver(live.runtime), fetch_status_list=fetch_status_list
     )
     status_checks = [c for c in report.checks if c.name.startswith("status:")]
-    assert [c.name for c in status_checks] == ["status:revocation", "status:suspension"], report.to_dict()
+    assert [c.name for c in status_checks] == ["status:message"], report.to_dict()
     assert all(c.outcome in ("passed", "failed") for c in status_checks), report.to_dict()
     return report.verdict
 
@@ -78,28 +78,33 @@ async def _change(live: LiveService, awarded: Awarded, change: str, **body: str)
 
 
 async def test_digital_bazaar_sees_suspension_lifted_and_revocation_final(live: LiveService) -> None:
+    """One combined entry (statusPurpose "message", statusSize 2). Digital Bazaar reads one bit
+    at the index whatever statusSize says; that bit is set while the credential is suspended or
+    revoked (status.combined), so it refuses the credential then and accepts it otherwise,
+    though only microcred's verifier, which reads the two bits, can say which."""
     awarded = await _award_with_suspension(live)
-    entries = awarded.credential["credentialStatus"]
-    assert [e["statusPurpose"] for e in entries] == ["revocation", "suspension"]
-    assert all(e["statusListCredential"].startswith(f"{live.base_url}/status-lists/") for e in entries)
+    entry = awarded.credential["credentialStatus"]
+    assert (entry["statusPurpose"], entry["statusSize"]) == ("message", 2)
+    assert entry["statusListCredential"].startswith(f"{live.base_url}/status-lists/")
 
     fresh = await _digital_bazaar(live, awarded)
-    assert fresh == {"verified": True, "error": None, "status": {"revocation": False, "suspension": False}, "statusErrors": {}}
+    none_set = {"revocation": None, "suspension": None, "message": False}
+    assert (fresh["verified"], fresh["error"], fresh["status"]) == (True, None, none_set), fresh
     assert await _microcred_verdict(live, awarded) == "valid"
 
     assert await _change(live, awarded, "suspend") == "suspended"
     suspended = await _digital_bazaar(live, awarded)
-    assert (suspended["verified"], suspended["status"]) == (True, {"revocation": False, "suspension": True}), suspended
+    assert (suspended["verified"], suspended["status"]) == (True, {**none_set, "message": True}), suspended
     assert await _microcred_verdict(live, awarded) == "suspended"
 
     assert await _change(live, awarded, "unsuspend") == "active"
     reinstated = await _digital_bazaar(live, awarded)
-    assert (reinstated["verified"], reinstated["status"]) == (True, {"revocation": False, "suspension": False}), reinstated
+    assert (reinstated["verified"], reinstated["status"]) == (True, none_set), reinstated
     assert await _microcred_verdict(live, awarded) == "valid"
 
     assert await _change(live, awarded, "revoke", reason="awarded to the wrong learner") == "revoked"
     revoked = await _digital_bazaar(live, awarded)
-    assert (revoked["verified"], revoked["status"]) == (True, {"revocation": True, "suspension": False}), revoked
+    assert (revoked["verified"], revoked["status"]) == (True, {**none_set, "message": True}), revoked
     assert await _microcred_verdict(live, awarded) == "revoked"
 
 
@@ -108,12 +113,10 @@ async def test_a_status_is_known_only_from_a_list_fetched_from_the_allowed_origi
     elsewhere = await _digital_bazaar(live, awarded, allow_origin="http://localhost:1")
     # the proof still verifies offline; neither list is fetched, so neither status is known
     assert elsewhere["verified"] is True
-    assert elsewhere["status"] == {"revocation": None, "suspension": None}
-    for purpose in ("revocation", "suspension"):
-        assert f'refuses to fetch "{live.base_url}/status-lists/' in elsewhere["statusErrors"][purpose]
+    assert elsewhere["status"] == {"revocation": None, "suspension": None, "message": None}
+    assert f'refuses to fetch "{live.base_url}/status-lists/' in elsewhere["statusErrors"]["message"]
 
-    # without the issuer's DID document the lists' proofs cannot be checked, so their bits are not believed
+    # without the issuer's DID document the list's proof cannot be checked, so its bits are not believed
     unverifiable = await asyncio.to_thread(js_check_status, awarded.credential, did_documents={}, allow_origin=live.base_url)
-    assert unverifiable["status"] == {"revocation": None, "suspension": None}
-    for purpose in ("revocation", "suspension"):
-        assert '"BitstringStatusListCredential" not verified' in unverifiable["statusErrors"][purpose]
+    assert unverifiable["status"] == {"revocation": None, "suspension": None, "message": None}
+    assert '"BitstringStatusListCredential" not verified' in unverifiable["statusErrors"]["message"]

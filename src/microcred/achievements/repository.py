@@ -59,6 +59,20 @@ class AchievementRepository:
         row = (await self.session.execute(_CURRENT_VERSION, {"issuer_id": issuer_id, "achievement_id": achievement_id})).first()
         return PublishedVersion(*row) if row is not None else None
 
+    async def published(self, issuer_id: str, achievement_id: str, version: int) -> tuple[PublishedVersion, int] | None:
+        """One published version of an issuer's achievement, and the number of its newest version."""
+        row = (
+            await self.session.execute(
+                select(
+                    AchievementVersion.id, AchievementVersion.achievement_id, AchievementVersion.version, AchievementVersion.document,
+                    Achievement.version,
+                )
+                .join(Achievement, Achievement.id == AchievementVersion.achievement_id)
+                .where(Achievement.id == achievement_id, Achievement.issuer_id == issuer_id, AchievementVersion.version == version)
+            )
+        ).first()
+        return (PublishedVersion(*row[:4]), row[4]) if row is not None else None
+
     async def add(self, row: Achievement | AchievementVersion) -> None:
         self.session.add(row)
         await self.session.flush()

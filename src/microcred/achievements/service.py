@@ -18,7 +18,7 @@ from ..events import Event, record
 from ..issuers.service import get_issuer
 from ..problems import NotFound, UnprocessableContent
 from .document import achievement_document, missing_elements
-from .repository import AchievementRepository
+from .repository import AchievementRepository, PublishedVersion
 from .schemas import AchievementCreate, AchievementFields, AchievementOut, AchievementUpdate
 
 __all__ = [
@@ -27,13 +27,18 @@ __all__ = [
     "create_achievement",
     "get_achievement",
     "list_achievements",
+    "public_version",
     "published_version",
     "update_achievement",
 ]
 
 
-def achievement_url(base_url: str, issuer_id: str, achievement_id: str) -> str:
-    return f"{base_url}/issuers/{issuer_id}/achievements/{achievement_id}"
+def achievement_url(base_url: str, issuer_id: str, achievement_id: str, *, version: int = 1) -> str:
+    """The id (and public URL) of one published version. Version 1 keeps the plain URL it has
+    always had; each later version gets its own, so the id inside every credential goes on
+    answering with the text it was awarded with after the achievement is edited."""
+    plain = f"{base_url}/issuers/{issuer_id}/achievements/{achievement_id}"
+    return plain if version == 1 else f"{plain}/versions/{version}"
 
 
 def _definition(fields: AchievementFields) -> dict[str, Any]:
@@ -54,7 +59,7 @@ async def _publish(
     version = achievement.version + 1
     try:
         document = achievement_document(
-            achievement.definition, achievement_url=achievement_url(base_url, issuer.id, achievement.id), version=version
+            achievement.definition, achievement_url=achievement_url(base_url, issuer.id, achievement.id, version=version), version=version
         )
     except ValueError as exc:
         raise UnprocessableContent(str(exc)) from None
@@ -76,7 +81,7 @@ async def create_achievement(
     session: AsyncSession, *, principal: Principal, issuer_id: str, data: AchievementCreate, base_url: str, now: datetime
 ) -> Achievement:
     principal.require(issuer_id, "manage")
-    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id)
+    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_share=data.status == "published")
     achievement = Achievement(
         id=new_id(), issuer_id=issuer.id, status="draft", definition=_definition(data), version=0, created_at=now, updated_at=now
     )
@@ -105,7 +110,8 @@ async def update_achievement(
     now: datetime,
 ) -> Achievement:
     principal.require(issuer_id, "manage")
-    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id)
+    # Shared lock: an edit of the issuer's address waits, so it sees this publication (see issuers.service).
+    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_share=True)
     achievement = await AchievementRepository(session).get(issuer_id, achievement_id, for_update=True)
     if achievement is None:
         raise NotFound(f"no achievement {achievement_id!r}")
@@ -144,6 +150,14 @@ async def get_achievement(session: AsyncSession, *, principal: Principal, issuer
 async def list_achievements(session: AsyncSession, *, principal: Principal, issuer_id: str) -> Sequence[Achievement]:
     await get_issuer(session, principal=principal, issuer_id=issuer_id)
     return await AchievementRepository(session).for_issuer(issuer_id)
+
+
+async def public_version(session: AsyncSession, *, issuer_id: str, achievement_id: str, version: int) -> tuple[PublishedVersion, int]:
+    """One published version, for anyone, and the number of the newest."""
+    found = await AchievementRepository(session).published(issuer_id, achievement_id, version)
+    if found is None:
+        raise NotFound(f"no published version {version} of achievement {achievement_id!r}")
+    return found
 
 
 async def published_version(session: AsyncSession, achievement: Achievement) -> AchievementVersion | None:

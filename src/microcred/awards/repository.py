@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ARRAY, String, Table, and_, bindparam, func, literal_column, or_, select
+from sqlalchemy import ARRAY, ColumnElement, String, Table, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +38,21 @@ _AWARDED_KEYS_PG = (
     .select_from(_KEYS)
     .join(_BY_KEY, _BY_KEY.c.issuer_id == bindparam("issuer_id"))
 )
+
+
+def _in_state(state: str, now: datetime) -> ColumnElement[bool]:
+    """The SQL of status.service.credential_state: revoked, else suspended, else expired, else active."""
+    revoked, suspended = Credential.revoked_at.is_not(None), Credential.suspended_at.is_not(None)
+    expired = and_(Credential.valid_until.is_not(None), Credential.valid_until < now)
+    if state == "revoked":
+        return revoked
+    if state == "suspended":
+        return and_(~revoked, suspended)
+    if state == "expired":
+        return and_(~revoked, ~suspended, expired)
+    if state == "active":
+        return and_(~revoked, ~suspended, or_(Credential.valid_until.is_(None), Credential.valid_until >= now))
+    raise ValueError(f"unknown credential state {state!r}")
 
 
 class CredentialRepository:
@@ -90,6 +105,8 @@ class CredentialRepository:
         issued_before: datetime | None,
         after: tuple[datetime, str] | None,
         limit: int,
+        state: str | None = None,
+        now: datetime | None = None,
     ) -> Sequence[tuple[Credential, int]]:
         """Newest first, keyset-paginated on (issued_at, id); each with its achievement version."""
         statement = (
@@ -107,6 +124,10 @@ class CredentialRepository:
             statement = statement.where(Credential.issued_at >= issued_after)
         if issued_before is not None:
             statement = statement.where(Credential.issued_at < issued_before)
+        if state is not None:
+            if now is None:
+                raise ValueError("a state filter needs now")
+            statement = statement.where(_in_state(state, now))
         if after is not None:
             at, last_id = after
             statement = statement.where(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from ..web.deps import PrincipalDep, RuntimeDep, SessionDep
 from ..web.openapi import PROBLEMS
 from . import service
+from ..status.schemas import CredentialState
 from .schemas import AwardIn, AwardOut, CredentialPage
 
 router = APIRouter(prefix="/api/v1/issuers/{issuer_id}", tags=["awards"], responses=PROBLEMS)
@@ -39,7 +40,7 @@ async def award(
         idempotency_key=idempotency_key,
         now=datetime.now(UTC),
     )
-    out = service.award_out(result, base_url=runtime.settings.base_url)
+    out = service.award_out(result, base_url=runtime.settings.base_url, now=datetime.now(UTC))
     # Serialized here, once, by pydantic: returning the model would have FastAPI validate the
     # whole signed credential a second time on the way out (the response_model above documents it).
     return Response(
@@ -60,10 +61,12 @@ async def list_credentials(
     achievement_id: Annotated[str | None, Query(max_length=36)] = None,
     issued_after: Annotated[date | datetime | None, Query()] = None,
     issued_before: Annotated[date | datetime | None, Query()] = None,
+    status: Annotated[CredentialState | None, Query(description="only credentials in this state (see `status` of each item)")] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> CredentialPage:
-    """Credentials of the issuer, newest first, filtered by recipient, achievement and issue date."""
+    """Credentials of the issuer, newest first, filtered by recipient, achievement, issue date and
+    status (an unknown status is a 422 naming the parameter)."""
     return await service.list_credentials(
         session,
         principal=principal,
@@ -73,12 +76,14 @@ async def list_credentials(
         achievement_id=achievement_id,
         issued_after=issued_after,  # type: ignore[arg-type]
         issued_before=issued_before,  # type: ignore[arg-type]
+        state=status,
         cursor=cursor,
         limit=limit,
+        now=datetime.now(UTC),
     )
 
 
 @router.get("/credentials/{credential_id}", response_model=AwardOut)
 async def get_credential(issuer_id: str, credential_id: str, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> AwardOut:
     result = await service.get_credential(session, principal=principal, issuer_id=issuer_id, credential_id=credential_id)
-    return service.award_out(result, base_url=runtime.settings.base_url)
+    return service.award_out(result, base_url=runtime.settings.base_url, now=datetime.now(UTC))

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from ..schemas_common import ApiModel, EmailAddress, HttpUrl, Text
+from ..status.schemas import CredentialState
 
 Did = Annotated[str, StringConstraints(pattern=r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$", max_length=512)]
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -65,6 +66,12 @@ class AwardIn(ApiModel):
         return self
 
 
+_STATE = (
+    "revoked (final) whatever else holds; else suspended (it may be unsuspended); else expired (past valid_until); "
+    "else active"
+)
+
+
 class AwardOut(BaseModel):
     id: str
     url: str = Field(description="the credential's public URL (also its id)")
@@ -73,6 +80,9 @@ class AwardOut(BaseModel):
     achievement_version: int
     external_id: str | None
     issued_at: datetime
+    status: CredentialState = Field(description=_STATE)
+    revoked_at: datetime | None
+    suspended_at: datetime | None
     credential: dict[str, Any]
 
 
@@ -88,6 +98,9 @@ class CredentialSummary(BaseModel):
     completed_at: datetime
     issued_at: datetime
     valid_until: datetime | None
+    status: CredentialState = Field(description=_STATE)
+    revoked_at: datetime | None
+    suspended_at: datetime | None
 
 
 class CredentialPage(BaseModel):

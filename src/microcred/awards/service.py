@@ -39,8 +39,9 @@ from ..problems import BadRequest, Conflict, NotFound, ProblemError, Unprocessab
 from .document import as_datetime, credential_document, credential_url, issued_event
 from .repository import CredentialRepository
 from ..status.allocator import StatusAllocator, StatusSlots
-from ..status.service import credential_status
+from ..status.service import credential_state, credential_status
 from .signing_pool import SigningPool
+from ..status.schemas import CredentialState
 from .schemas import AwardIn, AwardOut, CredentialPage, CredentialSummary
 
 __all__ = ["AwardResult", "Signing", "award", "award_out", "dedup_key", "list_credentials", "request_hash"]
@@ -220,7 +221,7 @@ async def _result(session: AsyncSession, credential: Credential, *, created: boo
     return AwardResult(credential=credential, achievement_version=version.version, created=created)
 
 
-def award_out(result: AwardResult, *, base_url: str) -> AwardOut:
+def award_out(result: AwardResult, *, base_url: str, now: datetime) -> AwardOut:
     c = result.credential
     return AwardOut(
         id=c.id,
@@ -230,6 +231,9 @@ def award_out(result: AwardResult, *, base_url: str) -> AwardOut:
         achievement_version=result.achievement_version,
         external_id=c.external_id,
         issued_at=c.issued_at,
+        status=credential_state(c, now=now),
+        revoked_at=c.revoked_at,
+        suspended_at=c.suspended_at,
         credential=c.document,
     )
 
@@ -446,8 +450,10 @@ async def list_credentials(
     achievement_id: str | None = None,
     issued_after: datetime | None = None,
     issued_before: datetime | None = None,
+    state: CredentialState | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    now: datetime,
 ) -> CredentialPage:
     await get_issuer(session, principal=principal, issuer_id=issuer_id)
     email = did = None
@@ -462,6 +468,8 @@ async def list_credentials(
         issued_before=as_datetime(issued_before) if issued_before else None,
         after=_decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
+        state=state,
+        now=now,
     )
     items = [
         CredentialSummary(
@@ -476,6 +484,9 @@ async def list_credentials(
             completed_at=c.completed_at,
             issued_at=c.issued_at,
             valid_until=c.valid_until,
+            status=credential_state(c, now=now),
+            revoked_at=c.revoked_at,
+            suspended_at=c.suspended_at,
         )
         for c, version in rows[:limit]
     ]

@@ -504,6 +504,16 @@ def _check_status(
             steps.failed(name, "the issuer has suspended this credential", "suspended")
         elif purpose in ("revocation", "suspension"):
             steps.passed(name, f"not {'revoked' if purpose == 'revocation' else 'suspended'}")
+        elif purpose == "message" and result.status:
+            # Validate Algorithm (3.2): any value but 0 is not valid; the message says why. Ours
+            # are "revoked" and "suspended"; another issuer's are read as a suspension (not
+            # final), which is all a verifier can know of a status it has no rules for.
+            if result.message == "revoked":
+                steps.failed(name, "the issuer has revoked this credential", "revoked")
+            elif result.message == "suspended":
+                steps.failed(name, "the issuer has suspended this credential", "suspended")
+            else:
+                steps.failed(name, f"the status list gives this credential status {result.status:#x} ({result.message}): not valid", "suspended")
         else:
             steps.passed(name, result.message or f"{purpose} status {result.status}")
 

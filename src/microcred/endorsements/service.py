@@ -217,14 +217,22 @@ class StandingEndorsements:
         return {**document, "endorsement": self.profile} if self.profile else document
 
     def on_achievement(self, achievement_id: str, document: dict[str, Any]) -> dict[str, Any]:
-        """An OB 3.0 Achievement carrying its endorsements (a new dict; the stored snapshot is untouched)."""
-        found = self.achievements.get(achievement_id)
+        """An OB 3.0 Achievement carrying its endorsements (a new dict; the stored snapshot is
+        untouched). Each published version has its own id, and an endorsement is about the one
+        it names: after an edit, the endorser has not vouched for the new text, and a verifier
+        would refuse an endorsement about another id than the achievement carrying it."""
+        found = [e for e in self.achievements.get(achievement_id, ()) if _subject_id(e) == document.get("id")]
         return {**document, "endorsement": found} if found else document
 
     def on_version(self, version: PublishedVersion) -> PublishedVersion:
         """The published version as an award embeds it: with the achievement's endorsements."""
         document = self.on_achievement(version.achievement_id, version.document)
         return version if document is version.document else dataclasses.replace(version, document=document)
+
+
+def _subject_id(endorsement: dict[str, Any]) -> Any:
+    subject = endorsement.get("credentialSubject")
+    return subject.get("id") if isinstance(subject, dict) else None
 
 
 async def standing_endorsements(session: AsyncSession, issuer_id: str, *, now: datetime) -> StandingEndorsements:

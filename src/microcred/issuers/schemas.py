@@ -69,8 +69,11 @@ class IssuerCreate(ApiModel):
     )
     offers_suspension: bool = Field(
         default=False,
-        description="credentials also carry a suspension status entry, so they can be suspended and reinstated. VC 2.0 allows "
-        "several credentialStatus entries, but the OB 3.0 JSON schema allows one: off by default",
+        description="credentials can be suspended and reinstated as well as revoked. Their one credentialStatus entry (the "
+        "OB 3.0 schema allows one) is a Bitstring Status List entry with statusPurpose \"message\" and statusSize 2 "
+        "(0x0 active, 0x1 revoked, 0x2 suspended); verifiers that read only one-bit entries (as the specification allows) "
+        "refuse a suspended or revoked credential without telling which. Credentials awarded before keep the entries they "
+        "carry. VC-API credentials get separate revocation and suspension entries",
     )
     extension_context: bool = Field(
         default=False,
@@ -90,7 +93,11 @@ class IssuerUpdate(ApiModel):
     email: EmailAddress | None = None
     description: Text | None = None
     image: HttpUrl | None = None
-    address: AddressIn | None = None
+    address: AddressIn | None = Field(
+        default=None,
+        description="replaces the whole address; once the issuer has a published achievement it must keep a country or "
+        "country_code (an EU mandatory element): a change of country is accepted, a removal is a 422",
+    )
     hash_recipient_emails: bool | None = None
     cryptosuite: Cryptosuite | None = None
     offers_suspension: bool | None = None

@@ -170,9 +170,13 @@ def _set_address(issuer: Issuer, address: AddressIn | None) -> None:
     issuer.address_region = address.region if address else None
 
 
-async def get_issuer(session: AsyncSession, *, principal: Principal, issuer_id: str, for_update: bool = False) -> Issuer:
+async def get_issuer(
+    session: AsyncSession, *, principal: Principal, issuer_id: str, for_update: bool = False, for_share: bool = False
+) -> Issuer:
+    """The issuer, if the caller may see it; ``for_share`` keeps it from changing (publishing an
+    achievement checks its EU elements) without holding up awards."""
     principal.check_issuer(issuer_id)
-    issuer = await IssuerRepository(session).get(issuer_id, for_update=for_update)
+    issuer = await IssuerRepository(session).get(issuer_id, for_update=for_update, for_share=for_share)
     if issuer is None:
         raise NotFound(f"no issuer {issuer_id!r}")
     return issuer
@@ -198,6 +202,7 @@ async def update_issuer(
             setattr(issuer, field, changes[field])
     if "address" in changes:
         _set_address(issuer, data.address)
+        await _keep_eu_elements(session, issuer)
     if data.vc_api is not None:
         for field, value in data.vc_api.model_dump(exclude_unset=True).items():
             if value is not None:
@@ -208,6 +213,22 @@ async def update_issuer(
     if changes:
         await record(session, Event("issuer.updated", issuer.id, principal.client_id, issuer.id, now, {"fields": sorted(changes)}))
     return issuer
+
+
+async def _keep_eu_elements(session: AsyncSession, issuer: Issuer) -> None:
+    """The awarding body's country is an EU mandatory element of every micro-credential: once an
+    achievement is published (and publishing checked it), the issuer may change it, not drop it,
+    or later awards would go out without it."""
+    if issuer.address_country or issuer.address_country_code:
+        return
+    published = await IssuerRepository(session).published_achievement_names(issuer.id)
+    if published:
+        shown = ", ".join(repr(name) for name in published[:3]) + (f" and {len(published) - 3} more" if len(published) > 3 else "")
+        raise UnprocessableContent(
+            f"the issuer's country is an EU mandatory element of its published achievements ({shown}): "
+            "it can be changed (address.country or address.country_code), not removed",
+            errors=[field_error("/address/country", "required while the issuer has published achievements")],
+        )
 
 
 async def rotate_key(

@@ -10,11 +10,11 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from ..achievements.repository import AchievementRepository
+from ..achievements import service as achievements
 from ..awards.document import credential_json
 from ..credentials import CONTEXTS, VerificationReport, eu_elements
 from ..credentials.baking import bake_png, bake_svg, default_badge_png, default_badge_svg
@@ -257,22 +257,40 @@ async def extension_context(if_none_match: Annotated[str | None, Header()] = Non
     return Response(data, media_type="application/ld+json", headers=headers)
 
 
-@router.get(
-    "/issuers/{issuer_id}/achievements/{achievement_id}",
-    response_class=Response,
-    responses={200: {"content": {"application/ld+json": {}}, "description": "The achievement's current published version"}},
-)
-async def achievement(issuer_id: str, achievement_id: str, session: SessionDep) -> Response:
-    """An achievement at its id: the OB 3.0 Achievement of its current published version (the
-    one new credentials embed, with its standing endorsements; each credential carries the
-    version it was awarded with)."""
-    version = await AchievementRepository(session).current_version(issuer_id, achievement_id)
-    if version is None:
-        raise NotFound(f"no published achievement {achievement_id!r}")
+_ACHIEVEMENT: dict[int | str, dict[str, Any]] = {200: {"content": {"application/ld+json": {}}, "description": "One published version of the achievement"}}
+
+
+@router.get("/issuers/{issuer_id}/achievements/{achievement_id}", response_class=Response, responses=_ACHIEVEMENT)
+async def achievement(
+    issuer_id: str,
+    achievement_id: str,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    version: Annotated[int, Query(ge=1, le=1_000_000, description="another published version than the first")] = 1,
+) -> Response:
+    """The achievement's plain URL: the id of its version 1, which it serves (with the standing
+    endorsements of that version). Later versions have their own ids (`.../versions/{n}`);
+    credentials awarded with a later version before those existed carry this URL and their
+    `version`, which `?version=` serves. `Link: rel="latest-version"` names the newest."""
+    return await _achievement_version(session, runtime, issuer_id, achievement_id, version)
+
+
+@router.get("/issuers/{issuer_id}/achievements/{achievement_id}/versions/{version}", response_class=Response, responses=_ACHIEVEMENT)
+async def achievement_version(
+    issuer_id: str, achievement_id: str, version: Annotated[int, Path(ge=1, le=1_000_000)], session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """One published version of an achievement: the OB 3.0 Achievement credentials awarded with
+    it embed (its id from version 2 on), with the endorsements that stand for it."""
+    return await _achievement_version(session, runtime, issuer_id, achievement_id, version)
+
+
+async def _achievement_version(session: SessionDep, runtime: RuntimeDep, issuer_id: str, achievement_id: str, number: int) -> Response:
+    version, latest = await achievements.public_version(session, issuer_id=issuer_id, achievement_id=achievement_id, version=number)
     endorsed = await standing_endorsements(session, issuer_id, now=datetime.now(UTC))
     # a version published before issue 11 keeps its elements in microCredential: served as alignments
     document = {"@context": [CONTEXTS.VC_V2, CONTEXTS.OB_V3], **eu_elements.as_alignments(endorsed.on_version(version).document)}
-    return _json(document, "application/ld+json", {"Cache-Control": "public, max-age=300"})
+    newest = achievements.achievement_url(runtime.settings.base_url, issuer_id, achievement_id, version=latest)
+    return _json(document, "application/ld+json", {"Cache-Control": "public, max-age=300", "Link": f'<{newest}>; rel="latest-version"'})
 
 
 @router.get("/issuers/{issuer_id}/profile", response_class=Response, responses={200: {"content": {"application/ld+json": {}}, "description": "The issuer's OB 3.0 Profile"}})

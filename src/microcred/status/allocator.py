@@ -21,6 +21,7 @@ from ..credentials.status_index import IndexPermutation
 from ..credentials.status_list import MIN_LENGTH
 from ..db.base import new_id
 from ..db.models import Issuer, StatusList
+from . import combined
 
 __all__ = ["Slot", "StatusAllocator", "StatusSlots"]
 
@@ -29,9 +30,12 @@ __all__ = ["Slot", "StatusAllocator", "StatusSlots"]
 class Slot:
     list_id: str
     index: int
+    #: The list's statusPurpose: revocation, suspension, or message (both in one entry, see status.combined).
+    purpose: str = "revocation"
 
 
-#: A credential's status list slots: revocation, and suspension when the issuer offers it.
+#: A credential's status list slots: revocation (or the combined message entry), and a separate
+#: suspension entry for credentials that carry two.
 StatusSlots = tuple[Slot, Slot | None]
 
 
@@ -47,21 +51,27 @@ async def _reserve(session: AsyncSession, issuer_id: str, purpose: str, count: i
             .with_for_update(key_share=True)  # FOR NO KEY UPDATE: awards' foreign keys to it go on
         )
         if status_list is None:
+            combined_list = purpose == combined.PURPOSE
             status_list = StatusList(
                 id=new_id(),
                 issuer_id=issuer_id,
                 purpose=purpose,
-                length=length,
+                # A combined list holds ``length`` two-bit entries, of which the upper half is handed out.
+                length=length // 2 if combined_list else length,
                 next_slot=0,
                 permutation_key=os.urandom(32),
-                bits=bytes(length // 8),
+                bits=bytes(combined.list_bytes(length) if combined_list else length // 8),
             )
             session.add(status_list)
         start = status_list.next_slot
         taken = min(count - len(slots), status_list.length - start)
         status_list.next_slot = start + taken
         permutation = IndexPermutation(status_list.permutation_key, status_list.length)
-        slots.extend(Slot(status_list.id, permutation.index(counter)) for counter in range(start, start + taken))
+        # Combined lists hand out the upper half (status.combined); ``length`` is their half.
+        offset = status_list.length if purpose == combined.PURPOSE else 0
+        slots.extend(
+            Slot(status_list.id, offset + permutation.index(counter), purpose) for counter in range(start, start + taken)
+        )
         await session.flush()
     return slots
 
@@ -86,8 +96,15 @@ class StatusAllocator:
                     free.extend(await _reserve(own, issuer_id, purpose, max(self.block, count - len(free)), self.length))
             return [free.popleft() for _ in range(count)]
 
-    async def slots_for(self, session: AsyncSession, issuer: Issuer, count: int = 1) -> list[StatusSlots]:
-        """Each of ``count`` credentials' slots: revocation, and suspension when ``issuer`` offers it."""
+    async def slots_for(
+        self, session: AsyncSession, issuer: Issuer, count: int = 1, *, separate_suspension: bool = False
+    ) -> list[StatusSlots]:
+        """Each of ``count`` credentials' slots: revocation alone, or, when ``issuer`` offers
+        suspension, one combined slot for both (an OB 3.0 credential may carry one status
+        entry), or with ``separate_suspension`` a revocation and a suspension slot (VC-API
+        credentials, which VC 2.0 lets carry several)."""
+        if issuer.offers_suspension and not separate_suspension:
+            return [(slot, None) for slot in await self.take(session, issuer.id, combined.PURPOSE, count)]
         revocations = await self.take(session, issuer.id, "revocation", count)
         if not issuer.offers_suspension:
             return [(slot, None) for slot in revocations]

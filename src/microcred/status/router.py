@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Body, Header, Response
@@ -17,8 +18,12 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {409: {**PROBLEMS[422], "descriptio
 
 
 def _out(credential: Credential) -> StatusOut:
-    state = "revoked" if credential.revoked_at else "suspended" if credential.suspended_at else "active"
-    return StatusOut(credential_id=credential.id, status=state, revoked_at=credential.revoked_at, suspended_at=credential.suspended_at)  # type: ignore[arg-type]
+    return StatusOut(
+        credential_id=credential.id,
+        status=service.credential_state(credential, now=datetime.now(UTC)),
+        revoked_at=credential.revoked_at,
+        suspended_at=credential.suspended_at,
+    )
 
 
 @router.post("/revoke", response_model=StatusOut, responses=_CONFLICT)

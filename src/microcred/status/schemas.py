@@ -8,6 +8,10 @@ from pydantic import BaseModel, Field, StringConstraints
 from ..schemas_common import ApiModel
 
 
+#: A credential's standing: see status.service.credential_state.
+CredentialState = Literal["active", "revoked", "suspended", "expired"]
+
+
 class RevokeIn(ApiModel):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = Field(
         default=None, description="kept for the issuer's records; never published"
@@ -16,6 +20,6 @@ class RevokeIn(ApiModel):
 
 class StatusOut(BaseModel):
     credential_id: str
-    status: Literal["active", "suspended", "revoked"]
+    status: CredentialState
     revoked_at: datetime | None
     suspended_at: datetime | None

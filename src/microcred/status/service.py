@@ -28,14 +28,30 @@ from ..issuers.service import get_issuer
 from ..keystore import KeyStore
 from ..problems import Conflict, NotFound
 from ..runtime import Runtime
+from . import combined
 from .allocator import Slot
+from .schemas import CredentialState
 
 __all__ = [
-    "ListSigning", "change_status", "credential_status", "json_bytes", "list_signing", "public_list", "revoke_entry", "set_bit",
+    "ListSigning", "change_status", "credential_state", "credential_status", "json_bytes", "list_signing", "public_list", "revoke_entry", "set_bit",
     "status_list_url",
 ]
 
 Change = Literal["revoke", "suspend", "unsuspend"]
+
+
+def credential_state(credential: Credential, *, now: datetime) -> CredentialState:
+    """What a verifier would say of the credential's standing, most final first: a revoked
+    credential is revoked whatever else holds, a suspended one may come back, an expired one is
+    past its ``validUntil``. The credential list's ``?status=`` filter (awards.repository) uses
+    the same order."""
+    if credential.revoked_at is not None:
+        return "revoked"
+    if credential.suspended_at is not None:
+        return "suspended"
+    if credential.valid_until is not None and credential.valid_until < now:
+        return "expired"
+    return "active"
 
 
 @dataclass(frozen=True)
@@ -56,7 +72,17 @@ def status_list_url(base_url: str, list_id: str) -> str:
 
 
 def credential_status(base_url: str, revocation: Slot, suspension: Slot | None) -> dict[str, Any] | list[dict[str, Any]]:
-    """The credential's ``credentialStatus``: one entry, or two when the issuer offers suspension."""
+    """The credential's ``credentialStatus``: one entry (revocation, or revocation and suspension
+    combined), or two (a separate suspension entry: VC-API credentials, and awards before the
+    combined entry existed)."""
+    if revocation.purpose == combined.PURPOSE:
+        return status_entry(
+            purpose=combined.PURPOSE,
+            index=revocation.index,
+            list_url=status_list_url(base_url, revocation.list_id),
+            status_size=combined.STATUS_SIZE,
+            status_messages=list(combined.MESSAGES),
+        )
     entries = [status_entry(purpose="revocation", index=revocation.index, list_url=status_list_url(base_url, revocation.list_id))]
     if suspension is not None:
         entries.append(status_entry(purpose="suspension", index=suspension.index, list_url=status_list_url(base_url, suspension.list_id)))
@@ -79,11 +105,14 @@ async def _sign(session: AsyncSession, status_list: StatusList, signing: ListSig
     issuer = await session.get(Issuer, status_list.issuer_id)
     assert issuer is not None
     now = now.replace(microsecond=0)
+    # A message list's statusSize and messages are in each entry (the VC 2.0 context defines no
+    # statusSize or statusMessages for the list itself, so they could not be signed there).
+    status_size = combined.STATUS_SIZE if status_list.purpose == combined.PURPOSE else 1
     unsigned = status_list_credential(
         list_id=status_list_url(signing.base_url, status_list.id),
         issuer=issuer.did,
         purpose=status_list.purpose,
-        status_list=BitstringStatusList.from_bytes(status_list.bits),
+        status_list=BitstringStatusList.from_bytes(status_list.bits, status_size=status_size),
         valid_from=min(valid_from.replace(microsecond=0), now),
         ttl_ms=signing.ttl_seconds * 1000,
     )
@@ -106,15 +135,20 @@ def _unsigned_or_stale(status_list: StatusList, now: datetime) -> bool:
 
 
 async def set_bit(session: AsyncSession, list_id: str, index: int, value: int, signing: ListSigning, now: datetime) -> None:
-    """Set one credential's bit in its list and re-sign the list, unless the bit is so already.
-    The caller holds the credential's row lock and decides whether the change is allowed."""
+    """Set one credential's value in its list (a bit, or a combined list's two-bit value) and
+    re-sign the list, unless the value is so already. The caller holds the credential's row
+    lock and decides whether the change is allowed."""
     status_list = await _locked(session, list_id)
     assert status_list is not None
-    bits = BitstringStatusList.from_bytes(status_list.bits)
+    combined_list = status_list.purpose == combined.PURPOSE
+    bits = BitstringStatusList.from_bytes(status_list.bits, status_size=combined.STATUS_SIZE if combined_list else 1)
     if bits.get(index) == value and status_list.document is not None:
         return
-    bits.set(index, value)
-    status_list.bits = bits.to_bytes()
+    if combined_list:
+        status_list.bits = combined.with_status(status_list.bits, index, value)
+    else:
+        bits.set(index, value)
+        status_list.bits = bits.to_bytes()
     await _sign(session, status_list, signing, now, valid_from=now)
 
 
@@ -149,8 +183,20 @@ async def change_status(
             raise Conflict("this credential was issued without a status entry and cannot be revoked")
         if credential.revoked_at is None:
             credential.revoked_at, credential.revocation_reason = now, reason
-            await set_bit(session, credential.revocation_list_id, credential.revocation_index, 1, signing, now)
+            value = combined.REVOKED if await _is_combined(session, credential) else 1
+            await set_bit(session, credential.revocation_list_id, credential.revocation_index, value, signing, now)
             await record(session, _changed("credential.revoked", credential, principal, signing, now, private={"reason": reason}))
+        return credential
+    if await _is_combined(session, credential):
+        assert credential.revocation_list_id is not None and credential.revocation_index is not None
+        if credential.revoked_at is not None:
+            raise Conflict("this credential is revoked; a revocation is final")
+        suspend = change == "suspend"
+        if (credential.suspended_at is not None) != suspend:
+            credential.suspended_at = now if suspend else None
+            value = combined.SUSPENDED if suspend else combined.ACTIVE
+            await set_bit(session, credential.revocation_list_id, credential.revocation_index, value, signing, now)
+            await record(session, _changed("credential.suspended" if suspend else "credential.unsuspended", credential, principal, signing, now))
         return credential
     if credential.suspension_list_id is None or credential.suspension_index is None:
         raise Conflict(
@@ -165,6 +211,14 @@ async def change_status(
         await set_bit(session, credential.suspension_list_id, credential.suspension_index, int(suspend), signing, now)
         await record(session, _changed("credential.suspended" if suspend else "credential.unsuspended", credential, principal, signing, now))
     return credential
+
+
+async def _is_combined(session: AsyncSession, credential: Credential) -> bool:
+    """Whether the credential's one status entry carries both revocation and suspension."""
+    if credential.revocation_list_id is None:
+        return False
+    purpose = await session.scalar(select(StatusList.purpose).where(StatusList.id == credential.revocation_list_id))
+    return purpose == combined.PURPOSE
 
 
 def _changed(

@@ -259,7 +259,7 @@ async def issue(
             # A handle for POST /credentials/status, which the caller receives as the credential's id.
             credential_id = f"urn:uuid:{uuid.uuid4()}"
             credential = {"@context": credential["@context"], "id": credential_id, **credential}
-        revocation, suspension = (await issuing.statuses.slots_for(session, issuer))[0]
+        revocation, suspension = (await issuing.statuses.slots_for(session, issuer, separate_suspension=True))[0]
         credential["credentialStatus"] = credential_status(issuing.base_url, revocation, suspension)
         if credential["@context"][0] == CONTEXTS.VC_V1:
             credential = _with_context(credential, CONTEXTS.BITSTRING_STATUS_V1)  # VC 1.1 does not define the entries

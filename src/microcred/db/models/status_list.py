@@ -10,7 +10,8 @@ from ..base import Base, utcnow
 
 
 class StatusList(Base):
-    """One W3C Bitstring Status List of an issuer, for one purpose (revocation or suspension).
+    """One W3C Bitstring Status List of an issuer, for one purpose (revocation, suspension, or
+    message: revocation and suspension in one two-bit entry, see status.combined).
 
     Indexes are handed out through a keyed permutation of ``next_slot`` (see
     credentials.status_index), so the counter is the only thing workers share. The signed list
@@ -22,7 +23,8 @@ class StatusList(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
-    purpose: Mapped[str] = mapped_column(String(16))  # revocation | suspension
+    purpose: Mapped[str] = mapped_column(String(16))  # revocation | suspension | message
+    #: The indexes that can be handed out (a message list's upper half).
     length: Mapped[int]
     #: Counters below this were handed out (to credentials, or to a worker's block).
     next_slot: Mapped[int] = mapped_column(default=0)
