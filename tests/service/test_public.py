@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from pypdf import PdfReader
 
 from microcred.credentials import verify
+from microcred.documents import embedded_credential
 
 from ..factories.service import ServiceClient, resolver
 from .conftest import is_problem
@@ -212,3 +215,29 @@ async def test_one_issuer_may_be_the_host_itself_with_its_document_at_the_well_k
     assert verify(award["credential"], resolve_key=resolver(service.runtime)).verdict == "valid"
     second = await service.http.post("/api/v1/issuers", json={"name": "Second Body", "host_did": True}, headers=service.admin)
     assert is_problem(second, 409)["errors"][0]["pointer"] == "#/host_did"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_page_and_the_pdf_show_completion_grade_and_country_in_words(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(
+        issuer["id"], supervision="supervised-with-identity-verification", stackability="stackable", in_language="nl"
+    )
+    award = (await service.award(issuer["id"], achievement["id"], completion_date="2024-06-28", result={"value": "8.5"})).json()
+    page = _Page.of((await service.http.get(_path(service, award["url"]), headers={"Accept": "text/html"})).text).words
+    for shown in (
+        "Completed on 28 June 2024",
+        "Final grade 8.5 (on a scale of 1 to 10)",
+        "Issued by Society of Precision Engineers Country Netherlands",
+        "Form of participation On site",
+        "Supervision and identity verification Supervised, with identity verification",
+        "Language Dutch",
+        "Type Diploma",
+    ):
+        assert shown in page, shown
+    assert "supervised-with-identity-verification" not in page and "Language nl" not in page
+    pdf = (await service.http.get(_path(service, award["url"]), params={"format": "pdf"})).content
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(BytesIO(pdf)).pages).split())
+    for shown in ("Completed on 28 June 2024", "Final grade: 8.5 (on a scale of 1 to 10)", "Netherlands", "On site", "Dutch"):
+        assert shown in text, (shown, text)
+    assert embedded_credential(pdf)  # still carries the signed credential

@@ -13,9 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..credentials.timeutil import parse_datetime
 from ..db.models import Credential, Issuer
 from ..problems import NotFound
-from .page import EndorsementView, Kind
+from . import words
+from .page import EndorsementView
 
-__all__ = ["CredentialFacts", "elements", "endorsements", "facts", "learner_name", "public_credential"]
+__all__ = [
+    "CredentialFacts",
+    "elements",
+    "endorsements",
+    "eu_element_values",
+    "facts",
+    "issuer_country",
+    "learner_name",
+    "public_credential",
+    "results",
+]
 
 
 async def public_credential(session: AsyncSession, credential_id: str) -> tuple[Credential, Issuer]:
@@ -26,7 +37,7 @@ async def public_credential(session: AsyncSession, credential_id: str) -> tuple[
     return credential, issuer
 
 
-#: The EU micro-credential elements as they sit in the achievement, with the label a person reads.
+#: The EU micro-credential elements a credential may state, by key, with the label a person reads.
 _ELEMENTS = (
     ("assessmentType", "Type of assessment"),
     ("participationForm", "Form of participation"),
@@ -36,6 +47,10 @@ _ELEMENTS = (
     ("stackability", "Integration and stackability"),
     ("furtherInformation", "Further information"),
 )
+_WORKLOAD = "notionalWorkloadHours"
+#: How an alignment says it carries an EU element rather than a level or a skill.
+_ELEMENT_TARGET_TYPE = "ext:EUMicroCredentialElement"
+_EQF_FRAMEWORK = "European Qualifications Framework"
 
 
 def _text(value: Any) -> str | None:
@@ -49,27 +64,113 @@ def learner_name(document: dict[str, Any]) -> str | None:
     return None
 
 
+def _is_element(alignment: Any) -> bool:
+    keys = {key for key, _ in _ELEMENTS} | {_WORKLOAD}
+    return isinstance(alignment, dict) and alignment.get("targetType") == _ELEMENT_TARGET_TYPE and alignment.get("targetCode") in keys
+
+
+def eu_element_values(achievement: dict[str, Any]) -> dict[str, str | float]:
+    """The EU elements an achievement states, by key (the workload a number): read from the
+    ``microCredential`` extension object and from OB 3.0 alignments (``targetType``
+    ``ext:EUMicroCredentialElement``, the key in ``targetCode``, the value in
+    ``targetDescription``), so credentials of either shape show the same facts."""
+    found: dict[str, str | float] = {}
+    micro = achievement.get("microCredential")
+    micro = micro if isinstance(micro, dict) else {}
+    hours = micro.get(_WORKLOAD)
+    if isinstance(hours, int | float) and not isinstance(hours, bool):
+        found[_WORKLOAD] = hours
+    for key, _ in _ELEMENTS:
+        if _text(micro.get(key)):
+            found[key] = micro[key]
+    for alignment in achievement.get("alignment") or []:
+        if not _is_element(alignment) or not _text(alignment.get("targetDescription")):
+            continue
+        key, value = alignment["targetCode"], alignment["targetDescription"]
+        if key != _WORKLOAD:
+            found[key] = value
+            continue
+        try:
+            found[key] = float(value)
+        except ValueError:
+            continue
+    return found
+
+
+def _alignments(achievement: dict[str, Any]) -> list[tuple[str, str]]:
+    """The level (EQF) and whatever else the achievement aligns with, not the EU elements."""
+    out: list[tuple[str, str]] = []
+    for alignment in achievement.get("alignment") or []:
+        if not isinstance(alignment, dict) or _is_element(alignment):
+            continue
+        name = _text(alignment.get("targetName"))
+        if alignment.get("targetFramework") == _EQF_FRAMEWORK or alignment.get("targetType") == "ext:EQF":
+            code = _text(alignment.get("targetCode"))
+            out.append(("Level", name or (f"EQF level {code}" if code else "")))
+        elif name:
+            out.append(("Aligned with", name))
+    return [(label, value) for label, value in out if value]
+
+
 def elements(achievement: dict[str, Any]) -> list[tuple[str, str]]:
-    """The EU mandatory elements a person should see, in the order of the Council Recommendation."""
+    """The EU elements a person should see, in words, in the order of the Council Recommendation."""
     out: list[tuple[str, str]] = []
     criteria = achievement.get("criteria", {})
     if _text(criteria.get("narrative")):
         # The narrative opens with its own "Learning outcomes:" line when it lists them.
         out.append(("Learning outcomes", criteria["narrative"].removeprefix("Learning outcomes:\n")))
-    micro = achievement.get("microCredential", {})
-    if isinstance(micro.get("notionalWorkloadHours"), int | float):
-        out.append(("Notional workload", f"{micro['notionalWorkloadHours']:g} hours"))
+    values = eu_element_values(achievement)
+    if isinstance(values.get(_WORKLOAD), float | int):
+        out.append(("Notional workload", f"{values[_WORKLOAD]:g} hours"))
     if isinstance(achievement.get("creditsAvailable"), int | float):
         out.append(("Credits", f"{achievement['creditsAvailable']:g} ECTS"))
-    for alignment in achievement.get("alignment", []) or []:
-        if isinstance(alignment, dict) and _text(alignment.get("targetName")):
-            out.append(("Level", alignment["targetName"]))
+    out += _alignments(achievement)
     if _text(achievement.get("inLanguage")):
-        out.append(("Language", achievement["inLanguage"]))
+        out.append(("Language", words.language_name(achievement["inLanguage"])))
     for key, label in _ELEMENTS:
-        if _text(micro.get(key)):
-            out.append((label, micro[key]))
+        value = values.get(key)
+        if isinstance(value, str):
+            out.append((label, words.element_value(key, value)))
     return out
+
+
+def results(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """The learner's results (the grade) as (what, value in words): the result description's
+    name, and the value with its scale ("8.5 (on a scale of 1 to 10)")."""
+    subject = document.get("credentialSubject", {})
+    found = subject.get("result")
+    described = {
+        d.get("id"): d for d in subject.get("achievement", {}).get("resultDescription", []) or [] if isinstance(d, dict)
+    }
+    out = []
+    for result in found if isinstance(found, list) else [found] if isinstance(found, dict) else []:
+        if not isinstance(result, dict):
+            continue
+        description = described.get(result.get("resultDescription"), {})
+        label = _text(description.get("name")) or "Result"
+        value = result.get("value")
+        shown = str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) and str(value) else ""
+        low, high = _text(description.get("valueMin")), _text(description.get("valueMax"))
+        if shown and low and high:
+            shown += f" (on a scale of {low} to {high})"
+        if _text(result.get("status")):
+            status = words.result_status(result["status"])
+            shown = f"{shown}, {status}" if shown else status[:1].upper() + status[1:]
+        if shown:
+            out.append((label, shown))
+    return out
+
+
+def issuer_country(issuer: dict[str, Any]) -> str | None:
+    """The awarding body's country, in words ("NL" -> "Netherlands")."""
+    address = issuer.get("address")
+    if not isinstance(address, dict):
+        return None
+    country = _text(address.get("addressCountry"))
+    code = _text(address.get("addressCountryCode"))
+    if country:
+        return words.country_name(country)
+    return words.country_name(code) if code else None
 
 
 @dataclass(frozen=True)
@@ -79,13 +180,19 @@ class CredentialFacts:
     credential_id: str
     public_url: str
     title: str
-    kind: Kind
+    kind: str
     description: str
     learner_name: str | None
     issuer_name: str
+    issuer_country: str | None
     provider_name: str | None
+    #: when the learner completed it (``awardedDate``), which may be long before it was issued
+    completed_on: date | None
+    #: when it was signed (``validFrom``)
     issued_on: date
     valid_until: date | None
+    #: the learner's results as (what, value), e.g. ("Final grade", "8.5 (on a scale of 1 to 10)")
+    results: list[tuple[str, str]]
     elements: list[tuple[str, str]]
 
 
@@ -93,17 +200,21 @@ def facts(document: dict[str, Any]) -> CredentialFacts:
     subject = document["credentialSubject"]
     achievement = subject["achievement"]
     issuer = document["issuer"]
+    awarded = _text(document.get("awardedDate"))
     return CredentialFacts(
         credential_id=document["id"].rsplit("/", 1)[-1],
         public_url=document["id"],
         title=achievement["name"],
-        kind="Diploma" if achievement.get("achievementType") == "Diploma" else "Certificate of participation",
+        kind=words.achievement_kind(achievement.get("achievementType")),
         description=achievement.get("description", ""),
         learner_name=learner_name(document),
         issuer_name=issuer.get("name", issuer.get("id", "")),
+        issuer_country=issuer_country(issuer),
         provider_name=(subject.get("source") or {}).get("name"),
+        completed_on=parse_datetime(awarded, field="awardedDate").date() if awarded else None,
         issued_on=parse_datetime(document["validFrom"]).date(),
         valid_until=parse_datetime(document["validUntil"]).date() if "validUntil" in document else None,
+        results=results(document),
         elements=elements(achievement),
     )
 
