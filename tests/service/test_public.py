@@ -92,13 +92,13 @@ async def test_a_person_sees_who_what_and_that_it_is_valid_and_can_add_it_to_lin
     assert "zoe@example.org" not in response.text  # the email went into the credential hashed
     assert page.meta["og:title"] and page.meta["og:url"] == award["url"]
     query = parse_qs(urlsplit(page.links["linkedin-add"]).query)
-    issued = datetime.fromisoformat(credential["validFrom"].replace("Z", "+00:00"))
+    completed = datetime.fromisoformat(credential["awardedDate"].replace("Z", "+00:00"))
     assert query == {
         "startTask": ["CERTIFICATION_NAME"],
         "name": [achievement["name"]],
         "organizationName": [credential["issuer"]["name"]],
-        "issueYear": [str(issued.year)],
-        "issueMonth": [str(issued.month)],
+        "issueYear": [str(completed.year)],
+        "issueMonth": [str(completed.month)],
         "certUrl": [award["url"]],
         "certId": [award["id"]],
     }
@@ -241,3 +241,16 @@ async def test_the_page_and_the_pdf_show_completion_grade_and_country_in_words(s
     for shown in ("Completed on 28 June 2024", "Final grade: 8.5 (on a scale of 1 to 10)", "Netherlands", "On site", "Dutch"):
         assert shown in text, (shown, text)
     assert embedded_credential(pdf)  # still carries the signed credential
+
+
+async def test_a_retroactive_award_shows_when_it_was_completed_and_lists_that_date_on_linkedin(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    award = (await service.award(issuer["id"], achievement["id"], completion_date="2019-09-01")).json()
+    issued = datetime.fromisoformat(award["credential"]["validFrom"].replace("Z", "+00:00"))
+    assert issued.year > 2019
+    page = _Page.of((await service.http.get(_path(service, award["url"]), headers={"Accept": "text/html"})).text)
+    assert "Completed on 1 September 2019" in page.words
+    assert f"Issued on {issued.day} {issued:%B} {issued.year}" in page.words
+    query = parse_qs(urlsplit(page.links["linkedin-add"]).query)
+    assert (query["issueYear"], query["issueMonth"]) == (["2019"], ["9"])

@@ -153,7 +153,9 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
     if status == "valid":
         linkedin = add_to_profile_url(
             name=shown.title, organization_id=linkedin_organization_id, organization_name=issuer.get("name"),
-            issued=shown.issued_on, expires=shown.valid_until, cert_url=url, cert_id=shown.credential_id,
+            # When the learner earned it, not when it was signed: a retroactive award signed today
+            # for a course completed years ago lists the date of the course.
+            issued=shown.completed_on or shown.issued_on, expires=shown.valid_until, cert_url=url, cert_id=shown.credential_id,
         )
     image = achievement.get("image") or document.get("image")
     return PageView(
