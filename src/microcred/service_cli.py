@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from .audit.service import ChainReport, verify_chain
 from .auth.principal import SCOPES, Principal
-from .auth.service import client_state, create_client, list_clients, revoke_client, rotate_client
+from .auth.service import client_state, create_client, list_clients, revoke_client, rotate_client, update_client
 from .awards.service import Signing
 from .config import Settings, SettingsError, load_settings
 from .db.migrate import upgrade
@@ -165,6 +165,20 @@ def cmd_clients_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clients_set_expiry(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    expires_at = None if args.when.strip().lower() == "never" else _expires(args.when, now=now)
+
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await update_client(session, principal=_OPERATOR, client_id=args.client, changes={"expires_at": expires_at}, now=now)
+
+    client = _run(work)
+    until = f"expires {client.expires_at.isoformat()}" if client.expires_at else "no longer expires"
+    print(f"microcred: API client {client.id} ({client.name}) {until}", file=sys.stderr)
+    return 0
+
+
 def cmd_clients_rotate(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     expires_at = _expires(args.expires, now=now)
@@ -288,6 +302,10 @@ def add_service_commands(sub: Any) -> None:
     revoke = clients.add_parser("revoke", help="revoke a client's key for good: its next request gets 401")
     revoke.add_argument("client", help="client id (from `clients list`)")
     revoke.set_defaults(func=cmd_clients_revoke)
+    set_expiry = clients.add_parser("set-expiry", help="change when a client's key stops working")
+    set_expiry.add_argument("client", help="client id (from `clients list`)")
+    set_expiry.add_argument("when", help=_EXPIRES_HELP + ", or never")
+    set_expiry.set_defaults(func=cmd_clients_set_expiry)
     rotate_client_parser = clients.add_parser("rotate", help="print a new key for the client (once); the old key stops at once")
     rotate_client_parser.add_argument("client", help="client id (from `clients list`)")
     rotate_client_parser.add_argument("--expires", help=_EXPIRES_HELP + " (the new key's; default: never)")

@@ -119,3 +119,38 @@ async def test_an_expiry_in_the_past_is_refused_naming_the_field(service: Servic
     body = is_problem(response, 422)
     assert body["errors"][0]["pointer"] == "#/expires_at"
     assert (await service.http.get("/api/v1/issuers", headers=service.admin)).status_code == 200  # nothing changed
+
+
+async def test_keys_made_through_the_api_stay_within_what_the_maker_may_do(service: ServiceClient) -> None:
+    await service.create_issuer("mine")
+    await service.create_issuer("theirs")
+    made = await service.http.post("/api/v1/clients", json={"name": "lms", "issuer_id": "mine", "scopes": ["award", "manage"]}, headers=service.admin)
+    assert made.status_code == 201, made.text
+    owner = service.auth(made.json()["api_key"])
+    assert made.json()["scopes"] == ["award", "manage"] and made.json()["state"] == "active"
+    awarder = await service.http.post("/api/v1/clients", json={"name": "quiz", "issuer_id": "mine", "scopes": ["award"]}, headers=owner)
+    assert awarder.status_code == 201, awarder.text
+    assert (await service.http.get("/api/v1/issuers/mine", headers=service.auth(awarder.json()["api_key"]))).status_code == 200
+    is_problem(await service.http.post("/api/v1/clients", json={"issuer_id": "mine", "scopes": ["revoke"]}, headers=owner), 403)  # it lacks revoke
+    is_problem(await service.http.post("/api/v1/clients", json={"issuer_id": None}, headers=owner), 403)  # no admin keys
+    is_problem(await service.http.post("/api/v1/clients", json={"issuer_id": "theirs"}, headers=owner), 404)
+    bad = is_problem(await service.http.post("/api/v1/clients", json={"issuer_id": "mine", "scopes": ["root"]}, headers=service.admin), 422)
+    assert "scopes" in str(bad["errors"])
+    [entry] = [e for e in await _audit(service, "client.created") if e["subject"] == awarder.json()["id"]]
+    assert entry["actor"] == made.json()["id"]
+
+
+async def test_changing_an_expiry_is_recorded_and_takes_effect(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    key = await service.issuer_key(issuer["id"], "award")
+    client_id = await _client_id(service, key)
+    until = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
+    response = await service.http.patch(f"/api/v1/clients/{client_id}", json={"expires_at": until.isoformat()}, headers=service.admin)
+    assert response.status_code == 200, response.text
+    assert datetime.fromisoformat(response.json()["expires_at"]) == until
+    cleared = await service.http.patch(f"/api/v1/clients/{client_id}", json={"expires_at": None}, headers=service.admin)
+    assert cleared.json()["expires_at"] is None and cleared.json()["state"] == "active"
+    is_problem(await service.http.patch(f"/api/v1/clients/{client_id}", json={"expires_at": "2020-01-01T00:00:00Z"}, headers=service.admin), 422)
+    changes = [e["data"]["expires_at"] for e in await _audit(service, "client.updated") if e["subject"] == client_id]
+    assert len(changes) == 2 and changes[0] is None and changes[1].startswith(until.date().isoformat())  # newest first
+    assert (await service.http.get(f"/api/v1/issuers/{issuer['id']}", headers=service.auth(key))).status_code == 200

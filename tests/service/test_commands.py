@@ -94,6 +94,8 @@ def test_clients_list_revoke_and_rotate(env: Path, capsys: pytest.CaptureFixture
     assert main(["clients", "rotate", lms[0], "--expires", "30d"]) == 0
     out, err = capsys.readouterr()
     assert out.strip().startswith("mc_") and out.strip() != second and "old key no longer works" in err
+    assert main(["clients", "set-expiry", lms[0], "never"]) == 0
+    assert "no longer expires" in capsys.readouterr().err
     assert main(["clients", "revoke", ops[0]]) == 0
     assert "revoked" in capsys.readouterr().err
     assert main(["clients", "list"]) == 0

@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
 from ..db.models import ApiClient
 from ..web.deps import PrincipalDep, SessionDep
 from ..web.openapi import PROBLEMS
 from . import service
-from .schemas import ClientList, ClientOut, ClientRotated, RotateIn
+from .schemas import ClientCreate, ClientList, ClientOut, ClientUpdate, ClientWithKey, RotateIn
 
 router = APIRouter(prefix="/api/v1/clients", tags=["clients"], responses=PROBLEMS)
 
@@ -42,6 +42,28 @@ async def list_clients(
     return ClientList(items=[client_out(c, now=now) for c in clients])
 
 
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ClientWithKey)
+async def create_client(body: ClientCreate, principal: PrincipalDep, session: SessionDep) -> ClientWithKey:
+    """A new API client and its key, shown this once. Admin keys make any client; an issuer key
+    with `manage` makes keys for its own issuer, with scopes it holds itself."""
+    now = datetime.now(UTC)
+    created = await service.create_client_as(
+        session, principal=principal, name=body.name, issuer_id=body.issuer_id, scopes=body.scopes, expires_at=body.expires_at, now=now
+    )
+    return ClientWithKey(**client_out(created.client, now=now).model_dump(), api_key=created.api_key)
+
+
+@router.patch("/{client_id}", response_model=ClientOut, responses={409: {**PROBLEMS[400], "description": "The client is revoked"}})
+async def update_client(client_id: str, body: ClientUpdate, principal: PrincipalDep, session: SessionDep) -> ClientOut:
+    """Rename a client or change its key's expiry (`"expires_at": null`: never expires)."""
+    now = datetime.now(UTC)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("name", "") is None:
+        changes.pop("name")
+    client = await service.update_client(session, principal=principal, client_id=client_id, changes=changes, now=now)
+    return client_out(client, now=now)
+
+
 @router.get("/{client_id}", response_model=ClientOut)
 async def get_client(client_id: str, principal: PrincipalDep, session: SessionDep) -> ClientOut:
     return client_out(await service.get_client(session, principal=principal, client_id=client_id), now=datetime.now(UTC))
@@ -56,15 +78,15 @@ async def revoke_client(client_id: str, principal: PrincipalDep, session: Sessio
 
 @router.post(
     "/{client_id}/rotate",
-    response_model=ClientRotated,
+    response_model=ClientWithKey,
     responses={409: {**PROBLEMS[400], "description": "The client is revoked"}},
 )
 async def rotate_client(
     client_id: str, principal: PrincipalDep, session: SessionDep, body: RotateIn | None = None
-) -> ClientRotated:
+) -> ClientWithKey:
     """A new key for the client, shown this once; the old key gets 401 from the next request.
     The client keeps its id, name and scopes."""
     now = datetime.now(UTC)
     expires_at = body.expires_at if body is not None else None
     rotated = await service.rotate_client(session, principal=principal, client_id=client_id, expires_at=expires_at, now=now)
-    return ClientRotated(**client_out(rotated.client, now=now).model_dump(), api_key=rotated.api_key)
+    return ClientWithKey(**client_out(rotated.client, now=now).model_dump(), api_key=rotated.api_key)

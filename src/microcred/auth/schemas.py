@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from ..schemas_common import ApiModel
+from .principal import Scope
 
 
 class ClientOut(BaseModel):
@@ -27,8 +28,22 @@ class ClientList(BaseModel):
     items: list[ClientOut]
 
 
-class ClientRotated(ClientOut):
-    api_key: str = Field(description="the new key, shown this once (only its hash is kept); the old key already gets 401")
+class ClientWithKey(ClientOut):
+    api_key: str = Field(description="the key, shown this once (only its hash is kept); after a rotation the old key already gets 401")
+
+
+class ClientCreate(ApiModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = "api client"
+    issuer_id: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="the issuer the key acts for; null: an admin key (admin keys only)"
+    )
+    scopes: list[Scope] = Field(default=["award"], description="for an issuer key; an admin key may do everything")
+    expires_at: AwareDatetime | None = Field(default=None, description="when the key stops working (default: never)")
+
+
+class ClientUpdate(ApiModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    expires_at: AwareDatetime | None = Field(default=None, description="a new expiry; null: the key no longer expires")
 
 
 class RotateIn(ApiModel):

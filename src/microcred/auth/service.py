@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.base import new_id
 from ..db.models import ApiClient, Issuer
 from ..events import Event, record
-from ..problems import Conflict, NotFound, Unauthorized, UnprocessableContent, field_error
+from ..problems import Conflict, Forbidden, NotFound, Unauthorized, UnprocessableContent, field_error
 from .api_keys import hash_api_key, matches, new_api_key, parse_api_key
 from .principal import SCOPES, Principal
 from .repository import ApiClientRepository
@@ -29,10 +29,12 @@ __all__ = [
     "authenticate",
     "client_state",
     "create_client",
+    "create_client_as",
     "get_client",
     "list_clients",
     "revoke_client",
     "rotate_client",
+    "update_client",
 ]
 
 ClientState = Literal["active", "expired", "revoked"]
@@ -114,6 +116,30 @@ def _check_manager(principal: Principal, issuer_id: str | None) -> None:
     principal.require(issuer_id, "manage")
 
 
+async def create_client_as(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    name: str,
+    issuer_id: str | None,
+    scopes: Iterable[str],
+    expires_at: datetime | None,
+    now: datetime,
+) -> CreatedClient:
+    """A client made through the API: admins make any; an issuer key with ``manage`` makes keys
+    for its own issuer with scopes it holds itself (never an admin key)."""
+    if issuer_id is None:
+        principal.require_admin()
+    else:
+        principal.require(issuer_id, "manage")
+        beyond = sorted(set(scopes) - principal.scopes) if not principal.is_admin else []
+        if beyond:
+            raise Forbidden(f"this API key cannot grant scope(s) it lacks: {', '.join(beyond)}")
+    return await create_client(
+        session, name=name, issuer_id=issuer_id, scopes=scopes, actor=principal.client_id, expires_at=expires_at, now=now
+    )
+
+
 async def list_clients(session: AsyncSession, *, principal: Principal, issuer_id: str | None = None) -> Sequence[ApiClient]:
     """Every client (admins; ``issuer_id`` narrows to one issuer's), or the caller's issuer's."""
     if not principal.is_admin:
@@ -139,6 +165,30 @@ async def revoke_client(session: AsyncSession, *, principal: Principal, client_i
     await session.flush()
     data = {"name": client.name, "key_prefix": client.key_prefix}
     await record(session, Event("client.revoked", client.issuer_id, principal.client_id, client.id, now, data))
+    return client
+
+
+async def update_client(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    client_id: str,
+    changes: dict[str, Any],
+    now: datetime,
+) -> ApiClient:
+    """Rename a client or change its expiry (``expires_at`` None: never); a revoked one stays as it is."""
+    client = await get_client(session, principal=principal, client_id=client_id, for_update=True)
+    if client.revoked_at is not None:
+        raise Conflict(f"API client {client_id!r} is revoked, which is final")
+    if "expires_at" in changes:
+        _check_expiry(changes["expires_at"], now=now)
+    changed = {k: v for k, v in changes.items() if k in ("name", "expires_at") and getattr(client, k) != v}
+    if not changed:
+        return client
+    for key, value in changed.items():
+        setattr(client, key, value)
+    await session.flush()
+    await record(session, Event("client.updated", client.issuer_id, principal.client_id, client.id, now, {"name": client.name, **changed}))
     return client
 
 
