@@ -118,6 +118,8 @@ async def test_an_expiry_in_the_past_is_refused_naming_the_field(service: Servic
     response = await service.http.post(f"/api/v1/clients/{client_id}/rotate", json={"expires_at": "2020-01-01T00:00:00Z"}, headers=service.admin)
     body = is_problem(response, 422)
     assert body["errors"][0]["pointer"] == "#/expires_at"
+    too_far = {"expires_at": "9999-12-31T23:59:59-05:00"}  # past the last representable year in UTC
+    is_problem(await service.http.post(f"/api/v1/clients/{client_id}/rotate", json=too_far, headers=service.admin), 422)
     assert (await service.http.get("/api/v1/issuers", headers=service.admin)).status_code == 200  # nothing changed
 
 

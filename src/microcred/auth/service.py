@@ -59,6 +59,10 @@ def _check_expiry(expires_at: datetime | None, *, now: datetime) -> None:
         return
     if expires_at.tzinfo is None:
         raise UnprocessableContent("expires_at needs a time zone, e.g. 2027-01-31T00:00:00Z", errors=[field_error("/expires_at", "needs a time zone")])
+    try:
+        expires_at = expires_at.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 lies past the last representable year
+        raise UnprocessableContent("expires_at lies too far in the future", errors=[field_error("/expires_at", "too far in the future")]) from None
     if expires_at <= now:
         raise UnprocessableContent(
             f"expires_at ({expires_at.isoformat()}) has passed; give a later time",
