@@ -290,3 +290,17 @@ def _pdf_with_attachments(files: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def test_shows_the_completion_date_the_grade_and_the_country() -> None:
+    text = " ".join(
+        _text(
+            certificate_pdf(
+                _content(completed_on=date(2019, 9, 1), results=[("Final grade", "8.5 (on a scale of 1 to 10)")], issuer_country="Netherlands"),
+                CREDENTIAL,
+            )
+        ).split()
+    )
+    assert "Completed on 1 September 2019" in text and "Issued on 12 March 2025" in text
+    assert "Final grade: 8.5 (on a scale of 1 to 10)" in text
+    assert "Netherlands" in text

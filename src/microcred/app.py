@@ -15,6 +15,7 @@ from sqlalchemy import text
 from . import __version__
 from .achievements.router import router as achievements_router
 from .audit.router import router as audit_router
+from .auth.router import router as clients_router
 from .awards.router import router as awards_router
 from .awards.service import Signing
 from .awards.signing_pool import SigningPool
@@ -99,7 +100,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes, verify=settings.verify_max_bytes)
     routers = (
         issuers_router, achievements_router, awards_router, jobs_router, pathways_router, endorsements_router,
-        status_router, webhooks_router, audit_router,
+        status_router, webhooks_router, audit_router, clients_router,
         public_status_router, public_router, public_endorsements_router, verification_router,
         vcapi_router,  # the W3C VC-API
         obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router,  # the OB 3.0 API

@@ -24,7 +24,8 @@ __all__ = ["Event", "record"]
 @dataclass(frozen=True)
 class Event:
     #: e.g. credential.issued, credential.revoked, credential.suspended, credential.unsuspended,
-    #: pathway.completed, key.rotated, issuer.created, achievement.published, client.created
+    #: pathway.completed, key.rotated, issuer.created, achievement.published, client.created,
+    #: client.updated, client.revoked, client.rotated
     type: str
     #: The issuer the change belongs to (None for service-wide admin actions).
     issuer_id: str | None

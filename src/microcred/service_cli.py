@@ -8,13 +8,14 @@ import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .audit.service import ChainReport, verify_chain
 from .auth.principal import SCOPES, Principal
-from .auth.service import create_client
+from .auth.service import client_state, create_client, list_clients, revoke_client, rotate_client, update_client
 from .awards.service import Signing
 from .config import Settings, SettingsError, load_settings
 from .db.migrate import upgrade
@@ -96,20 +97,100 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _expires(text: str | None, *, now: datetime) -> datetime | None:
+    """``--expires``: a number of days (``90d``), a date (midnight UTC) or a datetime with its zone."""
+    if text is None:
+        return None
+    if days := re.fullmatch(r"(\d{1,5})d", text.strip()):
+        return now + timedelta(days=int(days.group(1)))
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            return datetime.combine(date.fromisoformat(text.strip()), datetime.min.time(), UTC)
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise CommandError(f"--expires {text!r}: give days (90d), a date (2027-06-30) or a time with its zone (2027-06-30T12:00:00Z)")
+    return at
+
+
 def cmd_clients_create(args: argparse.Namespace) -> int:
     if args.admin == bool(args.issuer):
         raise CommandError("give either --admin or --issuer ISSUER")
     scopes = [s.strip() for s in (args.scopes or "award").split(",") if s.strip()]
+    now = datetime.now(UTC)
+    expires_at = _expires(args.expires, now=now)
 
     async def work(runtime: Runtime) -> Any:
         async with runtime.sessions() as session, session.begin():
-            return await create_client(session, name=args.name, issuer_id=args.issuer, scopes=scopes)
+            return await create_client(session, name=args.name, issuer_id=args.issuer, scopes=scopes, expires_at=expires_at, now=now)
 
     created = _run(work)
     client = created.client
     scope_text = "admin: every issuer" if client.issuer_id is None else f"issuer {client.issuer_id}: {client.scopes}"
-    print(f"microcred: API client {client.id} ({scope_text}). The key is shown once; store it now:", file=sys.stderr)
+    until = f", expires {client.expires_at.isoformat()}" if client.expires_at else ""
+    print(f"microcred: API client {client.id} ({scope_text}{until}). The key is shown once; store it now:", file=sys.stderr)
     print(created.api_key)
+    return 0
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%dT%H:%MZ") if at is not None else "-"
+
+
+def cmd_clients_list(args: argparse.Namespace) -> int:
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await list_clients(session, principal=_OPERATOR, issuer_id=args.issuer)
+
+    clients = _run(work)
+    now = datetime.now(UTC)
+    rows = [("ID", "NAME", "ISSUER", "SCOPES", "KEY", "CREATED", "EXPIRES", "STATE")]
+    for c in clients:
+        issuer = c.issuer_id or "(admin)"
+        rows.append((c.id, c.name, issuer, ",".join(c.scopes.split()), f"mc_{c.key_prefix}_...", _when(c.created_at), _when(c.expires_at), client_state(c, now=now)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_clients_revoke(args: argparse.Namespace) -> int:
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await revoke_client(session, principal=_OPERATOR, client_id=args.client, now=datetime.now(UTC))
+
+    client = _run(work)
+    print(f"microcred: API client {client.id} ({client.name}) is revoked since {_when(client.revoked_at)}; its key gets 401", file=sys.stderr)
+    return 0
+
+
+def cmd_clients_set_expiry(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    expires_at = None if args.when.strip().lower() == "never" else _expires(args.when, now=now)
+
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await update_client(session, principal=_OPERATOR, client_id=args.client, changes={"expires_at": expires_at}, now=now)
+
+    client = _run(work)
+    until = f"expires {client.expires_at.isoformat()}" if client.expires_at else "no longer expires"
+    print(f"microcred: API client {client.id} ({client.name}) {until}", file=sys.stderr)
+    return 0
+
+
+def cmd_clients_rotate(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    expires_at = _expires(args.expires, now=now)
+
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await rotate_client(session, principal=_OPERATOR, client_id=args.client, expires_at=expires_at, now=now)
+
+    rotated = _run(work)
+    until = f", expires {rotated.client.expires_at.isoformat()}" if rotated.client.expires_at else ""
+    print(f"microcred: API client {rotated.client.id} has a new key{until}; the old key no longer works. Shown once; store it now:", file=sys.stderr)
+    print(rotated.api_key)
     return 0
 
 
@@ -195,6 +276,9 @@ def _progress(done: int, total: int, failed: int, seconds: float) -> None:
     sys.stderr.flush()
 
 
+_EXPIRES_HELP = "when the key stops working: days (90d), a date (2027-06-30, midnight UTC) or a time with its zone"
+
+
 def add_service_commands(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the HTTP service (migrates the database first)")
     serve.add_argument("--host", help="default: $MICROCRED_HOST or 127.0.0.1")
@@ -210,7 +294,22 @@ def add_service_commands(sub: Any) -> None:
     create.add_argument("--issuer", help="an issuer id: the key acts for this issuer alone")
     create.add_argument("--scopes", help=f"comma-separated, from {','.join(SCOPES)} (default: award)")
     create.add_argument("--name", default="api client", help="a label, e.g. the LMS it belongs to")
+    create.add_argument("--expires", help=_EXPIRES_HELP)
     create.set_defaults(func=cmd_clients_create)
+    listing = clients.add_parser("list", help="every API client (never a key): id, name, issuer, scopes, expiry, state")
+    listing.add_argument("--issuer", help="only this issuer's clients")
+    listing.set_defaults(func=cmd_clients_list)
+    revoke = clients.add_parser("revoke", help="revoke a client's key for good: its next request gets 401")
+    revoke.add_argument("client", help="client id (from `clients list`)")
+    revoke.set_defaults(func=cmd_clients_revoke)
+    set_expiry = clients.add_parser("set-expiry", help="change when a client's key stops working")
+    set_expiry.add_argument("client", help="client id (from `clients list`)")
+    set_expiry.add_argument("when", help=_EXPIRES_HELP + ", or never")
+    set_expiry.set_defaults(func=cmd_clients_set_expiry)
+    rotate_client_parser = clients.add_parser("rotate", help="print a new key for the client (once); the old key stops at once")
+    rotate_client_parser.add_argument("client", help="client id (from `clients list`)")
+    rotate_client_parser.add_argument("--expires", help=_EXPIRES_HELP + " (the new key's; default: never)")
+    rotate_client_parser.set_defaults(func=cmd_clients_rotate)
 
     issuers = sub.add_parser("issuers", help="issuer operations").add_subparsers(dest="issuers_command", required=True)
     rotate = issuers.add_parser("rotate-key", help="make a new key current; old credentials keep verifying")

@@ -75,3 +75,33 @@ async def test_import_awards_a_file_with_progress(env: Path, capsys: pytest.Capt
     assert "6/6 rows, 1 failed" in err
     summary = json.loads(out)
     assert (summary["awarded"], summary["failed"], summary["total"]) == (5, 1, 6)
+
+
+def test_clients_list_revoke_and_rotate(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["clients", "create", "--admin", "--name", "ops", "--expires", "2999-12-31"]) == 0
+    first = capsys.readouterr().out.strip()
+    assert main(["clients", "create", "--admin", "--name", "lms"]) == 0
+    second = capsys.readouterr().out.strip()
+    assert main(["clients", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert first not in listing and second not in listing  # never a key
+    lines = listing.splitlines()
+    assert lines[0].split() == ["ID", "NAME", "ISSUER", "SCOPES", "KEY", "CREATED", "EXPIRES", "STATE"]
+    ops = next(line.split() for line in lines if " ops " in line)
+    assert ops[4] == f"mc_{first.split('_')[1]}_..." and ops[6] == "2999-12-31T00:00Z" and ops[7] == "active"
+    lms = next(line.split() for line in lines if " lms " in line)
+    assert main(["clients", "rotate", lms[0], "--expires", "30d"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip().startswith("mc_") and out.strip() != second and "old key no longer works" in err
+    assert main(["clients", "set-expiry", lms[0], "never"]) == 0
+    assert "no longer expires" in capsys.readouterr().err
+    assert main(["clients", "revoke", ops[0]]) == 0
+    assert "revoked" in capsys.readouterr().err
+    assert main(["clients", "list"]) == 0
+    states = {line.split()[1]: line.split()[-1] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert states == {"ops": "revoked", "lms": "active"}
+    assert main(["clients", "rotate", ops[0]]) == 2  # revocation is final
+    assert "revoked" in capsys.readouterr().err
+    assert main(["clients", "create", "--admin", "--expires", "yesterday"]) == 2
+    assert main(["audit", "verify"]) == 0

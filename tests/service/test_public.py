@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from microcred.credentials import CONTEXTS, eu_elements, issue, verify
 from microcred.db.models import AchievementVersion, Credential
+from microcred.documents import embedded_credential
 
 from ..conftest import VECTORS
 from ..factories.service import ServiceClient, resolver
@@ -94,13 +95,13 @@ async def test_a_person_sees_who_what_and_that_it_is_valid_and_can_add_it_to_lin
     assert "zoe@example.org" not in response.text  # the email went into the credential hashed
     assert page.meta["og:title"] and page.meta["og:url"] == award["url"]
     query = parse_qs(urlsplit(page.links["linkedin-add"]).query)
-    issued = datetime.fromisoformat(credential["validFrom"].replace("Z", "+00:00"))
+    completed = datetime.fromisoformat(credential["awardedDate"].replace("Z", "+00:00"))
     assert query == {
         "startTask": ["CERTIFICATION_NAME"],
         "name": [achievement["name"]],
         "organizationName": [credential["issuer"]["name"]],
-        "issueYear": [str(issued.year)],
-        "issueMonth": [str(issued.month)],
+        "issueYear": [str(completed.year)],
+        "issueMonth": [str(completed.month)],
         "certUrl": [award["url"]],
         "certId": [award["id"]],
     }
@@ -291,3 +292,42 @@ async def test_an_ob3_credential_on_vc_1_1_signed_by_digital_bazaar_is_valid_in_
     page = await service.http.post("/verify", files={"file": ("badge.json", signed, "application/ld+json")})
     assert page.status_code == 200
     assert 'data-status="valid"' in page.text and "Valid" in _Page.of(page.text).words
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_page_and_the_pdf_show_completion_grade_and_country_in_words(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(
+        issuer["id"], supervision="supervised-with-identity-verification", stackability="stackable", in_language="nl"
+    )
+    award = (await service.award(issuer["id"], achievement["id"], completion_date="2024-06-28", result={"value": "8.5"})).json()
+    page = _Page.of((await service.http.get(_path(service, award["url"]), headers={"Accept": "text/html"})).text).words
+    for shown in (
+        "Completed on 28 June 2024",
+        "Final grade 8.5 (on a scale of 1 to 10)",
+        "Issued by Society of Precision Engineers Country Netherlands",
+        "Form of participation On site",
+        "Supervision and identity verification Supervised, with identity verification",
+        "Language Dutch",
+        "Type Diploma",
+    ):
+        assert shown in page, shown
+    assert "supervised-with-identity-verification" not in page and "Language nl" not in page
+    pdf = (await service.http.get(_path(service, award["url"]), params={"format": "pdf"})).content
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    for shown in ("Completed on 28 June 2024", "Final grade: 8.5 (on a scale of 1 to 10)", "Netherlands", "On site", "Dutch"):
+        assert shown in text, (shown, text)
+    assert embedded_credential(pdf)  # still carries the signed credential
+
+
+async def test_a_retroactive_award_shows_when_it_was_completed_and_lists_that_date_on_linkedin(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    award = (await service.award(issuer["id"], achievement["id"], completion_date="2019-09-01")).json()
+    issued = datetime.fromisoformat(award["credential"]["validFrom"].replace("Z", "+00:00"))
+    assert issued.year > 2019
+    page = _Page.of((await service.http.get(_path(service, award["url"]), headers={"Accept": "text/html"})).text)
+    assert "Completed on 1 September 2019" in page.words
+    assert f"Issued on {issued.day} {issued:%B} {issued.year}" in page.words
+    query = parse_qs(urlsplit(page.links["linkedin-add"]).query)
+    assert (query["issueYear"], query["issueMonth"]) == (["2019"], ["9"])

@@ -214,13 +214,13 @@ async def test_the_linkedin_link_carries_the_certification_and_is_reached_by_key
     assert href is not None
     parts = urlsplit(href)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "www.linkedin.com", "/profile/add")
-    issued = datetime.fromisoformat(awarded.valid.document["validFrom"])
+    completed = datetime.fromisoformat(awarded.valid.document["awardedDate"])  # when it was earned, not signed
     assert parse_qs(parts.query, strict_parsing=True) == {
         "startTask": ["CERTIFICATION_NAME"],
         "name": [awarded.valid_title],
         "organizationName": [awarded.issuer["name"]],
-        "issueYear": [str(issued.year)],
-        "issueMonth": [str(issued.month)],
+        "issueYear": [str(completed.year)],
+        "issueMonth": [str(completed.month)],
         "certUrl": [awarded.valid.url],
         "certId": [awarded.valid.credential_id],
     }

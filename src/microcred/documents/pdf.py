@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Final
@@ -92,6 +92,12 @@ class CertificateContent:
     elements: list[tuple[str, str]]
     public_url: str
     credential_id: str
+    #: When the learner completed it (``awardedDate``), which may be long before ``issued_on``.
+    completed_on: date | None = None
+    #: The learner's results as (what, value), e.g. ("Final grade", "8.5 (on a scale of 1 to 10)").
+    results: list[tuple[str, str]] = field(default_factory=list)
+    #: The awarding body's country, in words.
+    issuer_country: str | None = None
 
 
 def certificate_pdf(content: CertificateContent, credential_json: bytes) -> bytes:
@@ -214,6 +220,8 @@ class _CertificateDocument(FPDF):
 def _draw_heading(pdf: FPDF, content: CertificateContent) -> None:
     """Issuer, kind, learner and title, centred, as the top of a paper certificate reads."""
     _centred(pdf, content.issuer_name, size=13, bold=True, colour=_ACCENT)
+    if content.issuer_country:
+        _centred(pdf, content.issuer_country, size=9.5, colour=_MUTED)
     if content.provider_name and content.provider_name != content.issuer_name:
         _centred(pdf, f"Provided by {content.provider_name}", size=9.5, colour=_MUTED)
     pdf.ln(12)
@@ -229,11 +237,16 @@ def _draw_heading(pdf: FPDF, content: CertificateContent) -> None:
     _centred(pdf, "for", size=11, colour=_MUTED)
     pdf.ln(2)
     _centred(pdf, content.title, size=17, bold=True, colour=_ACCENT)
+    for label, value in content.results:
+        pdf.ln(2)
+        _centred(pdf, f"{label}: {value}", size=11.5, bold=True)
     pdf.ln(5)
-    dates = f"Issued on {_long_date(content.issued_on)}"
+    dates = [f"Issued on {_long_date(content.issued_on)}"]
+    if content.completed_on is not None:
+        dates.insert(0, f"Completed on {_long_date(content.completed_on)}")
     if content.valid_until is not None:
-        dates += f"  ·  valid until {_long_date(content.valid_until)}"
-    _centred(pdf, dates, size=10, colour=_MUTED)
+        dates.append(f"valid until {_long_date(content.valid_until)}")
+    _centred(pdf, "  ·  ".join(dates), size=10, colour=_MUTED)
     pdf.ln(6)
     _rule(pdf)
 

@@ -14,9 +14,19 @@ from ..credentials import eu_elements
 from ..credentials.timeutil import parse_datetime
 from ..db.models import Credential, Issuer
 from ..problems import NotFound
-from .page import EndorsementView, Kind
+from . import words
+from .page import EndorsementView
 
-__all__ = ["CredentialFacts", "elements", "endorsements", "facts", "learner_name", "public_credential"]
+__all__ = [
+    "CredentialFacts",
+    "elements",
+    "endorsements",
+    "facts",
+    "issuer_country",
+    "learner_name",
+    "public_credential",
+    "results",
+]
 
 
 async def public_credential(session: AsyncSession, credential_id: str) -> tuple[Credential, Issuer]:
@@ -25,6 +35,9 @@ async def public_credential(session: AsyncSession, credential_id: str) -> tuple[
     if credential is None or issuer is None:
         raise NotFound(f"no credential {credential_id!r}")
     return credential, issuer
+
+
+_EQF_FRAMEWORK = "European Qualifications Framework"
 
 
 def _text(value: Any) -> str | None:
@@ -38,28 +51,80 @@ def learner_name(document: dict[str, Any]) -> str | None:
     return None
 
 
+def _alignments(achievement: dict[str, Any]) -> list[tuple[str, str]]:
+    """The level (EQF) and whatever else the achievement aligns with, not the EU elements."""
+    out: list[tuple[str, str]] = []
+    for alignment in achievement.get("alignment") or []:
+        if not isinstance(alignment, dict) or eu_elements.is_element(alignment):
+            continue
+        name = _text(alignment.get("targetName"))
+        if alignment.get("targetFramework") == _EQF_FRAMEWORK or alignment.get("targetType") == "ext:EQF":
+            code = _text(alignment.get("targetCode"))
+            out.append(("Level", name or (f"EQF level {code}" if code else "")))
+        elif name:
+            out.append(("Aligned with", name))
+    return [(label, value) for label, value in out if value]
+
+
 def elements(achievement: dict[str, Any]) -> list[tuple[str, str]]:
-    """The EU mandatory elements a person should see, in the order of the Council Recommendation."""
+    """The EU elements a person should see, in words, in the order of the Council Recommendation."""
     out: list[tuple[str, str]] = []
     criteria = achievement.get("criteria", {})
     if _text(criteria.get("narrative")):
         # The narrative opens with its own "Learning outcomes:" line when it lists them.
         out.append(("Learning outcomes", criteria["narrative"].removeprefix("Learning outcomes:\n")))
     # alignments since issue 11, a microCredential object before: both read alike
-    micro = eu_elements.read(achievement)
-    if isinstance(workload := micro.get(eu_elements.WORKLOAD), int | float):
+    values = eu_elements.read(achievement)
+    if isinstance(workload := values.get(eu_elements.WORKLOAD), float | int):
         out.append((eu_elements.ELEMENTS[eu_elements.WORKLOAD], f"{workload:g} hours"))
     if isinstance(achievement.get("creditsAvailable"), int | float):
         out.append(("Credits", f"{achievement['creditsAvailable']:g} ECTS"))
-    for alignment in achievement.get("alignment", []) or []:
-        if isinstance(alignment, dict) and not eu_elements.is_element(alignment) and _text(alignment.get("targetName")):
-            out.append(("Level", alignment["targetName"]))
+    out += _alignments(achievement)
     if _text(achievement.get("inLanguage")):
-        out.append(("Language", achievement["inLanguage"]))
+        out.append(("Language", words.language_name(achievement["inLanguage"])))
     for key, label in eu_elements.ELEMENTS.items():
-        if key != eu_elements.WORKLOAD and isinstance(value := micro.get(key), str) and value:
-            out.append((label, value))
+        if key != eu_elements.WORKLOAD and isinstance(value := values.get(key), str):
+            out.append((label, words.element_value(key, value)))
     return out
+
+
+def results(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """The learner's results (the grade) as (what, value in words): the result description's
+    name, and the value with its scale ("8.5 (on a scale of 1 to 10)")."""
+    subject = document.get("credentialSubject", {})
+    found = subject.get("result")
+    described = {
+        d.get("id"): d for d in subject.get("achievement", {}).get("resultDescription", []) or [] if isinstance(d, dict)
+    }
+    out = []
+    for result in found if isinstance(found, list) else [found] if isinstance(found, dict) else []:
+        if not isinstance(result, dict):
+            continue
+        description = described.get(result.get("resultDescription"), {})
+        label = _text(description.get("name")) or "Result"
+        value = result.get("value")
+        shown = str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) and str(value) else ""
+        low, high = _text(description.get("valueMin")), _text(description.get("valueMax"))
+        if shown and low and high:
+            shown += f" (on a scale of {low} to {high})"
+        if _text(result.get("status")):
+            status = words.result_status(result["status"])
+            shown = f"{shown}, {status}" if shown else status[:1].upper() + status[1:]
+        if shown:
+            out.append((label, shown))
+    return out
+
+
+def issuer_country(issuer: dict[str, Any]) -> str | None:
+    """The awarding body's country, in words ("NL" -> "Netherlands")."""
+    address = issuer.get("address")
+    if not isinstance(address, dict):
+        return None
+    country = _text(address.get("addressCountry"))
+    code = _text(address.get("addressCountryCode"))
+    if country:
+        return words.country_name(country)
+    return words.country_name(code) if code else None
 
 
 @dataclass(frozen=True)
@@ -69,13 +134,19 @@ class CredentialFacts:
     credential_id: str
     public_url: str
     title: str
-    kind: Kind
+    kind: str
     description: str
     learner_name: str | None
     issuer_name: str
+    issuer_country: str | None
     provider_name: str | None
+    #: when the learner completed it (``awardedDate``), which may be long before it was issued
+    completed_on: date | None
+    #: when it was signed (``validFrom``)
     issued_on: date
     valid_until: date | None
+    #: the learner's results as (what, value), e.g. ("Final grade", "8.5 (on a scale of 1 to 10)")
+    results: list[tuple[str, str]]
     elements: list[tuple[str, str]]
 
 
@@ -83,17 +154,21 @@ def facts(document: dict[str, Any]) -> CredentialFacts:
     subject = document["credentialSubject"]
     achievement = subject["achievement"]
     issuer = document["issuer"]
+    awarded = _text(document.get("awardedDate"))
     return CredentialFacts(
         credential_id=document["id"].rsplit("/", 1)[-1],
         public_url=document["id"],
         title=achievement["name"],
-        kind="Diploma" if achievement.get("achievementType") == "Diploma" else "Certificate of participation",
+        kind=words.achievement_kind(achievement.get("achievementType")),
         description=achievement.get("description", ""),
         learner_name=learner_name(document),
         issuer_name=issuer.get("name", issuer.get("id", "")),
+        issuer_country=issuer_country(issuer),
         provider_name=(subject.get("source") or {}).get("name"),
+        completed_on=parse_datetime(awarded, field="awardedDate").date() if awarded else None,
         issued_on=parse_datetime(document["validFrom"]).date(),
         valid_until=parse_datetime(document["validUntil"]).date() if "validUntil" in document else None,
+        results=results(document),
         elements=elements(achievement),
     )
 

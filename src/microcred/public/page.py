@@ -34,7 +34,8 @@ __all__ = [
     "style_csp_source",
 ]
 
-Kind = Literal["Diploma", "Certificate of participation"]
+#: What kind of credential it is, in words: "Diploma", "Certificate of participation", "Bachelor degree"...
+Kind = str
 Status = Literal["valid", "expired", "suspended", "revoked", "invalid"]
 
 #: What the banner says: the status in words, so colour is never the only signal.
@@ -142,6 +143,12 @@ class PageView:
     json_ld_url: str
     #: endorsements embedded in the credential (by a certifying body, say), with their state
     endorsements: list[EndorsementView] = field(default_factory=list)
+    #: when the learner completed it (``awardedDate``); for a retroactive award long before ``issued_on``
+    completed_on: date | None = None
+    #: the learner's results as (what, value), e.g. ("Final grade", "8.5 (on a scale of 1 to 10)")
+    results: list[tuple[str, str]] = field(default_factory=list)
+    #: the awarding body's country, in words
+    issuer_country: str | None = None
     #: for a pathway credential, the credentials it was awarded for
     components: list[ComponentView] = field(default_factory=list)
 

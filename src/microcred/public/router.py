@@ -127,8 +127,11 @@ def _download(media: str, document: dict[str, Any]) -> bytes:
         learner_name=shown.learner_name,
         issuer_name=shown.issuer_name,
         provider_name=shown.provider_name,
+        issuer_country=shown.issuer_country,
+        completed_on=shown.completed_on,
         issued_on=shown.issued_on,
         valid_until=shown.valid_until,
+        results=shown.results,
         description=shown.description,
         elements=shown.elements,
         public_url=shown.public_url,
@@ -153,7 +156,9 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
     if status == "valid":
         linkedin = add_to_profile_url(
             name=shown.title, organization_id=linkedin_organization_id, organization_name=issuer.get("name"),
-            issued=shown.issued_on, expires=shown.valid_until, cert_url=url, cert_id=shown.credential_id,
+            # When the learner earned it, not when it was signed: a retroactive award signed today
+            # for a course completed years ago lists the date of the course.
+            issued=shown.completed_on or shown.issued_on, expires=shown.valid_until, cert_url=url, cert_id=shown.credential_id,
         )
     image = achievement.get("image") or document.get("image")
     return PageView(
@@ -185,6 +190,9 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
         json_ld_url=f"{url}?format=json",
         endorsements=credentials.endorsements(document, report.summary.get("endorsements")),
         components=[ComponentView(c.get("name") or c.get("id") or "", c.get("id"), c["state"]) for c in report.components],
+        completed_on=shown.completed_on,
+        results=shown.results,
+        issuer_country=shown.issuer_country,
     )
 
 

@@ -12,7 +12,9 @@ class ApiClient(Base):
     """An API key holder: an admin (no issuer) or a client scoped to one issuer.
 
     Only a SHA-256 of the key is kept (the key is 32 random bytes, so a slow hash adds nothing);
-    ``key_prefix`` finds the row without scanning.
+    ``key_prefix`` finds the row without scanning. Rotating a key replaces its prefix and hash
+    in place, so the client keeps its id (the audit log's actor) and the old key stops at once.
+    A key past ``expires_at`` or with ``revoked_at`` set is refused.
     """
 
     __tablename__ = "api_clients"
@@ -24,4 +26,6 @@ class ApiClient(Base):
     key_prefix: Mapped[str] = mapped_column(String(32), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    rotated_at: Mapped[datetime | None]

@@ -1,0 +1,117 @@
+"""Codes a credential carries, in the words a person reads (English): achievement types,
+EU-element codes, language and country codes, result statuses.
+
+Codes we do not know stay readable: a camel-case or dashed code becomes spaced words
+("ext:WorkshopSeries" -> "Workshop series"), and anything else is shown as it was written.
+Language and country names come from the Unicode CLDR (through Babel).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+
+__all__ = [
+    "achievement_kind",
+    "code_words",
+    "country_name",
+    "element_value",
+    "language_name",
+    "result_status",
+]
+
+#: OB 3.0 achievement types whose plain-English name is not just the spaced code.
+_KINDS = {
+    "CertificateOfCompletion": "Certificate of participation",  # the EU Recommendation's term
+    "CoCurricular": "Co-curricular activity",
+    "GeneralEducationDevelopment": "General Educational Development (GED) certificate",
+    "MicroCredential": "Micro-credential",
+    "ProfessionalDoctorate": "Professional doctorate",
+    "QualityAssuranceCredential": "Quality assurance credential",
+}
+
+#: EU element values that are codes (the API's own vocabularies, and common spellings of the
+#: forms of participation), by element key.
+_ELEMENT_CODES: dict[str, dict[str, str]] = {
+    "supervision": {
+        "unsupervised-no-identity-verification": "Unsupervised, without identity verification",
+        "supervised-no-identity-verification": "Supervised, without identity verification",
+        "supervised-with-identity-verification": "Supervised, with identity verification",
+    },
+    "stackability": {
+        "stand-alone": "Stand-alone",
+        "stackable": "Stackable: it can be combined with other credentials",
+    },
+    "participationForm": {
+        "online": "Online",
+        "onsite": "On site",
+        "on-site": "On site",
+        "in-person": "On site",
+        "blended": "Blended (online and on site)",
+        "hybrid": "Blended (online and on site)",
+    },
+}
+
+#: OB 3.0 result statuses (spec B.1.34).
+_RESULT_STATUS = {
+    "Completed": "completed",
+    "Enrolled": "enrolled",
+    "Failed": "failed",
+    "InProgress": "in progress",
+    "OnHold": "on hold",
+    "Provisional": "provisional",
+    "Withdrew": "withdrew",
+}
+
+_CODE = re.compile(r"^(?:ext:)?[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*$")
+
+
+def code_words(code: str) -> str:
+    """A code in words: ``BachelorDegree`` -> "Bachelor degree", ``written-exam`` -> "Written exam";
+    text that is not a code (it has spaces, say) is returned as written."""
+    if not _CODE.match(code):
+        return code
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", code.removeprefix("ext:")).replace("-", " ").replace("_", " ").split()
+    # Acronyms (EQF, ECTS) stay as they are; the other words are lower case, the first capitalised.
+    text = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
+    return text[:1].upper() + text[1:]
+
+
+def achievement_kind(achievement_type: str | None) -> str:
+    """What kind of credential it is: "Diploma", "Certificate of participation", "Bachelor degree"..."""
+    if not achievement_type:
+        return "Certificate of participation"
+    return _KINDS.get(achievement_type) or code_words(achievement_type)
+
+
+def element_value(key: str, value: str) -> str:
+    """An EU element's value in words (codes of our vocabularies spelt out, other text as written)."""
+    known = _ELEMENT_CODES.get(key, {})
+    return known.get(value.strip().lower()) or (code_words(value) if _CODE.match(value.strip()) else value)
+
+
+def result_status(status: str) -> str:
+    return _RESULT_STATUS.get(status) or code_words(status).lower()
+
+
+@cache
+def _english() -> Locale:
+    return Locale("en")
+
+
+def language_name(code: str) -> str:
+    """``nl`` -> "Dutch", ``en-GB`` -> "English (United Kingdom)"; an unknown code as written."""
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(_english())
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name or code
+
+
+def country_name(code: str) -> str:
+    """``NL`` -> "Netherlands" (ISO 3166-1 alpha-2); an unknown code as written."""
+    alpha2 = code.strip().upper()
+    name = _english().territories.get(alpha2) if re.fullmatch(r"[A-Z]{2}", alpha2) and alpha2 != "ZZ" else None
+    return name or code
