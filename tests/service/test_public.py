@@ -234,7 +234,7 @@ async def test_the_eu_elements_show_on_page_and_pdf_whether_issued_now_or_before
     issuer_id, award = await _award(service)
     path = _path(service, award["url"])
     html = {"Accept": "text/html"}
-    shown = ("Type of assessment", "Practical examination", "Form of participation", "Onsite", "Notional workload", "84 hours")
+    shown = ("Type of assessment", "Practical examination", "Form of participation", "On site", "Notional workload", "84 hours")
 
     async def seen() -> tuple[str, str]:
         page = _Page.of((await service.http.get(path, headers=html)).text).words
