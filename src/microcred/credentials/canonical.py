@@ -23,6 +23,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from itertools import permutations
 from typing import Any
 
@@ -55,6 +56,8 @@ Term = tuple[str, str, str | None, str | None]
 Quad = tuple[Term, Term, Term, Term | None]
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
+_XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 _ECHAR = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
@@ -170,6 +173,16 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             _PROCESSED[key] = result
         return result
 
+    def _object_to_rdf(self, item: Any, issuer: Any, triples: list[Any], options: dict[str, Any]) -> Any:
+        """A JSON number becomes the literal jsonld.js makes of it (see ``_number_literal``)."""
+        if isinstance(item, dict) and "@value" in item:
+            value = item["@value"]
+            datatype = item.get("@type")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and datatype != "@json":
+                lexical, datatype = _number_literal(value, datatype)
+                return {"type": "literal", "value": lexical, "datatype": datatype}
+        return super()._object_to_rdf(item, issuer, triples, options)
+
     def _expand_iri(  # noqa: PLR0913 - pyld's signature
         self,
         active_ctx: dict[str, Any],
@@ -197,6 +210,68 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             _TERMS.clear()
         _TERMS[key] = result
         return result
+
+
+#: Enough precision for any double's exact decimal expansion (at most 767 significant digits).
+_EXACT = Context(prec=800)
+_SIXTEEN_DIGITS = Decimal("1.000000000000000")
+
+
+def _double_lexical(value: float) -> str:
+    """Canonical ``xsd:double`` lexical form as JSON-LD writes it: ``1.5E-7``, ``1.0E21``.
+
+    One digit before the point, at least one after it, no exponent sign or leading zeros
+    (JSON-LD 1.1 API §8.6; ``toExponential(15)`` trimmed, as jsonld.js does).
+    """
+    # Exactly as toExponential rounds: the double's exact decimal value, ties away from zero
+    # (Python's own formatting rounds ties to even: 1234567890123456.5 would end in 6, not 7).
+    exact = Decimal(value)
+    if exact == 0:
+        return "0.0E0"
+    exponent = exact.adjusted()
+    with localcontext(_EXACT):
+        rounded = exact.scaleb(-exponent).quantize(_SIXTEEN_DIGITS, rounding=ROUND_HALF_UP)
+        if abs(rounded) >= 10:  # 9.9999999999999995 rounds up to 10.000...: renormalise
+            exponent += 1
+            rounded = exact.scaleb(-exponent).quantize(_SIXTEEN_DIGITS, rounding=ROUND_HALF_UP)
+    whole, _, fraction = f"{rounded:f}".partition(".")
+    return f"{whole}.{fraction.rstrip('0') or '0'}E{exponent}"
+
+
+def _number_literal(value: int | float, datatype: str | None) -> tuple[str, str]:
+    """The RDF literal (lexical form, datatype) of a JSON number, exactly as jsonld.js makes it.
+
+    Every JavaScript processor holds a JSON number as an IEEE double, and jsonld.js (hence
+    Digital Bazaar's signers and verifiers) calls it a double when its JavaScript string form
+    has a ``.`` or its magnitude is at least 1e21; otherwise an integer, written with
+    ``toFixed(0)``. pyld follows the JSON-LD spec's wording instead ("non-zero fractional
+    part"), and the two disagree on numbers below 1e-6 written with one significant digit:
+    jsonld.js makes ``1e-7`` the integer ``"0"`` (and ``-1e-7`` ``"-0"``) where pyld makes it
+    ``"1.0E-7"``. They also disagree on integers beyond 2**53, which JavaScript rounds to the
+    nearest double. A signature hashes these literals, so we write what jsonld.js writes:
+    otherwise a credential with such a number, signed by Digital Bazaar, reads as tampered here.
+    """
+    try:
+        number = float(value)
+    except OverflowError as exc:
+        raise MalformedError(f"the number {value} is too large for a JSON-LD processor (beyond an IEEE double)") from exc
+    if number != number or number in (float("inf"), float("-inf")):
+        raise MalformedError("NaN and infinite numbers are not JSON")
+    magnitude = abs(number)
+    if magnitude >= 1e21:
+        is_double = True
+    elif magnitude != 0 and magnitude < 1e-6:
+        # JavaScript writes these in exponent form ("1e-7", "1.5e-7"): a "." only when the
+        # shortest round-tripping digits (the same in Python's repr) number more than one.
+        digits = repr(magnitude).split("e")[0].replace(".", "").strip("0")
+        is_double = len(digits) > 1
+    else:
+        is_double = not number.is_integer()
+    if is_double or datatype == _XSD_DOUBLE:
+        return _double_lexical(number), datatype or _XSD_DOUBLE
+    if number.is_integer():
+        return str(int(number)), datatype or _XSD_INTEGER
+    return ("-0" if number < 0 else "0"), datatype or _XSD_INTEGER  # toFixed(0) of a tiny number
 
 
 def _convert_term(t: Mapping[str, Any]) -> Term:
