@@ -32,7 +32,7 @@ from cachetools import LRUCache
 from pyld import jsonld
 from pyld.identifier_issuer import IdentifierIssuer as _PyldIssuer
 
-from .errors import CanonicalizationError, ContextError, MalformedError
+from .errors import CanonicalizationError, ContextError, MalformedError, UndefinedTermError
 from .loader import DocumentLoader, bundled_context_urls, pinned_object
 from .safe_mode import check_expanded, check_shape
 
@@ -131,6 +131,45 @@ def _local_context_key(local_ctx: Any) -> str | None:
         return None
 
 
+#: What may stand at the top of a context besides terms (JSON-LD 1.1 API §4.1.2).
+_CONTEXT_KEYWORDS = frozenset(
+    {"@base", "@direction", "@import", "@language", "@propagate", "@protected", "@type", "@version", "@vocab"}
+)
+_KEYWORD_FORM = re.compile(r"@[A-Za-z]+")
+
+
+def _unsafe_context(ctx: Mapping[str, Any]) -> str | None:
+    """Why jsonld.js's safe mode would refuse this inline context, or None.
+
+    A relative ``@vocab`` makes every term an IRI relative to a base nobody chose, and a
+    keyword-like term (``@foo``) is ignored with a warning: both change what gets signed
+    without a word, so Digital Bazaar refuses them, and so do we.
+    """
+    if "@context" in ctx and isinstance(ctx["@context"], dict):
+        ctx = ctx["@context"]
+    vocab = ctx.get("@vocab")
+    if isinstance(vocab, str) and not (vocab.startswith("_:") or jsonld._is_absolute_iri(vocab)):
+        return f"relative @vocab {vocab!r}: it must be an absolute IRI"
+    for key in ctx:
+        if isinstance(key, str) and _KEYWORD_FORM.fullmatch(key) and key not in _CONTEXT_KEYWORDS:
+            return f"{key!r} has the form of a keyword but is none that a context may hold"
+    return None
+
+
+class _ActiveContext(dict[str, Any]):
+    """An active context in which removing an unset entry is a no-op.
+
+    ``{"@vocab": null}`` (or ``@language``/``@direction`` null) removes the default when
+    there is one, and does nothing when there is none (JSON-LD 1.1 API §4.1.2, steps 5.8.2,
+    5.9.2, 5.10.3). pyld deletes the entry unconditionally, so a context that nulls a default
+    nobody set raised ``KeyError``: the W3C VC 2.0 suite sends ``[".../credentials/v2",
+    {"@vocab": null}]``.
+    """
+
+    def __delitem__(self, key: str) -> None:
+        self.pop(key, None)
+
+
 class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     """pyld's processor, recording properties it would silently drop, and remembering
     processed contexts.
@@ -141,8 +180,10 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     by content instead, a processed context is built once per process.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, document: Any = None, safe: bool = False) -> None:
         self.dropped: list[str | None] = []
+        self._document = document
+        self._safe = safe
         super().__init__(on_property_dropped=self.dropped.append)
 
     def _process_context(  # noqa: PLR0913 - pyld's signature
@@ -155,6 +196,12 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         validate_scoped: bool = True,
         cycles: Any = None,
     ) -> dict[str, Any]:
+        if self._safe:  # before pyld, which warns of an "@foo" term and ignores it
+            for item in local_ctx if isinstance(local_ctx, list) else [local_ctx]:
+                if isinstance(item, dict) and not pinned_object(item):
+                    why = _unsafe_context(item)
+                    if why is not None:
+                        raise UndefinedTermError(f"unsafe context: {why}", pointer=_context_pointer(self._document, item))
         parent = active_ctx.get("_uuid")
         local_key = _local_context_key(local_ctx) if parent is not None else None
         key = None
@@ -172,6 +219,17 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 result["_uuid"] = str(uuid.uuid4())
             _PROCESSED[key] = result
         return result
+
+    def _clone_active_context(self, active_ctx: dict[str, Any]) -> dict[str, Any]:
+        """pyld's child context, as an :class:`_ActiveContext`, keeping ``@direction``.
+
+        pyld's clone forgets a default ``@direction`` set by an earlier context in the same
+        list; JSON-LD keeps every default until a context changes it.
+        """
+        child = _ActiveContext(super()._clone_active_context(active_ctx))
+        if "@direction" in active_ctx:
+            child["@direction"] = active_ctx["@direction"]
+        return child
 
     def _object_to_rdf(self, item: Any, issuer: Any, triples: list[Any], options: dict[str, Any]) -> Any:
         """A JSON number becomes the literal jsonld.js makes of it (see ``_number_literal``)."""
@@ -292,7 +350,7 @@ def to_quads(document: Any, *, loader: DocumentLoader, safe: bool = True) -> lis
     drop without a word raise :class:`UndefinedTermError` naming the term.
     """
     check_shape(document)
-    processor = _Processor()
+    processor = _Processor(document=document, safe=safe)
     options: dict[str, Any] = {
         "documentLoader": loader,
         "base": None,  # pyld resolves relative IRIs against a made-up base when given ""
@@ -337,6 +395,16 @@ def to_quads(document: Any, *, loader: DocumentLoader, safe: bool = True) -> lis
     return quads
 
 
+def _context_pointer(document: Any, ctx: Any) -> str:
+    """The JSON pointer of an inline context in the document's top-level ``@context``, if there."""
+    top = document.get("@context") if isinstance(document, dict) else None
+    if isinstance(top, list):  # pyld hands us copies: compared by content
+        for index, item in enumerate(top):
+            if item == ctx:
+                return f"/@context/{index}"
+    return "/@context"
+
+
 def _jsonld_error(exc: Exception) -> Exception:
     """Turn pyld's error chain into ours, keeping the root cause's words."""
     cause: BaseException | None = exc
@@ -349,10 +417,26 @@ def _jsonld_error(exc: Exception) -> Exception:
         cause = nxt
     root = cause if cause is not None else exc
     code = getattr(root, "code", None)
-    text = str(root).split("\n", 1)[0]
+    text = str(root.args[0]) if isinstance(root, jsonld.JsonLdError) and root.args else str(root).split("\n", 1)[0]
     if code in {"loading remote context failed", "loading document failed"}:
         return ContextError(f"a context could not be loaded: {text}", pointer="@context")
+    if code in _CONTEXT_ERRORS:
+        return ContextError(f"invalid @context ({code}): {text}", pointer="@context")
     return MalformedError(f"invalid JSON-LD{f' ({code})' if code else ''}: {text}")
+
+
+#: JSON-LD error codes raised while processing a context (JSON-LD 1.1 API §9.4.2).
+_CONTEXT_ERRORS = frozenset(
+    {
+        "context overflow", "cyclic IRI mapping", "invalid @import value", "invalid @propagate value",
+        "invalid @protected value", "invalid @version value", "invalid base direction", "invalid base IRI",
+        "invalid container mapping", "invalid context entry", "invalid context nullification",
+        "invalid default language", "invalid IRI mapping", "invalid keyword alias", "invalid language mapping",
+        "invalid local context", "invalid remote context", "invalid reverse property", "invalid scoped context",
+        "invalid term definition", "invalid type mapping", "invalid vocab mapping", "keyword redefinition",
+        "processing mode conflict", "protected term redefinition", "recursive context inclusion",
+    }
+)
 
 
 # -- RDFC-1.0 ---------------------------------------------------------------------------------
