@@ -11,12 +11,11 @@ warning and the component flagged in ``components``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..awards.document import credential_json, credential_url
-from ..credentials import MalformedError, VerificationReport
+from ..credentials import MalformedError, VerificationReport, strict_json
 from ..credentials.related import digest_matches
 from ..credentials.verify import Check
 from ..db.models import Credential
@@ -108,7 +107,7 @@ async def _component(verification: Verification, entry: Any, budget: ComponentBu
     try:
         if not digest_matches(entry, data):
             return {**out, "state": "digest_mismatch", "message": "what the URL serves is not what the issuer pinned"}
-        parsed = json.loads(data)
+        parsed = strict_json.loads(data)
         if not isinstance(parsed, dict):
             raise MalformedError("not a JSON object")
     except (MalformedError, ValueError) as exc:
