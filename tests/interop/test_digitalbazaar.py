@@ -247,7 +247,7 @@ class TestNumbers:
                 "huge": 1e21,
                 "whole": 5.0,
                 "tie": 1234567890123456.5,
-                "scores": [1.5e300, -0.0, 2e-300, 1.5e-7],
+                "scores": [1.5e300, -0.0, 2e-300, 1.5e-7, 1e20, 1.2345678901234568e18],  # JavaScript writes the last two as integers
             },
         }
 

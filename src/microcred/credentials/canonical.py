@@ -613,9 +613,37 @@ def canonicalize_rdfc(
     return rdfc10(to_quads(document, loader=loader, safe=safe), max_work=max_work)
 
 
+#: Integers beyond this are not all doubles; the rfc8785 library refuses every one of them.
+_SAFE_INTEGER = 2**53 - 1
+
+
+def _large_integers_as_doubles(value: Any) -> Any:
+    """``value`` with each integer beyond 2**53 that is exactly a double made that double.
+
+    JCS reads every number as an IEEE double (RFC 8785 §3.2.2.3). JavaScript writes a large
+    whole double such as 1e20 as ``100000000000000000000``, which Python reads as an int, and
+    the rfc8785 library refuses ints beyond 2**53: a credential Digital Bazaar signed with one
+    could not be verified. The same number as a double serializes exactly as JavaScript does.
+    Other integers stay as they are (and are refused: signing one would sign a rounded number).
+    """
+    if isinstance(value, dict):
+        return {key: _large_integers_as_doubles(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_large_integers_as_doubles(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _SAFE_INTEGER:
+        try:
+            as_double = float(value)
+        except OverflowError:
+            return value
+        # exactly that double, or the very digits JavaScript writes for it (1234567890123456800)
+        exact = int(as_double) == value or format(Decimal(repr(as_double)), "f") == str(value)
+        return as_double if exact else value
+    return value
+
+
 def canonicalize_jcs(document: Any) -> bytes:
     """RFC 8785 JSON Canonicalization Scheme bytes."""
     try:
-        return rfc8785.dumps(document)
+        return rfc8785.dumps(_large_integers_as_doubles(document))
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise MalformedError(f"document cannot be canonicalized with JCS: {exc}") from exc
