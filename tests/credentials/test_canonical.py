@@ -124,3 +124,21 @@ class TestNumbersAsJsonldJsWritesThem:
     def test_a_number_beyond_any_double_is_refused(self, loader):
         with pytest.raises(MalformedError, match="too large"):
             canonicalize_rdfc(_number_doc(10**400), loader=loader)
+
+
+class TestNodeMapBound:
+    """pyld merges each property's values in quadratic time: a bound refuses what would take seconds."""
+
+    @staticmethod
+    def _subjects(count: int, *, same_id: bool = False) -> dict:
+        document = _literal_doc("x")
+        document["credentialSubject"] = [{"id": "did:example:x" if same_id else f"did:example:{i}", "name": f"{i}"} for i in range(count)]
+        return document
+
+    @pytest.mark.parametrize("same_id", [False, True])
+    def test_five_thousand_values_of_one_property_are_refused(self, loader, same_id):
+        with pytest.raises(MalformedError, match="too many values to canonicalize: 5000"):
+            canonicalize_rdfc(self._subjects(5000, same_id=same_id), loader=loader)
+
+    def test_hundreds_of_subjects_are_canonicalized(self, loader):
+        assert canonicalize_rdfc(self._subjects(500), loader=loader).count("did:example:") == 1000

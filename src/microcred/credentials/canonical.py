@@ -367,6 +367,7 @@ def to_quads(document: Any, *, loader: DocumentLoader, safe: bool = True) -> lis
         raise MalformedError("document is nested too deeply") from exc
     if safe:
         check_expanded(expanded, processor.dropped)
+    _check_merge_cost(expanded)
     issuer = _PyldIssuer("_:b")
     node_map: dict[str, Any] = {"@default": {}}
     try:
@@ -393,6 +394,53 @@ def to_quads(document: Any, *, loader: DocumentLoader, safe: bool = True) -> lis
     except jsonld.JsonLdError as exc:
         raise _jsonld_error(exc) from exc
     return quads
+
+
+#: Bound on pyld's node-map work: the sum, over each property of each node, of the square of
+#: its number of values. See _check_merge_cost.
+MAX_MERGE_COST = 1_000_000
+
+
+def _check_merge_cost(expanded: Any) -> None:
+    """Refuse documents whose node map pyld would build in quadratic time.
+
+    pyld adds each value of a property after comparing it with every value already there, so
+    one property with 5,000 values (5,000 subjects in one credential, or 5,000 node objects
+    sharing an ``@id``) costs 12 million comparisons, seconds of a verifier's time. The cost
+    is counted on the expanded document first, in one pass; honest credentials are far below
+    the bound (a property can still hold a thousand values).
+    """
+    counts: dict[tuple[Any, str], int] = defaultdict(int)
+    stack: list[Any] = [expanded]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+            continue
+        if not isinstance(value, dict) or "@value" in value:
+            continue
+        if "@list" in value:
+            stack.append(value["@list"])
+            continue
+        node = value["@id"] if isinstance(value.get("@id"), str) else id(value)  # same @id: one node
+        for key, item in value.items():
+            if key == "@reverse" and isinstance(item, dict):
+                stack.extend(item.values())
+                continue
+            if key.startswith("@") and key not in ("@type", "@graph", "@included"):
+                continue
+            items = item if isinstance(item, list) else [item]
+            counts[(node, key)] += len(items)
+            if key != "@type":
+                stack.extend(items)
+    cost = sum(n * n for n in counts.values())
+    if cost > MAX_MERGE_COST:
+        (node, key), most = max(counts.items(), key=lambda entry: entry[1])
+        raise MalformedError(
+            f"too many values to canonicalize: {most} for one property ({key!r}); the document is "
+            "beyond what a verifier should spend its time on",
+            pointer=None if key.startswith("@") else key,
+        )
 
 
 def _context_pointer(document: Any, ctx: Any) -> str:
