@@ -40,6 +40,12 @@ class TestRefused:
         with pytest.raises(StrictJSONError, match=f"deeper than {MAX_DEPTH}"):
             strict_json.loads(text)
 
+    def test_the_refusal_says_where_the_nesting_goes_too_deep(self):
+        text = '{"note": "[[[[",\n "deep": ' + "[" * 100 + "]" * 100 + "}"
+        with pytest.raises(StrictJSONError) as caught:
+            strict_json.loads(text)
+        assert (caught.value.lineno, caught.value.colno) == (2, 10 + MAX_DEPTH - 1)
+
 
 class TestAccepted:
     def test_nesting_up_to_the_limit_reads(self):

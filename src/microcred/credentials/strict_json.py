@@ -51,6 +51,23 @@ def _too_deep(data: bytes) -> bool:
     return _INNERMOST.search(brackets) is not None or _OPENERS.search(brackets) is not None
 
 
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def _too_deep_at(text: str) -> int:
+    """Where nesting first goes past MAX_DEPTH (for the message; only run on refused text)."""
+    depth = 0
+    for token in _TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return token.start()
+        elif bracket in "]}":
+            depth -= 1
+    return 0
+
+
 class _Duplicate(ValueError):
     def __init__(self, name: str) -> None:
         super().__init__(f"duplicate member {name!r}")
@@ -74,9 +91,9 @@ def loads(text: str | bytes) -> Any:
     """Like :func:`json.loads`, strictly; raises StrictJSONError (or the decoder's own
     JSONDecodeError, or UnicodeDecodeError for bytes that are not UTF-8)."""
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
-    if _too_deep(raw):
-        raise StrictJSONError(f"JSON nested deeper than {MAX_DEPTH} levels", "", 0)
     decoded = text if isinstance(text, str) else raw.decode("utf-8")
+    if _too_deep(raw):
+        raise StrictJSONError(f"JSON nested deeper than {MAX_DEPTH} levels", decoded, _too_deep_at(decoded))
     try:
         return json.loads(decoded, object_pairs_hook=_unique_members, parse_constant=_no_constant)
     except json.JSONDecodeError:
