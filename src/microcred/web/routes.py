@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Request, Response, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -50,8 +50,8 @@ class StrictJsonRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
-        if self.body_field is None:
-            return handle
+        if self.body_field is None or isinstance(self.body_field.field_info, params.Form):
+            return handle  # no body, or a form: FastAPI reads no JSON here
 
         async def strict_handler(request: Request) -> Response:
             if _is_json(request.headers.get("content-type")):
