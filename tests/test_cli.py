@@ -131,6 +131,14 @@ class TestUnusableInput:
         assert result.returncode == 2
         assert "Traceback" not in result.stderr + result.stdout
 
+    def test_a_duplicate_member_exits_2_naming_it(self, env):
+        run(env, "keys", "generate")
+        signed = run(env, "sign", str(SAMPLE)).stdout
+        forged = '{"id": "urn:uuid:00000000-0000-4000-8000-00000000f04d", ' + signed.lstrip()[1:]  # the signed id comes last
+        result = run(env, "verify", "-", stdin=forged)
+        assert result.returncode == 2, result.stdout
+        assert "duplicate member 'id'" in result.stdout + result.stderr
+
     def test_missing_file(self, env):
         result = run(env, "verify", "/nonexistent/credential.json")
         assert result.returncode == 2 and "no such file" in result.stderr

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .credentials import DEFAULT_SUITE, SUITES, CredentialError, DocumentLoader, Resolver, issue, verify
+from .credentials import DEFAULT_SUITE, SUITES, CredentialError, DocumentLoader, Resolver, issue, strict_json, verify
 from .credentials.issue import check_before_signing
 from .credentials.resolve import ResolvedKey, resolved_from_published
 from .credentials.vc_jwt import encode_vc_jwt
@@ -80,7 +80,7 @@ def _read_input(path: str) -> str:
 def _read_json(path: str) -> dict[str, Any]:
     text = _read_input(path)
     try:
-        value = json.loads(text)
+        value = strict_json.loads(text)
     except ValueError as exc:
         _fail(f"{path} is not JSON: {exc}")
     if not isinstance(value, dict):

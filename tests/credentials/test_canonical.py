@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from microcred.credentials import CanonicalizationError, canonicalize_rdfc
+from microcred.credentials import CanonicalizationError, MalformedError, canonicalize_rdfc
 from microcred.credentials.canonical import rdfc10
 
 
@@ -86,3 +86,59 @@ class TestWorkLimit:
         doc = {"@context": {"@vocab": "https://example.org/"}, "@graph": nodes}
         with pytest.raises(CanonicalizationError):
             canonicalize_rdfc(doc, loader=loader)
+
+
+def _number_doc(value: object) -> dict:
+    return {"@context": {"@vocab": "https://example.org/"}, "@id": "https://example.org/n", "n": value}
+
+
+class TestNumbersAsJsonldJsWritesThem:
+    """Each JSON number's literal, as jsonld.js 8 (Digital Bazaar) writes it: the bytes it signs.
+
+    The expected literals were printed by jsonld.js's ``canonize`` for the same documents.
+    """
+
+    @pytest.mark.parametrize(
+        ("value", "literal"),
+        [
+            (1e-7, '"0"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+            (-1e-7, '"-0"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+            (2e-300, '"0"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+            (1.5e-7, '"1.5E-7"^^<http://www.w3.org/2001/XMLSchema#double>'),
+            (1e-6, '"1.0E-6"^^<http://www.w3.org/2001/XMLSchema#double>'),
+            (0.1, '"1.0E-1"^^<http://www.w3.org/2001/XMLSchema#double>'),
+            (1e21, '"1.0E21"^^<http://www.w3.org/2001/XMLSchema#double>'),
+            (1.5e300, '"1.5E300"^^<http://www.w3.org/2001/XMLSchema#double>'),
+            (5.0, '"5"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+            (-0.0, '"0"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+            (1234567890123456.5, '"1.234567890123457E15"^^<http://www.w3.org/2001/XMLSchema#double>'),
+            (12345678901234567890, '"12345678901234567168"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+            (123456789012345678901234, '"1.234567890123457E23"^^<http://www.w3.org/2001/XMLSchema#double>'),
+        ],
+    )
+    def test_literal_matches_jsonld_js(self, loader, value, literal):
+        nquads = canonicalize_rdfc(_number_doc(value), loader=loader)
+
+        assert nquads == f"<https://example.org/n> <https://example.org/n> {literal} .\n"
+
+    def test_a_number_beyond_any_double_is_refused(self, loader):
+        with pytest.raises(MalformedError, match="too large"):
+            canonicalize_rdfc(_number_doc(10**400), loader=loader)
+
+
+class TestNodeMapBound:
+    """pyld merges each property's values in quadratic time: a bound refuses what would take seconds."""
+
+    @staticmethod
+    def _subjects(count: int, *, same_id: bool = False) -> dict:
+        document = _literal_doc("x")
+        document["credentialSubject"] = [{"id": "did:example:x" if same_id else f"did:example:{i}", "name": f"{i}"} for i in range(count)]
+        return document
+
+    @pytest.mark.parametrize("same_id", [False, True])
+    def test_five_thousand_values_of_one_property_are_refused(self, loader, same_id):
+        with pytest.raises(MalformedError, match="too many values to canonicalize: 5000"):
+            canonicalize_rdfc(self._subjects(5000, same_id=same_id), loader=loader)
+
+    def test_hundreds_of_subjects_are_canonicalized(self, loader):
+        assert canonicalize_rdfc(self._subjects(500), loader=loader).count("did:example:") == 1000

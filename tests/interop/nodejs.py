@@ -12,11 +12,13 @@ import json
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 SCRIPT = JS_DIR / "dbvc.mjs"
+SERVE_SCRIPT = JS_DIR / "dbvc-serve.mjs"
 TIMEOUT_SECONDS = 60
 SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020")
 INSTALL_COMMAND = "npm ci --prefix tests/interop/js"
@@ -198,3 +200,64 @@ def js_stock_verify(credential: dict[str, Any], *, origin: str) -> dict[str, Any
     if not isinstance(result, dict) or not all(isinstance(result.get(k), dict) for k in ("verifierCore", "digitalBazaar")):
         raise NodeHarnessError(f"stockverify gave an unexpected answer: {result!r}")
     return result
+
+
+class JsSession:
+    """One long-lived Node process (dbvc-serve.mjs) signing and verifying with Digital Bazaar's
+    libraries, a JSON line per request: what ``js_sign`` and ``js_verify`` do, without starting
+    Node each time (hundreds of property-test examples). Use as a context manager."""
+
+    def __init__(self) -> None:
+        ensure_installed()
+        self._process = subprocess.Popen(
+            ["node", str(SERVE_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> JsSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        for stream in (self._process.stdout, self._process.stderr):
+            if stream is not None:
+                stream.close()
+
+    def _ask(self, request: dict[str, Any]) -> Any:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        with self._lock:
+            self._process.stdin.write(json.dumps(request, ensure_ascii=False).encode("utf-8") + b"\n")
+            self._process.stdin.flush()
+            line = self._process.stdout.readline()
+        if not line:
+            stderr = self._process.stderr.read().decode("utf-8", "replace") if self._process.stderr else ""
+            raise NodeHarnessError(f"dbvc-serve ended: {stderr.strip()}")
+        reply = json.loads(line)
+        if not reply.get("ok"):
+            raise NodeHarnessError(f"dbvc-serve {request['command']}: {reply.get('error')}")
+        return reply["result"]
+
+    def sign(self, unsigned: dict[str, Any], *, suite: str, seed: bytes, created: str) -> dict[str, Any]:
+        """As :func:`js_sign`."""
+        if suite not in SUITES:
+            raise ValueError(f"suite must be one of {', '.join(SUITES)}, not {suite!r}")
+        signed = self._ask({"command": "sign", "suite": suite, "seed": seed.hex(), "created": created, "document": unsigned})
+        if not isinstance(signed, dict):
+            raise NodeHarnessError(f"dbvc-serve sign returned {type(signed).__name__}, not a JSON object")
+        return signed
+
+    def verify(self, signed: dict[str, Any]) -> tuple[bool, str | None]:
+        """As :func:`js_verify` (issuance purpose, no DID documents)."""
+        result = self._ask({"command": "verify", "document": signed})
+        if not isinstance(result, dict) or not isinstance(result.get("verified"), bool):
+            raise NodeHarnessError(f"dbvc-serve verify gave an unexpected answer: {result!r}")
+        return result["verified"], result.get("error")

@@ -289,3 +289,40 @@ class TestOb3OnVc11:
         report = verify(signed, loader=loader, now=now)
         assert (report.verdict, report.valid) == ("valid", True), report.checks
         assert verify(_tamper(signed), loader=loader, now=now).verdict == "tampered"
+
+
+class TestNumbers:
+    """JSON numbers are signed as jsonld.js writes them (RDFC) and as JavaScript prints them (JCS)."""
+
+    @staticmethod
+    def _credential(key: Ed25519KeyPair) -> dict[str, Any]:
+        return {
+            "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+            "id": "urn:uuid:4f4a4c8e-3b1b-4c6e-9a55-2a7d9b3f5e12",
+            "type": ["VerifiableCredential"],
+            "issuer": key.controller,
+            "validFrom": CREATED_TEXT,
+            "credentialSubject": {
+                "id": "did:example:learner",
+                "tiny": 1e-7,
+                "negativeTiny": -1e-7,
+                "fraction": 0.1,
+                "huge": 1e21,
+                "whole": 5.0,
+                "tie": 1234567890123456.5,
+                "scores": [1.5e300, -0.0, 2e-300, 1.5e-7, 1e20, 1.2345678901234568e18],  # JavaScript writes the last two as integers
+            },
+        }
+
+    @pytest.mark.parametrize("suite", DATA_INTEGRITY_SUITES)
+    def test_credential_with_exponents_signed_by_digital_bazaar_is_valid_and_signed_alike(
+        self, vector_key: Ed25519KeyPair, loader: DocumentLoader, now: datetime, suite: str
+    ) -> None:
+        credential = self._credential(vector_key)
+
+        theirs = js_sign(credential, suite=suite, seed=SEED, created=CREATED_TEXT)
+        ours = issue_credential(credential, signer=vector_key.signer(), loader=loader, suite=suite, created=CREATED)
+
+        assert verify(theirs, loader=loader, now=now, profile="vc").verdict == "valid"
+        assert ours["proof"] == theirs["proof"]
+        assert js_verify(ours) == (True, None)

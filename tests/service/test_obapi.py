@@ -395,6 +395,9 @@ async def test_the_ob3_api_end_to_end(service: ServiceClient, host: httpx.AsyncC
     assert replaced.status_code == 200 and replaced.json() == outside
     tampered = {**outside, "name": "A diploma I would rather have"}
     assert "does not verify" in is_status_info(await host.post("/ims/ob/v3p0/credentials", json=tampered, headers=bearer(token)), 400)["imsx_description"]
+    duplicated = b'{"name": "A diploma I would rather have", ' + json.dumps(outside).encode()[1:]  # the last "name" is the signed one
+    refused_twice = await host.post("/ims/ob/v3p0/credentials", content=duplicated, headers=bearer(token) | {"Content-Type": "application/json"})
+    assert "duplicate member 'name'" in is_status_info(refused_twice, 400)["imsx_description"]
     jws = did_key_credential(LEARNER, jwt=True)
     as_jwt = await host.post("/ims/ob/v3p0/credentials", content=jws, headers=bearer(token) | {"Content-Type": "text/plain"})
     assert as_jwt.status_code == 201 and as_jwt.text == jws and as_jwt.headers["content-type"].startswith("text/plain")

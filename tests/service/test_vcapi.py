@@ -216,6 +216,72 @@ class TestIssue:
             assert (await service.http.post("/credentials/verify", json={"verifiableCredential": credential})).status_code == 200
 
 
+EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
+
+
+class TestContextConstructs:
+    """Every valid way to write a context is processed as Digital Bazaar processes it; an invalid
+    or unsafe one is a 400 naming the @context, never a 500."""
+
+    @pytest.mark.parametrize(
+        "contexts",
+        [
+            [V2, {"@vocab": None}],
+            [V2, {"@language": None}],
+            [V2, {"@direction": None}],
+            [V2, EXAMPLES],
+            [V2, EXAMPLES, {"@vocab": None}],
+            [V2, {"@base": "https://base.example/"}],
+            [V2, {"@version": 1.1, "@language": "nl", "@direction": "rtl"}],
+            [V2, {"@propagate": False, "@protected": True, "color": "https://vocab.example/color"}],
+            [V2, {"Thing": {"@id": "https://vocab.example/Thing", "@context": {"color": "https://vocab.example/color"}}}],
+        ],
+    )
+    async def test_a_valid_context_issues_and_both_sides_verify(self, service: ServiceClient, contexts: list[Any]) -> None:
+        issuer, headers = await vc_issuer(service, did_method="did:key")
+        credential = unsigned(**{"@context": contexts})
+        if any(isinstance(c, dict) and "color" in json.dumps(c) for c in contexts):
+            credential["credentialSubject"]["color"] = "blue"
+        if any(isinstance(c, dict) and "Thing" in c for c in contexts):
+            credential["credentialSubject"]["type"] = "Thing"  # its type-scoped context defines color
+        if EXAMPLES in contexts and {"@vocab": None} not in contexts:
+            credential["credentialSubject"]["favouriteNumber"] = 1e-7
+
+        response = await issue(service, headers, {"credential": credential}, path="/eddsa-rdfc-2022/credentials/issue")
+        assert response.status_code == 201, response.text
+        signed = response.json()["verifiableCredential"]
+
+        assert await asyncio.to_thread(js_verify, signed) == (True, None)
+        ours = await service.http.post("/credentials/verify", json={"verifiableCredential": signed})
+        assert ours.status_code == 200, ours.text
+        verified = await service.http.post("/api/v1/verify", json=signed)
+        assert verified.status_code == 200, verified.text  # a report (an OB 3.0 verifier: not an OB 3.0 credential)
+
+    @pytest.mark.parametrize(
+        ("contexts", "pointer", "words"),
+        [
+            ([V2, {"@vocab": "relative/"}], "#/credential/@context/1", "relative @vocab"),
+            ([V2, {"@frobnicate": True}], "#/credential/@context/1", "@frobnicate"),
+            ([V2, {"id": "https://vocab.example/id"}], "#/credential/@context", "protected term"),
+            ([V2, {"@version": 1.0}], "#/credential/@context", "version"),
+            ([V2, {"@direction": "up"}], "#/credential/@context", "direction"),
+            ([V2, {"@import": "https://example.org/context.jsonld"}], "#/credential/@context", "not bundled"),
+            ([V2, None], "#/credential/@context", "URL or a context object"),
+        ],
+    )
+    async def test_an_invalid_or_unsafe_context_is_a_400_naming_it(
+        self, service: ServiceClient, contexts: list[Any], pointer: str, words: str
+    ) -> None:
+        _, headers = await vc_issuer(service, did_method="did:key")
+        credential = unsigned(**{"@context": contexts})
+
+        body = is_problem(await issue(service, headers, {"credential": credential}), 400)
+        assert body["errors"][0]["pointer"].startswith(pointer), body
+        assert words in body["detail"], body
+        response = await service.http.post("/credentials/verify", json={"verifiableCredential": {**credential, "proof": {}}})
+        assert response.status_code == 400, response.text
+
+
 # -- verifying -----------------------------------------------------------------------------------
 
 

@@ -6,10 +6,11 @@ from fastapi import APIRouter, status
 
 from ..web.deps import PrincipalDep, RuntimeDep, SessionDep
 from ..web.openapi import PROBLEMS
+from ..web.routes import StrictJsonRoute
 from . import service
 from .schemas import AchievementCreate, AchievementList, AchievementOut, AchievementUpdate
 
-router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/achievements", tags=["achievements"], responses=PROBLEMS)
+router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/achievements", tags=["achievements"], responses=PROBLEMS, route_class=StrictJsonRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AchievementOut)

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Query
 
 from ..web.deps import PrincipalDep, SessionDep
 from ..web.openapi import PROBLEMS
+from ..web.routes import StrictJsonRoute
 from . import service
 from .schemas import AuditPage
 
-router = APIRouter(tags=["audit"], responses=PROBLEMS)
+router = APIRouter(tags=["audit"], responses=PROBLEMS, route_class=StrictJsonRoute)
 
 _Before = Annotated[int | None, Query(ge=1, le=2**62, description="entries older than this `seq` (from `next_before`)")]
 _Limit = Annotated[int, Query(ge=1, le=1000)]

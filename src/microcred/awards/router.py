@@ -7,11 +7,12 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from ..web.deps import PrincipalDep, RuntimeDep, SessionDep
 from ..web.openapi import PROBLEMS
+from ..web.routes import StrictJsonRoute
 from . import service
 from ..status.schemas import CredentialState
 from .schemas import AwardIn, AwardOut, CredentialPage
 
-router = APIRouter(prefix="/api/v1/issuers/{issuer_id}", tags=["awards"], responses=PROBLEMS)
+router = APIRouter(prefix="/api/v1/issuers/{issuer_id}", tags=["awards"], responses=PROBLEMS, route_class=StrictJsonRoute)
 
 
 @router.post(

@@ -23,6 +23,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from itertools import permutations
 from typing import Any
 
@@ -31,7 +32,7 @@ from cachetools import LRUCache
 from pyld import jsonld
 from pyld.identifier_issuer import IdentifierIssuer as _PyldIssuer
 
-from .errors import CanonicalizationError, ContextError, MalformedError
+from .errors import CanonicalizationError, ContextError, MalformedError, UndefinedTermError
 from .loader import DocumentLoader, bundled_context_urls, pinned_object
 from .safe_mode import check_expanded, check_shape
 
@@ -55,6 +56,8 @@ Term = tuple[str, str, str | None, str | None]
 Quad = tuple[Term, Term, Term, Term | None]
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
+_XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 _ECHAR = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
@@ -128,6 +131,45 @@ def _local_context_key(local_ctx: Any) -> str | None:
         return None
 
 
+#: What may stand at the top of a context besides terms (JSON-LD 1.1 API §4.1.2).
+_CONTEXT_KEYWORDS = frozenset(
+    {"@base", "@direction", "@import", "@language", "@propagate", "@protected", "@type", "@version", "@vocab"}
+)
+_KEYWORD_FORM = re.compile(r"@[A-Za-z]+")
+
+
+def _unsafe_context(ctx: Mapping[str, Any]) -> str | None:
+    """Why jsonld.js's safe mode would refuse this inline context, or None.
+
+    A relative ``@vocab`` makes every term an IRI relative to a base nobody chose, and a
+    keyword-like term (``@foo``) is ignored with a warning: both change what gets signed
+    without a word, so Digital Bazaar refuses them, and so do we.
+    """
+    if "@context" in ctx and isinstance(ctx["@context"], dict):
+        ctx = ctx["@context"]
+    vocab = ctx.get("@vocab")
+    if isinstance(vocab, str) and not (vocab.startswith("_:") or jsonld._is_absolute_iri(vocab)):
+        return f"relative @vocab {vocab!r}: it must be an absolute IRI"
+    for key in ctx:
+        if isinstance(key, str) and _KEYWORD_FORM.fullmatch(key) and key not in _CONTEXT_KEYWORDS:
+            return f"{key!r} has the form of a keyword but is none that a context may hold"
+    return None
+
+
+class _ActiveContext(dict[str, Any]):
+    """An active context in which removing an unset entry is a no-op.
+
+    ``{"@vocab": null}`` (or ``@language``/``@direction`` null) removes the default when
+    there is one, and does nothing when there is none (JSON-LD 1.1 API §4.1.2, steps 5.8.2,
+    5.9.2, 5.10.3). pyld deletes the entry unconditionally, so a context that nulls a default
+    nobody set raised ``KeyError``: the W3C VC 2.0 suite sends ``[".../credentials/v2",
+    {"@vocab": null}]``.
+    """
+
+    def __delitem__(self, key: str) -> None:
+        self.pop(key, None)
+
+
 class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     """pyld's processor, recording properties it would silently drop, and remembering
     processed contexts.
@@ -138,8 +180,10 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     by content instead, a processed context is built once per process.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, document: Any = None, safe: bool = False) -> None:
         self.dropped: list[str | None] = []
+        self._document = document
+        self._safe = safe
         super().__init__(on_property_dropped=self.dropped.append)
 
     def _process_context(  # noqa: PLR0913 - pyld's signature
@@ -152,6 +196,12 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         validate_scoped: bool = True,
         cycles: Any = None,
     ) -> dict[str, Any]:
+        if self._safe:  # before pyld, which warns of an "@foo" term and ignores it
+            for item in local_ctx if isinstance(local_ctx, list) else [local_ctx]:
+                if isinstance(item, dict) and not pinned_object(item):
+                    why = _unsafe_context(item)
+                    if why is not None:
+                        raise UndefinedTermError(f"unsafe context: {why}", pointer=_context_pointer(self._document, item))
         parent = active_ctx.get("_uuid")
         local_key = _local_context_key(local_ctx) if parent is not None else None
         key = None
@@ -169,6 +219,27 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 result["_uuid"] = str(uuid.uuid4())
             _PROCESSED[key] = result
         return result
+
+    def _clone_active_context(self, active_ctx: dict[str, Any]) -> dict[str, Any]:
+        """pyld's child context, as an :class:`_ActiveContext`, keeping ``@direction``.
+
+        pyld's clone forgets a default ``@direction`` set by an earlier context in the same
+        list; JSON-LD keeps every default until a context changes it.
+        """
+        child = _ActiveContext(super()._clone_active_context(active_ctx))
+        if "@direction" in active_ctx:
+            child["@direction"] = active_ctx["@direction"]
+        return child
+
+    def _object_to_rdf(self, item: Any, issuer: Any, triples: list[Any], options: dict[str, Any]) -> Any:
+        """A JSON number becomes the literal jsonld.js makes of it (see ``_number_literal``)."""
+        if isinstance(item, dict) and "@value" in item:
+            value = item["@value"]
+            datatype = item.get("@type")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and datatype != "@json":
+                lexical, datatype = _number_literal(value, datatype)
+                return {"type": "literal", "value": lexical, "datatype": datatype}
+        return super()._object_to_rdf(item, issuer, triples, options)
 
     def _expand_iri(  # noqa: PLR0913 - pyld's signature
         self,
@@ -199,6 +270,68 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         return result
 
 
+#: Enough precision for any double's exact decimal expansion (at most 767 significant digits).
+_EXACT = Context(prec=800)
+_SIXTEEN_DIGITS = Decimal("1.000000000000000")
+
+
+def _double_lexical(value: float) -> str:
+    """Canonical ``xsd:double`` lexical form as JSON-LD writes it: ``1.5E-7``, ``1.0E21``.
+
+    One digit before the point, at least one after it, no exponent sign or leading zeros
+    (JSON-LD 1.1 API §8.6; ``toExponential(15)`` trimmed, as jsonld.js does).
+    """
+    # Exactly as toExponential rounds: the double's exact decimal value, ties away from zero
+    # (Python's own formatting rounds ties to even: 1234567890123456.5 would end in 6, not 7).
+    exact = Decimal(value)
+    if exact == 0:
+        return "0.0E0"
+    exponent = exact.adjusted()
+    with localcontext(_EXACT):
+        rounded = exact.scaleb(-exponent).quantize(_SIXTEEN_DIGITS, rounding=ROUND_HALF_UP)
+        if abs(rounded) >= 10:  # 9.9999999999999995 rounds up to 10.000...: renormalise
+            exponent += 1
+            rounded = exact.scaleb(-exponent).quantize(_SIXTEEN_DIGITS, rounding=ROUND_HALF_UP)
+    whole, _, fraction = f"{rounded:f}".partition(".")
+    return f"{whole}.{fraction.rstrip('0') or '0'}E{exponent}"
+
+
+def _number_literal(value: int | float, datatype: str | None) -> tuple[str, str]:
+    """The RDF literal (lexical form, datatype) of a JSON number, exactly as jsonld.js makes it.
+
+    Every JavaScript processor holds a JSON number as an IEEE double, and jsonld.js (hence
+    Digital Bazaar's signers and verifiers) calls it a double when its JavaScript string form
+    has a ``.`` or its magnitude is at least 1e21; otherwise an integer, written with
+    ``toFixed(0)``. pyld follows the JSON-LD spec's wording instead ("non-zero fractional
+    part"), and the two disagree on numbers below 1e-6 written with one significant digit:
+    jsonld.js makes ``1e-7`` the integer ``"0"`` (and ``-1e-7`` ``"-0"``) where pyld makes it
+    ``"1.0E-7"``. They also disagree on integers beyond 2**53, which JavaScript rounds to the
+    nearest double. A signature hashes these literals, so we write what jsonld.js writes:
+    otherwise a credential with such a number, signed by Digital Bazaar, reads as tampered here.
+    """
+    try:
+        number = float(value)
+    except OverflowError as exc:
+        raise MalformedError(f"the number {value} is too large for a JSON-LD processor (beyond an IEEE double)") from exc
+    if number != number or number in (float("inf"), float("-inf")):
+        raise MalformedError("NaN and infinite numbers are not JSON")
+    magnitude = abs(number)
+    if magnitude >= 1e21:
+        is_double = True
+    elif magnitude != 0 and magnitude < 1e-6:
+        # JavaScript writes these in exponent form ("1e-7", "1.5e-7"): a "." only when the
+        # shortest round-tripping digits (the same in Python's repr) number more than one.
+        digits = repr(magnitude).split("e")[0].replace(".", "").strip("0")
+        is_double = len(digits) > 1
+    else:
+        is_double = not number.is_integer()
+    if is_double or datatype == _XSD_DOUBLE:
+        return _double_lexical(number), datatype or _XSD_DOUBLE
+    if number.is_integer():
+        return str(int(number)), datatype or _XSD_INTEGER
+    return ("-0" if number < 0 else "0"), datatype or _XSD_INTEGER  # toFixed(0) of a tiny number
+
+
 def _convert_term(t: Mapping[str, Any]) -> Term:
     if t["type"] == "IRI":
         return ("iri", t["value"], None, None)
@@ -217,7 +350,7 @@ def to_quads(document: Any, *, loader: DocumentLoader, safe: bool = True) -> lis
     drop without a word raise :class:`UndefinedTermError` naming the term.
     """
     check_shape(document)
-    processor = _Processor()
+    processor = _Processor(document=document, safe=safe)
     options: dict[str, Any] = {
         "documentLoader": loader,
         "base": None,  # pyld resolves relative IRIs against a made-up base when given ""
@@ -234,6 +367,7 @@ def to_quads(document: Any, *, loader: DocumentLoader, safe: bool = True) -> lis
         raise MalformedError("document is nested too deeply") from exc
     if safe:
         check_expanded(expanded, processor.dropped)
+    _check_merge_cost(expanded)
     issuer = _PyldIssuer("_:b")
     node_map: dict[str, Any] = {"@default": {}}
     try:
@@ -262,6 +396,63 @@ def to_quads(document: Any, *, loader: DocumentLoader, safe: bool = True) -> lis
     return quads
 
 
+#: Bound on pyld's node-map work: the sum, over each property of each node, of the square of
+#: its number of values. See _check_merge_cost.
+MAX_MERGE_COST = 1_000_000
+
+
+def _check_merge_cost(expanded: Any) -> None:
+    """Refuse documents whose node map pyld would build in quadratic time.
+
+    pyld adds each value of a property after comparing it with every value already there, so
+    one property with 5,000 values (5,000 subjects in one credential, or 5,000 node objects
+    sharing an ``@id``) costs 12 million comparisons, seconds of a verifier's time. The cost
+    is counted on the expanded document first, in one pass; honest credentials are far below
+    the bound (a property can still hold a thousand values).
+    """
+    counts: dict[tuple[Any, str], int] = defaultdict(int)
+    stack: list[Any] = [expanded]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+            continue
+        if not isinstance(value, dict) or "@value" in value:
+            continue
+        if "@list" in value:
+            stack.append(value["@list"])
+            continue
+        node = value["@id"] if isinstance(value.get("@id"), str) else id(value)  # same @id: one node
+        for key, item in value.items():
+            if key == "@reverse" and isinstance(item, dict):
+                stack.extend(item.values())
+                continue
+            if key.startswith("@") and key not in ("@type", "@graph", "@included"):
+                continue
+            items = item if isinstance(item, list) else [item]
+            counts[(node, key)] += len(items)
+            if key != "@type":
+                stack.extend(items)
+    cost = sum(n * n for n in counts.values())
+    if cost > MAX_MERGE_COST:
+        (node, key), most = max(counts.items(), key=lambda entry: entry[1])
+        raise MalformedError(
+            f"too many values to canonicalize: {most} for one property ({key!r}); the document is "
+            "beyond what a verifier should spend its time on",
+            pointer=None if key.startswith("@") else key,
+        )
+
+
+def _context_pointer(document: Any, ctx: Any) -> str:
+    """The JSON pointer of an inline context in the document's top-level ``@context``, if there."""
+    top = document.get("@context") if isinstance(document, dict) else None
+    if isinstance(top, list):  # pyld hands us copies: compared by content
+        for index, item in enumerate(top):
+            if item == ctx:
+                return f"/@context/{index}"
+    return "/@context"
+
+
 def _jsonld_error(exc: Exception) -> Exception:
     """Turn pyld's error chain into ours, keeping the root cause's words."""
     cause: BaseException | None = exc
@@ -274,10 +465,26 @@ def _jsonld_error(exc: Exception) -> Exception:
         cause = nxt
     root = cause if cause is not None else exc
     code = getattr(root, "code", None)
-    text = str(root).split("\n", 1)[0]
+    text = str(root.args[0]) if isinstance(root, jsonld.JsonLdError) and root.args else str(root).split("\n", 1)[0]
     if code in {"loading remote context failed", "loading document failed"}:
         return ContextError(f"a context could not be loaded: {text}", pointer="@context")
+    if code in _CONTEXT_ERRORS:
+        return ContextError(f"invalid @context ({code}): {text}", pointer="@context")
     return MalformedError(f"invalid JSON-LD{f' ({code})' if code else ''}: {text}")
+
+
+#: JSON-LD error codes raised while processing a context (JSON-LD 1.1 API §9.4.2).
+_CONTEXT_ERRORS = frozenset(
+    {
+        "context overflow", "cyclic IRI mapping", "invalid @import value", "invalid @propagate value",
+        "invalid @protected value", "invalid @version value", "invalid base direction", "invalid base IRI",
+        "invalid container mapping", "invalid context entry", "invalid context nullification",
+        "invalid default language", "invalid IRI mapping", "invalid keyword alias", "invalid language mapping",
+        "invalid local context", "invalid remote context", "invalid reverse property", "invalid scoped context",
+        "invalid term definition", "invalid type mapping", "invalid vocab mapping", "keyword redefinition",
+        "processing mode conflict", "protected term redefinition", "recursive context inclusion",
+    }
+)
 
 
 # -- RDFC-1.0 ---------------------------------------------------------------------------------
@@ -454,9 +661,37 @@ def canonicalize_rdfc(
     return rdfc10(to_quads(document, loader=loader, safe=safe), max_work=max_work)
 
 
+#: Integers beyond this are not all doubles; the rfc8785 library refuses every one of them.
+_SAFE_INTEGER = 2**53 - 1
+
+
+def _large_integers_as_doubles(value: Any) -> Any:
+    """``value`` with each integer beyond 2**53 that is exactly a double made that double.
+
+    JCS reads every number as an IEEE double (RFC 8785 §3.2.2.3). JavaScript writes a large
+    whole double such as 1e20 as ``100000000000000000000``, which Python reads as an int, and
+    the rfc8785 library refuses ints beyond 2**53: a credential Digital Bazaar signed with one
+    could not be verified. The same number as a double serializes exactly as JavaScript does.
+    Other integers stay as they are (and are refused: signing one would sign a rounded number).
+    """
+    if isinstance(value, dict):
+        return {key: _large_integers_as_doubles(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_large_integers_as_doubles(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _SAFE_INTEGER:
+        try:
+            as_double = float(value)
+        except OverflowError:
+            return value
+        # exactly that double, or the very digits JavaScript writes for it (1234567890123456800)
+        exact = int(as_double) == value or format(Decimal(repr(as_double)), "f") == str(value)
+        return as_double if exact else value
+    return value
+
+
 def canonicalize_jcs(document: Any) -> bytes:
     """RFC 8785 JSON Canonicalization Scheme bytes."""
     try:
-        return rfc8785.dumps(document)
+        return rfc8785.dumps(_large_integers_as_doubles(document))
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise MalformedError(f"document cannot be canonicalized with JCS: {exc}") from exc

@@ -23,6 +23,8 @@ __all__ = ["MAX_DEPTH", "MAX_NODES", "check_expanded", "check_shape"]
 
 MAX_DEPTH = 48
 MAX_NODES = 50_000
+#: Integers from here on have no IEEE double, which is how every JSON-LD processor reads numbers.
+_DOUBLE_LIMIT = 2**1024
 #: A lone UTF-16 surrogate (JSON's ``\ud800`` escape): no Unicode text, so nothing can encode it.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -53,6 +55,8 @@ def check_shape(document: Any) -> None:
         elif isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
                 raise MalformedError("NaN and infinite numbers are not JSON")
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _DOUBLE_LIMIT:
+            raise MalformedError("a number is too large for a JSON-LD processor (beyond an IEEE double)")
         elif isinstance(value, str):
             if _SURROGATE.search(value):
                 raise MalformedError("text must be Unicode: a string holds a lone surrogate")

@@ -8,13 +8,12 @@ https://www.imsglobal.org/spec/ob/v3p0/#verification-and-validation
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from . import data_model, endorsement, status_list, vc_jwt
+from . import data_model, endorsement, status_list, strict_json, vc_jwt
 from . import schema as ob_schema
 from .canonical import canonicalize_rdfc, to_quads
 from .errors import CredentialError
@@ -149,8 +148,8 @@ def _parse(data: Any) -> tuple[dict[str, Any] | str | None, str]:
         if text.count(".") == 2 and not text.startswith(("{", '"')):
             return text, "jwt"
         try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as exc:
+            data = strict_json.loads(text)
+        except ValueError as exc:
             return None, f"the input is not JSON: {exc}"
         if isinstance(data, str) and data.count(".") == 2 and data == data.strip():
             return data, "jwt"  # a VC-JWT sent as a JSON string, as JSON APIs do

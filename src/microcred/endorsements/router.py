@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Response, status
 from ..status.service import list_signing
 from ..web.deps import PrincipalDep, RuntimeDep, SessionDep, check_url
 from ..web.openapi import PROBLEMS
+from ..web.routes import StrictJsonRoute
 from . import service
 from .schemas import EndorsementIn, EndorsementList, EndorsementOut
 
-router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/endorsements", tags=["endorsements"], responses=PROBLEMS)
-public = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(check_url)])
+router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/endorsements", tags=["endorsements"], responses=PROBLEMS, route_class=StrictJsonRoute)
+public = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(check_url)], route_class=StrictJsonRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EndorsementOut)

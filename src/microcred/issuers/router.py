@@ -6,10 +6,11 @@ from fastapi import APIRouter, status
 
 from ..web.deps import PrincipalDep, RuntimeDep, SessionDep
 from ..web.openapi import PROBLEMS
+from ..web.routes import StrictJsonRoute
 from . import service
 from .schemas import IssuerCreate, IssuerList, IssuerOut, IssuerUpdate, KeyList, KeyOut
 
-router = APIRouter(prefix="/api/v1/issuers", tags=["issuers"], responses=PROBLEMS)
+router = APIRouter(prefix="/api/v1/issuers", tags=["issuers"], responses=PROBLEMS, route_class=StrictJsonRoute)
 
 
 @router.post(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
+from ..credentials import strict_json
 from ..problems import BadRequest, PayloadTooLarge
 
 __all__ = ["CSV_COLUMNS", "parse_batch"]
@@ -55,11 +55,9 @@ def _too_many(count: int, max_rows: int) -> PayloadTooLarge:
 
 def _json_rows(body: bytes, *, max_rows: int) -> list[dict[str, Any]]:
     try:
-        data = json.loads(body)
+        data = strict_json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise BadRequest("the JSON body is nested too deeply") from None
     if isinstance(data, dict) and isinstance(data.get("awards"), list):
         data = data["awards"]
     if not isinstance(data, list):

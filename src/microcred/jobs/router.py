@@ -7,11 +7,12 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from ..web.deps import PrincipalDep, RuntimeDep, SessionDep
 from ..web.openapi import PROBLEMS
+from ..web.routes import StrictJsonRoute
 from . import service
 from .parsing import CSV_COLUMNS
 from .schemas import JobOut
 
-router = APIRouter(tags=["bulk awards"], responses=PROBLEMS)
+router = APIRouter(tags=["bulk awards"], responses=PROBLEMS, route_class=StrictJsonRoute)
 
 _BATCH_BODY = {
     "required": True,

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Response, status
 
 from ..web.deps import PrincipalDep, SessionDep
 from ..web.openapi import PROBLEMS
+from ..web.routes import StrictJsonRoute
 from . import service
 from .schemas import PathwayCreate, PathwayList, PathwayOut, PathwayUpdate
 
-router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/pathways", tags=["pathways"], responses=PROBLEMS)
+router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/pathways", tags=["pathways"], responses=PROBLEMS, route_class=StrictJsonRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PathwayOut)

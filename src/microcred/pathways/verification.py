@@ -11,12 +11,11 @@ warning and the component flagged in ``components``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..awards.document import credential_json, credential_url
-from ..credentials import MalformedError, VerificationReport
+from ..credentials import MalformedError, VerificationReport, strict_json
 from ..credentials.loader import bundled_context_bytes
 from ..credentials.related import digest_matches
 from ..credentials.verify import Check
@@ -123,7 +122,7 @@ async def _component(verification: Verification, entry: Any, budget: ComponentBu
         if media is not None and media.split(";", 1)[0].strip().lower() not in _CREDENTIAL_MEDIA_TYPES:
             # a pinned resource that is no credential (a syllabus, an image): its digest is all there is to check
             return {**out, "state": "matched", "message": "matches the digest the issuer pinned"}
-        parsed = json.loads(data)
+        parsed = strict_json.loads(data)
         if not isinstance(parsed, dict):
             raise MalformedError("not a JSON object")
     except (MalformedError, ValueError) as exc:

@@ -29,6 +29,7 @@ from ..issuers.service import host_did, profile
 from ..problems import NotFound
 from ..web.deps import RuntimeDep, SessionDep, check_url
 from ..web.openapi import PROBLEMS
+from ..web.routes import StrictJsonRoute
 from ..verification.service import Verification
 from . import credentials
 from .linkedin import add_to_profile_url
@@ -36,7 +37,7 @@ from .page import ComponentView, PageView, render_credential_page, status_of
 
 __all__ = ["page_view", "router"]
 
-router = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(check_url)])
+router = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(check_url)], route_class=StrictJsonRoute)
 
 JSON_TYPES = ("application/vc+ld+json", "application/ld+json", "application/json")
 #: Browsers ask for HTML first; a verifier or curl that names no type gets the credential.

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Body, Header, Response
 from ..db.models import Credential
 from ..web.deps import PrincipalDep, RuntimeDep, SessionDep, check_url
 from ..web.openapi import PROBLEMS
+from ..web.routes import StrictJsonRoute
 from . import service
 from .schemas import RevokeIn, StatusOut
 
-router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/credentials/{credential_id}", tags=["status"], responses=PROBLEMS)
-public = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(check_url)])
+router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/credentials/{credential_id}", tags=["status"], responses=PROBLEMS, route_class=StrictJsonRoute)
+public = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(check_url)], route_class=StrictJsonRoute)
 
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {**PROBLEMS[422], "description": "The credential cannot take this status (see detail)"}}
 

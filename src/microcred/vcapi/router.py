@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 
 from ..credentials import SUITES
 from ..problems import BadRequest
@@ -21,6 +20,7 @@ from ..verification.service import Verification
 from ..web.deps import PrincipalDep, RuntimeDep, SessionDep, check_url
 from ..web.openapi import PROBLEMS
 from ..web.problems import validation_problem
+from ..web.routes import StrictJsonRoute
 from . import service
 from .schemas import (
     IssueCredentialRequest,
@@ -34,8 +34,9 @@ from .schemas import (
 )
 
 
-class _BadRequestRoute(APIRoute):
-    """A body the route cannot use is a 400 (with the same field errors a 422 would carry)."""
+class _BadRequestRoute(StrictJsonRoute):
+    """A body the route cannot use is a 400 (with the same field errors a 422 would carry);
+    JSON is read strictly (duplicate members and deep nesting refused)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()

@@ -10,13 +10,12 @@ the operator's network.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..credentials import MalformedError, PresentationReport, Resolver, VerificationReport, verify, verify_presentation
+from ..credentials import MalformedError, strict_json, PresentationReport, Resolver, VerificationReport, verify, verify_presentation
 from ..credentials.did import controller_document, did_web_to_url
 from ..credentials.verify import Profile
 from ..fetch import SafeFetcher
@@ -112,8 +111,8 @@ class Verification:
     async def _fetch_json(self, url: str, accept: str) -> dict[str, Any]:
         fetched = await self.fetcher.fetch(url, accept=accept)
         try:
-            document = json.loads(fetched.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            document = strict_json.loads(fetched.body)
+        except (ValueError, UnicodeDecodeError) as exc:
             raise MalformedError(f"{url} did not answer with JSON") from exc
         if not isinstance(document, dict):
             raise MalformedError(f"{url} did not answer with a JSON object")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..credentials import MalformedError
+from ..credentials import MalformedError, strict_json
 from ..credentials.baking import unbake
 from ..documents import embedded_credential
 
@@ -16,8 +16,8 @@ def _text_credential(text: str) -> dict[str, Any] | str:
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            parsed = json.loads(stripped)
-        except json.JSONDecodeError as exc:
+            parsed = strict_json.loads(stripped)
+        except json.JSONDecodeError as exc:  # strict_json's refusals too (duplicates, depth)
             raise MalformedError(f"the file is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
         if not isinstance(parsed, dict):
             raise MalformedError("the JSON is not a credential object")

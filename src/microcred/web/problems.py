@@ -49,9 +49,10 @@ def validation_problem(errors: list[dict[str, Any]] | Any) -> ProblemError:
         if any(f.items() >= where.items() for f in fields):
             continue  # another branch of the same union field: one error per field is enough
         fields.append({**where, "detail": message})
-    body_unreadable = any(e.get("type") == "json_invalid" for e in errors)
-    if body_unreadable:
-        return BadRequest("the request body is not valid JSON", errors=fields)
+    unreadable = [e for e in errors if e.get("type") == "json_invalid"]
+    if unreadable:
+        why = (unreadable[0].get("ctx") or {}).get("error")
+        return BadRequest(f"the request body is not valid JSON: {why}" if why else "the request body is not valid JSON", errors=fields)
     first = fields[0] if fields else {"detail": "invalid request"}
     at = first.get("pointer") or first.get("parameter") or first.get("header") or ""
     return UnprocessableContent(f"{at}: {first['detail']}" if at else first["detail"], errors=fields)

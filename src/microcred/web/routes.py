@@ -14,25 +14,66 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Request, Response, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..credentials import strict_json
 from ..problems import ProblemError
 from .problems import validation_problem
 
-__all__ = ["ErrorRenderer", "rendering_errors"]
+__all__ = ["ErrorRenderer", "StrictJsonRoute", "rendering_errors"]
 
 #: Writes ``problem`` as the specification's error response with HTTP status ``status``.
 ErrorRenderer = Callable[[ProblemError, int], Response]
 log = logging.getLogger("microcred")
 
 
-def rendering_errors(render: ErrorRenderer) -> type[APIRoute]:
-    """An APIRoute class whose errors ``render`` writes."""
+def _is_json(content_type: str | None) -> bool:
+    """What FastAPI reads as JSON: no Content-Type, or application/json or application/*+json."""
+    if not content_type:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
-    class SpecificationRoute(APIRoute):
+
+class StrictJsonRoute(APIRoute):
+    """A route whose JSON body is read by the one strict reader (``credentials.strict_json``).
+
+    FastAPI decodes bodies with ``json.loads``, which keeps the last of duplicate members and
+    recurses once per nesting level. Here the body is decoded strictly first and handed to
+    FastAPI already decoded (Starlette keeps it as the request's JSON); what the strict reader
+    refuses is the validation error FastAPI gives for JSON it cannot decode, so each API
+    answers it in its own way (422 problem, the VC-API's 400, the OB API's imsx status).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        if self.body_field is None or isinstance(self.body_field.field_info, params.Form):
+            return handle  # no body, or a form: FastAPI reads no JSON here
+
+        async def strict_handler(request: Request) -> Response:
+            if _is_json(request.headers.get("content-type")):
+                body = await request.body()
+                if body:
+                    try:
+                        request._json = strict_json.loads(body)
+                    except strict_json.StrictJSONError as exc:
+                        raise RequestValidationError(
+                            [{"type": "json_invalid", "loc": ("body",), "msg": str(exc), "input": {}, "ctx": {"error": str(exc)}}]
+                        ) from exc
+                    except ValueError:
+                        pass  # not JSON at all: FastAPI says so in its usual words
+            return await handle(request)
+
+        return strict_handler
+
+
+def rendering_errors(render: ErrorRenderer) -> type[APIRoute]:
+    """An APIRoute class (reading JSON strictly) whose errors ``render`` writes."""
+
+    class SpecificationRoute(StrictJsonRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handle = super().get_route_handler()
 

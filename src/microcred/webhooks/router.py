@@ -7,12 +7,13 @@ from fastapi import APIRouter, Query, Response, status
 
 from ..web.deps import PrincipalDep, RuntimeDep, SessionDep
 from ..web.openapi import PROBLEMS
+from ..web.routes import StrictJsonRoute
 from . import service
 from .dispatcher import webhook_fetch_policy
 from .schemas import DeliveryOut, DeliveryPage, WebhookCreate, WebhookCreated, WebhookList, WebhookOut, WebhookUpdate
 from .signing import SecretBox
 
-router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/webhooks", tags=["webhooks"], responses=PROBLEMS)
+router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/webhooks", tags=["webhooks"], responses=PROBLEMS, route_class=StrictJsonRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated)

@@ -10,7 +10,7 @@
  * Shared by dbvc.mjs (the CLI the Python tests call) and bench/js/bench.mjs.
  */
 import {createHash} from 'node:crypto';
-import {readFileSync, existsSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -33,9 +33,6 @@ const {purposes: {AssertionProofPurpose}} = jsigs;
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..', '..');
 const CONTEXTS_DIR = join(REPO, 'src', 'microcred', 'credentials', 'contexts');
-const EXAMPLES_V2_FILE = join(
-  REPO, 'tests', 'vectors', 'contexts', 'credentials-examples-v2.json');
-const EXAMPLES_V2_URL = 'https://www.w3.org/ns/credentials/examples/v2';
 
 const DID_V1 = 'https://www.w3.org/ns/did/v1';
 const MULTIKEY_V1 = 'https://w3id.org/security/multikey/v1';
@@ -81,8 +78,6 @@ function bundledContext(url) {
         `Context file "${file}" for "${url}" does not match its sha256 ` +
         'in manifest.json.');
     }
-  } else if(url === EXAMPLES_V2_URL && existsSync(EXAMPLES_V2_FILE)) {
-    bytes = readFileSync(EXAMPLES_V2_FILE);
   } else {
     return undefined;
   }
