@@ -7,9 +7,8 @@ import copy
 from datetime import date
 from typing import Any
 
+from microcred.credentials import eu_elements
 from microcred.public.credentials import facts
-
-EU_ELEMENT = "ext:EUMicroCredentialElement"
 
 
 def _credential(**achievement: Any) -> dict[str, Any]:
@@ -84,12 +83,8 @@ def test_the_eu_elements_read_the_same_from_alignments() -> None:
     aligned = copy.deepcopy(legacy)
     achievement = aligned["credentialSubject"]["achievement"]
     micro = achievement.pop("microCredential")
-    for key in ("notionalWorkloadHours", "assessmentType", "participationForm", "supervision", "stackability"):
-        achievement["alignment"].append(
-            {"type": ["Alignment"], "targetName": f"{key}: {micro[key]}", "targetDescription": str(micro[key]),
-             "targetUrl": "https://eur-lex.europa.eu/", "targetFramework": "EU micro-credential elements",
-             "targetCode": key, "targetType": EU_ELEMENT}
-        )
+    keys = ("notionalWorkloadHours", "assessmentType", "participationForm", "supervision", "stackability")
+    achievement["alignment"] += eu_elements.alignments({key: micro[key] for key in keys})
     assert facts(aligned).elements == facts(legacy).elements
 
 

@@ -97,8 +97,12 @@ async def world(service: ServiceClient) -> World:
     hook = {"url": "https://hooks.example/in", "events": ["credential.issued"]}
     webhook = await service.http.post(f"/api/v1/issuers/{issuer['id']}/webhooks", json=hook, headers=service.admin)
     assert webhook.status_code == 201, webhook.text
+    issuer_key = await service.issuer_key(issuer["id"], "award")
+    clients = (await service.http.get("/api/v1/clients", params={"issuer_id": issuer["id"]}, headers=service.admin)).json()["items"]
     ids = {
         "issuer_id": issuer["id"],
+        "client_id": next(c["id"] for c in clients if c["key_prefix"] == issuer_key.split("_")[1]),
+        "version": "1",
         "achievement_id": achievement["id"],
         "credential_id": award.json()["id"],
         "job_id": job.json()["id"],
