@@ -1,0 +1,89 @@
+"""Defects found by attacking a two-worker PostgreSQL deployment (issue 11), one class per
+defect: each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from microcred.awards.service import Signing
+from microcred.db.base import new_id
+from microcred.db.models import Credential, Job
+from microcred.jobs.repository import JobRepository
+from microcred.jobs.worker import JobRunner
+from microcred.runtime import Runtime
+
+from ..factories.service import ServiceClient, award_body
+from .conftest import is_problem
+
+pytestmark = pytest.mark.asyncio
+
+#: Past the last instant a four-digit year holds once moved to UTC.
+OVERFLOWING = "9999-12-31T23:59:59-12:00"
+
+
+async def _setup(service: ServiceClient) -> tuple[str, str]:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    return issuer["id"], achievement["id"]
+
+
+def _runner(runtime: Runtime, *, chunk_rows: int = 50) -> JobRunner:
+    signing = Signing(runtime.keystore, runtime.loader, runtime.settings.base_url, runtime.statuses)
+    return JobRunner(runtime.sessions, signing, chunk_rows=chunk_rows)
+
+
+async def _credentials(runtime: Runtime) -> int:
+    async with runtime.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(Credential)) or 0)
+
+
+async def _job(service: ServiceClient, job_id: str) -> dict[str, Any]:
+    response = await service.http.get(f"/api/v1/jobs/{job_id}", headers=service.admin)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+class TestDatesOutOfRange:
+    async def test_a_date_that_overflows_in_utc_is_a_422_naming_the_field(self, service: ServiceClient) -> None:
+        issuer_id, achievement_id = await _setup(service)
+        for field in ("valid_until", "completion_date"):
+            response = await service.award(issuer_id, achievement_id, **{field: OVERFLOWING})
+            assert is_problem(response, 422)["errors"][0]["pointer"] == f"#/{field}"
+        listed = await service.http.get(f"/api/v1/issuers/{issuer_id}/credentials", params={"issued_after": OVERFLOWING}, headers=service.admin)
+        assert is_problem(listed, 422)["errors"][0]["parameter"] == "issued_after"
+
+    async def test_in_a_batch_the_overflowing_row_fails_alone(self, service: ServiceClient) -> None:
+        issuer_id, achievement_id = await _setup(service)
+        rows = [award_body(achievement_id, external_id=f"r-{i}") for i in range(3)]
+        rows[1]["valid_until"] = OVERFLOWING
+        submitted = await service.http.post(
+            f"/api/v1/issuers/{issuer_id}/awards/batch", content=json.dumps(rows), headers={**service.admin, "content-type": "application/json"}
+        )
+        assert submitted.status_code == 202, submitted.text
+        assert await _runner(service.runtime).run_once() == submitted.json()["id"]
+        job = await _job(service, submitted.json()["id"])
+        assert (job["status"], job["processed"], job["awarded"], job["failed"]) == ("completed", 3, 2, 1)
+        assert job["rows"][1]["error"]["errors"][0]["pointer"] == "#/valid_until"
+
+
+class TestABatchRowNobodyForesaw:
+    async def test_fails_alone_and_the_job_completes(self, service: ServiceClient) -> None:
+        """A stored row the award code cannot even read (here a bare number, which no file the
+        API takes can produce) used to fail its whole chunk on every lease, for ever."""
+        issuer_id, achievement_id = await _setup(service)
+        payloads: list[Any] = [award_body(achievement_id, external_id=f"r-{i}") for i in range(4)]
+        payloads[2] = 5
+        job = Job(id=new_id(), issuer_id=issuer_id, status="queued", source_format="json", total=len(payloads), created_at=_runner(service.runtime).clock())
+        async with service.runtime.sessions() as session, session.begin():
+            await JobRepository(session).add(job, payloads)
+        assert await _runner(service.runtime, chunk_rows=3).run_once() == job.id
+        status = await _job(service, job.id)
+        assert (status["status"], status["processed"], status["awarded"], status["failed"]) == ("completed", 4, 3, 1)
+        assert [r["status"] for r in status["rows"]] == ["awarded", "awarded", "failed", "awarded"]
+        assert status["rows"][2]["error"]["status"] == 500
+        assert await _credentials(service.runtime) == 3
