@@ -3,6 +3,7 @@ defect: each test failed before its fix."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -87,3 +88,33 @@ class TestABatchRowNobodyForesaw:
         assert [r["status"] for r in status["rows"]] == ["awarded", "awarded", "failed", "awarded"]
         assert status["rows"][2]["error"]["status"] == 500
         assert await _credentials(service.runtime) == 3
+
+
+class TestExternalIdWhateverTheIdempotencyKey:
+    async def test_fifty_concurrent_awards_under_different_keys_make_one_credential(self, service: ServiceClient) -> None:
+        issuer_id, achievement_id = await _setup(service)
+        body = award_body(achievement_id, external_id="lms-completion-7")
+        path = f"/api/v1/issuers/{issuer_id}/awards"
+        responses = await asyncio.gather(
+            *(service.http.post(path, json=body, headers={**service.admin, "Idempotency-Key": f"key-{i}"}) for i in range(50))
+        )
+        assert sorted(r.status_code for r in responses) == [200] * 49 + [201], [r.text for r in responses if r.status_code >= 300]
+        assert len({r.json()["id"] for r in responses}) == 1
+        assert await _credentials(service.runtime) == 1
+        changed = await service.http.post(path, json={**body, "result": {"value": "9"}}, headers={**service.admin, "Idempotency-Key": "key-new"})
+        problem = is_problem(changed, 409)
+        assert (problem["credential_id"], problem["errors"][0]["pointer"]) == (responses[0].json()["id"], "#/external_id")
+
+    async def test_an_award_then_a_batch_row_with_its_external_id_make_one_credential(self, service: ServiceClient) -> None:
+        issuer_id, achievement_id = await _setup(service)
+        body = award_body(achievement_id, external_id="lms-completion-8")
+        first = await service.http.post(f"/api/v1/issuers/{issuer_id}/awards", json=body, headers={**service.admin, "Idempotency-Key": "k-1"})
+        assert first.status_code == 201, first.text
+        rows = [body, award_body(achievement_id, external_id="lms-completion-9")]
+        submitted = await service.http.post(
+            f"/api/v1/issuers/{issuer_id}/awards/batch", content=json.dumps(rows), headers={**service.admin, "content-type": "application/json"}
+        )
+        await _runner(service.runtime).run_once()
+        job = await _job(service, submitted.json()["id"])
+        assert [(r["status"], r["credential_id"] == first.json()["id"]) for r in job["rows"]] == [("duplicate", True), ("awarded", False)]
+        assert await _credentials(service.runtime) == 2
