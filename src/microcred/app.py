@@ -43,7 +43,7 @@ from .webhooks.dispatcher import WebhookDispatcher
 from .webhooks.router import router as webhooks_router
 from .vcapi.router import router as vcapi_router
 from .web.deps import RuntimeDep
-from .web.limits import BodyLimit
+from .web.limits import BodyLimit, may_award
 from .web.openapi import PROBLEMS, install_openapi
 from .web.problems import install_problem_handlers
 
@@ -97,7 +97,13 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
     )
     app.state.runtime = built
     install_problem_handlers(app)
-    app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes, verify=settings.verify_max_bytes)
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        batch=settings.max_batch_bytes,
+        verify=settings.verify_max_bytes,
+        authorize=may_award(built.sessions),
+    )
     routers = (
         issuers_router, achievements_router, awards_router, jobs_router, pathways_router, endorsements_router,
         status_router, webhooks_router, audit_router, clients_router,

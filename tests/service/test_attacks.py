@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -118,3 +119,40 @@ class TestExternalIdWhateverTheIdempotencyKey:
         job = await _job(service, submitted.json()["id"])
         assert [(r["status"], r["credential_id"] == first.json()["id"]) for r in job["rows"]] == [("duplicate", True), ("awarded", False)]
         assert await _credentials(service.runtime) == 2
+
+
+class _CountingBody:
+    """A request body that counts how much of it the server read."""
+
+    def __init__(self, size: int, chunk: int = 65536) -> None:
+        self.size, self.chunk, self.read = size, chunk, 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while self.read < self.size:
+            part = b"x" * min(self.chunk, self.size - self.read)
+            self.read += len(part)
+            yield part
+
+
+class TestBatchBodiesAfterAuthentication:
+    async def test_no_byte_of_a_batch_is_read_without_a_key_that_may_award(self, service: ServiceClient) -> None:
+        issuer_id, _ = await _setup(service)
+        other_issuer, _ = await _setup(service)
+        path = f"/api/v1/issuers/{issuer_id}/awards/batch"
+        cases = [
+            ({}, 401),
+            (ServiceClient.auth("mc_not_a_key"), 401),
+            (ServiceClient.auth(await service.issuer_key(other_issuer)), 404),
+            (ServiceClient.auth(await service.issuer_key(issuer_id, "revoke")), 403),
+        ]
+        for headers, expected in cases:
+            body = _CountingBody(8 * 1_048_576)  # streamed: no Content-Length
+            response = await service.http.post(path, content=body, headers={**headers, "content-type": "text/csv"})
+            is_problem(response, expected)
+            assert body.read <= 65536, f"{body.read} bytes read before answering {expected}"
+
+    async def test_only_the_batch_route_takes_batch_sized_bodies(self, service: ServiceClient) -> None:
+        body = b"x" * (service.runtime.settings.max_body_bytes + 1)
+        for path in ("/api/v1/anything/awards/batch", "/awards/batch"):
+            response = await service.http.post(path, content=body, headers={"content-length": str(len(body))})
+            is_problem(response, 413)
