@@ -96,7 +96,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         lifespan=lifespan,
     )
     app.state.runtime = built
-    install_problem_handlers(app)
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,
@@ -104,6 +103,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         verify=settings.verify_max_bytes,
         authorize=may_award(built.sessions),
     )
+    install_problem_handlers(app)  # after the middlewares: its own wraps them all
     routers = (
         issuers_router, achievements_router, awards_router, jobs_router, pathways_router, endorsements_router,
         status_router, webhooks_router, audit_router, clients_router,

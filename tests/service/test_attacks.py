@@ -4,14 +4,20 @@ defect: each test failed before its fix."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
+from microcred.auth.api_keys import new_api_key
 from microcred.awards.service import Signing
+from microcred.config import Settings
 from microcred.db.base import new_id
 from microcred.db.models import Credential, Job
 from microcred.jobs.repository import JobRepository
@@ -19,7 +25,9 @@ from microcred.jobs.worker import JobRunner
 from microcred.runtime import Runtime
 
 from ..factories.service import ServiceClient, award_body
-from .conftest import is_problem
+from .conftest import BASE_URL, PASSPHRASE, is_problem
+from .live import serve
+from .tcp_proxy import proxied
 
 pytestmark = pytest.mark.asyncio
 
@@ -156,3 +164,56 @@ class TestBatchBodiesAfterAuthentication:
         for path in ("/api/v1/anything/awards/batch", "/awards/batch"):
             response = await service.http.post(path, content=body, headers={"content-length": str(len(body))})
             is_problem(response, 413)
+
+
+def _http_exchange(sock: socket.socket, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 request on an open connection, and its response (read by Content-Length)."""
+    lines = [f"GET {path} HTTP/1.1", "Host: localhost", *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+    sock.sendall("\r\n".join(lines).encode())
+    received = b""
+    while b"\r\n\r\n" not in received:
+        part = sock.recv(65536)
+        assert part, "the server closed the connection"
+        received += part
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    found = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in header_lines)}
+    while len(body) < int(found.get("content-length", "0")):
+        part = sock.recv(65536)
+        assert part, "the server closed the connection"
+        body += part
+    return int(status_line.split()[1]), found, body
+
+
+class TestCursors:
+    @pytest.mark.parametrize(
+        "decoded",
+        [["2026-01-01T00:00:00+00:00", "\x00"], ["9999-12-31T23:59:59-12:00", "a"], ["2026-01-01T00:00:00", "a"]],
+    )
+    async def test_a_cursor_we_did_not_give_out_is_a_400_naming_it(self, service: ServiceClient, decoded: Any) -> None:
+        issuer = await service.create_issuer()
+        cursor = base64.urlsafe_b64encode(json.dumps(decoded).encode()).decode().rstrip("=")
+        response = await service.http.get(f"/api/v1/issuers/{issuer['id']}/credentials", params={"cursor": cursor}, headers=service.admin)
+        assert is_problem(response, 400)["errors"] == [{"parameter": "cursor", "detail": "invalid"}]
+
+
+class TestALostDatabase:
+    async def test_answers_503_with_retry_after_and_keeps_the_connection(self, postgresql_url: str, keys_dir: Path, tmp_path: Path) -> None:
+        """Served by uvicorn, with the PostgreSQL database behind a proxy that the test cuts
+        (blocking calls: the server runs in its own thread and loop)."""
+        url = make_url(postgresql_url)
+        with proxied((url.host or "127.0.0.1", url.port or 5432)) as proxy:
+            through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+            settings = Settings(
+                database_url=through, base_url=BASE_URL, keys_dir=keys_dir, data_dir=tmp_path, key_passphrase=PASSPHRASE, run_jobs=False  # type: ignore[arg-type]
+            )
+            with serve(settings) as base_url:
+                port = int(base_url.rsplit(":", 1)[1])
+                unknown = {"Authorization": f"Bearer {new_api_key()[0]}"}  # well-formed, so looked up
+                with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+                    assert _http_exchange(sock, "/api/v1/issuers", unknown)[0] == 401  # the database answered: no such key
+                    proxy.cut()
+                    status, headers, body = _http_exchange(sock, "/api/v1/issuers", unknown)
+                    assert (status, headers["content-type"], headers["retry-after"]) == (503, "application/problem+json", "5"), (status, body)
+                    assert "connection" not in headers or headers["connection"] != "close"
+                    assert _http_exchange(sock, "/healthz", {})[0] == 200  # the same connection, still open

@@ -11,9 +11,7 @@ unique constraint: one inserts, the other reads what it inserted.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +34,7 @@ from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import get_issuer, profile
 from ..keystore import KeyStore
 from ..pathways.completion import after_awards
+from ..pagination import decode_cursor, encode_cursor
 from ..problems import BadRequest, Conflict, NotFound, ProblemError, UnprocessableContent, body_pointer, field_error
 from .document import as_datetime, credential_document, credential_url, issued_event
 from .repository import CredentialRepository
@@ -445,18 +444,6 @@ async def _insert_one_by_one(
 # -- listing ------------------------------------------------------------------------------------
 
 
-def _encode_cursor(at: datetime, credential_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), credential_id]).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, credential_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(credential_id)
-    except (ValueError, TypeError) as exc:
-        raise BadRequest("cursor is not one this service gave out", errors=[{"parameter": "cursor", "detail": "invalid"}]) from exc
-
-
 async def list_credentials(
     session: AsyncSession,
     *,
@@ -483,7 +470,7 @@ async def list_credentials(
         achievement_id=achievement_id,
         issued_after=as_datetime(issued_after) if issued_after else None,
         issued_before=as_datetime(issued_before) if issued_before else None,
-        after=_decode_cursor(cursor) if cursor else None,
+        after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
         state=state,
         now=now,
@@ -508,7 +495,7 @@ async def list_credentials(
         for c, version in rows[:limit]
     ]
     more = len(rows) > limit
-    return CredentialPage(items=items, next_cursor=_encode_cursor(items[-1].issued_at, items[-1].id) if more and items else None)
+    return CredentialPage(items=items, next_cursor=encode_cursor(items[-1].issued_at, items[-1].id) if more and items else None)
 
 
 async def get_credential(session: AsyncSession, *, principal: Principal, issuer_id: str, credential_id: str) -> AwardResult:
