@@ -25,6 +25,7 @@ from .endorsements.router import public as public_endorsements_router
 from .endorsements.router import router as endorsements_router
 from .issuers.router import router as issuers_router
 from .issuers.service import reconcile_keys
+from .logs import install_redaction
 from .jobs.router import router as jobs_router
 from .jobs.worker import JobRunner
 from .learners.router import router as learners_router
@@ -53,6 +54,7 @@ __all__ = ["create_app"]
 def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: bool = True) -> FastAPI:
     """The service. ``migrate`` brings the database to the newest schema on start (the embedded
     SQLite database is created on the first run)."""
+    install_redaction([settings.key_passphrase.get_secret_value(), settings.smtp_password.get_secret_value()])
     built = runtime or build_runtime(settings)
 
     @contextlib.asynccontextmanager

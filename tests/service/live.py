@@ -67,7 +67,9 @@ def serve(settings: Settings) -> Iterator[str]:
     port = listener.getsockname()[1]
     base_url = f"http://localhost:{port}"
     app = create_app(settings.model_copy(update={"base_url": base_url}), migrate=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # log_config=None: uvicorn's loggers propagate to the root, where the suite's log scan (and a
+    # failing test's report) sees them, the access log included.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info", log_config=None))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[listener])), name="live-microcred")
     thread.start()
     try:

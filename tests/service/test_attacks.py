@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import socket
 from collections.abc import AsyncIterator
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +26,11 @@ from microcred.jobs.repository import JobRepository
 from microcred.jobs.worker import JobRunner
 from microcred.runtime import Runtime
 
+from ..conftest import SUITE_LOG
 from ..factories.service import ServiceClient, award_body
+from ..log_scan import find_secrets
 from .conftest import BASE_URL, PASSPHRASE, is_problem
-from .live import serve
+from .live import LiveService, live, live_base_url, serve  # noqa: F401 (fixtures)
 from .tcp_proxy import proxied
 
 pytestmark = pytest.mark.asyncio
@@ -217,3 +221,22 @@ class TestALostDatabase:
                     assert (status, headers["content-type"], headers["retry-after"]) == (503, "application/problem+json", "5"), (status, body)
                     assert "connection" not in headers or headers["connection"] != "close"
                     assert _http_exchange(sock, "/healthz", {})[0] == 200  # the same connection, still open
+
+
+class TestNoSecretInTheLogs:
+    async def test_signing_in_through_uvicorn_logs_no_token(self, live: LiveService) -> None:
+        """The sign-in link's token travelled in the development email log and the access log."""
+        http = live.client.http
+        first = len(SUITE_LOG.lines)
+        assert (await http.post("/learners/sign-in", data={"email": "zoe@example.org"})).status_code == 200
+        (written,) = (live.runtime.settings.data_dir / "mail").glob("*.eml")
+        text = message_from_bytes(written.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        link = re.search(r"(/learners/sign-in/confirm\?token=([A-Za-z0-9_-]+))", text)
+        assert link is not None
+        confirm = await http.get(link.group(1))
+        fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', confirm.text))
+        assert (await http.post("/learners/sign-in/confirm", data=fields)).status_code == 303
+        assert (await http.get("/api/v1/issuers", headers=live.client.admin)).status_code == 200
+        logged = SUITE_LOG.lines[first:]
+        assert any(line.startswith("uvicorn.access") and "/learners/sign-in/confirm?token=[redacted]" in line for line in logged), logged
+        assert find_secrets(logged, [PASSPHRASE, link.group(2)]) == []

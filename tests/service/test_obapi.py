@@ -734,7 +734,7 @@ async def test_signing_out_needs_the_page_token(app_transport: httpx.ASGITranspo
         assert out.status_code == 200 and "Email me a sign-in link" in out.text
 
 
-async def test_a_development_service_on_localhost_logs_the_link_and_sets_a_cookie_for_http(
+async def test_a_development_service_on_localhost_writes_the_email_to_a_file_and_sets_a_cookie_for_http(
     settings: Settings, runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
     local = settings.model_copy(update={"smtp_host": "", "smtp_from": "", "base_url": "http://localhost:8000"})
@@ -744,8 +744,12 @@ async def test_a_development_service_on_localhost_logs_the_link_and_sets_a_cooki
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000") as browser:
             with caplog.at_level(logging.WARNING, logger="microcred"):
                 assert (await browser.post("/learners/sign-in", data={"email": LEARNER})).status_code == 200
-            found = re.search(r"http://localhost:8000/learners/sign-in/confirm\?token=(\S+)", caplog.text)
-            assert found is not None and "MICROCRED_SMTP_HOST" in caplog.text
+            assert "MICROCRED_SMTP_HOST" in caplog.text and "token=" not in caplog.text  # the log says where the email is, not what
+            (written,) = (local.data_dir / "mail").glob("*.eml")
+            assert str(written) in caplog.text
+            sent = message_from_bytes(written.read_bytes(), policy=policy.default)
+            found = re.search(r"http://localhost:8000/learners/sign-in/confirm\?token=(\S+)", sent.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+            assert found is not None
             confirm = await browser.get(f"/learners/sign-in/confirm?token={found.group(1)}")
             signed_in = await browser.post("/learners/sign-in/confirm", data=hidden_fields(confirm.text))
             cookie = signed_in.headers.get_list("set-cookie")[0]
