@@ -35,6 +35,7 @@ from .oauth.router import router as oauth_router
 from .obapi.router import router as obapi_router
 from .pathways.router import router as pathways_router
 from .problems import ServiceUnavailable
+from .public.page import style_csp_source
 from .public.router import router as public_router
 from .runtime import Runtime, build_runtime
 from .verification.router import router as verification_router
@@ -47,6 +48,7 @@ from .web.deps import RuntimeDep
 from .web.limits import BodyLimit, may_award
 from .web.openapi import PROBLEMS, install_openapi
 from .web.problems import install_problem_handlers
+from .web.security import SecurityHeaders
 
 __all__ = ["create_app"]
 
@@ -106,6 +108,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         authorize=may_award(built.sessions),
     )
     install_problem_handlers(app)  # after the middlewares: its own wraps them all
+    app.add_middleware(SecurityHeaders, style_source=style_csp_source())  # outermost: on every answer, a 500 included
     routers = (
         issuers_router, achievements_router, awards_router, jobs_router, pathways_router, endorsements_router,
         status_router, webhooks_router, audit_router, clients_router,

@@ -240,3 +240,28 @@ class TestNoSecretInTheLogs:
         logged = SUITE_LOG.lines[first:]
         assert any(line.startswith("uvicorn.access") and "/learners/sign-in/confirm?token=[redacted]" in line for line in logged), logged
         assert find_secrets(logged, [PASSPHRASE, link.group(2)]) == []
+
+
+class TestSecurityHeaders:
+    async def test_every_page_and_download_carries_them(self, service: ServiceClient) -> None:
+        issuer_id, achievement_id = await _setup(service)
+        awarded = (await service.award(issuer_id, achievement_id)).json()
+        path = f"/credentials/{awarded['id']}"
+        answers = {
+            "credential page": await service.http.get(path, headers={"Accept": "text/html"}),
+            "verify page": await service.http.get("/verify"),
+            "verify page, posted": await service.http.post("/verify", files={"file": ("c.json", json.dumps(awarded["credential"]).encode(), "application/json")}),
+            **{f"{kind} download": await service.http.get(path, params={"format": kind}) for kind in ("png", "svg", "pdf")},
+            "JSON-LD": await service.http.get(path),
+        }
+        for name, response in answers.items():
+            assert response.status_code == 200, (name, response.text[:300])
+            headers = response.headers
+            assert headers.get("x-content-type-options") == "nosniff", name
+            assert headers.get("x-frame-options") == "DENY", name
+            assert headers.get("referrer-policy") == "no-referrer", name
+            assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), name
+            policy = headers["content-security-policy"]
+            assert "script-src" not in policy and "default-src 'none'" in policy, name
+            if name.endswith("download"):
+                assert "sandbox" in policy, name  # an SVG opened in the browser runs nothing
