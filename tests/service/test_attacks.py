@@ -265,3 +265,16 @@ class TestSecurityHeaders:
             assert "script-src" not in policy and "default-src 'none'" in policy, name
             if name.endswith("download"):
                 assert "sandbox" in policy, name  # an SVG opened in the browser runs nothing
+
+
+class TestMethodNotAllowed:
+    async def test_allow_lists_every_method_of_the_path(self, service: ServiceClient) -> None:
+        issuer_id, _ = await _setup(service)
+        for path, allowed in (
+            ("/api/v1/issuers", "GET, POST"),
+            (f"/api/v1/issuers/{issuer_id}/achievements", "GET, POST"),
+            ("/learners/sign-in", "GET, POST"),
+            ("/verify", "GET, POST"),
+        ):
+            response = await service.http.request("PATCH", path, headers=service.admin)
+            assert (response.status_code, response.headers.get("allow")) == (405, allowed), path

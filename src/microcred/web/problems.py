@@ -16,12 +16,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..db.errors import is_unavailable
 from ..problems import PROBLEM_BASE, BadRequest, ProblemError, ServiceUnavailable, UnprocessableContent, body_pointer
 
-__all__ = ["PROBLEM_JSON", "RETRY_AFTER_SECONDS", "Unhandled", "install_problem_handlers", "problem_response"]
+__all__ = ["PROBLEM_JSON", "RETRY_AFTER_SECONDS", "Unhandled", "allowed_methods", "install_problem_handlers", "problem_response"]
 
 PROBLEM_JSON = "application/problem+json"
 #: What a client is told to wait when the database is out of reach (a restart, a failover).
@@ -65,6 +66,20 @@ def validation_problem(errors: list[dict[str, Any]] | Any) -> ProblemError:
     return UnprocessableContent(f"{at}: {first['detail']}" if at else first["detail"], errors=fields)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(app: Any, scope: Scope) -> list[str]:
+    """Every method some route takes at this path. Starlette's 405 names only the methods of the
+    first route whose path matched, though routes of one path are often several (GET and POST)."""
+    found = [
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in app.router.routes)
+    ]
+    return found or [scope.get("method", "GET")]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -77,6 +92,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         problem = ProblemError(str(exc.detail), headers=dict(exc.headers or {}))
+        if exc.status_code == 405:
+            problem.headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         problem.status = exc.status_code  # type: ignore[misc]
         body = problem.to_dict(instance=request.url.path)
         body["type"] = "about:blank"
