@@ -25,6 +25,7 @@ from microcred.db.models import Credential, Job
 from microcred.jobs.repository import JobRepository
 from microcred.jobs.worker import JobRunner
 from microcred.runtime import Runtime
+from microcred.tokens import new_token
 
 from ..conftest import SUITE_LOG
 from ..factories.service import ServiceClient, award_body
@@ -220,6 +221,9 @@ class TestALostDatabase:
                     status, headers, body = _http_exchange(sock, "/api/v1/issuers", unknown)
                     assert (status, headers["content-type"], headers["retry-after"]) == (503, "application/problem+json", "5"), (status, body)
                     assert "connection" not in headers or headers["connection"] != "close"
+                    # The OB 3.0 API answers in its own error format, with the same status and header.
+                    status, headers, body = _http_exchange(sock, "/ims/ob/v3p0/profile", {"Authorization": f"Bearer {new_token()}"})
+                    assert (status, headers.get("retry-after")) == (503, "5"), (status, body)
                     assert _http_exchange(sock, "/healthz", {})[0] == 200  # the same connection, still open
 
 
