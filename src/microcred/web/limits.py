@@ -73,7 +73,8 @@ class BodyLimit:
                 await _reject(send, limit)
                 return
         # Read the body before the app sees it (FastAPI reads it whole anyway), refusing it as
-        # soon as it passes the limit; then replay it.
+        # soon as it passes the limit; then replay it. Not streamed to the route: its
+        # dependencies hold a database connection (the key lookup), which a slow upload would pin.
         chunks: list[bytes] = []
         received = 0
         while True:
