@@ -10,7 +10,7 @@ signed credential; the audit log's credential.issued events still name it). Thei
 logged.
 
 Revision ID: 7c2e91a4d5b3
-Revises: 8ee4af937182
+Revises: 6a0c4e2f9d17
 Create Date: 2026-12-03 10:00:00
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '7c2e91a4d5b3'
-down_revision: str | None = '8ee4af937182'
+down_revision: str | None = '6a0c4e2f9d17'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from microcred.db.engine import create_engine
@@ -32,13 +33,13 @@ async def test_migrations_reach_head_and_match_the_models(database_url: str) -> 
 
 @pytest.mark.asyncio
 async def test_external_ids_become_unique_keeping_the_first_of_earlier_duplicates(tmp_path: Path) -> None:
-    """Before 7c2e91a4d5b3 an external_id sent under several Idempotency-Keys made several
+    """Before 7c2e91a4d5b3, an external_id sent under several Idempotency-Keys made several
     credentials; the migration keeps them all, and the external_id on the first alone."""
     path = tmp_path / "old.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(lambda sync: _migrate_to(sync, "8ee4af937182"))
+            await connection.run_sync(lambda sync: _migrate_to(sync, _before("7c2e91a4d5b3")))
         with sqlite3.connect(path) as db:
             at = "2026-01-01 00:00:00.000000"
             db.execute(
@@ -62,6 +63,12 @@ async def test_external_ids_become_unique_keeping_the_first_of_earlier_duplicate
                 db.execute("UPDATE credentials SET external_id = 'lms-1' WHERE id = 'c1'")
     finally:
         await engine.dispose()
+
+
+def _before(revision: str) -> str:
+    previous = ScriptDirectory.from_config(alembic_config()).get_revision(revision).down_revision
+    assert isinstance(previous, str)
+    return previous
 
 
 def _migrate_to(connection: Connection, revision: str) -> None:
