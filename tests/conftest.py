@@ -1,8 +1,10 @@
-"""Shared fixtures: the vectors' key and loader, and a fixed clock."""
+"""Shared fixtures: the vectors' key and loader, and a fixed clock; and the session's log,
+scanned for secrets when the session ends."""
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,8 @@ from typing import Any
 import pytest
 
 from microcred.credentials import DocumentLoader, Ed25519KeyPair
+
+from .log_scan import SuiteLog, find_secrets
 
 VECTORS = Path(__file__).parent / "vectors"
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
@@ -49,3 +53,34 @@ def ob3_unsigned() -> dict[str, Any]:
 @pytest.fixture
 def now() -> datetime:
     return datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+#: Every record logged while the suite runs (the microcred loggers at DEBUG, uvicorn's access log
+#: of the live-server tests included).
+SUITE_LOG = SuiteLog()
+#: Passwords and passphrases the suite uses, which have no shape to find them by.
+SUITE_PASSWORDS = ("test-passphrase-not-secret",)
+#: A full run that kept fewer records than this kept none it should have.
+_FEWEST_RECORDS = 20
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    logging.getLogger().addHandler(SUITE_LOG)
+    logging.getLogger("microcred").setLevel(logging.DEBUG)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any log line of the whole suite holds a secret."""
+    logging.getLogger().removeHandler(SUITE_LOG)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    problems = [f"{leak.kind}: {leak.line[:300]}" for leak in find_secrets(SUITE_LOG.lines, SUITE_PASSWORDS)]
+    if session.testscollected >= 300 and (len(SUITE_LOG.lines) < _FEWEST_RECORDS or not SUITE_LOG.by_logger.get("uvicorn.access")):
+        problems.append(f"the log scan kept only {len(SUITE_LOG.lines)} records ({SUITE_LOG.by_logger}): is its handler still on the root logger?")
+    if problems:
+        if reporter is not None:
+            reporter.write_line(f"log scan: {len(problems)} problem(s) in {len(SUITE_LOG.lines)} log records:", red=True)
+            for problem in problems[:50]:
+                reporter.write_line("  " + problem, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif reporter is not None:
+        reporter.write_line(f"log scan: no secret in {len(SUITE_LOG.lines)} log records")

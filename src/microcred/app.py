@@ -25,6 +25,7 @@ from .endorsements.router import public as public_endorsements_router
 from .endorsements.router import router as endorsements_router
 from .issuers.router import router as issuers_router
 from .issuers.service import reconcile_keys
+from .logs import install_redaction
 from .jobs.router import router as jobs_router
 from .jobs.worker import JobRunner
 from .learners.router import router as learners_router
@@ -34,6 +35,7 @@ from .oauth.router import router as oauth_router
 from .obapi.router import router as obapi_router
 from .pathways.router import router as pathways_router
 from .problems import ServiceUnavailable
+from .public.page import style_csp_source
 from .public.router import router as public_router
 from .runtime import Runtime, build_runtime
 from .verification.router import router as verification_router
@@ -43,9 +45,10 @@ from .webhooks.dispatcher import WebhookDispatcher
 from .webhooks.router import router as webhooks_router
 from .vcapi.router import router as vcapi_router
 from .web.deps import RuntimeDep
-from .web.limits import BodyLimit
+from .web.limits import BodyLimit, may_award
 from .web.openapi import PROBLEMS, install_openapi
 from .web.problems import install_problem_handlers
+from .web.security import SecurityHeaders
 
 __all__ = ["create_app"]
 
@@ -53,6 +56,7 @@ __all__ = ["create_app"]
 def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: bool = True) -> FastAPI:
     """The service. ``migrate`` brings the database to the newest schema on start (the embedded
     SQLite database is created on the first run)."""
+    install_redaction([settings.key_passphrase.get_secret_value(), settings.smtp_password.get_secret_value()])
     built = runtime or build_runtime(settings)
 
     @contextlib.asynccontextmanager
@@ -96,8 +100,15 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         lifespan=lifespan,
     )
     app.state.runtime = built
-    install_problem_handlers(app)
-    app.add_middleware(BodyLimit, default=settings.max_body_bytes, batch=settings.max_batch_bytes, verify=settings.verify_max_bytes)
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        batch=settings.max_batch_bytes,
+        verify=settings.verify_max_bytes,
+        authorize=may_award(built.sessions),
+    )
+    install_problem_handlers(app)  # after the middlewares: its own wraps them all
+    app.add_middleware(SecurityHeaders, style_source=style_csp_source())  # outermost: on every answer, a 500 included
     routers = (
         issuers_router, achievements_router, awards_router, jobs_router, pathways_router, endorsements_router,
         status_router, webhooks_router, audit_router, clients_router,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-__all__ = ["ApiModel", "EmailAddress", "HttpUrl", "Slug", "Text", "contains_nul"]
+__all__ = ["ApiModel", "EARLIEST", "EmailAddress", "HttpUrl", "Instant", "Slug", "Text", "contains_nul", "to_utc"]
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
@@ -23,6 +24,35 @@ def _http_url(value: str) -> str:
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
         raise ValueError("must be an email address like name@example.org")
+    return value
+
+
+#: The range every date the API takes must fall in once moved to UTC. The database, Python and
+#: the credentials' dateTimeStamp all hold four-digit years; 1900 rules out typos like 0202.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """The same instant in UTC (a time without a zone is taken as UTC). Raises ValueError when
+    the instant lies outside EARLIEST..LATEST, e.g. 9999-12-31T23:59:59-12:00, which is past the
+    last moment a year of four digits can hold."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        moved = value.astimezone(UTC)
+    except OverflowError:
+        moved = None
+    if moved is None or not EARLIEST <= moved <= LATEST:
+        raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%dT%H:%M:%SZ} once moved to UTC")
+    return moved
+
+
+def _instant(value: date | datetime) -> date | datetime:
+    if isinstance(value, datetime):
+        return to_utc(value)
+    if not EARLIEST.date() <= value:
+        raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
     return value
 
 
@@ -44,6 +74,9 @@ class ApiModel(BaseModel):
 Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
 HttpUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_http_url)]
 EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
+#: A date (midnight UTC) or a date-time, checked for range and normalised to UTC on the way in,
+#: so nothing later (signing, the database driver) meets an instant it cannot represent.
+Instant = Annotated[date | datetime, AfterValidator(_instant)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", description="lower-case letters, digits and dashes")]
 
 

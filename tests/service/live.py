@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -25,7 +26,7 @@ from microcred.runtime import Runtime
 
 from ..factories.service import ServiceClient
 
-__all__ = ["LiveService", "live", "live_base_url"]
+__all__ = ["LiveService", "live", "live_base_url", "serve"]
 
 #: Bounds on waiting for uvicorn to start and stop (polled, never asserted on).
 _START_ATTEMPTS = 200
@@ -53,13 +54,22 @@ def live_base_url(settings: Settings, runtime: Runtime) -> Iterator[str]:
     Its runtime (engine, key store) is its own, built and disposed in the server's loop; it
     shares the database and keys directory with ``runtime``, whose teardown empties the tables.
     """
+    with serve(settings) as base_url:
+        yield base_url
+
+
+@contextlib.contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """``create_app(settings)`` served by uvicorn in a thread, at its ``http://localhost:<port>``."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     base_url = f"http://localhost:{port}"
     app = create_app(settings.model_copy(update={"base_url": base_url}), migrate=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # log_config=None: uvicorn's loggers propagate to the root, where the suite's log scan (and a
+    # failing test's report) sees them, the access log included.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info", log_config=None))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[listener])), name="live-microcred")
     thread.start()
     try:

@@ -675,12 +675,13 @@ async def test_a_sign_in_link_works_once_and_sets_a_safe_session_cookie(app_tran
         link = smtp.mailbox.sign_in_link(LEARNER)
         token = parse_qs(urlsplit(link).query)["token"][0]
         assert (await browser.get(link)).status_code == 200  # opening (or a mail filter scanning) the link uses nothing
-        signed_in = await browser.post("/learners/sign-in/confirm", data={"token": token})
+        confirm = await browser.get(link)
+        signed_in = await browser.post("/learners/sign-in/confirm", data=hidden_fields(confirm.text))
         assert signed_in.status_code == 303 and signed_in.headers["location"] == "/learners/sign-in"  # never another site
-        cookie = signed_in.headers["set-cookie"]
+        cookie = signed_in.headers.get_list("set-cookie")[0]
         assert cookie.startswith("__Host-microcred_learner=") and "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
         assert LEARNER in (await browser.get("/learners/sign-in")).text
-        assert (await browser.post("/learners/sign-in/confirm", data={"token": token})).status_code == 400  # once
+        assert (await browser.get(link)).status_code == 400  # once
     async with runtime.sessions() as session:
         stored = json.dumps([[r.token_hash, r.email, r.next_path] for r in (await session.scalars(select(SignInLink))).all()])
         sessions = (await session.scalars(select(LearnerSession))).all()
@@ -689,13 +690,31 @@ async def test_a_sign_in_link_works_once_and_sets_a_safe_session_cookie(app_tran
     assert [s.token_hash for s in sessions] == [hashlib.sha256(session_token.encode()).hexdigest()]
 
 
+async def test_another_site_cannot_sign_a_browser_in_with_its_own_link(app_transport: httpx.ASGITransport, smtp: Smtp) -> None:
+    """Login CSRF: a page of another site posts the attacker's own sign-in link (and the CSRF
+    token of the attacker's own Continue page) from the victim's browser."""
+    attacker, victim = "mallory@example.org", LEARNER
+    async with client_for(app_transport) as mallory, client_for(app_transport) as browser:
+        await mallory.post("/learners/sign-in", data={"email": attacker})
+        link = smtp.mailbox.sign_in_link(attacker)
+        forged = hidden_fields((await mallory.get(link)).text)  # the attacker's token and CSRF token
+        assert attacker in (await mallory.get(link)).text  # the Continue page names the address it signs in as
+        await browser.post("/learners/sign-in", data={"email": victim})
+        await browser.get(smtp.mailbox.sign_in_link(victim))  # the victim's browser has a Continue page of its own open
+        for data in ({"token": forged["token"]}, forged):
+            refused = await browser.post("/learners/sign-in/confirm", data=data)
+            assert refused.status_code == 403 and "set-cookie" not in refused.headers
+        assert victim not in (page := (await browser.get("/learners/sign-in")).text) and attacker not in page
+        assert (await mallory.post("/learners/sign-in/confirm", data=forged)).status_code == 303  # the link was not used up
+
+
 async def test_an_expired_sign_in_link_does_not_sign_in(app_transport: httpx.ASGITransport, smtp: Smtp, runtime: Runtime) -> None:
     async with client_for(app_transport) as browser:
         await browser.post("/learners/sign-in", data={"email": LEARNER})
         token = parse_qs(urlsplit(smtp.mailbox.sign_in_link(LEARNER)).query)["token"][0]
         async with runtime.sessions() as session, session.begin():  # sixteen minutes pass
             await session.execute(update(SignInLink).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
-        response = await browser.post("/learners/sign-in/confirm", data={"token": token})
+        response = await browser.get(f"/learners/sign-in/confirm?token={token}")
         assert response.status_code == 400 and "15 minutes" in response.text and "set-cookie" not in response.headers
         for address in ("not an address", "zoe\x00@example.org", "zoe@example.org\r\nBcc: all@example.org"):
             bad = await browser.post("/learners/sign-in", data={"email": address})
@@ -718,7 +737,7 @@ async def test_signing_out_needs_the_page_token(app_transport: httpx.ASGITranspo
         assert out.status_code == 200 and "Email me a sign-in link" in out.text
 
 
-async def test_a_development_service_on_localhost_logs_the_link_and_sets_a_cookie_for_http(
+async def test_a_development_service_on_localhost_writes_the_email_to_a_file_and_sets_a_cookie_for_http(
     settings: Settings, runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
     local = settings.model_copy(update={"smtp_host": "", "smtp_from": "", "base_url": "http://localhost:8000"})
@@ -728,10 +747,15 @@ async def test_a_development_service_on_localhost_logs_the_link_and_sets_a_cooki
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000") as browser:
             with caplog.at_level(logging.WARNING, logger="microcred"):
                 assert (await browser.post("/learners/sign-in", data={"email": LEARNER})).status_code == 200
-            found = re.search(r"http://localhost:8000/learners/sign-in/confirm\?token=(\S+)", caplog.text)
-            assert found is not None and "MICROCRED_SMTP_HOST" in caplog.text
-            signed_in = await browser.post("/learners/sign-in/confirm", data={"token": found.group(1)})
-            cookie = signed_in.headers["set-cookie"]
+            assert "MICROCRED_SMTP_HOST" in caplog.text and "token=" not in caplog.text  # the log says where the email is, not what
+            (written,) = (local.data_dir / "mail").glob("*.eml")
+            assert str(written) in caplog.text
+            sent = message_from_bytes(written.read_bytes(), policy=policy.default)
+            found = re.search(r"http://localhost:8000/learners/sign-in/confirm\?token=(\S+)", sent.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+            assert found is not None
+            confirm = await browser.get(f"/learners/sign-in/confirm?token={found.group(1)}")
+            signed_in = await browser.post("/learners/sign-in/confirm", data=hidden_fields(confirm.text))
+            cookie = signed_in.headers.get_list("set-cookie")[0]
             assert cookie.startswith("microcred_learner=") and "Secure" not in cookie and "HttpOnly" in cookie
             assert LEARNER in (await browser.get("/learners/sign-in")).text
     finally:

@@ -15,7 +15,9 @@ _CREDENTIALS: Table = Credential.__table__  # type: ignore[assignment]
 # A Core statement on the table, built once per dialect: the ORM's bulk-insert path and a
 # statement rebuilt with .values() per award cost more than the INSERT itself.
 _INSERT_UNLESS_AWARDED = {
-    name: dialect_insert(_CREDENTIALS).on_conflict_do_nothing(index_elements=["dedup_key", "issuer_id"]).returning(_CREDENTIALS.c.id)
+    # No conflict target: the unique (dedup_key, issuer_id) and (issuer_id, external_id) both
+    # mean "already awarded"; the caller looks up which.
+    name: dialect_insert(_CREDENTIALS).on_conflict_do_nothing().returning(_CREDENTIALS.c.id)
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
 
@@ -69,9 +71,27 @@ class CredentialRepository:
             select(Credential).where(Credential.issuer_id == issuer_id, Credential.dedup_key == dedup_key)
         )
 
+    async def by_external_id(self, issuer_id: str, external_id: str) -> Credential | None:
+        return await self.session.scalar(
+            select(Credential).where(Credential.issuer_id == issuer_id, Credential.external_id == external_id)
+        )
+
+    async def by_external_ids(self, issuer_id: str, external_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """external id -> (credential id, request hash), for the external ids already awarded."""
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(external_ids), 500):
+            rows = await self.session.execute(
+                select(Credential.external_id, Credential.id, Credential.request_hash).where(
+                    Credential.issuer_id == issuer_id, Credential.external_id.in_(external_ids[start : start + 500])
+                )
+            )
+            found.update({external_id: (cid, digest) for external_id, cid, digest in rows if external_id is not None})
+        return found
+
     async def insert_unless_awarded(self, credential: Credential) -> bool:
-        """Insert, or do nothing if the issuer already has a credential with this dedup key
-        (one statement, no savepoint; the unique constraint settles races between workers)."""
+        """Insert, or do nothing if the issuer already has a credential with this dedup key or
+        external id (one statement, no savepoint; the unique constraints settle races between
+        workers)."""
         connection = await self.session.connection()
         statement = _INSERT_UNLESS_AWARDED[connection.dialect.name]
         values = {column.key: getattr(credential, column.key) for column in _CREDENTIALS.columns}

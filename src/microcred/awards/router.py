@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from ..schemas_common import Instant
 from ..web.deps import PrincipalDep, RuntimeDep, SessionDep
 from ..web.openapi import PROBLEMS
 from ..web.routes import StrictJsonRoute
@@ -60,8 +61,8 @@ async def list_credentials(
     runtime: RuntimeDep,
     recipient: Annotated[str | None, Query(max_length=512, description="an email address or a DID")] = None,
     achievement_id: Annotated[str | None, Query(max_length=36)] = None,
-    issued_after: Annotated[date | datetime | None, Query()] = None,
-    issued_before: Annotated[date | datetime | None, Query()] = None,
+    issued_after: Annotated[Instant | None, Query()] = None,
+    issued_before: Annotated[Instant | None, Query()] = None,
     status: Annotated[CredentialState | None, Query(description="only credentials in this state (see `status` of each item)")] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

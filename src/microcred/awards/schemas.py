@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from ..schemas_common import ApiModel, EmailAddress, HttpUrl, Text
+from ..schemas_common import ApiModel, EmailAddress, HttpUrl, Instant, Text
 from ..status.schemas import CredentialState
 
 Did = Annotated[str, StringConstraints(pattern=r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$", max_length=512)]
@@ -48,13 +48,13 @@ class EvidenceIn(ApiModel):
 class AwardIn(ApiModel):
     achievement_id: Annotated[str, StringConstraints(min_length=1, max_length=36)]
     recipient: RecipientIn
-    completion_date: date | datetime = Field(description="when the learner completed the course; may lie in the past")
+    completion_date: Instant = Field(description="when the learner completed the course; may lie in the past")
     result: ResultIn | None = None
     credits_earned: Annotated[float, Field(ge=0, le=1000)] | None = None
     evidence: list[EvidenceIn] | None = Field(default=None, max_length=20)
     activity_start_date: date | None = None
     activity_end_date: date | None = None
-    valid_until: date | datetime | None = Field(default=None, description="when the credential expires (default: never)")
+    valid_until: Instant | None = Field(default=None, description="when the credential expires (default: never)")
     external_id: ExternalId | None = Field(
         default=None, description="the LMS's own id for this completion; a second award with it returns the first"
     )

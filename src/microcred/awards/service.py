@@ -2,17 +2,16 @@
 
 Every award has a deduplication key, unique per issuer in the database: the caller's
 Idempotency-Key, else its ``external_id``, else the award's natural key (achievement, learner,
-completion date). A retry finds the first credential (200), the same key with a different body
-is a conflict (409), and two identical requests racing on different workers meet at the unique
-constraint: one inserts, the other reads what it inserted.
+completion date). The ``external_id`` is unique per issuer on its own too, whatever key came
+with it. A retry finds the first credential (200), the same key or external id with a different
+body is a conflict (409), and two identical requests racing on different workers meet at a
+unique constraint: one inserts, the other reads what it inserted.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +34,7 @@ from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import get_issuer, profile
 from ..keystore import KeyStore
 from ..pathways.completion import after_awards
+from ..pagination import decode_cursor, encode_cursor
 from ..problems import BadRequest, Conflict, NotFound, ProblemError, UnprocessableContent, body_pointer, field_error
 from .document import as_datetime, credential_document, credential_url, issued_event
 from .repository import CredentialRepository
@@ -84,14 +84,26 @@ def dedup_key(data: AwardIn, idempotency_key: str | None = None) -> str:
     return "natural:" + hashlib.sha256(rfc8785.dumps(natural)).hexdigest()
 
 
-def _same_request(existing: Credential, digest: str) -> Credential:
+def _same_request(existing: Credential, digest: str, *, by_external_id: bool = False) -> Credential:
     if existing.request_hash != digest:
+        where = field_error("/external_id", "reused with another body") if by_external_id else {"header": "Idempotency-Key", "detail": "reused with another body"}
         raise Conflict(
-            "this Idempotency-Key or external_id was already used for a different award",
-            errors=[{"header": "Idempotency-Key", "detail": "reused with another body"}],
+            f"this {'external_id' if by_external_id else 'Idempotency-Key or external_id'} was already used for a different award",
+            errors=[where],
             credential_id=existing.id,
         )
     return existing
+
+
+async def _awarded_before(repository: CredentialRepository, issuer_id: str, *, key: str, external_id: str | None) -> tuple[Credential, bool] | None:
+    """The credential an award that could not be inserted met: by its dedup key, else by its
+    external id (awarded under another Idempotency-Key, or none); and whether it was the latter."""
+    existing = await repository.by_dedup_key(issuer_id, key)
+    if existing is not None:
+        return existing, False
+    if external_id is not None and (existing := await repository.by_external_id(issuer_id, external_id)) is not None:
+        return existing, True
+    return None
 
 
 async def _version(session: AsyncSession, issuer_id: str, achievement_id: str) -> PublishedVersion:
@@ -206,10 +218,11 @@ async def award(
         data, issuer=issuer, version=version, key=key, digest=digest, credential_id=credential_id, document=document, now=now, status=status
     )
     if not await repository.insert_unless_awarded(row):
-        existing = await repository.by_dedup_key(issuer.id, key)
-        if existing is None:  # cannot happen: the conflict was on this very key
+        found = await _awarded_before(repository, issuer.id, key=key, external_id=data.external_id)
+        if found is None:  # cannot happen: the conflict was on this key or external id
             raise Conflict("the award conflicted with another that is no longer there; retry")
-        return await _result(session, _same_request(existing, digest), created=False)
+        existing, by_external_id = found
+        return await _result(session, _same_request(existing, digest, by_external_id=by_external_id), created=False)
     await after_awards(session, signing, [row], now)  # the pathways this award completes, if any
     await record(session, issued_event(row, actor=principal.client_id, base_url=signing.base_url, achievement_version=version.version))
     return AwardResult(credential=row, achievement_version=version.version, created=True)
@@ -286,13 +299,15 @@ async def award_many(
 
     repository = CredentialRepository(session)
     existing = await repository.by_dedup_keys(issuer.id, [key for _, _, key, _ in parsed])
+    # An external id awarded under an Idempotency-Key (so under another dedup key) is awarded too.
+    external = await repository.by_external_ids(issuer.id, sorted({d.external_id for _, d, _, _ in parsed if d.external_id}))
     endorsed = await standing_endorsements(session, issuer.id, now=now)  # once per chunk, embedded in every row
     issuer_profile = endorsed.on_profile(profile(issuer))
     versions: dict[str, PublishedVersion | ProblemError] = {}
     to_sign: list[tuple[int, AwardIn, str, str, PublishedVersion]] = []
     seen: dict[str, tuple[str, str]] = {}
     for index, data, key, digest in parsed:
-        earlier = existing.get(key) or seen.get(key)
+        earlier = existing.get(key) or (external.get(data.external_id) if data.external_id else None) or seen.get(key)
         if earlier is not None:
             if earlier[1] == digest:
                 outcomes[index] = RowOutcome("duplicate", credential_id=earlier[0])
@@ -411,9 +426,10 @@ async def _insert_one_by_one(
             async with session.begin_nested():
                 session.add(row)
         except IntegrityError:
-            existing = await repository.by_dedup_key(issuer_id, row.dedup_key)
-            if existing is None:
+            found = await _awarded_before(repository, issuer_id, key=row.dedup_key, external_id=row.external_id)
+            if found is None:
                 raise
+            existing = found[0]
             same = existing.request_hash == row.request_hash
             outcomes[index] = RowOutcome(
                 "duplicate" if same else "failed",
@@ -426,18 +442,6 @@ async def _insert_one_by_one(
 
 
 # -- listing ------------------------------------------------------------------------------------
-
-
-def _encode_cursor(at: datetime, credential_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), credential_id]).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, credential_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(credential_id)
-    except (ValueError, TypeError) as exc:
-        raise BadRequest("cursor is not one this service gave out", errors=[{"parameter": "cursor", "detail": "invalid"}]) from exc
 
 
 async def list_credentials(
@@ -466,7 +470,7 @@ async def list_credentials(
         achievement_id=achievement_id,
         issued_after=as_datetime(issued_after) if issued_after else None,
         issued_before=as_datetime(issued_before) if issued_before else None,
-        after=_decode_cursor(cursor) if cursor else None,
+        after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
         state=state,
         now=now,
@@ -491,7 +495,7 @@ async def list_credentials(
         for c, version in rows[:limit]
     ]
     more = len(rows) > limit
-    return CredentialPage(items=items, next_cursor=_encode_cursor(items[-1].issued_at, items[-1].id) if more and items else None)
+    return CredentialPage(items=items, next_cursor=encode_cursor(items[-1].issued_at, items[-1].id) if more and items else None)
 
 
 async def get_credential(session: AsyncSession, *, principal: Principal, issuer_id: str, credential_id: str) -> AwardResult:

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from ..schemas_common import ApiModel, Text
+from ..schemas_common import ApiModel, Instant, Text
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
@@ -19,7 +19,7 @@ class EndorsementIn(ApiModel):
     )
     endorsement_comment: Text | None = Field(default=None, description="what the endorser vouches for, in words (Markdown)")
     name: Name | None = Field(default=None, description="the endorsement's title (default: 'Endorsement of <name>')")
-    valid_until: date | datetime | None = Field(default=None, description="when the endorsement lapses (default: never)")
+    valid_until: Instant | None = Field(default=None, description="when the endorsement lapses (default: never)")
 
 
 class EndorsedOut(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,7 @@ from .parsing import parse_batch
 from .repository import JobRepository
 from .schemas import JobOut, JobRowOut
 
-__all__ = ["LEASE", "claim_job", "get_job", "job_out", "process_chunk", "submit_job"]
+__all__ = ["LEASE", "claim_job", "fail_next_row", "get_job", "job_out", "process_chunk", "submit_job"]
 
 #: How long a worker holds a job between chunks; a job whose worker died resumes after this.
 LEASE = timedelta(seconds=60)
@@ -115,6 +116,25 @@ async def process_chunk(session: AsyncSession, *, signing: Signing, job_id: str,
         job.processed += len(rows)
     job.lease_until = now + LEASE
     if len(rows) < size:
+        job.status, job.finished_at, job.lease_owner, job.lease_until = "completed", now, None, None
+    await session.flush()
+    return job.status != "completed"
+
+
+async def fail_next_row(session: AsyncSession, *, job_id: str, owner: str, error: dict[str, Any], now: datetime) -> bool:
+    """Mark the next pending row failed with ``error``: the row the worker could not award even
+    alone. False when the job is done or no longer ours."""
+    repository = JobRepository(session)
+    job = await repository.locked_for(job_id, owner)
+    if job is None or job.status == "completed":
+        return False
+    rows = await repository.pending_rows(job_id, after=job.processed, limit=1)
+    for row in rows:
+        row.status, row.error = "failed", error
+        job.failed += 1
+        job.processed += 1
+    job.lease_until = now + LEASE
+    if not rows:
         job.status, job.finished_at, job.lease_owner, job.lease_until = "completed", now, None, None
     await session.flush()
     return job.status != "completed"

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..awards.service import Signing
-from .service import claim_job, process_chunk
+from ..db.errors import is_unavailable
+from .service import claim_job, fail_next_row, process_chunk
 
 __all__ = ["JobRunner"]
 
@@ -41,15 +42,41 @@ class JobRunner:
         """Work on a job we hold until it is done (True) or ``max_chunks`` ran (False)."""
         chunks = 0
         while max_chunks is None or chunks < max_chunks:
-            async with self.sessions() as session, session.begin():
-                more = await process_chunk(
-                    session, signing=self.signing, job_id=job_id, owner=self.owner, size=self.chunk_rows, now=self.clock()
-                )
+            try:
+                more = await self._chunk(job_id, self.chunk_rows)
+            except Exception as exc:
+                if is_unavailable(exc):  # no fault of a row: the job waits for its lease and retries
+                    raise
+                log.exception("a chunk of job %s failed; awarding its rows one by one", job_id)
+                more = await self._one_by_one(job_id, self.chunk_rows)
             chunks += 1
             if not more:
                 return True
             await asyncio.sleep(0)  # let requests in this process through between chunks
         return False
+
+    async def _chunk(self, job_id: str, size: int) -> bool:
+        async with self.sessions() as session, session.begin():
+            return await process_chunk(session, signing=self.signing, job_id=job_id, owner=self.owner, size=size, now=self.clock())
+
+    async def _one_by_one(self, job_id: str, rows: int) -> bool:
+        """Award ``rows`` rows alone, each in its own transaction, so the one that breaks its
+        chunk fails alone (with its error) and the others are awarded. Without this, a row
+        nobody foresaw would fail its chunk on every lease, for ever, and the job with it."""
+        more = True
+        for _ in range(rows):
+            try:
+                more = await self._chunk(job_id, 1)
+            except Exception as exc:
+                if is_unavailable(exc):  # no fault of a row: the job waits for its lease and retries
+                    raise
+                log.exception("a row of job %s cannot be awarded; it is marked failed", job_id)
+                error = {"status": 500, "detail": f"this row could not be awarded ({type(exc).__name__}); the other rows were not held up"}
+                async with self.sessions() as session, session.begin():
+                    more = await fail_next_row(session, job_id=job_id, owner=self.owner, error=error, now=self.clock())
+            if not more:
+                break
+        return more
 
     async def run_once(self) -> str | None:
         """Claim one job that needs work and finish it; the job's id, or None if there was none."""
@@ -73,3 +100,4 @@ class JobRunner:
                 await asyncio.wait_for(self.wake.wait(), timeout=self.poll_seconds)
             except TimeoutError:
                 pass
+

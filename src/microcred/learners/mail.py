@@ -2,25 +2,28 @@
 
 :class:`SmtpMailer` sends through the configured SMTP server (``MICROCRED_SMTP_*``) with the
 standard library, in a worker thread. Without an SMTP server, a development service (its base URL
-on localhost, as with ``make run``) writes the email to its log instead, so sign-in can be tried;
-any other service has no mailer, and sign-in says that it is not configured. The token is in the
-message only: nothing here logs it (except that development log, which is its purpose).
+on localhost, as with ``make run``) writes the email to a file in ``<data_dir>/mail/`` instead and
+logs where, so sign-in can be tried; any other service has no mailer, and sign-in says that it is
+not configured. The token is in the message only: no log line holds it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import smtplib
 import ssl
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from ..config import Settings
 
-__all__ = ["LogMailer", "MailError", "Mailer", "SmtpMailer", "mailer_for", "sign_in_message"]
+__all__ = ["MailError", "Mailer", "OutboxMailer", "SmtpMailer", "mailer_for", "sign_in_message"]
 
 log = logging.getLogger("microcred")
 _TIMEOUT_SECONDS = 30
@@ -62,24 +65,35 @@ class SmtpMailer:
             raise MailError(f"the SMTP server {self.host}:{self.port} did not take the message ({type(exc).__name__})") from None
 
 
-class LogMailer:
-    """For a service on localhost without SMTP: the email goes to the server log."""
+class OutboxMailer:
+    """For a service on localhost without SMTP: each email becomes a file in ``outbox`` (its
+    name says for whom), and the log says where; the link itself, a secret, is never logged."""
+
+    def __init__(self, outbox: Path) -> None:
+        self.outbox = outbox
 
     async def send(self, message: EmailMessage) -> None:
-        body = message.get_content() if not message.is_multipart() else str(message)
+        path = await asyncio.to_thread(self._write, message)
         log.warning(
-            "no SMTP server is configured (MICROCRED_SMTP_HOST): this development service writes the sign-in "
-            "email for %s to its log instead:\n%s",
+            "no SMTP server is configured (MICROCRED_SMTP_HOST): this development service wrote the sign-in "
+            "email for %s to %s instead",
             message["To"],
-            body,
+            path,
         )
+
+    def _write(self, message: EmailMessage) -> Path:
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        recipient = re.sub(r"[^A-Za-z0-9@._-]", "_", str(message["To"]))[:100]
+        path = self.outbox / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{recipient}.eml"
+        path.write_bytes(bytes(message))
+        return path
 
 
 def mailer_for(settings: Settings) -> Mailer | None:
     if settings.smtp_host:
         return SmtpMailer(settings)
     if settings.base_url_is_local:
-        return LogMailer()
+        return OutboxMailer(settings.data_dir / "mail")
     return None
 
 

@@ -31,6 +31,11 @@ class LearnerRepository:
         )
         return int(count or 0)
 
+    async def usable_link(self, token_hash: str, now: datetime) -> SignInLink | None:
+        """A sign-in link that still works, left unused."""
+        link = await self.session.get(SignInLink, token_hash)
+        return None if link is None or link.used_at is not None or link.expires_at <= now else link
+
     async def claim_link(self, token_hash: str, now: datetime) -> SignInLink | None:
         """Use a sign-in link up, if it still works; None otherwise (unknown, used or expired).
         One statement, so a link opened twice at once signs in once."""

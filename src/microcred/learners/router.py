@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..problems import BadRequest, Forbidden, ServiceUnavailable
@@ -15,7 +15,17 @@ from ..web.deps import RuntimeDep, SessionDep, check_url
 from ..web.routes import rendering_errors
 from . import service
 from .mail import MailError, mailer_for, sign_in_message
-from .web import BrowserDep, clear_session_cookie, html_error, html_page, set_session_cookie
+from ..tokens import new_token
+from .web import (
+    BrowserDep,
+    clear_session_cookie,
+    clear_sign_in_cookie,
+    html_error,
+    html_page,
+    set_session_cookie,
+    set_sign_in_cookie,
+    sign_in_cookie_name,
+)
 
 __all__ = ["router"]
 
@@ -73,19 +83,38 @@ async def send_sign_in_link(
 
 
 @router.get("/sign-in/confirm")
-async def confirm_sign_in_page(token: Annotated[str, Query(min_length=1, max_length=200)]) -> Response:
+async def confirm_sign_in_page(
+    request: Request, session: SessionDep, runtime: RuntimeDep, token: Annotated[str, Query(min_length=1, max_length=200)]
+) -> Response:
     """The link in the email. It asks for one more click rather than signing in at once: mail
-    filters open links to scan them, and would use the link up."""
-    return html_page("sign_in_confirm.html", token=token, action_url=router.url_path_for("confirm_sign_in"))
+    filters open links to scan them, and would use the link up. The page names the address it
+    signs in as, and binds its form to this browser (a pre-session cookie and its CSRF token)."""
+    email = await service.link_email(session, token=token, now=datetime.now(UTC))
+    nonce = request.cookies.get(sign_in_cookie_name(runtime.settings)) or new_token()  # one per browser: two tabs both work
+    response = html_page(
+        "sign_in_confirm.html", token=token, email=email, csrf_token=service.csrf_token(nonce), action_url=router.url_path_for("confirm_sign_in")
+    )
+    set_sign_in_cookie(response, nonce, runtime.settings, seconds=service.SIGN_IN_LINK_SECONDS)
+    return response
 
 
 @router.post("/sign-in/confirm")
-async def confirm_sign_in(session: SessionDep, runtime: RuntimeDep, token: Annotated[str, Form(min_length=1, max_length=200)]) -> Response:
+async def confirm_sign_in(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    token: Annotated[str, Form(min_length=1, max_length=200)],
+    csrf_token: Annotated[str | None, Form(max_length=200)] = None,
+) -> Response:
+    nonce = request.cookies.get(sign_in_cookie_name(runtime.settings))
+    if nonce is None or not service.csrf_matches(nonce, csrf_token):
+        raise Forbidden("This sign-in form did not come from this service's page in this browser. Open the link from your email again.")
     signed_in = await service.complete_sign_in(
         session, token=token, now=datetime.now(UTC), session_seconds=runtime.settings.learner_session_seconds
     )
     response = RedirectResponse(signed_in.next_path, status_code=303)
     set_session_cookie(response, signed_in.session_token, runtime.settings)
+    clear_sign_in_cookie(response, runtime.settings)
     return response
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "complete_sign_in",
     "csrf_matches",
     "csrf_token",
+    "link_email",
     "learner_url",
     "local_path",
     "normalised_email",
@@ -101,12 +102,24 @@ class SignedIn:
     next_path: str
 
 
+async def link_email(session: AsyncSession, *, token: str, now: datetime) -> str:
+    """The address a sign-in link that still works was sent to (the link stays unused), so the
+    page that continues it can say whom it signs in as; 400 when it works no more."""
+    link = await LearnerRepository(session).usable_link(token_digest(token), now)
+    if link is None:
+        raise BadRequest(_LINK_SPENT)
+    return link.email
+
+
+_LINK_SPENT = "This sign-in link does not work any more: each link works once, for 15 minutes. Ask for a new one."
+
+
 async def complete_sign_in(session: AsyncSession, *, token: str, now: datetime, session_seconds: int) -> SignedIn:
     """Use a sign-in link: the learner of its address (made on first sign-in) and a new session."""
     repository = LearnerRepository(session)
     link = await repository.claim_link(token_digest(token), now)
     if link is None:
-        raise BadRequest("This sign-in link does not work any more: each link works once, for 15 minutes. Ask for a new one.")
+        raise BadRequest(_LINK_SPENT)
     learner = await repository.by_email(link.email)
     if learner is None:
         learner = Learner(id=new_id(), email=link.email, profile={}, verified_at=now, created_at=now)

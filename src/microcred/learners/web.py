@@ -18,7 +18,18 @@ from ..public.page import render_page, style_csp_source
 from ..web.deps import RuntimeDep, SessionDep
 from .service import signed_in_learner
 
-__all__ = ["Browser", "BrowserDep", "clear_session_cookie", "cookie_name", "html_error", "html_page", "set_session_cookie"]
+__all__ = [
+    "Browser",
+    "BrowserDep",
+    "clear_session_cookie",
+    "clear_sign_in_cookie",
+    "cookie_name",
+    "html_error",
+    "html_page",
+    "set_session_cookie",
+    "set_sign_in_cookie",
+    "sign_in_cookie_name",
+]
 
 
 def _plain_http(settings: Settings) -> bool:
@@ -41,6 +52,23 @@ def set_session_cookie(response: Response, token: str, settings: Settings) -> No
         httponly=True,
         samesite="lax",
     )
+
+
+def sign_in_cookie_name(settings: Settings) -> str:
+    """The pre-session cookie of a browser that opened a sign-in link: the link's Continue form
+    is accepted only with it (and the CSRF token derived from it), so another site cannot make a
+    browser post a link of the attacker's own and sign its user in as the attacker."""
+    return "microcred_sign_in" if _plain_http(settings) else "__Host-microcred_sign_in"
+
+
+def set_sign_in_cookie(response: Response, nonce: str, settings: Settings, *, seconds: int) -> None:
+    response.set_cookie(
+        sign_in_cookie_name(settings), nonce, max_age=seconds, path="/", secure=not _plain_http(settings), httponly=True, samesite="strict"
+    )
+
+
+def clear_sign_in_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(sign_in_cookie_name(settings), path="/", secure=not _plain_http(settings), httponly=True, samesite="strict")
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:

@@ -25,6 +25,7 @@ _MINOR = {
     405: "not_allowed",
     406: "not_acceptable",
     500: "internal_server_error",
+    503: "server_busy",  # the database is out of reach: retry (with Retry-After)
 }
 
 

@@ -1,43 +1,80 @@
 """Request body limits, enforced while reading (a client cannot dodge them by lying in
-Content-Length or by streaming)."""
+Content-Length or by streaming), and, where a large body is allowed to callers with an API key,
+the key checked before a byte of the body is read."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Awaitable, Callable
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..problems import PROBLEM_BASE
+from ..auth.service import authenticate
+from ..problems import PROBLEM_BASE, ProblemError
 
-__all__ = ["BodyLimit"]
+__all__ = ["BATCH_PATH", "BodyLimit", "may_award"]
+
+#: The one route that takes files of 100,000 rows.
+BATCH_PATH = re.compile(r"^/api/v1/issuers/([^/]+)/awards/batch$")
+
+#: Raises the ProblemError (401, 403, 404) that a caller with this Authorization header may not
+#: award for this issuer.
+Authorize = Callable[[str, str | None], Awaitable[None]]
+
+
+def may_award(sessions: async_sessionmaker[AsyncSession]) -> Authorize:
+    """The check the batch route's own dependencies make (an API key with the award scope on
+    the issuer), made before its body is read."""
+
+    async def check(issuer_id: str, authorization: str | None) -> None:
+        async with sessions() as session:
+            principal = await authenticate(session, authorization)
+        principal.require(issuer_id, "award")
+
+    return check
 
 
 class BodyLimit:
-    """413 problem+json for a body over ``default`` bytes (``batch`` for paths ending in
-    ``/awards/batch``, where files of 100,000 rows arrive; ``verify`` for the verify endpoints,
-    which take badge images and PDFs)."""
+    """413 problem+json for a body over ``default`` bytes (``batch`` for the bulk-award route,
+    where files of 100,000 rows arrive, once ``authorize`` let the caller in; ``verify`` for the
+    verify endpoints, which take badge images and PDFs). A Content-Length over the limit is
+    refused before reading; a body without one is counted as it streams in."""
 
-    def __init__(self, app: ASGIApp, *, default: int, batch: int, verify: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, default: int, batch: int, verify: int | None = None, authorize: Authorize | None = None) -> None:
         self.app, self.default, self.batch = app, default, batch
         self.verify = verify or default
+        self.authorize = authorize
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        limit = self.batch if path.endswith("/awards/batch") else self.verify if path in ("/api/v1/verify", "/verify") else self.default
-        for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = 0
-                if declared > limit:
-                    await _reject(send, limit)
-                    return
+        batch = BATCH_PATH.match(path) if scope["method"] == "POST" else None
+        limit = self.batch if batch else self.verify if path in ("/api/v1/verify", "/verify") else self.default
+        headers = dict(scope.get("headers", []))
+        if batch and self.authorize is not None:
+            # Nobody may make this process hold a large body before showing a key that may
+            # award for the issuer: the same answer the route would give, without reading.
+            authorization = headers.get(b"authorization")
+            try:
+                await self.authorize(batch.group(1), authorization.decode("latin-1") if authorization is not None else None)
+            except ProblemError as problem:
+                await _send_problem(send, problem.status, problem.to_dict(instance=path), problem.headers)
+                return
+        if b"content-length" in headers:
+            try:
+                declared = int(headers[b"content-length"])
+            except ValueError:
+                declared = 0
+            if declared > limit:
+                await _reject(send, limit)
+                return
         # Read the body before the app sees it (FastAPI reads it whole anyway), refusing it as
-        # soon as it passes the limit; then replay it.
+        # soon as it passes the limit; then replay it. Not streamed to the route: its
+        # dependencies hold a database connection (the key lookup), which a slow upload would pin.
         chunks: list[bytes] = []
         received = 0
         while True:
@@ -74,19 +111,26 @@ def _replay_disconnect(message: Message) -> Receive:
 
 
 async def _reject(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "type": PROBLEM_BASE + "payload-too-large",
-            "title": "Payload too large",
-            "status": 413,
-            "detail": f"the request body exceeds {limit} bytes",
-        }
-    ).encode()
+    problem = {
+        "type": PROBLEM_BASE + "payload-too-large",
+        "title": "Payload too large",
+        "status": 413,
+        "detail": f"the request body exceeds {limit} bytes",
+    }
+    await _send_problem(send, 413, problem, {})
+
+
+async def _send_problem(send: Send, status: int, problem: dict[str, object], headers: dict[str, str]) -> None:
+    body = json.dumps(problem).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -20,8 +20,9 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..credentials import strict_json
-from ..problems import ProblemError
-from .problems import validation_problem
+from ..db.errors import is_unavailable
+from ..problems import ProblemError, ServiceUnavailable
+from .problems import RETRY_AFTER_SECONDS, validation_problem
 
 __all__ = ["ErrorRenderer", "StrictJsonRoute", "rendering_errors"]
 
@@ -87,7 +88,13 @@ def rendering_errors(render: ErrorRenderer) -> type[APIRoute]:
                     return render(invalid, invalid.status)
                 except StarletteHTTPException as exc:
                     return render(ProblemError(str(exc.detail), headers=dict(exc.headers or {})), exc.status_code)
-                except Exception:
+                except Exception as exc:
+                    if is_unavailable(exc):  # no fault of the request: worth retrying
+                        log.warning("database out of reach on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+                        away = ServiceUnavailable("The service cannot reach its database just now; nothing was saved. Try again in a few seconds.")
+                        response = render(away, 503)
+                        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+                        return response
                     log.exception("unhandled error on %s %s", request.method, request.url.path)
                     internal = ProblemError("the service failed to handle this request; nothing was saved. The error is logged.")
                     return render(internal, 500)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 from datetime import datetime
 from ipaddress import ip_address
 
@@ -17,6 +15,7 @@ from ..db.models import WebhookDelivery, WebhookEndpoint
 from ..events import Event, record
 from ..fetch import FetchError, FetchPolicy, check_url
 from ..issuers.repository import IssuerRepository
+from ..pagination import decode_cursor, encode_cursor
 from ..problems import BadRequest, NotFound, UnprocessableContent, field_error
 from .outbox import payload
 from .repository import WebhookRepository
@@ -196,21 +195,6 @@ async def send_test(session: AsyncSession, *, principal: Principal, issuer_id: s
     return _delivery_out(delivery, [])
 
 
-def _encode_cursor(at: datetime, delivery_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), delivery_id]).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, delivery_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        return parsed, str(delivery_id)
-    except (ValueError, TypeError) as exc:
-        raise BadRequest("cursor is not one this service gave out", errors=[{"parameter": "cursor", "detail": "invalid"}]) from exc
-
-
 def _delivery_out(delivery: WebhookDelivery, attempts: list[AttemptOut]) -> DeliveryOut:
     return DeliveryOut(
         id=delivery.id,
@@ -239,7 +223,7 @@ async def list_deliveries(
     """The endpoint's deliveries, newest first, each with its log of attempts."""
     endpoint = await get_endpoint(session, principal=principal, issuer_id=issuer_id, endpoint_id=endpoint_id)
     repository = WebhookRepository(session)
-    found = await repository.deliveries(endpoint.id, status=status, after=_decode_cursor(cursor) if cursor else None, limit=limit + 1)
+    found = await repository.deliveries(endpoint.id, status=status, after=decode_cursor(cursor) if cursor else None, limit=limit + 1)
     page = found[:limit]
     attempts = await repository.attempts([d.id for d in page])
     items = [
@@ -249,4 +233,4 @@ async def list_deliveries(
         for d in page
     ]
     more = len(found) > limit and page
-    return DeliveryPage(items=items, next_cursor=_encode_cursor(page[-1].created_at, page[-1].id) if more else None)
+    return DeliveryPage(items=items, next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None)

@@ -13,8 +13,8 @@ class Credential(Base):
     """A signed credential awarded to one learner, and the request that awarded it.
 
     ``dedup_key`` (the Idempotency-Key, the caller's external id, or the award's natural key) is
-    unique per issuer, so a retried award finds the credential instead of making a second one,
-    however many workers race.
+    unique per issuer, and so is ``external_id`` whatever key came with it, so a retried award
+    finds the credential instead of making a second one, however many workers race.
     """
 
     __tablename__ = "credentials"
@@ -22,6 +22,9 @@ class Credential(Base):
         # dedup_key leads, so looking keys up (bulk awards, before signing) can use no other
         # index, whatever the planner guesses about how many rows an issuer has.
         UniqueConstraint("dedup_key", "issuer_id"),
+        # The caller's own id for a completion awards once, whatever Idempotency-Key comes with
+        # it (NULLs are distinct: awards without one are many).
+        UniqueConstraint("issuer_id", "external_id"),
         Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
         Index("ix_credentials_issuer_email", "issuer_id", "recipient_email"),
         Index("ix_credentials_issuer_achievement", "issuer_id", "achievement_id"),
