@@ -9,7 +9,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-__all__ = ["ApiModel", "EARLIEST", "EmailAddress", "HttpUrl", "Instant", "Slug", "Text", "contains_nul", "to_utc"]
+from .credentials.canonical import lossy_number
+
+__all__ = ["ApiModel", "EARLIEST", "EmailAddress", "HttpUrl", "Instant", "Signable", "Slug", "Text", "contains_nul", "to_utc"]
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
@@ -77,6 +79,17 @@ EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(
 #: A date (midnight UTC) or a date-time, checked for range and normalised to UTC on the way in,
 #: so nothing later (signing, the database driver) meets an instant it cannot represent.
 Instant = Annotated[date | datetime, AfterValidator(_instant)]
+
+
+def _signable(value: float) -> float:
+    if lossy_number(value):
+        raise ValueError("JSON-LD processors read a non-integer this small (one significant digit, below 1e-6) as 0; no signature would protect it")
+    return value
+
+
+#: Marks a number a credential will carry (credits, hours): it must be one that every JSON-LD
+#: processor reads as given, e.g. ``Annotated[float, Field(ge=0), Signable]``.
+Signable = AfterValidator(_signable)
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", description="lower-case letters, digits and dashes")]
 
 

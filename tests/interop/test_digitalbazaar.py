@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from microcred.credentials import DocumentLoader, Ed25519KeyPair, add_proof, issue, issue_credential, verify, verify_presentation
+from microcred.credentials.errors import MalformedError
 from microcred.credentials.suites import get_suite
 
 from .nodejs import js_sign, js_sign_presentation, js_verify
@@ -321,8 +322,25 @@ class TestNumbers:
         credential = self._credential(vector_key)
 
         theirs = js_sign(credential, suite=suite, seed=SEED, created=CREATED_TEXT)
-        ours = issue_credential(credential, signer=vector_key.signer(), loader=loader, suite=suite, created=CREATED)
+        # the proof layer signs what Digital Bazaar signs; issuing refuses 1e-7 (see below)
+        ours = add_proof(credential, suite=get_suite(suite), signer=vector_key.signer(), loader=loader, created=CREATED)
 
         assert verify(theirs, loader=loader, now=now, profile="vc").verdict == "valid"
         assert ours["proof"] == theirs["proof"]
         assert js_verify(ours) == (True, None)
+
+    def test_a_number_no_signature_protects_is_refused_at_issue(self, vector_key: Ed25519KeyPair, loader: DocumentLoader, now: datetime) -> None:
+        """jsonld.js reads 1e-7 as the integer 0, so 9e-7 verifies under the same proof: we never sign one."""
+        credential = self._credential(vector_key)
+        theirs = js_sign(credential, suite="eddsa-rdfc-2022", seed=SEED, created=CREATED_TEXT)
+        changed = copy.deepcopy(theirs)
+        changed["credentialSubject"]["tiny"] = 9e-7
+        assert js_verify(changed) == (True, None)  # what we guard against: Digital Bazaar does not notice
+
+        with pytest.raises(MalformedError) as refused:
+            issue_credential(credential, signer=vector_key.signer(), loader=loader, created=CREATED)
+        assert refused.value.pointer == "/credentialSubject/tiny"
+        subject = credential["credentialSubject"]
+        del subject["tiny"], subject["negativeTiny"], subject["scores"][2]  # 2e-300 reads as 0 too
+        signed = issue_credential(credential, signer=vector_key.signer(), loader=loader, created=CREATED)
+        assert verify(signed, loader=loader, now=now, profile="vc").verdict == "valid"

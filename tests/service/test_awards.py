@@ -107,6 +107,7 @@ async def test_bad_awards_get_problems_naming_the_field(service: ServiceClient) 
         (award_body("no-such-achievement"), "#/achievement_id"),
         (award_body(achievement_id, result={"value": "8", "result_description_id": "urn:uuid:x"}), "#/result/result_description_id"),
         (award_body(achievement_id, surprise=1), "#/surprise"),
+        (award_body(achievement_id, credits_earned=3e-7), "#/credits_earned"),  # JSON-LD reads it as 0: unsignable
     ]
     for body, pointer in cases:
         problem = is_problem(await service.http.post(path, json=body, headers=service.admin), 422)

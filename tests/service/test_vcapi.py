@@ -219,6 +219,15 @@ class TestIssue:
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 
 
+async def test_a_number_no_signature_would_protect_is_refused_naming_it(service: ServiceClient) -> None:
+    """jsonld.js reads 1e-7 as the integer 0 (so 9e-7 would verify under the same proof): refused."""
+    issuer, headers = await vc_issuer(service, did_method="did:key")
+    credential = unsigned(**{"@context": [V2, EXAMPLES]})
+    credential["credentialSubject"]["favouriteNumber"] = 1e-7
+    response = await issue(service, headers, {"credential": credential}, path="/eddsa-rdfc-2022/credentials/issue")
+    assert is_problem(response, 400)["errors"][0]["pointer"] == "#/credential/credentialSubject/favouriteNumber"
+
+
 class TestContextConstructs:
     """Every valid way to write a context is processed as Digital Bazaar processes it; an invalid
     or unsafe one is a 400 naming the @context, never a 500."""
@@ -245,7 +254,7 @@ class TestContextConstructs:
         if any(isinstance(c, dict) and "Thing" in c for c in contexts):
             credential["credentialSubject"]["type"] = "Thing"  # its type-scoped context defines color
         if EXAMPLES in contexts and {"@vocab": None} not in contexts:
-            credential["credentialSubject"]["favouriteNumber"] = 1e-7
+            credential["credentialSubject"]["favouriteNumber"] = 1.5e-7  # a double in exponent form
 
         response = await issue(service, headers, {"credential": credential}, path="/eddsa-rdfc-2022/credentials/issue")
         assert response.status_code == 201, response.text

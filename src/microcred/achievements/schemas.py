@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from ..credentials.ob3 import ACHIEVEMENT_TYPES, ALIGNMENT_TARGET_TYPES, RESULT_TYPES
-from ..schemas_common import ApiModel, HttpUrl, Text
+from ..schemas_common import ApiModel, HttpUrl, Signable, Text
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -69,8 +69,8 @@ class AchievementFields(ApiModel):
     achievement_type: Annotated[str, _one_of(ACHIEVEMENT_TYPES, "achievementType")] | None = None
     alignments: list[AlignmentIn] | None = None
     result_descriptions: list[ResultDescriptionIn] | None = None
-    credits_available: Annotated[float, Field(ge=0, le=1000)] | None = Field(default=None, description="ECTS credits")
-    notional_workload_hours: Annotated[float, Field(gt=0, le=100_000)] | None = None
+    credits_available: Annotated[float, Field(ge=0, le=1000), Signable] | None = Field(default=None, description="ECTS credits")
+    notional_workload_hours: Annotated[float, Field(gt=0, le=100_000), Signable] | None = None
     eqf_level: Annotated[int, Field(ge=1, le=8)] | None = Field(default=None, description="EU element: EQF level 1-8")
     assessment_type: Short | None = None
     participation_form: Short | None = None

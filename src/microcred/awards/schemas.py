@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from ..schemas_common import ApiModel, EmailAddress, HttpUrl, Instant, Text
+from ..schemas_common import ApiModel, EmailAddress, HttpUrl, Instant, Signable, Text
 from ..status.schemas import CredentialState
 
 Did = Annotated[str, StringConstraints(pattern=r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$", max_length=512)]
@@ -50,7 +50,7 @@ class AwardIn(ApiModel):
     recipient: RecipientIn
     completion_date: Instant = Field(description="when the learner completed the course; may lie in the past")
     result: ResultIn | None = None
-    credits_earned: Annotated[float, Field(ge=0, le=1000)] | None = None
+    credits_earned: Annotated[float, Field(ge=0, le=1000), Signable] | None = None
     evidence: list[EvidenceIn] | None = Field(default=None, max_length=20)
     activity_start_date: date | None = None
     activity_end_date: date | None = None

@@ -41,6 +41,7 @@ __all__ = [
     "Quad",
     "canonicalize_jcs",
     "canonicalize_rdfc",
+    "lossy_number",
     "rdfc10",
     "to_quads",
 ]
@@ -296,6 +297,30 @@ def _double_lexical(value: float) -> str:
     return f"{whole}.{fraction.rstrip('0') or '0'}E{exponent}"
 
 
+def _jsonld_js_double(number: float) -> bool:
+    """Whether jsonld.js calls this JSON number a double: its JavaScript string has a ``.`` or
+    its magnitude is at least 1e21 (otherwise it is an integer, written with ``toFixed(0)``)."""
+    magnitude = abs(number)
+    if magnitude >= 1e21:
+        return True
+    if magnitude != 0 and magnitude < 1e-6:
+        # JavaScript writes these in exponent form ("1e-7", "1.5e-7"): a "." only when the
+        # shortest round-tripping digits (the same in Python's repr) number more than one.
+        digits = repr(magnitude).split("e")[0].replace(".", "").strip("0")
+        return len(digits) > 1
+    return not number.is_integer()
+
+
+def lossy_number(value: Any) -> bool:
+    """Whether JSON-LD processors read this JSON number as another one: jsonld.js (hence
+    Digital Bazaar, and our canonical form, which must match it) makes a non-integer below
+    1e-6 with one significant digit the integer 0, so ``1e-7`` and ``9e-7`` sign alike and a
+    signature would not protect the number. Issuers refuse these (see ``issue``)."""
+    if not isinstance(value, float) or value != value or value in (float("inf"), float("-inf")):
+        return False
+    return not value.is_integer() and not _jsonld_js_double(value)
+
+
 def _number_literal(value: int | float, datatype: str | None) -> tuple[str, str]:
     """The RDF literal (lexical form, datatype) of a JSON number, exactly as jsonld.js makes it.
 
@@ -315,16 +340,7 @@ def _number_literal(value: int | float, datatype: str | None) -> tuple[str, str]
         raise MalformedError(f"the number {value} is too large for a JSON-LD processor (beyond an IEEE double)") from exc
     if number != number or number in (float("inf"), float("-inf")):
         raise MalformedError("NaN and infinite numbers are not JSON")
-    magnitude = abs(number)
-    if magnitude >= 1e21:
-        is_double = True
-    elif magnitude != 0 and magnitude < 1e-6:
-        # JavaScript writes these in exponent form ("1e-7", "1.5e-7"): a "." only when the
-        # shortest round-tripping digits (the same in Python's repr) number more than one.
-        digits = repr(magnitude).split("e")[0].replace(".", "").strip("0")
-        is_double = len(digits) > 1
-    else:
-        is_double = not number.is_integer()
+    is_double = _jsonld_js_double(number)
     if is_double or datatype == _XSD_DOUBLE:
         return _double_lexical(number), datatype or _XSD_DOUBLE
     if number.is_integer():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from .canonical import to_quads
+from .canonical import lossy_number, to_quads
 from .data_model import check_credential
 from .errors import ContextError, MalformedError
 from .keys import Signer
@@ -54,8 +54,31 @@ def _check_signable(credential: dict[str, Any], *, signer: Signer, loader: Docum
     related = related_problems(credential)
     if related:
         raise related[0]
+    lossy = _lossy_number_pointer(credential)
+    if lossy is not None:
+        raise MalformedError(
+            f"the number at {lossy} reads as 0 to JSON-LD processors (jsonld.js, and so most verifiers, make a "
+            "non-integer below 1e-6 with one significant digit the integer 0), so no signature would protect it: "
+            "give it as a string, or in a smaller unit",
+            pointer=lossy,
+        )
     if check_terms:
         to_quads(credential, loader=loader, safe=True)  # raises UndefinedTermError naming the term
+
+
+def _lossy_number_pointer(document: Any) -> str | None:
+    """The JSON pointer of the first number that :func:`canonical.lossy_number` says a
+    signature would not protect, or None."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((f"{where}/{k.replace('~', '~0').replace('/', '~1')}", v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((f"{where}/{i}", v) for i, v in reversed(list(enumerate(value))))
+        elif lossy_number(value):
+            return where
+    return None
 
 
 def issue(
