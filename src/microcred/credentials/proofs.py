@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -203,17 +204,17 @@ def verify_proof(
     if len(proofs) > MAX_PROOFS:
         return _fail("malformed", f"the document carries {len(proofs)} proofs; at most {MAX_PROOFS} are verified")
     unsecured = {k: v for k, v in document.items() if k != "proof"}
+    check = partial(
+        _check_one, loader=loader, resolve_key=resolve_key, expected_purpose=expected_purpose,
+        expected_controller=expected_controller, controller_role=controller_role, now=now,
+    )
 
     def one(proof: Any) -> ProofResult:
         if not isinstance(proof, dict):
             return _fail("malformed", "a proof must be a JSON object")
         previous = proof.get("previousProof")
         if previous is None:
-            return _verify_one(
-                unsecured, proof, loader=loader, resolve_key=resolve_key, expected_purpose=expected_purpose,
-                expected_controller=expected_controller, controller_role=controller_role, now=now,
-                transformed_document=transformed_document,
-            )
+            return _named(check(unsecured, proof, transformed_document=transformed_document), proof)
         wanted = [previous] if isinstance(previous, str) else previous
         if not isinstance(wanted, list) or not wanted or not all(isinstance(w, str) for w in wanted):
             return _fail("malformed", "previousProof must be a proof id or a list of proof ids")
@@ -221,11 +222,7 @@ def verify_proof(
         missing = [w for w in wanted if not any(p.get("id") == w for p in matching)]
         if missing:
             return _fail("malformed", f"previousProof {missing[0]!r} names no other proof of the document")
-        return _verify_one(
-            {**unsecured, "proof": matching}, proof, loader=loader, resolve_key=resolve_key,
-            expected_purpose=expected_purpose, expected_controller=expected_controller,
-            controller_role=controller_role, now=now, transformed_document=None,
-        )
+        return _named(check({**unsecured, "proof": matching}, proof, transformed_document=None), proof)
 
     if len(proofs) == 1:
         return one(proofs[0])
@@ -241,26 +238,10 @@ def verify_proof(
                        created=members[0].created, suite=members[0].suite, members=members)
 
 
-def _verify_one(
-    unsecured: dict[str, Any],
-    proof: dict[str, Any],
-    *,
-    loader: DocumentLoader,
-    resolve_key: KeyResolver,
-    expected_purpose: str,
-    expected_controller: str | None,
-    controller_role: str,
-    now: datetime,
-    transformed_document: bytes | None,
-) -> ProofResult:
-    """Verify Proof (Data Integrity 1.0 §4.4): ``proof`` over ``unsecured``, the document as signed."""
-    pid = proof.get("id") if isinstance(proof.get("id"), str) else None
-    result = _check_one(
-        unsecured, proof, loader=loader, resolve_key=resolve_key, expected_purpose=expected_purpose,
-        expected_controller=expected_controller, controller_role=controller_role, now=now,
-        transformed_document=transformed_document,
-    )
-    return replace(result, proof_id=pid) if pid else result
+def _named(result: ProofResult, proof: dict[str, Any]) -> ProofResult:
+    """One proof's result, carrying the proof's id when it has one (a set's members are told apart by it)."""
+    pid = proof.get("id")
+    return replace(result, proof_id=pid) if isinstance(pid, str) else result
 
 
 def _check_one(
@@ -275,6 +256,7 @@ def _check_one(
     now: datetime,
     transformed_document: bytes | None,
 ) -> ProofResult:
+    """Verify Proof (Data Integrity 1.0 §4.4): ``proof`` over ``unsecured``, the document as signed."""
     try:
         suite = suite_for_proof(proof)
     except ProofError as exc:
