@@ -68,17 +68,28 @@ def _check_signable(credential: dict[str, Any], *, signer: Signer, loader: Docum
 
 def _lossy_number_pointer(document: Any) -> str | None:
     """The JSON pointer of the first number that :func:`canonical.lossy_number` says a
-    signature would not protect, or None."""
-    stack: list[tuple[str, Any]] = [("", document)]
+    signature would not protect, or None. Floats are rare in credentials: look for one
+    first, and spell pointers only when one is found."""
+    stack: list[Any] = [document]
     while stack:
-        where, value = stack.pop()
+        value = stack.pop()
         if isinstance(value, dict):
-            stack.extend((f"{where}/{k.replace('~', '~0').replace('/', '~1')}", v) for k, v in reversed(value.items()))
+            stack.extend(reversed(value.values()))  # in document order: the first one is named
         elif isinstance(value, list):
-            stack.extend((f"{where}/{i}", v) for i, v in reversed(list(enumerate(value))))
-        elif lossy_number(value):
-            return where
+            stack.extend(reversed(value))
+        elif isinstance(value, float) and lossy_number(value):
+            return _pointer_to(document, value)
     return None
+
+
+def _pointer_to(document: Any, target: float, where: str = "") -> str | None:
+    if isinstance(document, dict):
+        items: Any = ((f"{where}/{k.replace('~', '~0').replace('/', '~1')}", v) for k, v in document.items())
+    elif isinstance(document, list):
+        items = ((f"{where}/{i}", v) for i, v in enumerate(document))
+    else:
+        return where if document is target else None
+    return next((found for path, value in items if (found := _pointer_to(value, target, path)) is not None), None)
 
 
 def issue(
