@@ -48,6 +48,7 @@ from .web.deps import RuntimeDep
 from .web.limits import BodyLimit, may_award
 from .web.openapi import PROBLEMS, install_openapi
 from .web.problems import install_problem_handlers
+from .web.head import HeadAsGet
 from .web.security import SecurityHeaders
 
 __all__ = ["create_app"]
@@ -108,7 +109,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         authorize=may_award(built.sessions),
     )
     install_problem_handlers(app)  # after the middlewares: its own wraps them all
-    app.add_middleware(SecurityHeaders, style_source=style_csp_source())  # outermost: on every answer, a 500 included
+    app.add_middleware(SecurityHeaders, style_source=style_csp_source())  # on every answer, a 500 included
+    app.add_middleware(HeadAsGet)  # outermost: a HEAD gets exactly the GET's headers
     routers = (
         issuers_router, achievements_router, awards_router, jobs_router, pathways_router, endorsements_router,
         status_router, webhooks_router, audit_router, clients_router,

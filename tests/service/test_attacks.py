@@ -271,6 +271,23 @@ class TestSecurityHeaders:
                 assert "sandbox" in policy, name  # an SVG opened in the browser runs nothing
 
 
+class TestHead:
+    async def test_head_gives_the_get_headers_and_no_body(self, service: ServiceClient) -> None:
+        """curl -I, link checkers and crawlers read a page's or a download's headers with HEAD."""
+        issuer_id, achievement_id = await _setup(service)
+        path = f"/credentials/{(await service.award(issuer_id, achievement_id)).json()['id']}"
+        for params, headers in (({}, {"Accept": "text/html"}), ({"format": "png"}, {}), ({"format": "pdf"}, {}), ({}, {})):
+            got = await service.http.get(path, params=params, headers=headers)
+            head = await service.http.head(path, params=params, headers=headers)
+            assert (head.status_code, head.content) == (200, b""), (params, headers, head.status_code)
+            for name in ("content-type", "content-length", "content-security-policy", "x-content-type-options"):
+                assert head.headers.get(name) == got.headers.get(name), (params, name)
+        assert (await service.http.head("/verify")).status_code == 200
+        assert (await service.http.head("/api/v1/issuers", headers=service.admin)).status_code == 200
+        refused = await service.http.head("/api/v1/issuers")
+        assert (refused.status_code, refused.content) == (401, b"")
+
+
 class TestMethodNotAllowed:
     async def test_allow_lists_every_method_of_the_path(self, service: ServiceClient) -> None:
         issuer_id, _ = await _setup(service)
