@@ -381,6 +381,8 @@ def to_quads(document: Any, *, loader: DocumentLoader, safe: bool = True) -> lis
         raise _jsonld_error(exc) from exc
     except RecursionError as exc:
         raise MalformedError("document is nested too deeply") from exc
+    except ValueError as exc:  # pyld's IRI resolver, e.g. a context "" with no base IRI to resolve it against
+        raise ContextError(f"invalid @context: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", pointer="@context") from exc
     if safe:
         check_expanded(expanded, processor.dropped)
     _check_merge_cost(expanded)
