@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ..factories.mutations import places, replaced
 from ..factories.service import ServiceClient
 from .conftest import is_problem
 
@@ -167,32 +168,15 @@ def _json_values() -> st.SearchStrategy[Any]:
     return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8) | st.sampled_from(["@id", "@type", "@context", "@vocab", "@value", "@list", "@graph", "id", "type", "proof"]), inner, max_size=4), max_leaves=20)
 
 
-def _paths(document: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    if isinstance(document, dict):
-        return [path] + [p for key, value in document.items() for p in _paths(value, (*path, key))]
-    if isinstance(document, list):
-        return [path] + [p for index, value in enumerate(document) for p in _paths(value, (*path, index))]
-    return [path]
-
-
-def _replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
-    if not path:
-        return value
-    head, *rest = path
-    copied = copy.copy(document)
-    copied[head] = _replaced(document[head], tuple(rest), value)
-    return copied
-
-
 def _random_checker(
     service: ServiceClient, timings: Timings, loop: asyncio.AbstractEventLoop, path: str, document: dict[str, Any], headers: dict[str, str]
 ) -> Any:
     """A Hypothesis test (run in a worker thread) posting ``document`` with random JSON in a random place."""
 
     @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(place=st.sampled_from(_paths(document)), value=_json_values())
+    @given(place=st.sampled_from(places(document)), value=_json_values())
     def check(place: tuple[Any, ...], value: Any) -> None:
-        body = json.dumps(_replaced(document, place, value)).encode()
+        body = json.dumps(replaced(document, place, value)).encode()
         asyncio.run_coroutine_threadsafe(_post(service, timings, path, f"{place} = {value!r}"[:120], body, headers), loop).result()
 
     return check

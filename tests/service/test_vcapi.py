@@ -17,6 +17,7 @@ from microcred.credentials import Ed25519KeyPair
 from microcred.credentials.loader import bundled_context_bytes
 from microcred.credentials.status_list import BitstringStatusList
 
+from ..factories.mutations import places, replaced
 from ..factories.service import ServiceClient
 from ..interop.nodejs import js_sign, js_sign_presentation, js_verify
 from .conftest import is_problem
@@ -290,6 +291,18 @@ class TestContextConstructs:
         response = await service.http.post("/credentials/verify", json={"verifiableCredential": {**credential, "proof": {}}})
         assert response.status_code == 400, response.text
 
+    async def test_an_embedded_context_that_is_an_empty_url_is_a_400(self, service: ServiceClient) -> None:
+        """pyld raises a bare ValueError resolving "" against no base IRI: found by the fuzz pass."""
+        _, headers = await vc_issuer(service, did_method="did:key")
+        credential = unsigned()
+        credential["credentialSubject"]["@context"] = ""
+
+        body = is_problem(await issue(service, headers, {"credential": credential}), 400)
+        assert body["errors"][0]["pointer"].startswith("#/credential/@context"), body
+        response = await service.http.post("/credentials/verify", json={"verifiableCredential": {**credential, "proof": {}}})
+        assert response.status_code == 400, response.text
+        assert (await service.http.post("/api/v1/verify", json={**credential, "proof": {}})).status_code < 500
+
 
 # -- verifying -----------------------------------------------------------------------------------
 
@@ -540,23 +553,6 @@ class TestStatus:
 NASTY: list[Any] = [None, 4, -1.5, True, "x", "", "a\u0000b", "\ud800", [], {}, [None], {"@context": None}, "é" * 5000, {"a": {"b": {"c": []}}}]
 
 
-def _mutations(document: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    if isinstance(document, dict):
-        return [path] + [p for k, v in document.items() for p in _mutations(v, (*path, k))]
-    if isinstance(document, list):
-        return [path] + [p for i, v in enumerate(document) for p in _mutations(v, (*path, i))]
-    return [path]
-
-
-def _replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
-    if not path:
-        return value
-    head, *rest = path
-    copied = copy.copy(document)
-    copied[head] = _replaced(document[head], tuple(rest), value)
-    return copied
-
-
 class TestBadInputNeverFails:
     async def test_garbage_and_mutated_requests_get_200_or_a_400_problem(self, service: ServiceClient) -> None:
         _, headers = await vc_issuer(service, status=True)
@@ -569,9 +565,9 @@ class TestBadInputNeverFails:
             ("/presentations/verify", {"presentation": {"@context": [V2], "type": ["VerifiablePresentation"], "verifiableCredential": [signed]}}),
             ("/credentials/status", _status_body(signed["id"], "suspension", True)),
         ):
-            for where in _mutations(document):
+            for where in places(document):
                 for value in NASTY:
-                    bodies.append((path, _replaced(document, where, value)))
+                    bodies.append((path, replaced(document, where, value)))
         seen: set[int] = set()
         for path, body in bodies:
             contents = raw if body is None else [json.dumps(body).encode()]
