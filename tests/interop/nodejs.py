@@ -150,25 +150,27 @@ def js_check_status(signed: dict[str, Any], *, did_documents: dict[str, Any], al
     return result
 
 
-def _run(args: list[str], document: dict[str, Any]) -> Any:
+def _run(args: list[str], document: dict[str, Any], *, script: Path = SCRIPT) -> Any:
+    """Run ``script`` (dbvc.mjs unless named) with ``document`` on stdin; its stdout, as JSON."""
     ensure_installed()
+    name = script.stem
     try:
         completed = subprocess.run(
-            ["node", str(SCRIPT), *args],
+            ["node", str(script), *args],
             input=json.dumps(document, ensure_ascii=False).encode("utf-8"),
             capture_output=True,
             timeout=TIMEOUT_SECONDS,
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise NodeHarnessError(f"dbvc {args[0]} took longer than {TIMEOUT_SECONDS}s") from exc
+        raise NodeHarnessError(f"{name} {args[0]} took longer than {TIMEOUT_SECONDS}s") from exc
     stderr = completed.stderr.decode("utf-8", "replace").strip()
     if completed.returncode != 0:
-        raise NodeHarnessError(f"dbvc {args[0]} exited with {completed.returncode}: {stderr}")
+        raise NodeHarnessError(f"{name} {args[0]} exited with {completed.returncode}: {stderr}")
     try:
         return json.loads(completed.stdout.decode("utf-8"))
     except ValueError as exc:
-        raise NodeHarnessError(f"dbvc {args[0]} printed no JSON (stderr: {stderr})") from exc
+        raise NodeHarnessError(f"{name} {args[0]} printed no JSON (stderr: {stderr})") from exc
 
 
 STOCK_SCRIPT = JS_DIR / "stockverify.mjs"
@@ -182,21 +184,7 @@ def js_stock_verify(credential: dict[str, Any], *, origin: str) -> dict[str, Any
     and nothing else. The answer is ``{"verifierCore": {"verified", "errors", "log"},
     "digitalBazaar": {"verified", "errors"}, "refused": [url, ...], "logged": [line, ...]}``.
     """
-    ensure_installed()
-    try:
-        completed = subprocess.run(
-            ["node", str(STOCK_SCRIPT), "--origin", origin],
-            input=json.dumps(credential, ensure_ascii=False).encode("utf-8"),
-            capture_output=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise NodeHarnessError(f"stockverify took longer than {TIMEOUT_SECONDS}s") from exc
-    stderr = completed.stderr.decode("utf-8", "replace").strip()
-    if completed.returncode != 0:
-        raise NodeHarnessError(f"stockverify exited with {completed.returncode}: {stderr}")
-    result = json.loads(completed.stdout.decode("utf-8"))
+    result = _run(["--origin", origin], credential, script=STOCK_SCRIPT)
     if not isinstance(result, dict) or not all(isinstance(result.get(k), dict) for k in ("verifierCore", "digitalBazaar")):
         raise NodeHarnessError(f"stockverify gave an unexpected answer: {result!r}")
     return result
