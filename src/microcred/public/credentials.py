@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..achievements.document import EQF_FRAMEWORK
 from ..credentials import eu_elements
 from ..credentials.timeutil import parse_datetime
 from ..db.models import Credential, Issuer
@@ -37,9 +38,6 @@ async def public_credential(session: AsyncSession, credential_id: str) -> tuple[
     return credential, issuer
 
 
-_EQF_FRAMEWORK = "European Qualifications Framework"
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -58,7 +56,7 @@ def _alignments(achievement: dict[str, Any]) -> list[tuple[str, str]]:
         if not isinstance(alignment, dict) or eu_elements.is_element(alignment):
             continue
         name = _text(alignment.get("targetName"))
-        if alignment.get("targetFramework") == _EQF_FRAMEWORK or alignment.get("targetType") == "ext:EQF":
+        if alignment.get("targetFramework") == EQF_FRAMEWORK or alignment.get("targetType") == "ext:EQF":
             code = _text(alignment.get("targetCode"))
             out.append(("Level", name or (f"EQF level {code}" if code else "")))
         elif name:
