@@ -149,12 +149,29 @@ def _unsafe_context(ctx: Mapping[str, Any]) -> str | None:
     if "@context" in ctx and isinstance(ctx["@context"], dict):
         ctx = ctx["@context"]
     vocab = ctx.get("@vocab")
-    if isinstance(vocab, str) and not (vocab.startswith("_:") or jsonld._is_absolute_iri(vocab)):
+    if isinstance(vocab, str) and not (vocab.startswith("_:") or _absolute_iri(vocab)):
         return f"relative @vocab {vocab!r}: it must be an absolute IRI"
     for key in ctx:
         if isinstance(key, str) and _KEYWORD_FORM.fullmatch(key) and key not in _CONTEXT_KEYWORDS:
             return f"{key!r} has the form of a keyword but is none that a context may hold"
     return None
+
+
+class _CheapCopy(dict[str, Any]):
+    """A document pyld may copy as JSON: pyld's expand deep-copies its input with
+    ``copy.deepcopy``, a twentieth of a signature; ``check_shape`` has already proved the
+    document is plain JSON, which copies three times faster without deepcopy's bookkeeping."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return _json_copy(self)  # type: ignore[no-any-return]
+
+
+def _json_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(item) for item in value]
+    return value
 
 
 class _ActiveContext(dict[str, Any]):
@@ -231,16 +248,6 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         if "@direction" in active_ctx:
             child["@direction"] = active_ctx["@direction"]
         return child
-
-    def _object_to_rdf(self, item: Any, issuer: Any, triples: list[Any], options: dict[str, Any]) -> Any:
-        """A JSON number becomes the literal jsonld.js makes of it (see ``_number_literal``)."""
-        if isinstance(item, dict) and "@value" in item:
-            value = item["@value"]
-            datatype = item.get("@type")
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and datatype != "@json":
-                lexical, datatype = _number_literal(value, datatype)
-                return {"type": "literal", "value": lexical, "datatype": datatype}
-        return super()._object_to_rdf(item, issuer, triples, options)
 
     def _expand_iri(  # noqa: PLR0913 - pyld's signature
         self,
@@ -348,16 +355,6 @@ def _number_literal(value: int | float, datatype: str | None) -> tuple[str, str]
     return ("-0" if number < 0 else "0"), datatype or _XSD_INTEGER  # toFixed(0) of a tiny number
 
 
-def _convert_term(t: Mapping[str, Any]) -> Term:
-    if t["type"] == "IRI":
-        return ("iri", t["value"], None, None)
-    if t["type"] == "blank node":
-        return ("bnode", t["value"][2:], None, None)
-    language = t.get("language")
-    datatype = _RDF_LANGSTRING if language else t.get("datatype")
-    return ("literal", t["value"], datatype, language)
-
-
 def to_quads(document: Any, *, loader: DocumentLoader, safe: bool = True) -> list[Quad]:
     """Expand ``document`` (JSON-LD) with bundled contexts only, check it, and return its quads.
 
@@ -376,16 +373,14 @@ def to_quads(document: Any, *, loader: DocumentLoader, safe: bool = True) -> lis
         "contextResolver": jsonld.ContextResolver(jsonld._resolved_context_cache, loader),
     }
     try:
-        expanded = processor.expand(document, options)
+        expanded = processor.expand(_CheapCopy(document), options)
     except jsonld.JsonLdError as exc:
         raise _jsonld_error(exc) from exc
     except RecursionError as exc:
         raise MalformedError("document is nested too deeply") from exc
     except ValueError as exc:  # pyld's IRI resolver, e.g. a context "" with no base IRI to resolve it against
         raise ContextError(f"invalid @context: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", pointer="@context") from exc
-    if safe:
-        check_expanded(expanded, processor.dropped)
-    _check_merge_cost(expanded)
+    check_expanded(expanded, processor.dropped, safe=safe)
     issuer = _PyldIssuer("_:b")
     node_map: dict[str, Any] = {"@default": {}}
     try:
@@ -396,69 +391,107 @@ def to_quads(document: Any, *, loader: DocumentLoader, safe: bool = True) -> lis
                 g: Term | None = None
             elif graph_name.startswith("_:"):
                 g = ("bnode", graph_name[2:], None, None)
-            elif jsonld._is_absolute_iri(graph_name):
+            elif _absolute_iri(graph_name):
                 g = ("iri", graph_name, None, None)
             else:
                 continue
-            for triple in processor._graph_to_rdf(graph, issuer, options):
-                quads.append(
-                    (
-                        _convert_term(triple["subject"]),
-                        _convert_term(triple["predicate"]),
-                        _convert_term(triple["object"]),
-                        g,
-                    )
-                )
+            _graph_quads(graph, issuer, g, quads)
     except jsonld.JsonLdError as exc:
         raise _jsonld_error(exc) from exc
     return quads
 
 
-#: Bound on pyld's node-map work: the sum, over each property of each node, of the square of
-#: its number of values. See _check_merge_cost.
-MAX_MERGE_COST = 1_000_000
+# -- node map to RDF (JSON-LD 1.1 API §8.4.2, §8.4.3) -------------------------------------------
+#
+# pyld's algorithm, term for term and in the same order (so blank nodes get the same labels),
+# writing our term tuples directly: pyld builds three dicts per triple and we converted each
+# again, a fifth of a signature's time. Only the default rdfDirection (none) is needed: to_quads
+# never sets another.
+
+_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")  # pyld's own test
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_TYPE: Term = ("iri", _RDF + "type", None, None)
+_FIRST: Term = ("iri", _RDF + "first", None, None)
+_REST: Term = ("iri", _RDF + "rest", None, None)
+_NIL: Term = ("iri", _RDF + "nil", None, None)
+_XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 
-def _check_merge_cost(expanded: Any) -> None:
-    """Refuse documents whose node map pyld would build in quadratic time.
+def _absolute_iri(value: Any) -> bool:
+    return isinstance(value, str) and _ABSOLUTE_IRI.match(value) is not None
 
-    pyld adds each value of a property after comparing it with every value already there, so
-    one property with 5,000 values (5,000 subjects in one credential, or 5,000 node objects
-    sharing an ``@id``) costs 12 million comparisons, seconds of a verifier's time. The cost
-    is counted on the expanded document first, in one pass; honest credentials are far below
-    the bound (a property can still hold a thousand values).
-    """
-    counts: dict[tuple[Any, str], int] = defaultdict(int)
-    stack: list[Any] = [expanded]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, list):
-            stack.extend(value)
+
+def _resource(iri: str) -> Term:
+    return ("bnode", iri[2:], None, None) if iri.startswith("_:") else ("iri", iri, None, None)
+
+
+def _graph_quads(graph: Mapping[str, Any], issuer: _PyldIssuer, g: Term | None, out: list[Quad]) -> None:
+    """Append the quads of one node-map graph: every property of every node with an absolute
+    (or blank) subject and an absolute predicate; blank-node predicates are not RDF."""
+    for id_, node in sorted(graph.items()):
+        if not _absolute_iri(id_):
             continue
-        if not isinstance(value, dict) or "@value" in value:
-            continue
-        if "@list" in value:
-            stack.append(value["@list"])
-            continue
-        node = value["@id"] if isinstance(value.get("@id"), str) else id(value)  # same @id: one node
-        for key, item in value.items():
-            if key == "@reverse" and isinstance(item, dict):
-                stack.extend(item.values())
-                continue
-            if key.startswith("@") and key not in ("@type", "@graph", "@included"):
-                continue
-            items = item if isinstance(item, list) else [item]
-            counts[(node, key)] += len(items)
-            if key != "@type":
-                stack.extend(items)
-    cost = sum(n * n for n in counts.values())
-    if cost > MAX_MERGE_COST:
-        (node, key), most = max(counts.items(), key=lambda entry: entry[1])
-        raise MalformedError(
-            f"too many values to canonicalize: {most} for one property ({key!r}); the document is "
-            "beyond what a verifier should spend its time on",
-            pointer=None if key.startswith("@") else key,
-        )
+        subject = _resource(id_)
+        for prop, items in sorted(node.items()):
+            if prop == "@type":
+                predicate = _TYPE
+            elif prop.startswith("@") or prop.startswith("_:") or not _absolute_iri(prop):
+                continue  # keywords, bnode predicates (not generalized RDF), relative IRIs
+            else:
+                predicate = ("iri", prop, None, None)
+            for item in items:
+                obj = _object_term(item, issuer, g, out)
+                if obj is not None:
+                    out.append((subject, predicate, obj, g))
+
+
+def _list_term(items: Sequence[Any], issuer: _PyldIssuer, g: Term | None, out: list[Quad]) -> Term:
+    """The head of an RDF collection for a ``@list`` (``rdf:nil`` when empty)."""
+    last = items[-1] if items else None
+    head: Term = ("bnode", issuer.get_id()[2:], None, None) if last else _NIL
+    subject = head
+    for item in items[:-1]:
+        obj = _object_term(item, issuer, g, out)
+        following: Term = ("bnode", issuer.get_id()[2:], None, None)
+        if obj is not None:  # a relative IRI: no rdf:first (§8.4.3 step 6.2; pyld crashed here)
+            out.append((subject, _FIRST, obj, g))
+        out.append((subject, _REST, following, g))
+        subject = following
+    if last:
+        obj = _object_term(last, issuer, g, out)
+        if obj is not None:
+            out.append((subject, _FIRST, obj, g))
+        out.append((subject, _REST, _NIL, g))
+    return head
+
+
+def _object_term(item: Any, issuer: _PyldIssuer, g: Term | None, out: list[Quad]) -> Term | None:
+    """The RDF term of a value, list or node reference; None for a relative IRI (dropped)."""
+    if isinstance(item, dict) and "@value" in item:
+        value = item["@value"]
+        datatype = item.get("@type")
+        if datatype == "@json":
+            return ("literal", jsonld.canonicalize(value).decode("utf-8"), _RDF + "JSON", None)
+        if isinstance(value, bool):
+            return ("literal", "true" if value else "false", datatype or _XSD_BOOLEAN, None)
+        if isinstance(value, (int, float)):  # as jsonld.js writes numbers: see _number_literal
+            lexical, datatype = _number_literal(value, datatype)
+            return ("literal", lexical, datatype, None)
+        if datatype == _XSD_DOUBLE:
+            try:
+                return ("literal", jsonld._canonicalize_double(float(value)), _XSD_DOUBLE, None)
+            except (ValueError, TypeError):
+                return ("literal", value, _XSD_DOUBLE, None)
+        if "@language" in item:
+            language = item["@language"]
+            return ("literal", value, _RDF_LANGSTRING if language else datatype or _RDF_LANGSTRING, language)
+        return ("literal", value, datatype or _XSD_STRING, None)
+    if isinstance(item, dict) and "@list" in item:
+        return _list_term(item["@list"], issuer, g, out)
+    id_ = item["@id"] if isinstance(item, dict) else item
+    if id_.startswith("_:"):
+        return ("bnode", id_[2:], None, None)
+    return ("iri", id_, None, None) if _absolute_iri(id_) else None
 
 
 def _context_pointer(document: Any, ctx: Any) -> str:

@@ -15,14 +15,21 @@ a hostile document cannot exhaust the recursion limit or memory of a verifier.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from typing import Any
 
 from .errors import MalformedError, UndefinedTermError
 
-__all__ = ["MAX_DEPTH", "MAX_NODES", "check_expanded", "check_shape"]
+__all__ = ["MAX_DEPTH", "MAX_MERGE_COST", "MAX_NODES", "check_expanded", "check_shape"]
 
 MAX_DEPTH = 48
 MAX_NODES = 50_000
+#: Bound on pyld's node-map work: the sum, over each property of each node, of the square of
+#: its number of values. pyld adds each value of a property after comparing it with every value
+#: already there, so one property with 5,000 values (5,000 subjects in one credential, or 5,000
+#: node objects sharing an ``@id``) costs 12 million comparisons, seconds of a verifier's time.
+#: Honest credentials are far below it (a property can still hold a thousand values).
+MAX_MERGE_COST = 1_000_000
 #: Integers from here on have no IEEE double, which is how every JSON-LD processor reads numbers.
 _DOUBLE_LIMIT = 2**1024
 #: A lone UTF-16 surrogate (JSON's ``\ud800`` escape): no Unicode text, so nothing can encode it.
@@ -75,9 +82,11 @@ def _is_reference(iri: Any) -> bool:
     return isinstance(iri, str) and (iri.startswith("_:") or _is_absolute(iri))
 
 
-def check_expanded(expanded: Any, dropped: list[str | None]) -> None:
-    """Raise UndefinedTermError for anything expansion dropped or left relative."""
-    if dropped:
+def check_expanded(expanded: Any, dropped: list[str | None], *, safe: bool = True) -> None:
+    """One walk of the expanded document: with ``safe``, raise UndefinedTermError for anything
+    expansion dropped or left relative; always, refuse a node map pyld would build in quadratic
+    time (see MAX_MERGE_COST)."""
+    if safe and dropped:
         term = dropped[0]
         if term is None:
             raise UndefinedTermError("a property maps to null in the context and would be dropped")
@@ -85,6 +94,7 @@ def check_expanded(expanded: Any, dropped: list[str | None]) -> None:
             f"undefined term {term!r}: no context in @context defines it, so it would not be signed",
             pointer=term,
         )
+    counts: dict[tuple[Any, str], int] = defaultdict(int)
     stack: list[Any] = [expanded]
     while stack:
         value = stack.pop()
@@ -92,25 +102,46 @@ def check_expanded(expanded: Any, dropped: list[str | None]) -> None:
             stack.extend(value)
             continue
         if not isinstance(value, dict):
-            raise UndefinedTermError(f"free-floating value {value!r} would be dropped")
+            if safe:
+                raise UndefinedTermError(f"free-floating value {value!r} would be dropped")
+            continue
         if "@value" in value:
             continue
         if "@list" in value:
             stack.append(value["@list"])
             continue
-        if "@id" in value and not _is_reference(value["@id"]):
-            raise UndefinedTermError(
-                f"relative @id reference {value['@id']!r}: identifiers must be absolute IRIs",
-                pointer=str(value["@id"]),
-            )
-        for type_ in value.get("@type", []):
-            if not _is_reference(type_):
-                raise UndefinedTermError(
-                    f"relative @type reference {type_!r}: no context defines this type",
-                    pointer=str(type_),
-                )
+        if safe:
+            _check_references(value)
+        node = value["@id"] if isinstance(value.get("@id"), str) else id(value)  # same @id: one node
         for key, item in value.items():
-            if key in ("@graph", "@included") or not key.startswith("@"):
-                stack.append(item)
-            elif key == "@reverse":
-                stack.extend(item.values())
+            if key == "@reverse":
+                if isinstance(item, dict):
+                    stack.extend(item.values())
+                continue
+            if key.startswith("@") and key not in ("@type", "@graph", "@included"):
+                continue
+            items = item if isinstance(item, list) else [item]
+            counts[(node, key)] += len(items)
+            if key != "@type":
+                stack.extend(items)
+    if sum(n * n for n in counts.values()) > MAX_MERGE_COST:
+        (node, key), most = max(counts.items(), key=lambda entry: entry[1])
+        raise MalformedError(
+            f"too many values to canonicalize: {most} for one property ({key!r}); the document is "
+            "beyond what a verifier should spend its time on",
+            pointer=None if key.startswith("@") else key,
+        )
+
+
+def _check_references(node: dict[str, Any]) -> None:
+    if "@id" in node and not _is_reference(node["@id"]):
+        raise UndefinedTermError(
+            f"relative @id reference {node['@id']!r}: identifiers must be absolute IRIs",
+            pointer=str(node["@id"]),
+        )
+    for type_ in node.get("@type", []):
+        if not _is_reference(type_):
+            raise UndefinedTermError(
+                f"relative @type reference {type_!r}: no context defines this type",
+                pointer=str(type_),
+            )
