@@ -590,7 +590,16 @@ class TestVerifyPage:
         assert facts["Awarded to"] == "Ana Müller"
         assert facts["Issued by"] == "Université de Lyon"
         steps = [li.text for li in result.find("ul").find_all("li")]
-        assert steps == ["✓ Passed · proof signature verified", "– Skipped · status no credentialStatus"]
+        assert steps == [
+            "✓ Passed · Issuer's signature signature verified",
+            "– Skipped · Revocation and suspension no credentialStatus",
+        ]
+
+    def test_each_check_is_named_in_words_not_by_its_code(self) -> None:
+        names = ["status:message", "relatedResource", "schema:credentialStatus", "a-new-check"]
+        report = {**REPORT, "checks": [{"name": n, "outcome": "passed", "message": ""} for n in names]}
+        shown = [li.find("strong").text for li in section(verify_page(report), "Result").find("ul").find_all("li")]
+        assert shown == ["Status message from the issuer", "Linked resources", "Status entry format", "a-new-check"]
 
     def test_error_is_announced(self) -> None:
         alert = verify_page(error="The address did not answer with a credential.").find(role="alert")

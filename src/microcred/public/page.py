@@ -49,6 +49,28 @@ STATUS_LABELS: dict[str, str] = {
 STATUS_ICONS: dict[str, str] = {"valid": "✓", "expired": "⏱", "suspended": "⏸", "revoked": "✕", "invalid": "✕"}
 OUTCOME_LABELS: dict[str, str] = {"passed": "Passed", "failed": "Failed", "warning": "Warning", "skipped": "Skipped"}
 OUTCOME_ICONS: dict[str, str] = {"passed": "✓", "failed": "✕", "warning": "!", "skipped": "–"}
+#: The verifier's check names (credentials.verify) in words an HR colleague reads; a name not
+#: here (a new check) is shown as it is.
+CHECK_LABELS: dict[str, str] = {
+    "parse": "Readable document",
+    "context": "Known vocabulary",
+    "dataModel": "Credential structure",
+    "schema": "Open Badges 3.0 schema",
+    "credentialSchema": "Schemas the credential names",
+    "schema:credentialStatus": "Status entry format",
+    "proof": "Issuer's signature",
+    "validity": "Validity dates",
+    "status": "Revocation and suspension",
+    "status:revocation": "Revocation status",
+    "status:suspension": "Suspension status",
+    "status:message": "Status message from the issuer",
+    "status:refresh": "Refresh status",
+    "status:unknown": "Status",
+    "relatedResource": "Linked resources",
+    "endorsement": "Endorsements",
+    "recipient": "Recipient",
+    "internal": "Verifier",
+}
 #: An endorsement's state as the verifier found it (credentials.endorsement), in words.
 ENDORSEMENT_STATES: dict[str, str] = {
     "valid": "Valid",
@@ -214,6 +236,7 @@ def _environment() -> Environment:
         STATUS_ICONS=STATUS_ICONS,
         OUTCOME_LABELS=OUTCOME_LABELS,
         OUTCOME_ICONS=OUTCOME_ICONS,
+        CHECK_LABELS=CHECK_LABELS,
         ENDORSEMENT_STATES=ENDORSEMENT_STATES,
         COMPONENT_LABELS=COMPONENT_LABELS,
     )
