@@ -65,9 +65,9 @@ class TestAlignments:
     def test_coded_values_are_named_in_words_and_kept_as_codes_for_machines(self) -> None:
         by_code = {a["targetCode"]: a for a in eu_elements.alignments(ELEMENTS)}
         supervision, stackability = by_code["supervision"], by_code["stackability"]
-        assert supervision["targetName"] == "Supervision and identity verification: supervised online or onsite, with identity verification"
+        assert supervision["targetName"] == "Supervision and identity verification: Supervised, with identity verification"
         assert supervision["targetDescription"] == "supervised-with-identity-verification"
-        assert stackability["targetName"] == "Integration and stackability: integrated, stackable towards another credential"
+        assert stackability["targetName"] == "Integration and stackability: Stackable: it can be combined with other credentials"
 
     def test_absent_elements_are_left_out_and_unknown_ones_refused(self) -> None:
         assert [a["targetCode"] for a in eu_elements.alignments({"assessmentType": "Exam", "supervision": None, "stackability": ""})] == [

@@ -25,8 +25,8 @@ from typing import Any
 from .loader import CONTEXTS, DocumentLoader
 
 __all__ = [
-    "ELEMENTS", "EXTENSION_CONTEXT_PATH", "FRAMEWORK", "TARGET_TYPE", "TARGET_URL", "WORKLOAD", "alignments", "as_alignments",
-    "extension_context_url", "is_element", "read", "served_contexts", "with_extension",
+    "ELEMENTS", "EXTENSION_CONTEXT_PATH", "FRAMEWORK", "TARGET_TYPE", "TARGET_URL", "VALUE_WORDS", "WORKLOAD",
+    "alignments", "as_alignments", "extension_context_url", "is_element", "read", "served_contexts", "with_extension",
 ]
 
 FRAMEWORK = "EU micro-credential elements (Council Recommendation 2022/C 243/02, Annex I)"
@@ -48,17 +48,26 @@ ELEMENTS: Mapping[str, str] = {
 }
 
 
-#: Words for the coded values (the Recommendation's own), for ``targetName``; the code stays in
-#: ``targetDescription``.
-_WORDS: Mapping[str, Mapping[str, str]] = {
+#: Words for the coded values (the API's own vocabularies, and common spellings of the forms
+#: of participation), by element key: the ``targetName`` of an alignment, and what pages show.
+#: The code itself stays in ``targetDescription``.
+VALUE_WORDS: Mapping[str, Mapping[str, str]] = {
     "supervision": {
-        "unsupervised-no-identity-verification": "unsupervised, with no identity verification",
-        "supervised-no-identity-verification": "supervised, with no identity verification",
-        "supervised-with-identity-verification": "supervised online or onsite, with identity verification",
+        "unsupervised-no-identity-verification": "Unsupervised, without identity verification",
+        "supervised-no-identity-verification": "Supervised, without identity verification",
+        "supervised-with-identity-verification": "Supervised, with identity verification",
     },
     "stackability": {
-        "stand-alone": "stand-alone, independent micro-credential",
-        "stackable": "integrated, stackable towards another credential",
+        "stand-alone": "Stand-alone",
+        "stackable": "Stackable: it can be combined with other credentials",
+    },
+    "participationForm": {
+        "online": "Online",
+        "onsite": "On site",
+        "on-site": "On site",
+        "in-person": "On site",
+        "blended": "Blended (online and on site)",
+        "hybrid": "Blended (online and on site)",
     },
 }
 
@@ -80,7 +89,7 @@ def alignments(values: Mapping[str, str | int | float | None]) -> list[dict[str,
         if value is None or value == "":
             continue
         text = _text(key, value)
-        shown = f"{text} hours" if key == WORKLOAD else _WORDS.get(key, {}).get(text, text)
+        shown = f"{text} hours" if key == WORKLOAD else VALUE_WORDS.get(key, {}).get(text, text)
         out.append(
             {
                 "type": ["Alignment"],

@@ -13,6 +13,8 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 
+from ..credentials.eu_elements import VALUE_WORDS
+
 __all__ = [
     "achievement_kind",
     "code_words",
@@ -30,28 +32,6 @@ _KINDS = {
     "MicroCredential": "Micro-credential",
     "ProfessionalDoctorate": "Professional doctorate",
     "QualityAssuranceCredential": "Quality assurance credential",
-}
-
-#: EU element values that are codes (the API's own vocabularies, and common spellings of the
-#: forms of participation), by element key.
-_ELEMENT_CODES: dict[str, dict[str, str]] = {
-    "supervision": {
-        "unsupervised-no-identity-verification": "Unsupervised, without identity verification",
-        "supervised-no-identity-verification": "Supervised, without identity verification",
-        "supervised-with-identity-verification": "Supervised, with identity verification",
-    },
-    "stackability": {
-        "stand-alone": "Stand-alone",
-        "stackable": "Stackable: it can be combined with other credentials",
-    },
-    "participationForm": {
-        "online": "Online",
-        "onsite": "On site",
-        "on-site": "On site",
-        "in-person": "On site",
-        "blended": "Blended (online and on site)",
-        "hybrid": "Blended (online and on site)",
-    },
 }
 
 #: OB 3.0 result statuses (spec B.1.34).
@@ -88,7 +68,7 @@ def achievement_kind(achievement_type: str | None) -> str:
 
 def element_value(key: str, value: str) -> str:
     """An EU element's value in words (codes of our vocabularies spelt out, other text as written)."""
-    known = _ELEMENT_CODES.get(key, {})
+    known = VALUE_WORDS.get(key, {})
     return known.get(value.strip().lower()) or (code_words(value) if _CODE.match(value.strip()) else value)
 
 
