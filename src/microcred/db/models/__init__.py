@@ -12,6 +12,7 @@ from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
 from .pathway import Pathway, PathwayCompletion, PathwayComponent
 from .status_list import StatusList
+from .usage import CredentialUsage
 from .vcapi_credential import VcApiCredential
 from .webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -24,6 +25,7 @@ __all__ = [
     "AuthorizationCode",
     "Base",
     "Credential",
+    "CredentialUsage",
     "Endorsement",
     "Issuer",
     "Job",
