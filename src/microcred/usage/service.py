@@ -47,9 +47,10 @@ _BOTS = re.compile(
 
 
 def is_bot(request: Request) -> bool:
-    """A request that is not a person opening the page: not a GET, a prefetch, or a user agent
-    that names itself a crawler, a link preview, a monitor or an HTTP library."""
-    if request.method != "GET":
+    """A request that is not a person opening a page or sending a file to /verify: another
+    method, a prefetch, or a user agent that names itself a crawler, a link preview, a monitor or
+    an HTTP library."""
+    if request.method not in ("GET", "POST"):
         return True
     if request.headers.get("sec-purpose", "").startswith("prefetch") or request.headers.get("purpose") == "prefetch":
         return True
