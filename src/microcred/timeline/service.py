@@ -17,10 +17,11 @@ from ..awards.repository import CredentialRepository
 from ..db.models import Credential
 from ..issuers.service import get_issuer
 from ..problems import NotFound
+from ..staff.repository import StaffRepository
 from ..usage.service import KINDS, UsageSummary, credential_usage
 from .repository import TimelineRepository
 
-__all__ = ["CredentialTimeline", "TimelineEntry", "credential_timeline"]
+__all__ = ["CredentialTimeline", "TimelineEntry", "actor_names", "credential_timeline"]
 
 _ACTIONS = {
     "credential.issued": "Issued",
@@ -95,3 +96,17 @@ async def credential_timeline(session: AsyncSession, *, principal: Principal, is
         entries.append(TimelineEntry(at=datetime.combine(day, time.max, tzinfo=UTC), kind="used", title=f"Used: {_uses(counts)}"))
     entries.sort(key=lambda e: e.at)
     return CredentialTimeline(credential=credential, entries=entries, usage=usage)
+
+
+async def actor_names(session: AsyncSession, actors: list[str]) -> dict[str, str]:
+    """Actors in words: a staff member ("staff:<id>") by their email address; the others as they are."""
+    named: dict[str, str] = {}
+    staff = StaffRepository(session)
+    for actor in dict.fromkeys(actors):
+        if actor.startswith("staff:") and (member := await staff.get(actor.removeprefix("staff:"))) is not None:
+            named[actor] = member.email
+        elif actor.startswith("job:"):
+            named[actor] = "a bulk upload"
+        else:
+            named[actor] = actor
+    return named
