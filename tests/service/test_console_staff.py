@@ -230,8 +230,11 @@ class TestPasskeys:
             csrf, options = await _passkey_options(browser)
             answer = key.get(options)
             assert (await _passkey_sign_in(browser, answer, csrf)).status_code == 200
-            replay = await _passkey_sign_in(browser, answer, csrf)
+        async with httpx.AsyncClient(transport=app_transport, base_url=LOCAL) as eavesdropper:
+            csrf, _ = await _passkey_options(eavesdropper)
+            replay = await _passkey_sign_in(eavesdropper, answer, csrf)
             assert replay.status_code == 400 and "expired or was already used" in replay.json()["message"]
+            assert "microcred_staff" not in replay.headers.get("set-cookie", "")
 
     async def test_a_cloned_authenticator_is_refused_by_its_counter(self, http, app_transport, runtime, issuers) -> None:
         member = await add_staff(runtime, "ana@spe.example", {"spe": "viewer"})
@@ -336,6 +339,7 @@ class TestPasskeys:
 class TestRequiredPasskeys:
     async def test_staff_without_a_passkey_add_one_before_the_issuers_pages(self, http, app_transport, runtime, issuers) -> None:
         owner = await _owner(http, runtime)
+        await _add_passkey(http, SoftAuthenticator(LOCAL))  # or the owner would be asked for one too
         page = await http.get("/console/spe/staff")
         turned_on = await http.post("/console/spe/staff/passkeys", data={"required": "yes", "csrf_token": csrf_of(page.text)})
         assert turned_on.status_code == 303
@@ -346,8 +350,9 @@ class TestRequiredPasskeys:
         viewer = await add_staff(runtime, "vera@spe.example", {"spe": "viewer", "other": "viewer"})
         async with httpx.AsyncClient(transport=app_transport, base_url=LOCAL) as theirs:
             await sign_in(theirs, runtime, viewer)
-            sent = await theirs.get("/console/spe/credentials?q=1")
-            assert sent.status_code == 303 and sent.headers["location"].startswith("/console/passkeys?required=spe")
+            sent = await theirs.get("/console/spe/?from=mail")
+            assert sent.status_code == 303
+            assert sent.headers["location"] == "/console/passkeys?required=spe&next=%2Fconsole%2Fspe%2F%3Ffrom%3Dmail"
             asked = await theirs.get(sent.headers["location"])
             assert "Society of Precision Engineers requires its staff to sign in with a passkey" in asked.text
             assert (await theirs.get("/console/other/")).status_code == 200  # another issuer does not require them

@@ -70,7 +70,7 @@ async def staff_of(session: AsyncSession, *, issuer_id: str) -> Sequence[StaffEn
         .where(StaffRole.issuer_id == issuer_id, StaffMember.disabled_at.is_(None))
         .order_by(StaffMember.email)
     )
-    entries = [StaffEntry(member, role, int(count)) for member, role, count in rows.tuples()]
+    entries = [StaffEntry(member, role, int(count)) for member, role, count in rows.all()]
     return sorted(entries, key=lambda e: (-ROLES.index(e.role) if e.role in ROLES else 1, e.member.email))
 
 

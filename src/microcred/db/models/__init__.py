@@ -10,6 +10,7 @@ from .issuer import Issuer
 from .job import Job, JobRow
 from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
+from .passkey import PasskeyChallenge, PasskeyRequirement, StaffPasskey
 from .pathway import Pathway, PathwayCompletion, PathwayComponent
 from .staff import StaffMember, StaffRole, StaffSession, StaffSignInAttempt, StaffSignInLink
 from .status_list import StatusList
@@ -34,11 +35,14 @@ __all__ = [
     "LearnerSession",
     "OAuthClient",
     "OAuthToken",
+    "PasskeyChallenge",
+    "PasskeyRequirement",
     "Pathway",
     "PathwayCompletion",
     "PathwayComponent",
     "SignInLink",
     "StaffMember",
+    "StaffPasskey",
     "StaffRole",
     "StaffSession",
     "StaffSignInAttempt",
