@@ -1,0 +1,169 @@
+"""Staff and passkeys in headless Chromium against the live service, as people use them: an owner
+invites an awarder by email (the link read from a real SMTP server on loopback), the awarder
+signs in from it and is refused (403 page) where an awarder may not go, and another issuer's
+staff finds no such issuer (404 page); a member adds a passkey and signs in with it (Chromium's
+virtual authenticator); axe-core finds no serious or critical violation on the sign-in, staff and
+passkey pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import BrowserContext, CDPSession, Page
+
+from microcred.config import Settings
+from microcred.console.web import route_role
+from microcred.staff.roles import ROLES
+
+from .browsing import DESKTOP, PHONE, Browsing, axe_problems, browsing, screenshot  # noqa: F401 (fixture)
+from .console_helpers import add_staff, sign_in_browser
+from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
+from .smtp_server import Smtp, smtp, smtp_settings  # noqa: F401 (fixtures)
+from .test_console_security import console_routes
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+
+@pytest.fixture
+def settings(settings: Settings, smtp: Smtp) -> Settings:
+    return smtp_settings(settings, smtp)
+
+
+def _page_above_awarder() -> str:
+    """A console page an awarder may not open: an achievement's edit page once the console has
+    one, else another page that needs a manager or an owner (path parameters filled in: access
+    is decided before the object is looked up)."""
+    candidates = []
+    for route in console_routes():
+        role = route_role(route)
+        if "GET" in (route.methods or ()) and role is not None and ROLES.index(role) > ROLES.index("awarder"):
+            candidates.append(route.path)
+    assert candidates, "no console page needs more than an awarder"
+    preferred = sorted(candidates, key=lambda p: (not ("achievements" in p and "edit" in p), "achievements" not in p, p))[0]
+    return preferred.replace("{issuer_id}", "spe").replace("{", "").replace("}", "")
+
+
+async def _message(page: Page) -> str:
+    return await page.inner_text("main")
+
+
+async def test_an_owner_invites_an_awarder_who_is_refused_above_her_role(browsing: Browsing, live: LiveService, smtp: Smtp) -> None:
+    await live.client.create_issuer("spe", name="Society of Precision Engineers")
+    await live.client.create_issuer("other", name="Other Society")
+    owner = await add_staff(live.runtime, "olga@spe.example", {"spe": "owner"})
+    page = await browsing.page(DESKTOP)
+    await sign_in_browser(page, live.base_url, live.runtime, owner, "/console/spe/")
+    await page.get_by_role("navigation", name="Issuer sections").get_by_role("link", name="Staff").click()
+    await page.wait_for_url(f"{live.base_url}/console/spe/staff")
+    assert await axe_problems(page) == []
+    await page.get_by_label("Email address").fill("aart@spe.example")
+    await page.get_by_label("Role", exact=True).select_option("awarder")
+    await page.get_by_role("button", name="Send the invitation").click()
+    await page.wait_for_url(f"{live.base_url}/console/spe/staff?done=invited")
+    assert "Invitation sent." in await _message(page)
+    row = page.get_by_role("row", name="aart@spe.example")
+    assert await row.get_by_role("combobox").input_value() == "awarder"
+    assert await axe_problems(page) == []
+    await screenshot(page, "console-staff")
+
+    link = smtp.mailbox.link("aart@spe.example", path="/console/sign-in/confirm")
+    invitee = await browsing.page(DESKTOP)
+    await invitee.goto(link)
+    assert "aart@spe.example" in await _message(invitee)
+    await invitee.get_by_role("button", name="Sign in").click()
+    await invitee.wait_for_url(f"{live.base_url}/console/spe/")
+    assert "(awarder)" in await invitee.inner_text("header")
+
+    refused = await invitee.goto(f"{live.base_url}{_page_above_awarder()}")
+    assert refused is not None and refused.status == 403
+    assert "Not allowed" in await invitee.title() and "yours is awarder" in await _message(invitee)
+    assert await axe_problems(invitee) == []
+
+    stranger = await add_staff(live.runtime, "pim@other.example", {"other": "owner"})
+    outsider = await browsing.page(DESKTOP)
+    await sign_in_browser(outsider, live.base_url, live.runtime, stranger, "/console/other/")
+    hidden = await outsider.goto(f"{live.base_url}/console/spe/")
+    assert hidden is not None and hidden.status == 404
+    assert "not on its staff" in await _message(outsider)
+    hidden_staff = await outsider.goto(f"{live.base_url}/console/spe/staff")
+    assert hidden_staff is not None and hidden_staff.status == 404
+
+
+async def _virtual_authenticator(context: BrowserContext, page: Page) -> tuple[CDPSession, str]:
+    """Chromium's virtual authenticator, as a phone or laptop with a screen lock would be: it
+    keeps discoverable credentials and verifies the user without asking."""
+    cdp = await context.new_cdp_session(page)
+    await cdp.send("WebAuthn.enable", {"enableUI": False})
+    added = await cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, str(added["authenticatorId"])
+
+
+@pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_a_passkey_is_added_and_then_signs_in(browsing: Browsing, live: LiveService, device: dict[str, Any]) -> None:
+    await live.client.create_issuer("spe", name="Society of Precision Engineers")
+    member = await add_staff(live.runtime, "ana@spe.example", {"spe": "viewer"})
+    context = await browsing.context(device)
+    page = await context.new_page()
+    cdp, authenticator = await _virtual_authenticator(context, page)
+
+    await sign_in_browser(page, live.base_url, live.runtime, member, "/console/passkeys")
+    assert page.url == f"{live.base_url}/console/passkeys"
+    assert "You have no passkey yet." in await _message(page)
+    await page.get_by_label("Name").fill("Work laptop")
+    await page.get_by_role("button", name="Add a passkey").click()
+    await page.get_by_role("cell", name="Work laptop", exact=True).wait_for()
+    assert await axe_problems(page) == []
+    await screenshot(page, f"console-passkeys-{'phone' if device is PHONE else 'desktop'}")
+    [credential] = (await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator}))["credentials"]
+    assert credential["isResidentCredential"] and credential["rpId"] == "localhost"
+
+    await page.get_by_role("button", name="Sign out").click()
+    await page.wait_for_url(f"{live.base_url}/console/sign-in")
+    await page.goto(f"{live.base_url}/console/sign-in?next=/console/spe/")
+    button = page.get_by_role("button", name="Sign in with a passkey")
+    await button.wait_for()
+    assert await axe_problems(page) == []
+    await button.click()
+    await page.wait_for_url(f"{live.base_url}/console/spe/")
+    assert "Society of Precision Engineers" in await page.inner_text("header")
+    assert "ana@spe.example" in await page.inner_text("header")
+    [used] = (await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator}))["credentials"]
+    assert used["signCount"] > credential["signCount"]
+
+    await page.goto(f"{live.base_url}/console/passkeys")
+    assert "never" not in await page.get_by_role("row", name="Work laptop").inner_text()  # last used: now
+
+
+async def test_a_passkey_the_service_does_not_know_signs_nobody_in(browsing: Browsing, live: LiveService) -> None:
+    await live.client.create_issuer("spe", name="Society of Precision Engineers")
+    member = await add_staff(live.runtime, "ana@spe.example", {"spe": "viewer"})
+    context = await browsing.context(DESKTOP)
+    page = await context.new_page()
+    cdp, authenticator = await _virtual_authenticator(context, page)
+    await sign_in_browser(page, live.base_url, live.runtime, member, "/console/passkeys")
+    await page.get_by_label("Name").fill("Old laptop")
+    await page.get_by_role("button", name="Add a passkey").click()
+    await page.get_by_role("cell", name="Old laptop", exact=True).wait_for()
+    await page.get_by_role("button", name="Remove the passkey Old laptop").click()
+    await page.get_by_text("You have no passkey yet.").wait_for()
+    await page.get_by_role("button", name="Sign out").click()
+    await page.wait_for_url(f"{live.base_url}/console/sign-in")
+    await page.get_by_role("button", name="Sign in with a passkey").click()
+    status = page.get_by_role("status").filter(has_text="not registered")
+    await status.wait_for()
+    assert page.url == f"{live.base_url}/console/sign-in"
+    assert await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})  # it still holds the removed one
+
