@@ -23,9 +23,10 @@ from microcred import console
 from microcred.app import create_app
 from microcred.config import Settings
 from microcred.console.web import route_role
-from microcred.db.models import AuditEntry, StaffRole, StaffSession
+from microcred.db.models import AuditEntry, StaffRole, StaffSession, StaffSignInAttempt
 from microcred.runtime import Runtime, build_runtime
 from microcred.staff.roles import ROLES
+from microcred.staff.service import ATTEMPT_WINDOW
 
 from ..factories.service import ServiceClient
 from .conftest import BASE_URL
@@ -291,6 +292,17 @@ class TestSignInRateLimit:
         async with _client(app, ip="192.0.2.8") as guesser:
             answers = [(await _passkey_try(guesser)).status_code for _ in range(21)]
         assert answers[:20] == [200] * 20 and answers[20] == 429
+
+    async def test_attempts_older_than_the_window_are_forgotten(self, app, runtime, issuers) -> None:
+        """The table holds one window's worth of attempts, not every attempt ever made."""
+        old = datetime.now(UTC) - ATTEMPT_WINDOW - timedelta(seconds=1)
+        async with runtime.sessions() as session, session.begin():
+            session.add_all(StaffSignInAttempt(address_hash="0" * 64, client_hash="1" * 64, at=old) for _ in range(30))
+        async with _client(app, ip="192.0.2.10") as client:
+            assert (await _ask(client, "ana@spe.example")).status_code == 200
+            assert (await _passkey_try(client)).status_code == 200
+        async with runtime.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(StaffSignInAttempt)) == 2
 
     async def test_the_limit_holds_across_workers(self, settings, runtime, issuers) -> None:
         """Two workers (two apps, each with its own engine and memory) share the count: it is

@@ -44,6 +44,10 @@ class StaffRepository:
         )
         return int(count or 0)
 
+    async def prune_attempts(self, before: datetime) -> None:
+        """Forget attempts older than the limits look back (the table holds one window's worth)."""
+        await self.session.execute(delete(StaffSignInAttempt).where(StaffSignInAttempt.at <= before).execution_options(synchronize_session=False))
+
     async def attempts_from_client(self, client_hash: str, since: datetime) -> int:
         count = await self.session.scalar(
             select(func.count()).select_from(StaffSignInAttempt).where(StaffSignInAttempt.client_hash == client_hash, StaffSignInAttempt.at > since)

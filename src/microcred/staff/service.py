@@ -93,6 +93,7 @@ async def request_sign_in(
     the limits hold across workers."""
     repository = StaffRepository(session)
     since = now - ATTEMPT_WINDOW
+    await repository.prune_attempts(since)
     if client is not None and await repository.attempts_from_client(client, since) >= MAX_ATTEMPTS_PER_CLIENT:
         raise TooManyRequests(
             "Too many sign-in requests from your network just now. Wait a quarter of an hour and try again.",
