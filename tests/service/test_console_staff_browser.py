@@ -16,7 +16,7 @@ from microcred.config import Settings
 from microcred.console.web import route_role
 from microcred.staff.roles import ROLES
 
-from .browsing import DESKTOP, PHONE, Browsing, axe_problems, browsing, screenshot  # noqa: F401 (fixture)
+from .browsing import DESKTOP, PHONE, TABLET, Browsing, axe_problems, browsing, screenshot  # noqa: F401 (fixture)
 from .console_helpers import add_staff, sign_in_browser
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
 from .smtp_server import Smtp, smtp, smtp_settings  # noqa: F401 (fixtures)
@@ -42,6 +42,12 @@ def _page_above_awarder() -> str:
     assert candidates, "no console page needs more than an awarder"
     preferred = sorted(candidates, key=lambda p: (not ("achievements" in p and "edit" in p), "achievements" not in p, p))[0]
     return preferred.replace("{issuer_id}", "spe").replace("{", "").replace("}", "")
+
+
+async def _fits(page: Page, device: dict[str, Any]) -> bool:
+    """The page does not scroll sideways on the device."""
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    return bool(width <= device["viewport"]["width"])
 
 
 async def _message(page: Page) -> str:
@@ -126,6 +132,7 @@ async def test_a_passkey_is_added_and_then_signs_in(browsing: Browsing, live: Li
     await page.get_by_role("button", name="Add a passkey").click()
     await page.get_by_role("cell", name="Work laptop", exact=True).wait_for()
     assert await axe_problems(page) == []
+    assert await _fits(page, device)
     await screenshot(page, f"console-passkeys-{'phone' if device is PHONE else 'desktop'}")
     [credential] = (await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator}))["credentials"]
     assert credential["isResidentCredential"] and credential["rpId"] == "localhost"
@@ -136,6 +143,7 @@ async def test_a_passkey_is_added_and_then_signs_in(browsing: Browsing, live: Li
     button = page.get_by_role("button", name="Sign in with a passkey")
     await button.wait_for()
     assert await axe_problems(page) == []
+    assert await _fits(page, device)
     await button.click()
     await page.wait_for_url(f"{live.base_url}/console/spe/")
     assert "Society of Precision Engineers" in await page.inner_text("header")
@@ -167,3 +175,23 @@ async def test_a_passkey_the_service_does_not_know_signs_nobody_in(browsing: Bro
     assert page.url == f"{live.base_url}/console/sign-in"
     assert await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})  # it still holds the removed one
 
+
+
+@pytest.mark.parametrize("device", [TABLET, PHONE], ids=["tablet", "phone"])
+async def test_the_staff_page_fits_a_tablet_and_a_phone(browsing: Browsing, live: LiveService, device: dict[str, Any]) -> None:
+    await live.client.create_issuer("spe", name="Society of Precision Engineers")
+    owner = await add_staff(live.runtime, "olga.van.der.heijden-bakker@precision-engineers.example", {"spe": "owner"})
+    for i, role in enumerate(("viewer", "awarder", "manager")):
+        await add_staff(live.runtime, f"colleague-{i}@spe.example", {"spe": role})
+    page = await browsing.page(device)
+    await sign_in_browser(page, live.base_url, live.runtime, owner, "/console/spe/staff")
+    assert page.url == f"{live.base_url}/console/spe/staff"
+    assert await axe_problems(page) == []
+    wide = await page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""")
+    assert await _fits(page, device), wide
+    select = page.get_by_role("combobox", name="Role of colleague-1@spe.example")
+    await select.focus()
+    await page.keyboard.press("ArrowDown")  # awarder -> manager, by keyboard
+    await page.get_by_role("button", name="Change the role of colleague-1@spe.example").press("Enter")
+    await page.wait_for_url(f"{live.base_url}/console/spe/staff?done=role")
+    assert await page.get_by_role("combobox", name="Role of colleague-1@spe.example").input_value() == "manager"
