@@ -6,6 +6,7 @@ attempts limited per address and per IP, across workers; sessions ending when id
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -318,6 +319,28 @@ class TestSignInRateLimit:
                     answers.append((await _ask(b, f"b{i}@spe.example")).status_code)
                 answers.append((await _ask(a, "last@spe.example")).status_code)
             assert answers == [200] * 20 + [429]
+        finally:
+            await second_runtime.close()
+
+
+    async def test_requests_at_the_same_moment_do_not_slip_past_the_limit(self, settings, runtime, issuers) -> None:
+        """Thirty requests from one client at once, on two workers: exactly the limit's twenty
+        get through (the count and the new attempt are one step per client)."""
+        second_runtime = build_runtime(settings)
+        try:
+            first = create_app(settings, runtime=runtime, migrate=False)
+            second = create_app(settings, runtime=second_runtime, migrate=False)
+            async with _client(first, ip="192.0.2.11") as a, _client(second, ip="192.0.2.11") as b:
+                pages = [await client.get("/console/sign-in") for client in (a, b)]
+                csrf = [csrf_of(page.text) for page in pages]
+                answers = await asyncio.gather(
+                    *(
+                        (a, b)[i % 2].post("/console/sign-in", data={"email": f"c{i}@spe.example", "csrf_token": csrf[i % 2]})
+                        for i in range(30)
+                    )
+                )
+            statuses = sorted(answer.status_code for answer in answers)
+            assert statuses == [200] * 20 + [429] * 10
         finally:
             await second_runtime.close()
 

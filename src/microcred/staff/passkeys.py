@@ -245,6 +245,7 @@ async def count_sign_in_attempt(session: AsyncSession, *, client: str | None, se
     if client is None:
         return
     repository = StaffRepository(session)
+    await repository.hold_attempts(client)
     await repository.prune_attempts(now - ATTEMPT_WINDOW)
     if await repository.attempts_from_client(client, now - ATTEMPT_WINDOW) >= MAX_ATTEMPTS_PER_CLIENT:
         raise TooManyRequests(

@@ -3,12 +3,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import Issuer, StaffMember, StaffRole, StaffSession, StaffSignInAttempt, StaffSignInLink
 
 __all__ = ["StaffRepository"]
+
+#: The first half of the two-part advisory lock key: "sign-in attempts" in this service's locks.
+_ATTEMPTS_CLASS = 0x6D63_5301
+_HOLD_ATTEMPTS = select(func.pg_advisory_xact_lock(_ATTEMPTS_CLASS, func.hashtext(bindparam("key"))))
 
 
 class StaffRepository:
@@ -43,6 +47,14 @@ class StaffRepository:
             select(func.count()).select_from(StaffSignInAttempt).where(StaffSignInAttempt.address_hash == address_hash, StaffSignInAttempt.at > since)
         )
         return int(count or 0)
+
+    async def hold_attempts(self, key: str) -> None:
+        """Count-then-add of sign-in attempts under ``key`` (a client's or an address's hash) is
+        one step, across workers: on PostgreSQL a transaction-scoped advisory lock (two requests
+        at the same moment would otherwise both see the count below the limit); on SQLite every
+        write transaction is already exclusive."""
+        if (await self.session.connection()).dialect.name == "postgresql":
+            await self.session.execute(_HOLD_ATTEMPTS, {"key": key})
 
     async def prune_attempts(self, before: datetime) -> None:
         """Forget attempts older than the limits look back (the table holds one window's worth)."""
