@@ -140,6 +140,15 @@ class TestRouteMatrix:
                 await client.aclose()
 
 
+    async def test_every_issuer_page_sends_a_browser_that_is_not_signed_in_to_sign_in(self, app, http, issuers) -> None:
+        for method, template, _ in _issuer_routes(app):
+            if method != "GET":
+                continue
+            path = template.replace("{issuer_id}", "spe")
+            answer = await http.get(path)
+            assert answer.status_code == 303 and answer.headers["location"].startswith("/console/sign-in?next="), path
+
+
 class TestCsrf:
     async def test_every_unsafe_console_route_refuses_a_request_without_the_token(self, app, http, runtime, issuers) -> None:
         admin = await add_staff(runtime, "root@staff.example", admin=True)
