@@ -20,6 +20,7 @@ from microcred.app import create_app
 from microcred.config import Settings
 from microcred.db.models import AuditEntry, PasskeyChallenge, StaffMember, StaffPasskey
 from microcred.runtime import Runtime
+from microcred.staff.passkeys import relying_party
 
 from ..factories.service import ServiceClient
 from .console_helpers import add_staff, csrf_of, sign_in, sign_in_with_link
@@ -367,3 +368,10 @@ class TestRequiredPasskeys:
         off = await http.post("/console/spe/staff/passkeys", data={"csrf_token": csrf_of(page.text)})
         assert "no longer required" in (await http.get(off.headers["location"])).text
         assert [e.action for e in await _audit(runtime, "issuer.passkeys_optional")] == ["issuer.passkeys_optional"]
+
+
+async def test_the_relying_party_is_the_base_urls_host_and_origin() -> None:
+    """Passkeys are bound to the host people reach the service at (MICROCRED_BASE_URL)."""
+    rp = relying_party("https://Badges.Example.org:8443")
+    assert (rp.id, rp.origin) == ("badges.example.org", "https://badges.example.org:8443")
+    assert relying_party("http://localhost:8000").id == "localhost"
