@@ -195,3 +195,32 @@ async def test_the_staff_page_fits_a_tablet_and_a_phone(browsing: Browsing, live
     await page.get_by_role("button", name="Change the role of colleague-1@spe.example").press("Enter")
     await page.wait_for_url(f"{live.base_url}/console/spe/staff?done=role")
     assert await page.get_by_role("combobox", name="Role of colleague-1@spe.example").input_value() == "manager"
+
+
+async def test_required_passkeys_staff_add_one_and_go_on_where_they_were_going(browsing: Browsing, live: LiveService) -> None:
+    await live.client.create_issuer("spe", name="Society of Precision Engineers")
+    owner = await add_staff(live.runtime, "olga@spe.example", {"spe": "owner"})
+    owners = await browsing.context(DESKTOP)
+    page = await owners.new_page()
+    await _virtual_authenticator(owners, page)
+    await sign_in_browser(page, live.base_url, live.runtime, owner, "/console/passkeys")
+    await page.get_by_label("Name").fill("Olga's laptop")
+    await page.get_by_role("button", name="Add a passkey").click()
+    await page.get_by_role("cell", name="Olga's laptop", exact=True).wait_for()
+    await page.goto(f"{live.base_url}/console/spe/staff")
+    await page.get_by_label("Require passkeys for the staff of Society of Precision Engineers").check()
+    await page.get_by_role("button", name="Save").click()
+    await page.wait_for_url(f"{live.base_url}/console/spe/staff?done=required")
+
+    viewer = await add_staff(live.runtime, "vera@spe.example", {"spe": "viewer"})
+    theirs = await browsing.context(PHONE)
+    phone = await theirs.new_page()
+    await _virtual_authenticator(theirs, phone)
+    await sign_in_browser(phone, live.base_url, live.runtime, viewer, "/console/spe/")
+    assert phone.url.startswith(f"{live.base_url}/console/passkeys?required=spe")
+    assert "requires its staff to sign in with a passkey" in await _message(phone)
+    assert await axe_problems(phone) == []
+    await phone.get_by_label("Name").fill("Phone")
+    await phone.get_by_role("button", name="Add a passkey").press("Enter")
+    await phone.wait_for_url(f"{live.base_url}/console/spe/")
+    assert "Society of Precision Engineers" in await phone.inner_text("header")
