@@ -1,4 +1,4 @@
-"""staff passkeys (WebAuthn), their challenges, and issuers that require passkeys (the console)
+"""staff passkeys (WebAuthn), their challenges, sessions confirmed with one, and issuers that require passkeys (the console)
 
 Revision ID: 3f1b7d2c9a64
 Revises: 6a0699889a55
@@ -57,8 +57,23 @@ def upgrade() -> None:
     with op.batch_alter_table('staff_passkeys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_passkeys_staff_id'), ['staff_id'], unique=False)
 
+    op.create_table('staff_session_passkeys',
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('passkey_id', sa.String(length=36), nullable=False),
+    sa.Column('verified_at', microcred.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['passkey_id'], ['staff_passkeys.id'], name=op.f('fk_staff_session_passkeys_passkey_id_staff_passkeys'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['token_hash'], ['staff_sessions.token_hash'], name=op.f('fk_staff_session_passkeys_token_hash_staff_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_staff_session_passkeys'))
+    )
+    with op.batch_alter_table('staff_session_passkeys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_session_passkeys_passkey_id'), ['passkey_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('staff_session_passkeys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_session_passkeys_passkey_id'))
+
+    op.drop_table('staff_session_passkeys')
     with op.batch_alter_table('staff_passkeys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_passkeys_staff_id'))
 

@@ -360,6 +360,57 @@ class TestRequiredPasskeys:
             assert (await _add_passkey(theirs, SoftAuthenticator(LOCAL))).status_code == 201
             assert (await theirs.get("/console/spe/")).status_code == 200
 
+    async def test_a_member_signed_in_by_email_confirms_with_their_passkey(self, http, app_transport, runtime, issuers) -> None:
+        await _owner(http, runtime)
+        await _add_passkey(http, SoftAuthenticator(LOCAL))
+        page = await http.get("/console/spe/staff")
+        await http.post("/console/spe/staff/passkeys", data={"required": "yes", "csrf_token": csrf_of(page.text)})
+        vera = await add_staff(runtime, "vera@spe.example", {"spe": "viewer"})
+        key = SoftAuthenticator(LOCAL)
+        async with httpx.AsyncClient(transport=app_transport, base_url=LOCAL) as first:
+            await sign_in(first, runtime, vera)
+            await _add_passkey(first, key)
+            assert (await first.get("/console/spe/")).status_code == 200  # the session she added it in
+        async with httpx.AsyncClient(transport=app_transport, base_url=LOCAL) as later:
+            await sign_in(later, runtime, vera)  # by email: her passkey is asked for
+            sent = await later.get("/console/spe/?tab=1")
+            assert sent.status_code == 303
+            assert sent.headers["location"] == "/console/passkeys/confirm?required=spe&next=%2Fconsole%2Fspe%2F%3Ftab%3D1"
+            asked = await later.get(sent.headers["location"])
+            assert "confirm with your passkey to continue" in asked.text
+            csrf = re.search(r'data-csrf="([^"]+)"', asked.text).group(1)  # type: ignore[union-attr]
+
+            someone_elses = SoftAuthenticator(LOCAL)  # Olga's authenticator cannot confirm Vera's session
+            await _add_passkey(http, someone_elses)
+            options = (await later.post("/console/passkeys/confirm/options", headers={"X-CSRF-Token": csrf})).json()
+            assert len(options["allowCredentials"]) == 1
+            refused = await later.post("/console/passkeys/confirm", json={"credential": someone_elses.get(options)}, headers={"X-CSRF-Token": csrf})
+            assert refused.status_code == 400 and (await later.get("/console/spe/")).status_code == 303
+
+            options = (await later.post("/console/passkeys/confirm/options", headers={"X-CSRF-Token": csrf})).json()
+            done = await later.post("/console/passkeys/confirm", json={"credential": key.get(options), "next": "/console/spe/?tab=1"}, headers={"X-CSRF-Token": csrf})
+            assert done.status_code == 200 and done.json() == {"redirect": "/console/spe/?tab=1"}
+            assert (await later.get("/console/spe/")).status_code == 200
+
+            async with runtime.sessions() as session:
+                passkey = await session.scalar(select(StaffPasskey).where(StaffPasskey.staff_id == vera.id))
+            assert passkey is not None
+            page = await later.get("/console/passkeys")
+            await later.post(f"/console/passkeys/{passkey.id}/remove", data={"csrf_token": csrf_of(page.text)})
+            again = await later.get("/console/spe/")  # the passkey that confirmed the session is gone
+            assert again.status_code == 303 and again.headers["location"].startswith("/console/passkeys?required=spe")
+
+    async def test_a_passkey_sign_in_needs_no_confirmation(self, http, app_transport, runtime, issuers) -> None:
+        await _owner(http, runtime)
+        key = SoftAuthenticator(LOCAL)
+        await _add_passkey(http, key)
+        page = await http.get("/console/spe/staff")
+        await http.post("/console/spe/staff/passkeys", data={"required": "yes", "csrf_token": csrf_of(page.text)})
+        async with httpx.AsyncClient(transport=app_transport, base_url=LOCAL) as browser:
+            csrf, options = await _passkey_options(browser)
+            assert (await _passkey_sign_in(browser, key.get(options), csrf)).status_code == 200
+            assert (await browser.get("/console/spe/staff")).status_code == 200
+
     async def test_an_owner_can_turn_it_off(self, http, runtime, issuers) -> None:
         await _owner(http, runtime)
         await _add_passkey(http, SoftAuthenticator(LOCAL))

@@ -224,3 +224,15 @@ async def test_required_passkeys_staff_add_one_and_go_on_where_they_were_going(b
     await phone.get_by_role("button", name="Add a passkey").press("Enter")
     await phone.wait_for_url(f"{live.base_url}/console/spe/")
     assert "Society of Precision Engineers" in await phone.inner_text("header")
+    await screenshot(phone, "console-required-passkey-added")
+
+    await phone.get_by_role("button", name="Sign out").click()
+    await phone.wait_for_url(f"{live.base_url}/console/sign-in")
+    await sign_in_browser(phone, live.base_url, live.runtime, viewer, "/console/spe/")  # by email again
+    assert phone.url.startswith(f"{live.base_url}/console/passkeys/confirm?required=spe")
+    assert "confirm with your passkey to continue" in await _message(phone)
+    confirm = phone.get_by_role("button", name="Confirm with my passkey")
+    await confirm.wait_for()
+    assert await axe_problems(phone) == []
+    await confirm.click()
+    await phone.wait_for_url(f"{live.base_url}/console/spe/")

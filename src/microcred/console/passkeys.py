@@ -1,5 +1,6 @@
-"""Passkey pages of the console: one's own passkeys (``/console/passkeys``: add, name, remove)
-and signing in with a passkey (from the sign-in page).
+"""Passkey pages of the console: one's own passkeys (``/console/passkeys``: add, name, remove),
+confirming a session with one (``/console/passkeys/confirm``, for issuers that require
+passkeys) and signing in with a passkey (from the sign-in page).
 
 The WebAuthn ceremony runs in the browser (``static/passkeys.js``, our own file: the CSP allows
 no inline script): it asks these routes for options, calls ``navigator.credentials``, and posts
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from ..db.models import Issuer
 from ..learners.service import local_path
 from ..problems import NotFound, ProblemError
 from ..staff import passkeys as passkey_service
@@ -60,10 +63,7 @@ async def passkeys_page(
     """The member's passkeys. ``required``: the issuer whose owners require one (the member was
     sent here on the way to its pages, ``next``)."""
     passkeys = await passkey_service.passkeys_of(session, staff)
-    requiring = None
-    if required is not None:
-        found = await staff_service.role_for(session, staff, required)
-        requiring = found[0] if found is not None and await passkey_service.requires_passkeys(session, issuer_id=required) else None
+    requiring = await _requiring(session, staff, required)
     return console_page(
         browser,
         "console/staff/passkeys.html",
@@ -85,14 +85,67 @@ async def registration_options(staff: StaffDep, session: SessionDep, runtime: Ru
 
 
 @router.post("/console/passkeys")
-async def add_passkey(body: NewPasskey, staff: StaffDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+async def add_passkey(body: NewPasskey, staff: StaffDep, browser: ConsoleBrowserDep, session: SessionDep, runtime: RuntimeDep) -> Response:
     try:
         passkey = await passkey_service.register(
-            session, member=staff, name=body.name, response=body.credential, base_url=runtime.settings.base_url, now=datetime.now(UTC)
+            session,
+            member=staff,
+            name=body.name,
+            response=body.credential,
+            base_url=runtime.settings.base_url,
+            now=datetime.now(UTC),
+            session_token=browser.session_token,
         )
     except ProblemError as problem:
         return _json_error(problem)
     return JSONResponse({"id": passkey.id, "name": passkey.name}, status_code=201, headers={"Cache-Control": "no-store"})
+
+
+async def _requiring(session: SessionDep, staff: StaffDep, issuer_id: str | None) -> Issuer | None:
+    """The issuer named in ``required`` when it does require passkeys and the member is on its
+    staff (no other issuer's name is shown)."""
+    if issuer_id is None:
+        return None
+    found = await staff_service.role_for(session, staff, issuer_id)
+    return found[0] if found is not None and await passkey_service.requires_passkeys(session, issuer_id=issuer_id) else None
+
+
+@router.get("/console/passkeys/confirm")
+async def confirm_page(
+    staff: StaffDep,
+    browser: ConsoleBrowserDep,
+    session: SessionDep,
+    required: Annotated[str | None, Query(max_length=64)] = None,
+    next: Annotated[str | None, Query(max_length=4096)] = None,
+) -> Response:
+    """Confirm a session opened by an emailed link with one of one's passkeys (an issuer that
+    requires passkeys sends its staff here)."""
+    if not await passkey_service.passkeys_of(session, staff):
+        return RedirectResponse(f"/console/passkeys?{urlencode({'required': required or '', 'next': _next(next)})}", status_code=303)
+    return console_page(
+        browser, "console/staff/passkey_confirm.html", title="Confirm with your passkey", requiring=await _requiring(session, staff, required), next=_next(next)
+    )
+
+
+@router.post("/console/passkeys/confirm/options")
+async def confirm_options(staff: StaffDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+    try:
+        options = await passkey_service.confirm_options(session, member=staff, base_url=runtime.settings.base_url, now=datetime.now(UTC))
+    except ProblemError as problem:
+        return _json_error(problem)
+    return JSONResponse(options, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/console/passkeys/confirm")
+async def confirm(body: PasskeySignIn, staff: StaffDep, browser: ConsoleBrowserDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+    now = datetime.now(UTC)
+    try:
+        used = await passkey_service.authenticate(session, response=body.credential, base_url=runtime.settings.base_url, now=now, member=staff)
+    except ProblemError as problem:
+        return _json_error(problem)
+    assert browser.session_token is not None  # StaffDep: signed in
+    await passkey_service.confirm_session(session, session_token=browser.session_token, passkey=used.passkey, now=now)
+    return JSONResponse({"redirect": _next(body.next)}, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/console/passkeys/{passkey_id}/remove")
@@ -123,10 +176,11 @@ async def sign_in_with_passkey(body: PasskeySignIn, session: SessionDep, runtime
     now = datetime.now(UTC)
     settings = runtime.settings
     try:
-        member = await passkey_service.authenticate(session, response=body.credential, base_url=settings.base_url, now=now)
+        used = await passkey_service.authenticate(session, response=body.credential, base_url=settings.base_url, now=now)
     except ProblemError as problem:
         return _json_error(problem)
-    token = await staff_service.open_session(session, member=member, now=now, session_seconds=settings.staff_session_seconds)
+    token = await staff_service.open_session(session, member=used.member, now=now, session_seconds=settings.staff_session_seconds)
+    await passkey_service.confirm_session(session, session_token=token, passkey=used.passkey, now=now)
     response = JSONResponse({"redirect": _next(body.next)}, headers={"Cache-Control": "no-store"})
     set_session_cookie(response, token, settings)  # a new session id: no fixation
     return response

@@ -157,14 +157,15 @@ StaffDep = Annotated[StaffMember, Depends(_staff)]
 
 
 class PasskeyRequired(ProblemError):
-    """The issuer's owners require passkeys and the member has none yet: the error page is a
-    redirect to adding one, and then on to ``next_path``."""
+    """The issuer's owners require passkeys and this session has used none: the error page is a
+    redirect to adding one (``register``: the member has none) or to confirming with one, and
+    then on to ``next_path``."""
 
     status, slug, title = 403, "passkey-required", "Passkey required"
 
-    def __init__(self, issuer_id: str, next_path: str) -> None:
-        super().__init__("This issuer requires its staff to sign in with a passkey: add one first.")
-        self.issuer_id, self.next_path = issuer_id, next_path
+    def __init__(self, issuer_id: str, next_path: str, *, register: bool) -> None:
+        super().__init__("This issuer requires its staff to sign in with a passkey.")
+        self.issuer_id, self.next_path, self.register = issuer_id, next_path, register
 
 
 @dataclass(frozen=True)
@@ -194,8 +195,9 @@ def access(role: Role) -> Callable[..., Awaitable[IssuerAccess]]:
         issuer, have = found
         if not role_allows(have, role):
             raise Forbidden(f"This needs the {role} role for {issuer.name}; yours is {have}. An owner of the issuer can change it.")
-        if await passkeys.must_register_passkey(session, member=member, issuer_id=issuer.id):
-            raise PasskeyRequired(issuer.id, _here(request) if request.method == "GET" else f"/console/{issuer.id}/")
+        step = await passkeys.passkey_step(session, member=member, issuer_id=issuer.id, session_token=browser.session_token)
+        if step is not None:
+            raise PasskeyRequired(issuer.id, _here(request) if request.method == "GET" else f"/console/{issuer.id}/", register=step == "register")
         return IssuerAccess(member, issuer, have, principal_for(member.id, issuer.id, have), browser.csrf_token)
 
     issuer_access.console_role = role  # type: ignore[attr-defined]
@@ -289,7 +291,8 @@ def console_error(problem: ProblemError, status: int) -> Response:
     if isinstance(problem, SignInRequired):
         return RedirectResponse(f"/console/sign-in?{urlencode({'next': problem.next_path})}", status_code=303)
     if isinstance(problem, PasskeyRequired):
-        return RedirectResponse(f"/console/passkeys?{urlencode({'required': problem.issuer_id, 'next': problem.next_path})}", status_code=303)
+        where = "/console/passkeys" if problem.register else "/console/passkeys/confirm"
+        return RedirectResponse(f"{where}?{urlencode({'required': problem.issuer_id, 'next': problem.next_path})}", status_code=303)
     response = HTMLResponse(
         render("console/message.html", title=_TITLES.get(status, "Something went wrong"), message=problem.detail, staff=None, acc=None, csrf_token=""),
         status_code=status,

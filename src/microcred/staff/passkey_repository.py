@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.models import PasskeyChallenge, PasskeyRequirement, StaffPasskey
+from ..db.models import PasskeyChallenge, PasskeyRequirement, StaffPasskey, StaffSessionPasskey
 
 __all__ = ["PasskeyRepository"]
 
@@ -17,7 +17,7 @@ class PasskeyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, *rows: StaffPasskey | PasskeyChallenge | PasskeyRequirement) -> None:
+    async def add(self, *rows: StaffPasskey | PasskeyChallenge | PasskeyRequirement | StaffSessionPasskey) -> None:
         self.session.add_all(rows)
         await self.session.flush()
 
@@ -61,3 +61,10 @@ class PasskeyRepository:
     async def drop_requirement(self, requirement: PasskeyRequirement) -> None:
         await self.session.delete(requirement)
         await self.session.flush()
+
+    async def confirm_session(self, token_hash: str, passkey_id: str, now: datetime) -> None:
+        await self.session.execute(delete(StaffSessionPasskey).where(StaffSessionPasskey.token_hash == token_hash))
+        await self.add(StaffSessionPasskey(token_hash=token_hash, passkey_id=passkey_id, verified_at=now))
+
+    async def session_confirmed(self, token_hash: str) -> bool:
+        return await self.session.get(StaffSessionPasskey, token_hash) is not None

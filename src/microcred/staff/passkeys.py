@@ -9,6 +9,11 @@ service finds it again without a cookie. Registration asks for a discoverable cr
 authenticator keeps the member's id as its user handle), so signing in needs no address typed:
 the browser offers the passkeys it has for this host, and the signature, the user handle and the
 authenticator's counter decide. "none" attestation: which authenticator it is does not matter.
+
+An issuer whose owners require passkeys lets a session reach its pages only once a passkey was
+used in it: signing in with one, adding one, or (after signing in by email) confirming with one.
+A member with no passkey yet is asked to add one: the first passkey rests on the email, as the
+account itself does.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from ..db.base import new_id
 from ..db.models import PasskeyChallenge, PasskeyRequirement, StaffMember, StaffPasskey, StaffSignInAttempt
 from ..events import Event, record
 from ..problems import BadRequest, Conflict, NotFound, TooManyRequests, field_error
+from ..tokens import token_digest
 from .passkey_repository import PasskeyRepository
 from .repository import StaffRepository
 from .service import ATTEMPT_WINDOW, MAX_ATTEMPTS_PER_CLIENT
@@ -55,7 +61,10 @@ __all__ = [
     "RelyingParty",
     "authenticate",
     "count_sign_in_attempt",
-    "must_register_passkey",
+    "Authenticated",
+    "confirm_options",
+    "confirm_session",
+    "passkey_step",
     "passkeys_of",
     "register",
     "registration_options",
@@ -182,8 +191,11 @@ def _clean_name(name: str) -> str:
     return cleaned
 
 
-async def register(session: AsyncSession, *, member: StaffMember, name: str, response: Any, base_url: str, now: datetime) -> StaffPasskey:
-    """Check the browser's answer to :func:`registration_options` and keep the new passkey."""
+async def register(
+    session: AsyncSession, *, member: StaffMember, name: str, response: Any, base_url: str, now: datetime, session_token: str | None = None
+) -> StaffPasskey:
+    """Check the browser's answer to :func:`registration_options` and keep the new passkey; the
+    session it was added in (``session_token``) counts as confirmed with it."""
     cleaned = _clean_name(name)
     answer = _answer(response)
     repository = PasskeyRepository(session)
@@ -211,6 +223,8 @@ async def register(session: AsyncSession, *, member: StaffMember, name: str, res
         created_at=now,
     )
     await repository.add(passkey)
+    if session_token is not None:
+        await repository.confirm_session(token_digest(session_token), passkey.id, now)
     await record(
         session,
         Event(type="staff.passkey_added", issuer_id=None, actor=f"staff:{member.id}", subject=passkey.id, at=now, data={"name": cleaned}),
@@ -267,18 +281,46 @@ async def sign_in_options(session: AsyncSession, *, base_url: str, now: datetime
     return requested
 
 
-async def authenticate(session: AsyncSession, *, response: Any, base_url: str, now: datetime) -> StaffMember:
-    """The member whose passkey signed the answer to :func:`sign_in_options` (400 otherwise:
-    an unknown passkey, a wrong or spent challenge, a bad signature, a counter that did not
-    move forward, a removed member)."""
+@dataclass(frozen=True)
+class Authenticated:
+    member: StaffMember
+    passkey: StaffPasskey
+
+
+async def confirm_options(session: AsyncSession, *, member: StaffMember, base_url: str, now: datetime) -> dict[str, Any]:
+    """PublicKeyCredentialRequestOptions (as JSON) for a signed-in member to confirm their
+    session with one of their own passkeys (an issuer that requires passkeys asks for it)."""
+    passkeys = await PasskeyRepository(session).of_member(member.id)
+    if not passkeys:
+        raise BadRequest("You have no passkey yet: add one first.")
+    challenge = await _new_challenge(session, purpose="confirm", staff_id=member.id, now=now)
+    options = generate_authentication_options(
+        rp_id=relying_party(base_url).id,
+        challenge=challenge,
+        timeout=_BROWSER_TIMEOUT_MS,
+        allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id)) for p in passkeys],
+        user_verification=UserVerificationRequirement.PREFERRED,
+    )
+    requested: dict[str, Any] = json.loads(options_to_json(options))
+    return requested
+
+
+async def authenticate(
+    session: AsyncSession, *, response: Any, base_url: str, now: datetime, member: StaffMember | None = None
+) -> Authenticated:
+    """The member whose passkey signed the answer to :func:`sign_in_options` (or, with
+    ``member``, to their :func:`confirm_options`, with one of their own passkeys). 400
+    otherwise: an unknown passkey, a wrong or spent challenge, a bad signature, a counter that
+    did not move forward, a removed member."""
     answer = _answer(response)
     repository = PasskeyRepository(session)
     challenge = _answered_challenge(answer)
-    if not await repository.take_challenge(_challenge_hash(challenge), purpose="sign_in", staff_id=None, now=now):
+    purpose, staff_id = ("sign_in", None) if member is None else ("confirm", member.id)
+    if not await repository.take_challenge(_challenge_hash(challenge), purpose=purpose, staff_id=staff_id, now=now):
         raise BadRequest("This sign-in request has expired or was already used. Try again.")
     credential_id = answer.get("id")
     passkey = await repository.by_credential_id(credential_id) if isinstance(credential_id, str) and len(credential_id) <= 1400 else None
-    if passkey is None:
+    if passkey is None or (member is not None and passkey.staff_id != member.id):
         raise BadRequest("This passkey is not registered here (it may have been removed). Sign in with an emailed link.")
     handle = answer.get("response", {}).get("userHandle") if isinstance(answer.get("response"), dict) else None
     if handle is not None:
@@ -299,13 +341,18 @@ async def authenticate(session: AsyncSession, *, response: Any, base_url: str, n
         )
     except (WebAuthnException, KeyError, TypeError, ValueError):
         raise BadRequest(_NOT_ACCEPTED) from None
-    member = await StaffRepository(session).get(passkey.staff_id)
-    if member is None or member.disabled_at is not None:
+    owner = await StaffRepository(session).get(passkey.staff_id)
+    if owner is None or owner.disabled_at is not None:
         raise BadRequest(_NOT_ACCEPTED)
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = now
     await session.flush()
-    return member
+    return Authenticated(owner, passkey)
+
+
+async def confirm_session(session: AsyncSession, *, session_token: str, passkey: StaffPasskey, now: datetime) -> None:
+    """Note that this browser session used (or added) ``passkey``."""
+    await PasskeyRepository(session).confirm_session(token_digest(session_token), passkey.id, now)
 
 
 # --- issuers that require passkeys ---------------------------------------------------------------
@@ -315,11 +362,16 @@ async def requires_passkeys(session: AsyncSession, *, issuer_id: str) -> bool:
     return await PasskeyRepository(session).requirement(issuer_id) is not None
 
 
-async def must_register_passkey(session: AsyncSession, *, member: StaffMember, issuer_id: str) -> bool:
-    """True when the issuer requires passkeys and ``member`` has none yet: they are sent to
-    register one before they see the issuer's pages."""
+async def passkey_step(session: AsyncSession, *, member: StaffMember, issuer_id: str, session_token: str | None) -> str | None:
+    """What an issuer that requires passkeys still asks of this session before its pages:
+    "register" (the member has no passkey: add one, which confirms the session too), "confirm"
+    (signed in by email: use one of their passkeys), or None (nothing, or not required)."""
     repository = PasskeyRepository(session)
-    return await repository.requirement(issuer_id) is not None and await repository.count_of_member(member.id) == 0
+    if await repository.requirement(issuer_id) is None:
+        return None
+    if session_token is not None and await repository.session_confirmed(token_digest(session_token)):
+        return None
+    return "confirm" if await repository.count_of_member(member.id) else "register"
 
 
 async def set_required(session: AsyncSession, *, issuer_id: str, required: bool, actor: str, now: datetime) -> bool:

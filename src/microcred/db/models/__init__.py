@@ -10,7 +10,7 @@ from .issuer import Issuer
 from .job import Job, JobRow
 from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
-from .passkey import PasskeyChallenge, PasskeyRequirement, StaffPasskey
+from .passkey import PasskeyChallenge, PasskeyRequirement, StaffPasskey, StaffSessionPasskey
 from .pathway import Pathway, PathwayCompletion, PathwayComponent
 from .staff import StaffMember, StaffRole, StaffSession, StaffSignInAttempt, StaffSignInLink
 from .status_list import StatusList
@@ -45,6 +45,7 @@ __all__ = [
     "StaffPasskey",
     "StaffRole",
     "StaffSession",
+    "StaffSessionPasskey",
     "StaffSignInAttempt",
     "StaffSignInLink",
     "StatusList",

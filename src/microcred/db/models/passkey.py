@@ -60,3 +60,15 @@ class PasskeyRequirement(Base):
     #: Who turned it on (``staff:<id>``), as the audit log names them.
     required_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffSessionPasskey(Base):
+    """A browser session in which the member used (or added) a passkey: what an issuer that
+    requires passkeys asks of a session before its pages. A session opened by an emailed link
+    has no row until the member confirms with a passkey; removing that passkey takes it away."""
+
+    __tablename__ = "staff_session_passkeys"
+
+    token_hash: Mapped[str] = mapped_column(ForeignKey("staff_sessions.token_hash", ondelete="CASCADE"), primary_key=True)
+    passkey_id: Mapped[str] = mapped_column(ForeignKey("staff_passkeys.id", ondelete="CASCADE"), index=True)
+    verified_at: Mapped[datetime] = mapped_column(default=utcnow)
