@@ -13,6 +13,7 @@ __all__ = ["StaffRepository"]
 #: The first half of the two-part advisory lock key: "sign-in attempts" in this service's locks.
 _ATTEMPTS_CLASS = 0x6D63_5301
 _HOLD_ATTEMPTS = select(func.pg_advisory_xact_lock(_ATTEMPTS_CLASS, func.hashtext(bindparam("key"))))
+_PRUNE_TURN = select(func.pg_try_advisory_xact_lock(_ATTEMPTS_CLASS + 1, 0))
 
 
 class StaffRepository:
@@ -57,7 +58,11 @@ class StaffRepository:
             await self.session.execute(_HOLD_ATTEMPTS, {"key": key})
 
     async def prune_attempts(self, before: datetime) -> None:
-        """Forget attempts older than the limits look back (the table holds one window's worth)."""
+        """Forget attempts older than the limits look back (the table holds one window's worth).
+        On PostgreSQL one transaction at a time does it (the others skip it), so requests at the
+        same moment do not wait on, or deadlock over, deleting the same old rows."""
+        if (await self.session.connection()).dialect.name == "postgresql" and not await self.session.scalar(_PRUNE_TURN):
+            return
         await self.session.execute(delete(StaffSignInAttempt).where(StaffSignInAttempt.at <= before).execution_options(synchronize_session=False))
 
     async def attempts_from_client(self, client_hash: str, since: datetime) -> int:
