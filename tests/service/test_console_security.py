@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 
@@ -18,9 +18,7 @@ import pytest_asyncio
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select, update
-from starlette.routing import BaseRoute
 
-from microcred import console
 from microcred.app import create_app
 from microcred.config import Settings
 from microcred.console.web import route_role
@@ -32,6 +30,7 @@ from microcred.staff.service import ATTEMPT_WINDOW
 from ..factories.service import ServiceClient
 from .conftest import BASE_URL
 from .console_helpers import add_staff, csrf_of, sign_in
+from .console_routes import console_routes
 from .smtp_server import Smtp, smtp, smtp_settings  # noqa: F401 (fixtures)
 from .soft_authenticator import SoftAuthenticator
 
@@ -68,33 +67,16 @@ async def issuers(http: httpx.AsyncClient, runtime: Runtime) -> tuple[str, str]:
     return "spe", "other"
 
 
-def _api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
-    """The routes under ``routes``, into included routers (FastAPI keeps an included router as
-    one entry pointing at the original; older versions copied its routes in)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from _api_routes(included.routes)
-
-
-def console_routes() -> list[APIRoute]:
-    """Every route of the console, as the app includes them (``microcred.console.routers``,
-    no prefixes)."""
-    return list(_api_routes([route for router in console.routers for route in router.routes]))
-
-
 def _issuer_routes(app: FastAPI) -> list[tuple[str, str, str]]:
     """Every (method, path, role) of the console's issuer pages, with the path's other
     parameters filled in (their objects need not exist: access is decided first)."""
     found = []
-    for route in console_routes():
-        if not route.path.startswith("/console/{issuer_id}"):
+    for full_path, route in console_routes(app):
+        if not full_path.startswith("/console/{issuer_id}"):
             continue
         role = route_role(route)
-        assert role in ROLES, f"{route.path} has no access(role) dependency: every issuer page must say who may see it"
-        path = re.sub(r"\{(?!issuer_id\})[^}]+\}", "00000000-0000-4000-8000-000000000000", route.path)
+        assert role in ROLES, f"{full_path} has no access(role) dependency: every issuer page must say who may see it"
+        path = re.sub(r"\{(?!issuer_id\})[^}]+\}", "00000000-0000-4000-8000-000000000000", full_path)
         found.extend((method, path, role) for method in sorted(route.methods or ()) if method != "HEAD")
     return found
 
@@ -158,8 +140,8 @@ class TestCsrf:
         foreign = csrf_of((await other.get("/console/passkeys")).text)
         await other.aclose()
         unsafe = [
-            (method, re.sub(r"\{[^}]+\}", "spe", route.path))
-            for route in console_routes()
+            (method, re.sub(r"\{[^}]+\}", "spe", path))
+            for path, route in console_routes(app)
             for method in route.methods or ()
             if method in _UNSAFE
         ]
