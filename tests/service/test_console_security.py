@@ -26,6 +26,7 @@ from microcred.db.models import AuditEntry, StaffRole, StaffSession, StaffSignIn
 from microcred.runtime import Runtime, build_runtime
 from microcred.staff.roles import ROLES
 from microcred.staff.service import ATTEMPT_WINDOW
+from microcred.tokens import token_digest
 
 from ..factories.service import ServiceClient
 from .conftest import BASE_URL
@@ -240,6 +241,9 @@ class TestSessionFixation:
             assert answer.status_code == 200, answer.text
             given.append(_set_cookies(answer)["microcred_staff"]["microcred_staff"].value)
         assert earlier not in given and planted not in given and given[0] != given[1]
+        async with runtime.sessions() as session:
+            left = {row.token_hash for row in (await session.scalars(select(StaffSession))).all()}
+        assert token_digest(earlier) not in left  # the session it replaced ended
 
     async def test_an_email_sign_in_never_keeps_the_earlier_session_id(self, http, runtime, issuers) -> None:
         member = await add_staff(runtime, "ana@spe.example", {"spe": "viewer"})

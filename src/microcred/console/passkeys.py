@@ -172,13 +172,15 @@ async def sign_in_options(request: Request, session: SessionDep, runtime: Runtim
 
 
 @router.post("/console/sign-in/passkey")
-async def sign_in_with_passkey(body: PasskeySignIn, session: SessionDep, runtime: RuntimeDep) -> Response:
+async def sign_in_with_passkey(body: PasskeySignIn, browser: ConsoleBrowserDep, session: SessionDep, runtime: RuntimeDep) -> Response:
     now = datetime.now(UTC)
     settings = runtime.settings
     try:
         used = await passkey_service.authenticate(session, response=body.credential, base_url=settings.base_url, now=now)
     except ProblemError as problem:
         return _json_error(problem)
+    if browser.session_token is not None:  # signed in already (perhaps as someone else): that session ends
+        await staff_service.sign_out(session, session_token=browser.session_token)
     token = await staff_service.open_session(session, member=used.member, now=now, session_seconds=settings.staff_session_seconds)
     await passkey_service.confirm_session(session, session_token=token, passkey=used.passkey, now=now)
     response = JSONResponse({"redirect": _next(body.next)}, headers={"Cache-Control": "no-store"})
