@@ -127,8 +127,9 @@ async def test_a_passkey_is_added_and_then_signs_in(browsing: Browsing, live: Li
     page = await context.new_page()
     cdp, authenticator = await _virtual_authenticator(context, page)
 
-    await sign_in_browser(page, live.base_url, live.runtime, member, "/console/passkeys")
-    assert page.url == f"{live.base_url}/console/passkeys"
+    await sign_in_browser(page, live.base_url, live.runtime, member, "/console/spe/")
+    await page.get_by_role("banner").get_by_role("link", name="Passkeys").click()
+    await page.wait_for_url(f"{live.base_url}/console/passkeys")
     assert "You have no passkey yet." in await _message(page)
     await page.get_by_label("Name").fill("Work laptop")
     await page.get_by_role("button", name="Add a passkey").click()
