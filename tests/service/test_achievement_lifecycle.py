@@ -1,0 +1,154 @@
+"""Retiring an achievement, comparing its versions, and previewing a draft (the console's
+achievement pages stand on these)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from microcred.auth.principal import Principal
+from microcred.db.models import Credential
+from microcred.public.preview import preview_achievement
+
+from ..factories.service import EU_ELEMENTS, ServiceClient
+from .conftest import is_problem
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_a_retired_achievement_awards_no_more_and_its_credentials_stay_valid(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    path = f"/api/v1/issuers/{issuer['id']}/achievements/{achievement['id']}"
+    before = (await service.award(issuer["id"], achievement["id"])).json()
+
+    retired = await service.http.post(f"{path}/retire", headers=service.admin)
+    assert retired.status_code == 200, retired.text
+    assert retired.json()["status"] == "retired" and retired.json()["version"] == 1
+    again = await service.http.post(f"{path}/retire", headers=service.admin)
+    assert again.status_code == 200 and again.json()["status"] == "retired"  # a no-op
+
+    body = is_problem(await service.award(issuer["id"], achievement["id"]), 422)
+    assert "retired" in body["detail"] and body["errors"] == [{"pointer": "#/achievement_id", "detail": "retired: no new awards"}]
+    # The credential issued before still verifies, and its achievement version is still served.
+    verified = await service.http.post("/api/v1/verify", json=before["credential"])
+    assert verified.status_code == 200 and verified.json()["verdict"] == "valid", verified.text
+    embedded = before["credential"]["credentialSubject"]["achievement"]["id"]
+    assert (await service.http.get(embedded.removeprefix(service.runtime.settings.base_url))).status_code == 200
+    # Not edited any more; listed with its status.
+    edit = is_problem(await service.http.patch(path, json={"description": "x"}, headers=service.admin), 409)
+    assert "retired" in edit["detail"]
+    listed = (await service.http.get(f"/api/v1/issuers/{issuer['id']}/achievements", headers=service.admin)).json()["items"]
+    assert [(a["id"], a["status"]) for a in listed] == [(achievement["id"], "retired")]
+    audit = await service.http.get(f"/api/v1/issuers/{issuer['id']}/audit", headers=service.admin)
+    assert "achievement.retired" in [e["action"] for e in audit.json()["items"]]
+
+
+async def test_a_draft_cannot_be_retired_and_another_issuer_cannot_retire(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    other = await service.create_issuer()
+    draft = (await service.http.post(f"/api/v1/issuers/{issuer['id']}/achievements", json={"name": "Draft"}, headers=service.admin)).json()
+    path = f"/api/v1/issuers/{issuer['id']}/achievements/{draft['id']}/retire"
+    is_problem(await service.http.post(path, headers=service.admin), 409)
+    published = await service.create_achievement(issuer["id"])
+    other_key = await service.issuer_key(other["id"])
+    is_problem(
+        await service.http.post(f"/api/v1/issuers/{issuer['id']}/achievements/{published['id']}/retire", headers=service.auth(other_key)),
+        404,
+    )
+    awarder = await service.issuer_key(issuer["id"], "award")
+    is_problem(
+        await service.http.post(f"/api/v1/issuers/{issuer['id']}/achievements/{published['id']}/retire", headers=service.auth(awarder)),
+        403,
+    )
+
+
+async def test_a_pathway_for_a_retired_achievement_is_refused(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    component = await service.create_achievement(issuer["id"], name="Component")
+    target = await service.create_achievement(issuer["id"], name="Pathway")
+    await service.http.post(f"/api/v1/issuers/{issuer['id']}/achievements/{target['id']}/retire", headers=service.admin)
+    body = is_problem(
+        await service.http.post(
+            f"/api/v1/issuers/{issuer['id']}/pathways",
+            json={"name": "Route", "achievement_id": target["id"], "components": [{"achievement_id": component["id"]}], "rule": "all"},
+            headers=service.admin,
+        ),
+        422,
+    )
+    assert {"pointer": "#/achievement_id", "detail": "retired: it awards no new credentials"} in body["errors"]
+
+
+async def test_two_versions_side_by_side(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    path = f"/api/v1/issuers/{issuer['id']}/achievements/{achievement['id']}"
+    edited = await service.http.patch(
+        path, json={"description": "Revised.", "assessment_type": "Written exam", "human_code": "PT-101"}, headers=service.admin
+    )
+    assert edited.json()["version"] == 2
+    versions = (await service.http.get(f"{path}/versions", headers=service.admin)).json()["items"]
+    assert [v["version"] for v in versions] == [1, 2] and versions[1]["document"]["description"] == "Revised."
+
+    diff = await service.http.get(f"{path}/versions/diff", params={"from": 1, "to": 2}, headers=service.admin)
+    assert diff.status_code == 200, diff.text
+    rows = {f["key"]: f for f in diff.json()["fields"]}
+    changed = {key for key, f in rows.items() if f["changed"]}
+    assert changed == {"description", "alignment:assessmentType", "humanCode"}
+    assert (rows["description"]["before"], rows["description"]["after"]) == (EU_ELEMENTS["description"], "Revised.")
+    assert rows["alignment:assessmentType"]["label"] == "Type of assessment"
+    assert (rows["humanCode"]["before"], rows["humanCode"]["after"]) == ("", "PT-101")
+    assert rows["name"]["before"] == rows["name"]["after"] == achievement["document"]["name"]
+    assert rows["level"]["after"] == "EQF level 4" and not rows["level"]["changed"]
+
+    missing = is_problem(await service.http.get(f"{path}/versions/diff", params={"from": 1, "to": 3}, headers=service.admin), 404)
+    assert missing["errors"] == [{"parameter": "to", "detail": "versions are 1 to 2"}]
+
+
+async def test_a_draft_previews_as_an_unsigned_credential_and_nothing_is_stored(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    draft = await service.http.post(
+        f"/api/v1/issuers/{issuer['id']}/achievements", json={"name": "Draft course", "description": "Turning."}, headers=service.admin
+    )
+    path = f"/api/v1/issuers/{issuer['id']}/achievements/{draft.json()['id']}/preview"
+    response = await service.http.get(path, headers=service.admin)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["preview"] is True and body["signed"] is False
+    assert "type of assessment" in body["missing_elements"] and "description of the achievement" not in body["missing_elements"]
+    assert "learning outcomes (or a criteria narrative)" in body["missing_elements"]
+    document = body["document"]
+    assert "proof" not in document and "credentialStatus" not in document
+    assert document["id"].startswith("urn:uuid:")
+    assert document["credentialSubject"]["achievement"]["name"] == "Draft course"
+    assert document["issuer"]["name"] == issuer["name"]
+    async with service.runtime.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Credential)) == 0
+    # Still a draft, and nothing awardable.
+    got = await service.http.get(path.removesuffix("/preview"), headers=service.admin)
+    assert got.json()["status"] == "draft" and got.json()["version"] == 0
+    other = await service.create_issuer()
+    is_problem(await service.http.get(path, headers=service.auth(await service.issuer_key(other["id"]))), 404)
+
+
+async def test_the_preview_page_says_it_is_a_preview(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    draft = (
+        await service.http.post(
+            f"/api/v1/issuers/{issuer['id']}/achievements", json={"name": "Draft course", **EU_ELEMENTS}, headers=service.admin
+        )
+    ).json()
+    principal = Principal(client_id="test", issuer_id=issuer["id"], scopes=frozenset({"manage"}))
+    async with service.runtime.sessions() as session:
+        found = await preview_achievement(
+            session, principal=principal, issuer_id=issuer["id"], achievement_id=draft["id"],
+            base_url=service.runtime.settings.base_url, now=datetime.now(UTC),
+        )
+    assert found.missing == []
+    assert "Preview: not a credential" in found.page_html and "Sample Learner" in found.page_html
+    assert "Practical examination" in found.page_html  # the EU elements, as the public page shows them
+    assert "Verification checks" not in found.page_html and "Add to LinkedIn" not in found.page_html
+    assert 'name="robots" content="noindex"' in found.page_html
+    assert found.badge_svg.startswith("<svg") and "Draft course" in found.badge_svg
