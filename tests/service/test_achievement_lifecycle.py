@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from microcred.auth.principal import Principal
+from microcred.awards.service import Signing
+from microcred.jobs.worker import JobRunner
 from microcred.db.models import Credential
 from microcred.public.preview import preview_achievement
 
@@ -152,3 +154,24 @@ async def test_the_preview_page_says_it_is_a_preview(service: ServiceClient) -> 
     assert "Verification checks" not in found.page_html and "Add to LinkedIn" not in found.page_html
     assert 'name="robots" content="noindex"' in found.page_html
     assert found.badge_svg.startswith("<svg") and "Draft course" in found.badge_svg
+
+
+async def test_a_bulk_row_for_a_retired_achievement_fails_alone(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    live = await service.create_achievement(issuer["id"], name="Live course")
+    retired = await service.create_achievement(issuer["id"], name="Old course")
+    await service.http.post(f"/api/v1/issuers/{issuer['id']}/achievements/{retired['id']}/retire", headers=service.admin)
+    body = (
+        "achievement_id,recipient_email,recipient_name,completion_date,grade\n"
+        f"{live['id']},ada@example.org,Ada,2021-05-01,8\n"
+        f"{retired['id']},bob@example.org,Bob,2021-05-01,8\n"
+    ).encode()
+    submitted = await service.http.post(
+        f"/api/v1/issuers/{issuer['id']}/awards/batch", content=body, headers={**service.admin, "content-type": "text/csv"}
+    )
+    assert submitted.status_code == 202, submitted.text
+    signing = Signing(service.runtime.keystore, service.runtime.loader, service.runtime.settings.base_url, service.runtime.statuses)
+    assert await JobRunner(service.runtime.sessions, signing, chunk_rows=10).run_once() == submitted.json()["id"]
+    rows = (await service.http.get(f"/api/v1/jobs/{submitted.json()['id']}", headers=service.admin)).json()["rows"]
+    assert [r["status"] for r in rows] == ["awarded", "failed"]
+    assert rows[1]["error"]["errors"] == [{"pointer": "#/achievement_id", "detail": "retired: no new awards"}]
