@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..achievements import service
@@ -28,9 +28,11 @@ from .achievement_form import (
     pointer_to_field,
     state_from_form,
 )
-from .web import IssuerAccess, access, console_page
+from .web import IssuerAccess, access, console_page, console_router, fragment
 
-router = APIRouter()
+__all__ = ["router"]
+
+router = console_router()
 
 Viewer = Annotated[IssuerAccess, Depends(access("viewer"))]
 Manager = Annotated[IssuerAccess, Depends(access("manager"))]
@@ -74,12 +76,13 @@ def _form_page(
         acc,
         "console/achievements/form.html",
         status=status,
+        title=f"Edit {achievement.definition.get('name')}" if achievement is not None else "New achievement",
         state=state,
         achievement=achievement,
         choices=CHOICES,
         problem=problem,
         missing=service.missing_names(definition, acc.issuer),
-        base=_base(acc),
+        section=_base(acc),
     )
 
 
@@ -91,26 +94,26 @@ def _errors_of(exc: ProblemError) -> dict[str, str]:
     return errors
 
 
-@router.get("/console/{issuer_id}/achievements", include_in_schema=False)
+@router.get("/console/{issuer_id}/achievements")
 async def achievement_list(acc: Viewer, session: SessionDep) -> HTMLResponse:
     achievements = await service.list_achievements(session, principal=acc.principal, issuer_id=acc.issuer.id)
     rows = [(a, service.missing_names(a.definition, acc.issuer)) for a in achievements]
-    return console_page(acc, "console/achievements/list.html", rows=rows, status_words=STATUS_WORDS, base=_base(acc))
+    return console_page(acc, "console/achievements/list.html", title="Achievements", rows=rows, status_words=STATUS_WORDS, section=_base(acc))
 
 
-@router.get("/console/{issuer_id}/achievements/new", include_in_schema=False)
+@router.get("/console/{issuer_id}/achievements/new")
 async def new_achievement(acc: Manager) -> HTMLResponse:
     return _form_page(acc, form_from_definition({}))
 
 
-@router.post("/console/{issuer_id}/achievements/checklist", include_in_schema=False)
+@router.post("/console/{issuer_id}/achievements/checklist")
 async def checklist(acc: Manager, request: Request) -> HTMLResponse:
     """The missing EU elements for the form as it stands (htmx swaps it in on every change)."""
     definition = _present(definition_from_form(await _form(request)))
-    return console_page(acc, "console/achievements/_checklist.html", missing=service.missing_names(definition, acc.issuer))
+    return fragment("console/achievements/_checklist.html", missing=service.missing_names(definition, acc.issuer))
 
 
-@router.post("/console/{issuer_id}/achievements/new", include_in_schema=False)
+@router.post("/console/{issuer_id}/achievements/new")
 async def create_achievement(acc: Manager, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     form = await _form(request)
     state = state_from_form(form)
@@ -134,7 +137,7 @@ async def create_achievement(acc: Manager, request: Request, session: SessionDep
     return RedirectResponse(f"{_base(acc)}/{achievement.id}", status_code=303)
 
 
-@router.get("/console/{issuer_id}/achievements/{achievement_id}", include_in_schema=False)
+@router.get("/console/{issuer_id}/achievements/{achievement_id}")
 async def achievement_detail(acc: Viewer, achievement_id: str, session: SessionDep) -> HTMLResponse:
     return await _detail(acc, session, achievement_id)
 
@@ -148,22 +151,23 @@ async def _detail(
         acc,
         "console/achievements/detail.html",
         status=status,
+        title=str(achievement.definition.get("name")),
         achievement=achievement,
         versions=versions,
         missing=service.missing_names(achievement.definition, acc.issuer),
         status_words=STATUS_WORDS,
         problem=problem,
-        base=_base(acc),
+        section=_base(acc),
     )
 
 
-@router.get("/console/{issuer_id}/achievements/{achievement_id}/edit", include_in_schema=False)
+@router.get("/console/{issuer_id}/achievements/{achievement_id}/edit")
 async def edit_achievement(acc: Manager, achievement_id: str, session: SessionDep) -> HTMLResponse:
     achievement = await service.get_achievement(session, principal=acc.principal, issuer_id=acc.issuer.id, achievement_id=achievement_id)
     return _form_page(acc, form_from_definition(achievement.definition), achievement=achievement)
 
 
-@router.post("/console/{issuer_id}/achievements/{achievement_id}/edit", include_in_schema=False)
+@router.post("/console/{issuer_id}/achievements/{achievement_id}/edit")
 async def save_achievement(acc: Manager, achievement_id: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     achievement = await service.get_achievement(session, principal=acc.principal, issuer_id=acc.issuer.id, achievement_id=achievement_id)
     form = await _form(request)
@@ -196,7 +200,7 @@ async def save_achievement(acc: Manager, achievement_id: str, request: Request, 
     return RedirectResponse(f"{_base(acc)}/{achievement_id}", status_code=303)
 
 
-@router.post("/console/{issuer_id}/achievements/{achievement_id}/publish", include_in_schema=False)
+@router.post("/console/{issuer_id}/achievements/{achievement_id}/publish")
 async def publish_achievement(acc: Manager, achievement_id: str, session: SessionDep, runtime: RuntimeDep) -> Response:
     try:
         async with session.begin_nested():
@@ -209,7 +213,7 @@ async def publish_achievement(acc: Manager, achievement_id: str, session: Sessio
     return RedirectResponse(f"{_base(acc)}/{achievement_id}", status_code=303)
 
 
-@router.get("/console/{issuer_id}/achievements/{achievement_id}/preview", include_in_schema=False)
+@router.get("/console/{issuer_id}/achievements/{achievement_id}/preview")
 async def preview(acc: Viewer, achievement_id: str, session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:
     found = await preview_achievement(
         session, principal=acc.principal, issuer_id=acc.issuer.id, achievement_id=achievement_id,
@@ -219,14 +223,15 @@ async def preview(acc: Viewer, achievement_id: str, session: SessionDep, runtime
     return console_page(
         acc,
         "console/achievements/preview.html",
+        title=f"Preview: {achievement.definition.get('name')}",
         achievement=achievement,
         missing=found.missing,
         document=json.dumps(found.document, ensure_ascii=False, indent=2),
-        base=_base(acc),
+        section=_base(acc),
     )
 
 
-@router.get("/console/{issuer_id}/achievements/{achievement_id}/preview/page", include_in_schema=False)
+@router.get("/console/{issuer_id}/achievements/{achievement_id}/preview/page")
 async def preview_page(acc: Viewer, achievement_id: str, session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:
     """The public credential page for a sample learner, marked as a preview (the public page's
     own policy: its one inline style, no script)."""
@@ -242,7 +247,7 @@ async def preview_page(acc: Viewer, achievement_id: str, session: SessionDep, ru
     return HTMLResponse(found.page_html, headers=headers)
 
 
-@router.get("/console/{issuer_id}/achievements/{achievement_id}/preview/badge.svg", include_in_schema=False)
+@router.get("/console/{issuer_id}/achievements/{achievement_id}/preview/badge.svg")
 async def preview_badge(acc: Viewer, achievement_id: str, session: SessionDep, runtime: RuntimeDep) -> Response:
     found = await preview_achievement(
         session, principal=acc.principal, issuer_id=acc.issuer.id, achievement_id=achievement_id,
@@ -251,7 +256,7 @@ async def preview_badge(acc: Viewer, achievement_id: str, session: SessionDep, r
     return Response(found.badge_svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
-@router.get("/console/{issuer_id}/achievements/{achievement_id}/diff", include_in_schema=False)
+@router.get("/console/{issuer_id}/achievements/{achievement_id}/diff")
 async def diff(
     acc: Viewer,
     achievement_id: str,
@@ -267,17 +272,18 @@ async def diff(
         session, principal=acc.principal, issuer_id=acc.issuer.id, achievement_id=achievement_id, from_version=from_, to_version=to
     )
     return console_page(
-        acc, "console/achievements/diff.html", achievement=achievement, diff=compared, versions=range(1, newest + 1), base=_base(acc)
+        acc, "console/achievements/diff.html",
+        title=f"Versions {compared.from_version} and {compared.to_version}: {achievement.definition.get('name')}", achievement=achievement, diff=compared, versions=range(1, newest + 1), section=_base(acc)
     )
 
 
-@router.get("/console/{issuer_id}/achievements/{achievement_id}/retire", include_in_schema=False)
+@router.get("/console/{issuer_id}/achievements/{achievement_id}/retire")
 async def confirm_retire(acc: Manager, achievement_id: str, session: SessionDep) -> HTMLResponse:
     achievement = await service.get_achievement(session, principal=acc.principal, issuer_id=acc.issuer.id, achievement_id=achievement_id)
-    return console_page(acc, "console/achievements/retire.html", achievement=achievement, base=_base(acc))
+    return console_page(acc, "console/achievements/retire.html", title=f"Retire {achievement.definition.get('name')}?", achievement=achievement, section=_base(acc))
 
 
-@router.post("/console/{issuer_id}/achievements/{achievement_id}/retire", include_in_schema=False)
+@router.post("/console/{issuer_id}/achievements/{achievement_id}/retire")
 async def retire(acc: Manager, achievement_id: str, session: SessionDep) -> Response:
     await service.retire_achievement(
         session, principal=acc.principal, issuer_id=acc.issuer.id, achievement_id=achievement_id, now=datetime.now(UTC)

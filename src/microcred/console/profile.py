@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -16,9 +16,11 @@ from ..issuers import service
 from ..issuers.schemas import IssuerUpdate
 from ..problems import UnprocessableContent
 from ..web.deps import RuntimeDep, SessionDep
-from .web import IssuerAccess, access, console_page
+from .web import IssuerAccess, access, console_page, console_router
 
-router = APIRouter()
+__all__ = ["router"]
+
+router = console_router()
 
 Viewer = Annotated[IssuerAccess, Depends(access("viewer"))]
 Owner = Annotated[IssuerAccess, Depends(access("owner"))]
@@ -53,7 +55,9 @@ async def _page(
     return console_page(
         acc,
         "console/profile/profile.html",
+        title="Issuer profile",
         status=status,
+        can_edit=acc.can("owner"),
         values=values if values is not None else _values(acc.issuer),
         errors=errors or {},
         problem=problem,
@@ -65,13 +69,13 @@ async def _page(
     )
 
 
-@router.get("/console/{issuer_id}/profile", include_in_schema=False)
+@router.get("/console/{issuer_id}/profile")
 async def profile_page(acc: Viewer, session: SessionDep, runtime: RuntimeDep, request: Request) -> HTMLResponse:
     notice = {"saved": "The profile was saved.", "rotated": "The key was rotated."}.get(request.query_params.get("done", ""))
     return await _page(acc, session, runtime, notice=notice)
 
 
-@router.post("/console/{issuer_id}/profile", include_in_schema=False)
+@router.post("/console/{issuer_id}/profile")
 async def save_profile(acc: Owner, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     values = {name: form.get(name, "") for name in _FIELDS}
@@ -94,15 +98,15 @@ async def save_profile(acc: Owner, request: Request, session: SessionDep, runtim
     return RedirectResponse(f"/console/{acc.issuer.id}/profile?done=saved", status_code=303)
 
 
-@router.get("/console/{issuer_id}/profile/rotate-key", include_in_schema=False)
+@router.get("/console/{issuer_id}/profile/rotate-key")
 async def confirm_rotation(acc: Owner, session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:
     keys = await service.published_keys(session, principal=acc.principal, keystore=runtime.keystore, issuer_id=acc.issuer.id)
     return console_page(
-        acc, "console/profile/rotate.html", current=acc.issuer.current_key_id, retired=sum(1 for k in keys if k.valid_until is not None)
+        acc, "console/profile/rotate.html", title="Rotate the signing key?", current=acc.issuer.current_key_id, retired=sum(1 for k in keys if k.valid_until is not None)
     )
 
 
-@router.post("/console/{issuer_id}/profile/rotate-key", include_in_schema=False)
+@router.post("/console/{issuer_id}/profile/rotate-key")
 async def rotate_key(acc: Owner, session: SessionDep, runtime: RuntimeDep) -> Response:
     await service.rotate_key(session, principal=acc.principal, keystore=runtime.keystore, issuer_id=acc.issuer.id)
     return RedirectResponse(f"/console/{acc.issuer.id}/profile?done=rotated", status_code=303)
