@@ -7,84 +7,41 @@ no serious or critical violation, and nothing scrolls sideways on the tablet."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
-from typing import Any
-
 import pytest
 from playwright.async_api import Page, expect
 
-from microcred.db.models import StaffMember
-from microcred.runtime import Runtime
-from microcred.staff import service as staff_service
-
-from .console_helpers import add_staff
+from .browsing import DESKTOP, TABLET, Browsing, axe_problems, browsing, screenshot  # noqa: F401 (fixture)
+from .console_helpers import add_staff, sign_in_browser
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
-from .test_public_browser import DESKTOP, Browsing, browsing, sqlite_only  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.asyncio
-
-TABLET: dict[str, Any] = {"width": 768, "height": 1024}
-AXE = Path(__file__).parents[1] / "interop" / "js" / "node_modules" / "axe-core" / "axe.min.js"
-#: axe-core's own impact levels that fail the test.
-FAILING = ("serious", "critical")
-
-
-@cache
-def _axe_source() -> str:
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run npm ci in tests/interop/js (axe-core is in its package.json)")
-    return AXE.read_text("utf-8")
-
-
-async def _violations(page: Page) -> list[dict[str, Any]]:
-    # Evaluated over the DevTools protocol: the page's CSP (script-src 'self') stays as it is.
-    if not await page.evaluate("typeof window.axe !== 'undefined'"):
-        await page.evaluate(_axe_source())
-    found: list[dict[str, Any]] = await page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations.map(v => ({
-            id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))}))"""
-    )
-    return [v for v in found if v["impact"] in FAILING]
+pytestmark = [pytest.mark.asyncio, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
 async def _accessible(page: Page, name: str) -> None:
     """axe-core at desktop and at tablet width, and no sideways scrolling on the tablet."""
-    problems = []
-    for label, size in (("desktop", DESKTOP["viewport"]), ("tablet", TABLET)):
-        await page.set_viewport_size(size)
-        problems += [(label, v) for v in await _violations(page)]
+    problems: list[tuple[str, str]] = []
+    for label, device in (("desktop", DESKTOP), ("tablet", TABLET)):
+        await page.set_viewport_size(device["viewport"])
+        problems += [(label, problem) for problem in await axe_problems(page)]
         if label == "tablet":
             widths = await page.evaluate("[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]")
-            assert widths[0] <= widths[1], f"{name} scrolls sideways on a {TABLET['width']} px tablet: {widths}"
+            assert widths[0] <= widths[1], f"{name} scrolls sideways on a {device['viewport']['width']} px tablet: {widths}"
     await page.set_viewport_size(DESKTOP["viewport"])
+    await screenshot(page, "console-achievements-" + "-".join(name.split()))
     assert problems == [], f"{name}: serious or critical accessibility violations: {problems}"
-
-
-async def _sign_in(page: Page, live: LiveService, runtime: Runtime, member: StaffMember, next_path: str) -> None:
-    """The emailed link, opened and confirmed as a person does."""
-    async with runtime.sessions() as session, session.begin():
-        fresh = await session.get(StaffMember, member.id)
-        assert fresh is not None
-        token = await staff_service.issue_link(session, member=fresh, now=datetime.now(UTC))
-    await page.goto(f"{live.base_url}/console/sign-in/confirm?token={token}&next={next_path}")
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(f"{live.base_url}{next_path}")
 
 
 async def _checklist(page: Page) -> str:
     return " ".join((await page.locator("#checklist-body").inner_text()).split())
 
 
-@sqlite_only
 async def test_a_manager_drafts_sees_the_missing_elements_fills_them_previews_and_publishes(
-    browsing: Browsing, live: LiveService, runtime: Runtime
+    browsing: Browsing, live: LiveService
 ) -> None:
     await live.client.create_issuer("spe", name="Society of Precision Engineers")
-    manager = await add_staff(runtime, "manager@example.org", {"spe": "manager"})
+    manager = await add_staff(live.runtime, "manager@example.org", {"spe": "manager"})
     page = await browsing.page(DESKTOP)
-    await _sign_in(page, live, runtime, manager, "/console/spe/achievements")
+    await sign_in_browser(page, live.base_url, live.runtime, manager, "/console/spe/achievements")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Achievements")
     await _accessible(page, "the empty achievement list")
 
@@ -170,14 +127,13 @@ async def test_a_manager_drafts_sees_the_missing_elements_fills_them_previews_an
     await _accessible(page, "the retired achievement's page")
 
 
-@sqlite_only
 async def test_an_owner_sees_the_profile_and_did_document_and_the_rotation_confirmation(
-    browsing: Browsing, live: LiveService, runtime: Runtime
+    browsing: Browsing, live: LiveService
 ) -> None:
     issuer = await live.client.create_issuer("spe", name="Society of Precision Engineers")
-    owner = await add_staff(runtime, "owner@example.org", {"spe": "owner"})
+    owner = await add_staff(live.runtime, "owner@example.org", {"spe": "owner"})
     page = await browsing.page(DESKTOP)
-    await _sign_in(page, live, runtime, owner, "/console/spe/profile")
+    await sign_in_browser(page, live.base_url, live.runtime, owner, "/console/spe/profile")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Issuer profile")
     await expect(page.get_by_label("DID document (JSON)")).to_contain_text(issuer["did"])
     await _accessible(page, "the profile page")
