@@ -175,3 +175,24 @@ async def test_a_bulk_row_for_a_retired_achievement_fails_alone(service: Service
     rows = (await service.http.get(f"/api/v1/jobs/{submitted.json()['id']}", headers=service.admin)).json()["rows"]
     assert [r["status"] for r in rows] == ["awarded", "failed"]
     assert rows[1]["error"]["errors"] == [{"pointer": "#/achievement_id", "detail": "retired: no new awards"}]
+
+
+async def test_a_course_code_names_one_achievement_of_the_issuer(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    other_issuer = await service.create_issuer()
+    first = await service.create_achievement(issuer["id"], human_code="PT-101")
+    body = is_problem(
+        await service.http.post(
+            f"/api/v1/issuers/{issuer['id']}/achievements", json={"name": "Another", "human_code": "pt-101"}, headers=service.admin
+        ),
+        409,
+    )
+    assert body["errors"] == [{"pointer": "#/human_code", "detail": "taken by another achievement of this issuer"}]
+    second = (
+        await service.http.post(f"/api/v1/issuers/{issuer['id']}/achievements", json={"name": "Another", "human_code": "PT-102"}, headers=service.admin)
+    ).json()
+    path = f"/api/v1/issuers/{issuer['id']}/achievements/{second['id']}"
+    is_problem(await service.http.patch(path, json={"human_code": "PT-101"}, headers=service.admin), 409)
+    # Its own code again, and the same code at another issuer, are fine.
+    assert (await service.http.patch(f"/api/v1/issuers/{issuer['id']}/achievements/{first['id']}", json={"human_code": "PT-101", "description": "Again."}, headers=service.admin)).status_code == 200
+    assert (await service.create_achievement(other_issuer["id"], human_code="PT-101"))["definition"]["human_code"] == "PT-101"

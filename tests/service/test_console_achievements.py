@@ -202,3 +202,22 @@ async def test_an_owner_edits_the_profile_but_cannot_drop_the_country_and_rotate
     report = (await api.http.post("/api/v1/verify", json=old_credential)).json()
     assert report["verdict"] == "valid", report
     await owner.aclose()
+
+
+async def test_a_taken_course_code_is_named_on_its_field_and_a_refused_publication_keeps_the_draft(
+    api: ServiceClient, app: Any, runtime: Runtime
+) -> None:
+    await api.create_issuer("spe")
+    await api.create_achievement("spe", human_code="PT-101")
+    manager = await _member(app, runtime, "manager@example.org", {"spe": "manager"})
+    taken = await _post(manager, "/console/spe/achievements/new", "/console/spe/achievements/new", {**COMPLETE_FORM, "human_code": "pt-101"})
+    assert taken.status_code == 409
+    assert re.search(r'id="f-human_code"[^>]*aria-describedby="hint-human_code error-human_code"', taken.text), taken.text
+    # "Save and publish" on an incomplete draft: saved as a draft, the missing elements named.
+    draft = await _post(manager, "/console/spe/achievements/new", "/console/spe/achievements/new", {"name": "Half done"})
+    url = draft.headers["location"]
+    half = await _post(manager, f"{url}/edit", f"{url}/edit", {"name": "Half done", "description": "Now described.", "action": "publish"})
+    assert half.status_code == 422 and "Saved as a draft, not published" in _text(half.text)
+    listed = (await api.http.get(f"/api/v1/issuers/spe/achievements/{url.rsplit('/', 1)[1]}", headers=api.admin)).json()
+    assert (listed["status"], listed["definition"]["description"]) == ("draft", "Now described.")
+    await manager.aclose()

@@ -54,6 +54,21 @@ def _definition(fields: AchievementFields) -> dict[str, Any]:
     return definition
 
 
+async def _check_code(session: AsyncSession, issuer_id: str, definition: dict[str, Any], *, achievement_id: str | None = None) -> None:
+    """A course code names one achievement of the issuer (bulk files may name an achievement by
+    it), whatever the case it is written in."""
+    code = definition.get("human_code")
+    if not isinstance(code, str):
+        return
+    for other in await AchievementRepository(session).for_issuer(issuer_id):
+        theirs = other.definition.get("human_code")
+        if other.id != achievement_id and isinstance(theirs, str) and theirs.casefold() == code.casefold():
+            raise Conflict(
+                f"course code {code!r} is taken by another achievement of this issuer ({other.definition.get('name')!r})",
+                errors=[field_error("/human_code", "taken by another achievement of this issuer")],
+            )
+
+
 async def _publish(
     session: AsyncSession, *, issuer: Issuer, achievement: Achievement, base_url: str, now: datetime
 ) -> AchievementVersion:
@@ -90,6 +105,7 @@ async def create_achievement(
     achievement = Achievement(
         id=new_id(), issuer_id=issuer.id, status="draft", definition=_definition(data), version=0, created_at=now, updated_at=now
     )
+    await _check_code(session, issuer.id, achievement.definition)
     await AchievementRepository(session).add(achievement)
     events = [Event("achievement.created", issuer.id, principal.client_id, achievement.id, now, {"name": achievement.definition.get("name")})]
     if data.status == "published":
@@ -136,6 +152,7 @@ async def update_achievement(
             "a published achievement cannot go back to draft: credentials refer to it",
             errors=[{"pointer": "#/status", "detail": "published achievements stay published"}],
         )
+    await _check_code(session, issuer_id, definition, achievement_id=achievement.id)
     changed = definition != achievement.definition
     fields = sorted(k for k in definition.keys() | achievement.definition.keys() if definition.get(k) != achievement.definition.get(k))
     achievement.definition = definition

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..achievements import service
 from ..achievements.schemas import AchievementCreate, AchievementUpdate
-from ..problems import ProblemError, UnprocessableContent
+from ..problems import Conflict, ProblemError, UnprocessableContent
 from ..public.page import style_csp_source
 from ..public.preview import preview_achievement
 from ..web.deps import RuntimeDep, SessionDep
@@ -131,9 +131,9 @@ async def create_achievement(acc: Manager, request: Request, session: SessionDep
                 session, principal=acc.principal, issuer_id=acc.issuer.id, data=data, base_url=runtime.settings.base_url,
                 now=datetime.now(UTC),
             )
-    except UnprocessableContent as exc:
+    except (UnprocessableContent, Conflict) as exc:
         state.errors = _errors_of(exc)
-        return _form_page(acc, state, status=422, problem=exc.detail)
+        return _form_page(acc, state, status=exc.status, problem=f"Nothing was saved: {exc.detail}")
     return RedirectResponse(f"{_base(acc)}/{achievement.id}", status_code=303)
 
 
@@ -186,11 +186,11 @@ async def save_achievement(acc: Manager, achievement_id: str, request: Request, 
                 session, principal=acc.principal, issuer_id=acc.issuer.id, achievement_id=achievement_id, data=data,
                 base_url=runtime.settings.base_url, now=datetime.now(UTC),
             )
-    except UnprocessableContent as exc:
+    except (UnprocessableContent, Conflict) as exc:
         await session.refresh(achievement)
         state.errors = _errors_of(exc)
-        if achievement.status != "draft":
-            return _form_page(acc, state, achievement=achievement, status=422, problem=f"Nothing was saved: {exc.detail}")
+        if achievement.status != "draft" or not publish or isinstance(exc, Conflict):
+            return _form_page(acc, state, achievement=achievement, status=exc.status, problem=f"Nothing was saved: {exc.detail}")
         # A draft is saved whatever publishing said: the work is not lost to a missing element.
         await service.update_achievement(
             session, principal=acc.principal, issuer_id=acc.issuer.id, achievement_id=achievement_id,
