@@ -196,3 +196,21 @@ async def test_a_course_code_names_one_achievement_of_the_issuer(service: Servic
     # Its own code again, and the same code at another issuer, are fine.
     assert (await service.http.patch(f"/api/v1/issuers/{issuer['id']}/achievements/{first['id']}", json={"human_code": "PT-101", "description": "Again."}, headers=service.admin)).status_code == 200
     assert (await service.create_achievement(other_issuer["id"], human_code="PT-101"))["definition"]["human_code"] == "PT-101"
+
+
+async def test_a_pathway_whose_achievement_is_retired_awards_nothing_and_the_course_award_stands(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    course = await service.create_achievement(issuer["id"], name="Course")
+    target = await service.create_achievement(issuer["id"], name="Pathway")
+    created = await service.http.post(
+        f"/api/v1/issuers/{issuer['id']}/pathways",
+        json={"name": "Route", "achievement_id": target["id"], "components": [{"achievement_id": course["id"]}]},
+        headers=service.admin,
+    )
+    assert created.status_code == 201, created.text
+    await service.http.post(f"/api/v1/issuers/{issuer['id']}/achievements/{target['id']}/retire", headers=service.admin)
+    awarded = await service.award(issuer["id"], course["id"])
+    assert awarded.status_code == 201, awarded.text
+    async with service.runtime.sessions() as session:
+        achievements = (await session.scalars(select(Credential.achievement_id))).all()
+    assert achievements == [course["id"]]  # the course credential only: the retired pathway achievement awards nothing
