@@ -111,6 +111,11 @@ async def test_a_manager_drafts_sees_what_is_missing_publishes_edits_and_compare
     listing = _text((await manager.get(base)).text)
     assert "Precision Turning PT-101 Published 1 Complete" in listing
 
+    # An edit that drops an EU element of a published achievement is refused whole.
+    dropped = await _post(manager, f"{detail_url}/edit", f"{detail_url}/edit", {**COMPLETE_FORM, "quality_assurance": ""})
+    assert dropped.status_code == 422 and "Nothing was saved" in _text(dropped.text)
+    assert "Status: Published · version 1" in _text((await manager.get(detail_url)).text)
+
     # Edit: a new version, and the two side by side.
     edited = await _post(manager, f"{detail_url}/edit", f"{detail_url}/edit", {**COMPLETE_FORM, "assessment_type": "Written exam"})
     assert edited.status_code == 303
