@@ -3,16 +3,20 @@ achievement pages stand on these)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
+from microcred.app import create_app
 from microcred.auth.principal import Principal
 from microcred.awards.service import Signing
 from microcred.jobs.worker import JobRunner
 from microcred.db.models import Credential
 from microcred.public.preview import preview_achievement
+from microcred.runtime import build_runtime
 
 from ..factories.service import EU_ELEMENTS, ServiceClient
 from .conftest import is_problem
@@ -214,3 +218,22 @@ async def test_a_pathway_whose_achievement_is_retired_awards_nothing_and_the_cou
     async with service.runtime.sessions() as session:
         achievements = (await session.scalars(select(Credential.achievement_id))).all()
     assert achievements == [course["id"]]  # the course credential only: the retired pathway achievement awards nothing
+
+
+async def test_two_achievements_created_at_once_cannot_both_take_a_course_code(service: ServiceClient) -> None:
+    """Each create runs on its own worker (its own engine and app): the code is checked under
+    the issuer's row lock, so one of them sees the other's."""
+    issuer = await service.create_issuer()
+    other = build_runtime(service.runtime.settings)
+    try:
+        app = create_app(other.settings, runtime=other, migrate=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as second:
+            for attempt in range(5):
+                body = {"name": f"Course {attempt}", "human_code": f"C-{attempt}"}
+                path = f"/api/v1/issuers/{issuer['id']}/achievements"
+                responses = await asyncio.gather(
+                    service.http.post(path, json=body, headers=service.admin), second.post(path, json=body, headers=service.admin)
+                )
+                assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
+    finally:
+        await other.close()

@@ -101,7 +101,11 @@ async def create_achievement(
     session: AsyncSession, *, principal: Principal, issuer_id: str, data: AchievementCreate, base_url: str, now: datetime
 ) -> Achievement:
     principal.require(issuer_id, "manage")
-    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_share=data.status == "published")
+    # A course code is checked against the issuer's other achievements under the issuer's row
+    # lock, so two achievements created at once cannot both take it.
+    issuer = await get_issuer(
+        session, principal=principal, issuer_id=issuer_id, for_update=data.human_code is not None, for_share=data.status == "published"
+    )
     achievement = Achievement(
         id=new_id(), issuer_id=issuer.id, status="draft", definition=_definition(data), version=0, created_at=now, updated_at=now
     )
@@ -132,7 +136,7 @@ async def update_achievement(
 ) -> Achievement:
     principal.require(issuer_id, "manage")
     # Shared lock: an edit of the issuer's address waits, so it sees this publication (see issuers.service).
-    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_share=True)
+    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_update=data.human_code is not None, for_share=True)
     achievement = await AchievementRepository(session).get(issuer_id, achievement_id, for_update=True)
     if achievement is None:
         raise NotFound(f"no achievement {achievement_id!r}")
