@@ -1,6 +1,6 @@
 """Staff and passkeys in headless Chromium against the live service, as people use them: an owner
 invites an awarder by email (the link read from a real SMTP server on loopback), the awarder
-signs in from it and is refused (403 page) where an awarder may not go, and another issuer's
+signs in from it and is refused (403 page) on an achievement's edit page, and another issuer's
 staff finds no such issuer (404 page); a member adds a passkey and signs in with it (Chromium's
 virtual authenticator); axe-core finds no serious or critical violation on the sign-in, staff and
 passkey pages."""
@@ -16,7 +16,6 @@ from playwright.async_api import BrowserContext, CDPSession, Page
 from microcred.app import create_app
 from microcred.config import Settings
 from microcred.console.web import route_role
-from microcred.staff.roles import ROLES
 
 from .browsing import DESKTOP, PHONE, TABLET, Browsing, axe_problems, browsing, screenshot  # noqa: F401 (fixture)
 from .console_helpers import add_staff, sign_in_browser
@@ -32,18 +31,9 @@ def settings(settings: Settings, smtp: Smtp) -> Settings:
     return smtp_settings(settings, smtp)
 
 
-def _page_above_awarder(app: FastAPI) -> str:
-    """A console page an awarder may not open: an achievement's edit page once the console has
-    one, else another page that needs a manager or an owner (path parameters filled in: access
-    is decided before the object is looked up)."""
-    candidates = []
-    for path, route in console_routes(app):
-        role = route_role(route)
-        if "GET" in (route.methods or ()) and role is not None and ROLES.index(role) > ROLES.index("awarder"):
-            candidates.append(path)
-    assert candidates, "no console page needs more than an awarder"
-    preferred = sorted(candidates, key=lambda p: (not ("achievements" in p and "edit" in p), "achievements" not in p, p))[0]
-    return preferred.replace("{issuer_id}", "spe").replace("{", "").replace("}", "")
+def _role_needed(app: FastAPI, method: str, path: str) -> str | None:
+    """The role the app's console route for ``path`` needs."""
+    return next((route_role(route) for p, route in console_routes(app) if p == path and method in (route.methods or ())), None)
 
 
 async def _fits(page: Page, device: dict[str, Any]) -> bool:
@@ -59,6 +49,7 @@ async def _message(page: Page) -> str:
 async def test_an_owner_invites_an_awarder_who_is_refused_above_her_role(browsing: Browsing, live: LiveService, smtp: Smtp, settings: Settings) -> None:
     await live.client.create_issuer("spe", name="Society of Precision Engineers")
     await live.client.create_issuer("other", name="Other Society")
+    achievement = await live.client.create_achievement("spe")
     owner = await add_staff(live.runtime, "olga@spe.example", {"spe": "owner"})
     page = await browsing.page(DESKTOP)
     await sign_in_browser(page, live.base_url, live.runtime, owner, "/console/spe/")
@@ -83,7 +74,9 @@ async def test_an_owner_invites_an_awarder_who_is_refused_above_her_role(browsin
     await invitee.wait_for_url(f"{live.base_url}/console/spe/")
     assert "(awarder)" in await invitee.inner_text("header")
 
-    refused = await invitee.goto(f"{live.base_url}{_page_above_awarder(create_app(settings, runtime=live.runtime, migrate=False))}")
+    app = create_app(settings, runtime=live.runtime, migrate=False)
+    assert _role_needed(app, "GET", "/console/{issuer_id}/achievements/{achievement_id}/edit") == "manager"
+    refused = await invitee.goto(f"{live.base_url}/console/spe/achievements/{achievement['id']}/edit")
     assert refused is not None and refused.status == 403
     assert "Not allowed" in await invitee.title() and "yours is awarder" in await _message(invitee)
     assert await axe_problems(invitee) == []
