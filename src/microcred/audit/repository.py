@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.models import AuditChainHead, AuditEntry
+from ..db.models import ApiClient, AuditChainHead, AuditEntry, StaffMember
 from .chain import GENESIS
 
 __all__ = ["AuditFilter", "AuditRepository"]
@@ -61,6 +61,24 @@ class AuditRepository:
             await self.session.execute(insert(AuditEntry), list(rows[start : start + _INSERT_BATCH]))
         seq, hash_ = head
         await self.session.execute(update(AuditChainHead).where(AuditChainHead.id == _HEAD_ID).values(seq=seq, hash=hash_))
+
+    async def actor_names(self, actors: Sequence[str]) -> dict[str, str]:
+        """Words for actors: a staff member (``staff:<id>``) by email, an API key by its name."""
+        staff = {a.removeprefix("staff:") for a in actors if a.startswith("staff:")}
+        keys = {a for a in actors if not a.startswith("staff:")}
+        names: dict[str, str] = {}
+        if staff:
+            for member_id, email in await self.session.execute(select(StaffMember.id, StaffMember.email).where(StaffMember.id.in_(staff))):
+                names[f"staff:{member_id}"] = str(email)
+        if keys:
+            for client_id, name in await self.session.execute(select(ApiClient.id, ApiClient.name).where(ApiClient.id.in_(keys))):
+                names[str(client_id)] = f"API key “{name}”"
+        return names
+
+    async def staff_actor(self, email: str) -> str | None:
+        """The actor a staff member's entries carry, found by their email."""
+        member_id = await self.session.scalar(select(StaffMember.id).where(StaffMember.email == email.strip().lower()))
+        return f"staff:{member_id}" if member_id is not None else None
 
     async def after(self, seq: int, *, limit: int, issuer_id: str | None = None) -> Sequence[AuditEntry]:
         """Entries after ``seq`` in chain order (of one issuer, if given)."""

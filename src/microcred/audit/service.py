@@ -21,7 +21,7 @@ from .schemas import AuditEntryOut, AuditPage
 if TYPE_CHECKING:
     from ..events import Event
 
-__all__ = ["AuditFilter", "ChainBreak", "ChainReport", "append", "entry_out", "list_entries", "verify_chain"]
+__all__ = ["AuditFilter", "ChainBreak", "ChainReport", "actor_names", "append", "entry_out", "list_entries", "staff_actor", "verify_chain"]
 
 #: The safe integer range of JSON numbers (RFC 8785 refuses larger integers).
 _SAFE_INTEGER = 2**53 - 1
@@ -88,8 +88,10 @@ class ChainBreak:
     reason: str
     entry: AuditEntry | None = None
 
-    def describe(self) -> str:
-        if self.entry is None:
+    def describe(self, *, for_issuer: str | None = None) -> str:
+        """In words; ``for_issuer``: for that issuer's staff, who learn nothing of another
+        issuer's entry but its number."""
+        if self.entry is None or (for_issuer is not None and self.entry.issuer_id != for_issuer):
             return f"entry {self.seq}: {self.reason}"
         e = self.entry
         return f"entry {self.seq} ({e.action} of {e.subject} by {e.actor} at {e.at.isoformat()}, event {e.event_id}): {self.reason}"
@@ -199,3 +201,13 @@ async def list_entries(
     entries = await AuditRepository(session).before(before, limit=limit + 1, issuer_id=issuer_id, where=where)
     page = entries[:limit]
     return AuditPage(items=[entry_out(e) for e in page], next_before=page[-1].seq if len(entries) > limit and page else None)
+
+
+async def actor_names(session: AsyncSession, actors: Sequence[str]) -> dict[str, str]:
+    """What to call each actor on a page: a staff member's email, an API key's name."""
+    return await AuditRepository(session).actor_names(sorted(set(actors)))
+
+
+async def staff_actor(session: AsyncSession, email: str) -> str | None:
+    """The ``actor`` of the entries a staff member made (``staff:<id>``), by their email."""
+    return await AuditRepository(session).staff_actor(email)

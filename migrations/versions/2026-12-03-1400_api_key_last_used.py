@@ -1,8 +1,8 @@
 """API keys: when each was last used (written at most once a minute per key)
 
 Revision ID: 3f8b1d6c2a90
-Revises: 7c2e91a4d5b3
-Create Date: 2026-12-03 13:30:00
+Revises: 6a0699889a55
+Create Date: 2026-12-03 14:00:00
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from alembic import op
 import microcred.db.base
 
 revision: str = '3f8b1d6c2a90'
-down_revision: str | None = '7c2e91a4d5b3'
+down_revision: str | None = '6a0699889a55'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
