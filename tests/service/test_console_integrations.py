@@ -1,0 +1,178 @@
+"""The console's award form, API keys, webhooks and audit pages over HTTP (the ASGI client):
+what each page shows and refuses, field by field, and who may use it. The browser flows are in
+test_console_integrations_browser.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from microcred.app import create_app
+from microcred.config import Settings
+from microcred.runtime import Runtime
+
+from ..factories.service import ServiceClient
+from .console_helpers import add_staff, csrf_of, sign_in
+
+pytestmark = pytest.mark.asyncio
+LOCAL = "http://localhost:8000"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"base_url": LOCAL, "webhook_allow_loopback": True})
+
+
+@pytest_asyncio.fixture
+async def api(settings: Settings, runtime: Runtime) -> AsyncIterator[ServiceClient]:
+    app = create_app(settings, runtime=runtime, migrate=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=LOCAL) as http:
+        yield await ServiceClient.start(http, runtime)
+
+
+@pytest_asyncio.fixture
+async def issuer(api: ServiceClient) -> dict[str, Any]:
+    made = await api.create_issuer("spe", name="Society of Precision Engineers")
+    made["achievement"] = await api.create_achievement("spe", name="Precision Welding")
+    await api.create_issuer("other", name="Other Society")
+    return made
+
+
+async def staff_client(api: ServiceClient, runtime: Runtime, email: str, roles: dict[str, str]) -> httpx.AsyncClient:
+    app = create_app(api.runtime.settings, runtime=runtime, migrate=False)
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=LOCAL)
+    await sign_in(http, runtime, await add_staff(runtime, email, roles))
+    return http
+
+
+async def post_form(http: httpx.AsyncClient, page: str, action: str, data: dict[str, Any]) -> httpx.Response:
+    token = csrf_of((await http.get(page)).text)
+    return await http.post(action, data={"csrf_token": token, **data})
+
+
+def error_of(html: str, field: str) -> str:
+    found = re.search(rf'<p class="error" id="e-{field}">([^<]*)</p>', html)
+    assert found, f"no error shown for {field}"
+    assert re.search(rf'id="f-{field}"[^>]*aria-describedby="[^"]*e-{field}', html) or re.search(
+        rf'aria-describedby="[^"]*e-{field}[^"]*"[^>]*aria-invalid="true"', html
+    ), f"the error of {field} is not tied to its input"
+    return found.group(1)
+
+
+async def test_the_award_form_names_each_field_at_fault_then_awards(api: ServiceClient, runtime: Runtime, issuer: dict[str, Any]) -> None:
+    http = await staff_client(api, runtime, "awarder@example.org", {"spe": "awarder"})
+    page = "/console/spe/award"
+    shown = await http.get(page)
+    assert shown.status_code == 200 and "Precision Welding" in shown.text
+    bad = await post_form(http, page, page, {"email": "not an address", "name": "", "achievement_id": issuer["achievement"]["id"], "completion_date": "31-12-2026"})
+    assert bad.status_code == 422
+    assert error_of(bad.text, "name") and error_of(bad.text, "email") and error_of(bad.text, "completion_date")
+    unknown = await post_form(http, page, page, {"email": "zoe@example.org", "name": "Zoë", "achievement_id": "nope", "completion_date": "2026-11-30"})
+    assert unknown.status_code == 422 and error_of(unknown.text, "achievement_id")
+    ok = await post_form(
+        http, page, page, {"email": "zoe@example.org", "name": "Zoë Jansen", "achievement_id": issuer["achievement"]["id"], "completion_date": "2026-11-30"}
+    )
+    assert ok.status_code == 201, ok.text
+    link = re.search(r'href="(http://localhost:8000/credentials/[^"]+)"', ok.text)
+    assert link
+    public = await api.http.get(link.group(1).removeprefix(LOCAL), headers={"Accept": "text/html"})
+    assert public.status_code == 200 and "Zoë Jansen" in public.text
+    again = await post_form(
+        http, page, page, {"email": "zoe@example.org", "name": "Zoë Jansen", "achievement_id": issuer["achievement"]["id"], "completion_date": "2026-11-30"}
+    )
+    assert again.status_code == 200 and link.group(1) in again.text and "already had" in again.text
+    viewer = await staff_client(api, runtime, "viewer@example.org", {"spe": "viewer"})
+    assert (await viewer.get(page)).status_code == 403
+    assert (await http.get("/console/other/award")).status_code == 404
+
+
+async def test_api_keys_made_shown_once_listed_revoked_and_rotated(api: ServiceClient, runtime: Runtime, issuer: dict[str, Any]) -> None:
+    http = await staff_client(api, runtime, "owner@example.org", {"spe": "owner"})
+    page = "/console/spe/api-keys"
+    refused = await post_form(http, page, page, {"name": "", "scopes": ["award"], "expires_on": "2020-01-01"})
+    assert refused.status_code == 422 and error_of(refused.text, "name")
+    past = await post_form(http, page, page, {"name": "Moodle", "scopes": ["award"], "expires_on": "2020-01-01"})
+    assert past.status_code == 422 and "future" in error_of(past.text, "expires_on")
+    made = await post_form(http, page, page, {"name": "Moodle", "scopes": ["award", "revoke"], "expires_on": "2099-12-31"})
+    assert made.status_code == 201, made.text
+    key = re.search(r'value="(mc_[0-9a-f]{16}_[A-Za-z0-9_-]{43})"', made.text)
+    assert key
+    assert (await api.http.get("/api/v1/issuers/spe", headers=api.auth(key.group(1)))).status_code == 200
+    listing = await http.get(page)
+    assert key.group(1) not in listing.text and "Moodle" in listing.text and "2100-01-01" in listing.text
+    assert re.search(r"<td><time[^>]*>\d{4}-\d\d-\d\d \d\d:\d\d UTC</time></td>\s*<td>\s*<div class=\"actions\">", listing.text)  # last used
+    client_id = re.search(r'/api-keys/([0-9a-f-]{36})/revoke', listing.text)
+    assert client_id
+    rotated = await post_form(http, page, f"{page}/{client_id.group(1)}/rotate", {})
+    new_key = re.search(r'value="(mc_[0-9a-f]{16}_[A-Za-z0-9_-]{43})"', rotated.text)
+    assert rotated.status_code == 200 and new_key and new_key.group(1) != key.group(1)
+    assert (await api.http.get("/api/v1/issuers/spe", headers=api.auth(key.group(1)))).status_code == 401
+    revoked = await post_form(http, page, f"{page}/{client_id.group(1)}/revoke", {})
+    assert revoked.status_code == 200 and "revoked" in revoked.text
+    assert (await api.http.get("/api/v1/issuers/spe", headers=api.auth(new_key.group(1)))).status_code == 401
+    entries = (await api.http.get("/api/v1/issuers/spe/audit", params={"action": "client.*"}, headers=api.admin)).json()["items"]
+    assert [e["action"] for e in entries] == ["client.revoked", "client.rotated", "client.created"]
+    assert {e["actor"] for e in entries} == {f"staff:{(await _member_id(runtime, 'owner@example.org'))}"}
+    manager = await staff_client(api, runtime, "manager@example.org", {"spe": "manager"})
+    assert (await manager.get(page)).status_code == 403
+    assert (await http.get("/console/other/api-keys")).status_code == 404
+
+
+async def _member_id(runtime: Runtime, email: str) -> str:
+    from sqlalchemy import select
+
+    from microcred.db.models import StaffMember
+
+    async with runtime.sessions() as session:
+        return str((await session.scalars(select(StaffMember.id).where(StaffMember.email == email))).one())
+
+
+async def test_webhooks_added_and_deleted_with_field_errors(api: ServiceClient, runtime: Runtime, issuer: dict[str, Any]) -> None:
+    http = await staff_client(api, runtime, "manager@example.org", {"spe": "manager"})
+    page = "/console/spe/webhooks"
+    none = await post_form(http, page, page, {"url": "https://hooks.example.org/x"})
+    assert none.status_code == 422 and error_of(none.text, "events")
+    bad = await post_form(http, page, page, {"url": "ftp://hooks.example.org/x", "events": ["credential.issued"]})
+    assert bad.status_code == 422 and error_of(bad.text, "url")
+    made = await post_form(http, page, page, {"url": "http://127.0.0.1:9/hook", "events": ["credential.issued"]})
+    assert made.status_code == 201 and re.search(r'value="whsec_[^"]+"', made.text), made.text
+    hook_id = re.search(r'/webhooks/([0-9a-f-]{36})"', made.text)
+    assert hook_id
+    log = await http.get(f"{page}/{hook_id.group(1)}")
+    assert log.status_code == 200 and "No deliveries" in log.text
+    assert (await http.get(f"{page}/{hook_id.group(1)}?status=")).status_code == 200
+    tested = await post_form(http, page, f"{page}/{hook_id.group(1)}/test", {})
+    assert tested.status_code == 200 and "webhook.test" in tested.text
+    gone = await post_form(http, page, f"{page}/{hook_id.group(1)}/delete", {})
+    assert gone.status_code == 200 and "No endpoints yet" in gone.text
+    awarder = await staff_client(api, runtime, "awarder@example.org", {"spe": "awarder"})
+    assert (await awarder.get(page)).status_code == 403
+
+
+def rows(html: str) -> list[str]:
+    """The actions of the audit table's rows, top to bottom."""
+    return re.findall(r'<th scope="row">([a-z_.]+)</th>', html)
+
+
+async def test_the_audit_page_filters_names_staff_and_verifies_the_chain(api: ServiceClient, runtime: Runtime, issuer: dict[str, Any]) -> None:
+    owner = await staff_client(api, runtime, "owner@example.org", {"spe": "owner"})
+    await post_form(owner, "/console/spe/api-keys", "/console/spe/api-keys", {"name": "Moodle", "scopes": ["award"]})
+    viewer = await staff_client(api, runtime, "viewer@example.org", {"spe": "viewer"})
+    page = await viewer.get("/console/spe/audit")
+    assert page.status_code == 200 and rows(page.text)[0] == "client.created" and '<td class="actor">owner@example.org</td>' in page.text
+    mine = await viewer.get("/console/spe/audit", params={"actor": "owner@example.org"})
+    assert rows(mine.text) == ["client.created"]
+    unknown = await viewer.get("/console/spe/audit", params={"actor": "nobody@example.org"})
+    assert unknown.status_code == 422 and error_of(unknown.text, "actor")
+    dates = await viewer.get("/console/spe/audit", params={"since": "2026-13-01"})
+    assert dates.status_code == 422 and error_of(dates.text, "since")
+    family = await viewer.get("/console/spe/audit", params={"action": "achievement.*"})
+    assert "achievement.created" in rows(family.text) and all(a.startswith("achievement.") for a in rows(family.text))
+    verified = await post_form(viewer, "/console/spe/audit", "/console/spe/audit/verify", {})
+    assert verified.status_code == 200 and "The chain holds." in verified.text
+    assert (await viewer.get("/console/other/audit")).status_code == 404
