@@ -176,3 +176,52 @@ async def test_the_audit_page_filters_names_staff_and_verifies_the_chain(api: Se
     verified = await post_form(viewer, "/console/spe/audit", "/console/spe/audit/verify", {})
     assert verified.status_code == 200 and "The chain holds." in verified.text
     assert (await viewer.get("/console/other/audit")).status_code == 404
+
+
+async def test_pathways_created_and_edited_by_a_manager_listed_for_a_viewer(api: ServiceClient, runtime: Runtime, issuer: dict[str, Any]) -> None:
+    first = issuer["achievement"]
+    second = await api.create_achievement("spe", name="Precision Grinding")
+    master = await api.create_achievement("spe", name="Master Machinist")
+    http = await staff_client(api, runtime, "manager@example.org", {"spe": "manager"})
+    page = "/console/spe/pathways/new"
+    refused = await post_form(http, page, "/console/spe/pathways", {"name": "", "achievement_id": master["id"], "components": [first["id"]], "rule": "at_least"})
+    assert refused.status_code == 422 and error_of(refused.text, "name")
+    too_many = await post_form(
+        http, page, "/console/spe/pathways",
+        {"name": "Master", "achievement_id": master["id"], "components": [first["id"], second["id"]], "rule": "at_least", "min_count": "3"},
+    )
+    assert too_many.status_code == 422 and error_of(too_many.text, "min_count"), too_many.text
+    made = await post_form(
+        http, page, "/console/spe/pathways", {"name": "Master", "achievement_id": master["id"], "components": [first["id"], second["id"]], "rule": "all"}
+    )
+    assert made.status_code == 201, made.text
+    pathway_id = re.search(r'action="/console/spe/pathways/([0-9a-f-]{36})"', made.text)
+    assert pathway_id
+    edit = f"/console/spe/pathways/{pathway_id.group(1)}"
+    saved = await post_form(http, edit, edit, {"name": "Master machinist", "components": [first["id"], second["id"]], "rule": "at_least", "min_count": "1", "status": "active"})
+    assert saved.status_code == 200 and "is saved" in saved.text
+    viewer = await staff_client(api, runtime, "viewer@example.org", {"spe": "viewer"})
+    listing = await viewer.get("/console/spe/pathways")
+    assert listing.status_code == 200 and "Master machinist" in listing.text and "at least 1 of" in listing.text and "Precision Grinding" in listing.text
+    assert "New pathway" not in listing.text and (await viewer.get(edit)).status_code == 403
+    assert (await http.get("/console/other/pathways")).status_code == 404
+
+
+async def test_endorsements_signed_and_revoked_by_a_manager(api: ServiceClient, runtime: Runtime, issuer: dict[str, Any]) -> None:
+    http = await staff_client(api, runtime, "manager@example.org", {"spe": "manager"})
+    page = "/console/spe/endorsements"
+    itself = await post_form(http, page, page, {"subject_issuer_id": "spe"})
+    assert itself.status_code == 422 and error_of(itself.text, "subject_issuer_id")
+    bad_day = await post_form(http, page, page, {"subject_issuer_id": "other", "valid_until": "tomorrow"})
+    assert bad_day.status_code == 422 and error_of(bad_day.text, "valid_until")
+    made = await post_form(http, page, page, {"subject_issuer_id": "other", "endorsement_comment": "Sound assessment."})
+    assert made.status_code == 201 and "Sound assessment." in made.text and ">active<" in made.text, made.text
+    endorsement = re.search(r'/endorsements/([0-9a-f-]{36})/revoke', made.text)
+    assert endorsement
+    revoked = await post_form(http, page, f"{page}/{endorsement.group(1)}/revoke", {})
+    assert revoked.status_code == 200 and ">revoked<" in revoked.text
+    viewer = await staff_client(api, runtime, "viewer@example.org", {"spe": "viewer"})
+    listing = await viewer.get(page)
+    assert listing.status_code == 200 and "Sound assessment." in listing.text and "Sign the endorsement" not in listing.text
+    token = csrf_of(listing.text)
+    assert (await viewer.post(page, data={"csrf_token": token, "subject_issuer_id": "other"})).status_code == 403
