@@ -11,9 +11,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from sqlalchemy import update
 
 from microcred.app import create_app
 from microcred.config import Settings
+from microcred.db.models import WebhookDelivery
 from microcred.runtime import Runtime
 
 from ..factories.service import ServiceClient
@@ -147,7 +149,19 @@ async def test_webhooks_added_and_deleted_with_field_errors(api: ServiceClient, 
     assert log.status_code == 200 and "No deliveries" in log.text
     assert (await http.get(f"{page}/{hook_id.group(1)}?status=")).status_code == 200
     tested = await post_form(http, page, f"{page}/{hook_id.group(1)}/test", {})
-    assert tested.status_code == 200 and "webhook.test" in tested.text
+    assert tested.status_code == 200 and "webhook.test" in tested.text and "Retry" not in tested.text  # waiting, not failed
+    async with runtime.sessions() as session, session.begin():  # as the dispatcher leaves it after its last attempt
+        await session.execute(update(WebhookDelivery).values(status="failed", attempts=12, last_error="gave up after 12 attempts; last: HTTP 503"))
+    log = await http.get(f"{page}/{hook_id.group(1)}", params={"status": "failed"})
+    assert "gave up after 12 attempts" in log.text
+    retry = re.search(r'action="(/console/spe/webhooks/[^"]+/retry)"', log.text)
+    assert retry
+    retried = await post_form(http, page, retry.group(1), {})
+    assert retried.status_code == 200 and "queued to be sent again" in retried.text and ">waiting" in retried.text
+    again = await http.post(retry.group(1), data={"csrf_token": csrf_of(retried.text)})
+    assert again.status_code == 409 and "only a failed delivery is retried" in again.text
+    [entry] = (await api.http.get("/api/v1/issuers/spe/audit", params={"action": "webhook.delivery_retried"}, headers=api.admin)).json()["items"]
+    assert entry["actor"] == f"staff:{await _member_id(runtime, 'manager@example.org')}"
     gone = await post_form(http, page, f"{page}/{hook_id.group(1)}/delete", {})
     assert gone.status_code == 200 and "No endpoints yet" in gone.text
     awarder = await staff_client(api, runtime, "awarder@example.org", {"spe": "awarder"})
@@ -225,3 +239,38 @@ async def test_endorsements_signed_and_revoked_by_a_manager(api: ServiceClient, 
     assert listing.status_code == 200 and "Sound assessment." in listing.text and "Sign the endorsement" not in listing.text
     token = csrf_of(listing.text)
     assert (await viewer.post(page, data={"csrf_token": token, "subject_issuer_id": "other"})).status_code == 403
+
+
+async def test_every_page_of_the_area_refuses_lower_roles_with_403_and_other_issuers_staff_with_404(
+    api: ServiceClient, runtime: Runtime, issuer: dict[str, Any]
+) -> None:
+    from fastapi.routing import APIRoute
+
+    from microcred.console import api_keys, audit, awarding, endorsements, pathways, webhooks
+    from microcred.console.web import route_role
+    from microcred.staff.roles import ROLES
+
+    routes = [r for m in (awarding, pathways, endorsements, webhooks, api_keys, audit) for r in m.router.routes if isinstance(r, APIRoute)]
+    assert len(routes) >= 20
+    clients = {role: await staff_client(api, runtime, f"{role}@example.org", {"spe": role}) for role in ROLES}
+    stranger = await staff_client(api, runtime, "stranger@example.org", {"other": "owner"})
+    tokens = {}
+    for name, http in (*clients.items(), ("stranger", stranger)):
+        tokens[name] = csrf_of((await http.get("/console/other/audit" if name == "stranger" else "/console/spe/audit")).text)
+    some_id = "00000000-0000-4000-8000-000000000000"
+    tried = 0
+    for route in routes:
+        needed = route_role(route)
+        assert needed in ROLES, route.path
+        path = route.path.replace("{issuer_id}", "spe")
+        path = re.sub(r"\{[a-z_]+\}", some_id, path)
+        for method in route.methods:
+            below = ROLES[: ROLES.index(needed)]
+            for role in below:
+                answer = await clients[role].request(method, path, headers={"X-CSRF-Token": tokens[role]})
+                assert answer.status_code == 403, (method, path, role, answer.status_code)
+                tried += 1
+            answer = await stranger.request(method, path, headers={"X-CSRF-Token": tokens["stranger"]})
+            assert answer.status_code == 404, (method, path, "stranger", answer.status_code)
+            tried += 1
+    assert tried > len(routes)
