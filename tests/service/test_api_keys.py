@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from microcred.auth.service import authenticate, create_client
+from microcred.problems import Unauthorized
 
 from ..factories.service import ServiceClient
 from .conftest import is_problem
@@ -185,3 +186,18 @@ async def test_the_last_used_time_is_written_at_most_once_a_minute(service: Serv
     await service.http.post(f"/api/v1/clients/{client_id}/revoke", headers=service.admin)
     is_problem(await service.http.get(f"/api/v1/issuers/{issuer['id']}", headers=service.auth(key)), 401)
     assert datetime.fromisoformat(await last_used() or "") == later
+
+
+async def test_a_key_that_works_is_refused_from_the_moment_it_expires(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    until = datetime.now(UTC) + timedelta(hours=1)
+    async with service.runtime.sessions() as session, session.begin():
+        created = await create_client(session, name="lms", issuer_id=issuer["id"], scopes=["award"], expires_at=until)
+    bearer = f"Bearer {created.api_key}"
+    assert (await service.http.get(f"/api/v1/issuers/{issuer['id']}", headers={"Authorization": bearer})).status_code == 200
+    async with service.runtime.sessions() as session:
+        principal = await authenticate(session, bearer, now=until - timedelta(microseconds=1))
+        assert principal.client_id == created.client.id
+        for moment in (until, until + timedelta(days=1)):
+            with pytest.raises(Unauthorized, match="expired"):
+                await authenticate(session, bearer, now=moment)

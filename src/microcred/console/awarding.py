@@ -105,8 +105,8 @@ async def award(
     try:
         data = AwardIn.model_validate(form.body())
     except ValidationError as exc:
-        for name_, message in from_validation(exc, INPUTS).fields.items():
-            form.errors.fields.setdefault(name_, message)
+        for input_name, message in from_validation(exc, INPUTS).fields.items():
+            form.errors.fields.setdefault(input_name, message)
         return await _form(session, acc, form, status=422)
     if form.errors:
         return await _form(session, acc, form, status=422)
