@@ -3,7 +3,7 @@ Chromium, as an issuer's owner uses them: a key made, copied with the Copy butto
 the API and revoked (the next request with it is refused); a credential awarded from the form
 whose public page names the learner; the audit log naming the owner for each of these, and its
 chain verified. axe-core finds no serious or critical violation on any of these pages, on a
-desktop and a phone, and none of them scrolls sideways."""
+desktop, a tablet and a phone, and none of them scrolls sideways."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from playwright.async_api import ConsoleMessage, Page
 
 from microcred.config import Settings
 
-from .browsing import DESKTOP, PHONE, Browsing, axe_problems, browsing, screenshot  # noqa: F401 (fixture)
+from .browsing import DESKTOP, PHONE, TABLET, Browsing, axe_problems, browsing, screenshot  # noqa: F401 (fixture)
 from .console_helpers import add_staff, sign_in_browser
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
 
@@ -61,7 +61,8 @@ async def test_an_owner_makes_copies_uses_and_revokes_an_api_key_awards_and_audi
     shown = page.locator("#new-key")
     key = await shown.input_value()
     assert key.startswith("mc_")
-    await page.get_by_role("button", name="Copy").click()
+    await page.get_by_role("button", name="Copy").focus()  # by keyboard
+    await page.keyboard.press("Enter")
     await page.locator("#new-key-copied").filter(has_text="Copied.").wait_for()
     assert await page.evaluate("navigator.clipboard.readText()") == key
     await screenshot(page, "console-api-key-shown")
@@ -147,7 +148,7 @@ async def _pages(live: LiveService) -> list[tuple[str, str, dict[str, Any] | Non
     ]
 
 
-@pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("device", [DESKTOP, TABLET, PHONE], ids=["desktop", "tablet", "phone"])
 async def test_every_page_passes_axe_and_fits_the_screen(browsing: Browsing, live: LiveService, device: dict[str, Any]) -> None:
     pages = await _pages(live)
     owner = await add_staff(live.runtime, "olga@spe.example", {"spe": "owner"})
