@@ -221,9 +221,12 @@ async def rotate_client(
 
 
 async def authenticate(session: AsyncSession, authorization: str | None, *, now: datetime | None = None, record_use: bool = False) -> Principal:
-    """The principal behind an ``Authorization: Bearer <key>`` header, or 401. With
-    ``record_use`` the key's last-used time is written in ``session``'s transaction (at most
-    once per :data:`LAST_USED_EVERY`); the request that commits it is the one that used it."""
+    """The principal behind an ``Authorization: Bearer <key>`` header, or 401.
+
+    With ``record_use`` the key's last-used time is written in ``session``'s transaction, at most
+    once per :data:`LAST_USED_EVERY`: a request that fails (and rolls back) leaves it as it was.
+    The written row stays locked (PostgreSQL: FOR NO KEY UPDATE) until that request ends, so a
+    revocation of this very key waits for it; other requests of the key skip the write."""
     if not authorization:
         raise Unauthorized("send an API key: Authorization: Bearer <key> (see `microcred clients create`)")
     scheme, _, key = authorization.partition(" ")
