@@ -185,8 +185,8 @@ async def list_entries(
     part, ``issuer_id``); otherwise ``issuer_id``'s entries, for a caller with ``scope`` on it
     (None: any caller of the issuer, as a console viewer).
 
-    Filtering by action, actor or subject reads through the issuer's entries from ``before``
-    down to the page's last match (the index is on issuer and seq), which a date range bounds."""
+    A filter reads the issuer's entries from ``before`` downwards (the index is on issuer and
+    seq) until it has a page of matches: one that few entries match reads far."""
     if admin_view:
         principal.require_admin()
     elif issuer_id is None:
