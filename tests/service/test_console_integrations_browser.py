@@ -75,7 +75,9 @@ async def test_an_owner_makes_copies_uses_and_revokes_an_api_key_awards_and_audi
         assert key not in await page.content()
         row = page.get_by_role("row", name="Moodle")
         assert "active" in await row.inner_text() and "never" not in await row.inner_text()
-        await row.get_by_role("button", name="Revoke").click()
+        await row.locator("summary", has_text="Revoke").click()  # asks first, saying what follows
+        assert "refused from its next request, for good" in await row.inner_text()
+        await row.get_by_role("button", name="Revoke the key “Moodle”").click()
         await page.wait_for_load_state()
         assert "revoked" in await page.get_by_role("row", name="Moodle").inner_text()
         refused = await api.get("/api/v1/issuers/spe", headers=bearer)
