@@ -73,7 +73,7 @@ async def test_the_award_form_names_each_field_at_fault_then_awards(api: Service
     assert shown.status_code == 200 and "Precision Welding" in shown.text
     bad = await post_form(http, page, page, {"email": "not an address", "name": "", "achievement_id": issuer["achievement"]["id"], "completion_date": "31-12-2026"})
     assert bad.status_code == 422
-    assert error_of(bad.text, "name") and error_of(bad.text, "email") and error_of(bad.text, "completion_date")
+    assert error_of(bad.text, "name") and error_of(bad.text, "email") and "YYYY-MM-DD" in error_of(bad.text, "completion_date")
     unknown = await post_form(http, page, page, {"email": "zoe@example.org", "name": "Zoë", "achievement_id": "nope", "completion_date": "2026-11-30"})
     assert unknown.status_code == 422 and error_of(unknown.text, "achievement_id")
     ok = await post_form(

@@ -4,6 +4,7 @@ is signed by the same service call the API's ``POST .../awards`` makes. Bulk fil
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ __all__ = ["router"]
 router = console_router()
 
 Awarder = Annotated[IssuerAccess, Depends(access("awarder"))]
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # what a date input sends; the model checks the day exists
 
 #: The API body's fields each input stands for (errors are filed under the input).
 INPUTS = {
@@ -102,6 +104,10 @@ async def award(
         form.errors.fields["name"] = "Enter the learner's name as it should appear on the credential."
     if not form.email:
         form.errors.fields["email"] = "Enter the learner's email address."
+    if not form.achievement_id:
+        form.errors.fields["achievement_id"] = "Choose the achievement to award."
+    if not _DATE.match(form.completion_date):
+        form.errors.fields["completion_date"] = "Enter the day the learner completed the course, as YYYY-MM-DD."
     try:
         data = AwardIn.model_validate(form.body())
     except ValidationError as exc:
