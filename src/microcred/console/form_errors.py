@@ -51,10 +51,24 @@ def from_problem(problem: ProblemError, inputs: Mapping[str, str]) -> FormErrors
     return errors
 
 
+#: The model's wording for a few common mistakes, in a form's words.
+_WORDS = {
+    "missing": "This is required.",
+    "string_too_short": "This is required.",
+    "too_short": "Choose at least one.",
+    "int_parsing": "Enter a whole number.",
+    "date_parsing": "Enter a date as YYYY-MM-DD.",
+    "date_from_datetime_parsing": "Enter a date as YYYY-MM-DD.",
+    "literal_error": "Choose one of the options.",
+}
+
+
 def from_validation(exc: ValidationError, inputs: Mapping[str, str]) -> FormErrors:
     errors = FormErrors()
     for error in exc.errors():
-        message = str(error["msg"]).removeprefix("Value error, ")
+        message = _WORDS.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "string_too_short" and (error.get("ctx") or {}).get("min_length", 1) > 1:
+            message = str(error["msg"])
         errors.add(body_pointer(error["loc"]), message, inputs)
     return errors
 
