@@ -162,6 +162,10 @@ async def test_webhooks_added_and_deleted_with_field_errors(api: ServiceClient, 
     assert again.status_code == 409 and "only a failed delivery is retried" in again.text
     [entry] = (await api.http.get("/api/v1/issuers/spe/audit", params={"action": "webhook.delivery_retried"}, headers=api.admin)).json()["items"]
     assert entry["actor"] == f"staff:{await _member_id(runtime, 'manager@example.org')}"
+    paused = await post_form(http, page, f"{page}/{hook_id.group(1)}/pause", {})
+    assert paused.status_code == 200 and "is paused" in paused.text and ">paused<" in paused.text
+    resumed = await post_form(http, page, f"{page}/{hook_id.group(1)}/resume", {})
+    assert "is resumed" in resumed.text and ">sending<" in resumed.text
     gone = await post_form(http, page, f"{page}/{hook_id.group(1)}/delete", {})
     assert gone.status_code == 200 and "No endpoints yet" in gone.text
     awarder = await staff_client(api, runtime, "awarder@example.org", {"spe": "awarder"})

@@ -16,7 +16,7 @@ from ..web.deps import RuntimeDep, SessionDep
 from ..webhooks import service as webhooks
 from ..webhooks.dispatcher import webhook_fetch_policy
 from ..webhooks.outbox import EVENT_TYPES
-from ..webhooks.schemas import WebhookCreate
+from ..webhooks.schemas import WebhookCreate, WebhookUpdate
 from ..webhooks.signing import SecretBox
 from .form_errors import FormErrors, attempt, from_problem, from_validation
 from .web import IssuerAccess, access, console_page, console_router
@@ -99,6 +99,27 @@ async def create_webhook(
             raise
         return await _index(session, acc, status=problem.status, errors=from_problem(problem, INPUTS), values=values)
     return await _index(session, acc, status=201, secret=created.secret, secret_for=created.url)
+
+
+@router.post("/console/{issuer_id}/webhooks/{webhook_id}/pause")
+async def pause_webhook(acc: Manager, session: SessionDep, runtime: RuntimeDep, webhook_id: str) -> Response:
+    """Deliveries wait (and are kept) until the endpoint is resumed."""
+    return await _switch(session, acc, runtime, webhook_id, enabled=False)
+
+
+@router.post("/console/{issuer_id}/webhooks/{webhook_id}/resume")
+async def resume_webhook(acc: Manager, session: SessionDep, runtime: RuntimeDep, webhook_id: str) -> Response:
+    """What waited goes out."""
+    return await _switch(session, acc, runtime, webhook_id, enabled=True)
+
+
+async def _switch(session: AsyncSession, acc: IssuerAccess, runtime: RuntimeDep, webhook_id: str, *, enabled: bool) -> Response:
+    endpoint = await webhooks.update_endpoint(
+        session, principal=acc.principal, issuer_id=acc.issuer.id, endpoint_id=webhook_id, data=WebhookUpdate(enabled=enabled),
+        url_policy=webhook_fetch_policy(runtime.settings), now=datetime.now(UTC),
+    )
+    said = "resumed: what waited is sent now" if enabled else "paused: its deliveries wait until it is resumed"
+    return await _index(session, acc, notice=f"The endpoint {endpoint.url} is {said}.")
 
 
 @router.post("/console/{issuer_id}/webhooks/{webhook_id}/delete")
