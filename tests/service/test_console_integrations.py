@@ -278,3 +278,20 @@ async def test_every_page_of_the_area_refuses_lower_roles_with_403_and_other_iss
             assert answer.status_code == 404, (method, path, "stranger", answer.status_code)
             tried += 1
     assert tried > len(routes)
+
+
+async def test_a_broken_chain_is_reported_without_another_issuers_details(api: ServiceClient, runtime: Runtime, issuer: dict[str, Any]) -> None:
+    from sqlalchemy import select
+
+    from microcred.db.models import AuditEntry
+
+    async with runtime.sessions() as session, session.begin():
+        theirs = (await session.scalars(select(AuditEntry).where(AuditEntry.issuer_id == "other"))).first()
+        assert theirs is not None
+        theirs.data = {**theirs.data, "name": "Changed Society"}
+    viewer = await staff_client(api, runtime, "viewer@example.org", {"spe": "viewer"})
+    verified = await post_form(viewer, "/console/spe/audit", "/console/spe/audit/verify", {})
+    result = re.search(r'<p class="notice bad" role="alert" id="chain-result">(.*?)</p>', verified.text, re.S)
+    assert result, verified.text
+    assert f"entry {theirs.seq}: its contents were changed" in result.group(1)
+    assert "other" not in result.group(1) and theirs.action not in result.group(1)
