@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db.models import BulkMapping, BulkUpload
+
+__all__ = ["BulkRepository"]
+
+
+class BulkRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, upload: BulkUpload) -> None:
+        self.session.add(upload)
+        await self.session.flush()
+
+    async def upload(self, issuer_id: str, upload_id: str, *, for_update: bool = False) -> BulkUpload | None:
+        statement = select(BulkUpload).where(BulkUpload.id == upload_id, BulkUpload.issuer_id == issuer_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.session.scalar(statement)
+
+    async def mapping(self, issuer_id: str) -> BulkMapping | None:
+        return await self.session.get(BulkMapping, issuer_id)
+
+    async def remember(self, mapping: BulkMapping) -> None:
+        await self.session.merge(mapping)
+        await self.session.flush()
