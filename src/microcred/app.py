@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from . import __version__
+from . import __version__, console
 from .achievements.router import router as achievements_router
 from .audit.router import router as audit_router
 from .auth.router import router as clients_router
@@ -118,8 +118,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         vcapi_router,  # the W3C VC-API
         obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router,  # the OB 3.0 API
     )
-    for router in routers:
+    for router in (*routers, *console.routers):
         app.include_router(router)
+    app.mount("/console/static", console.static_files(), name="console-static")
     install_openapi(app)
 
     @app.get("/healthz", tags=["operations"])

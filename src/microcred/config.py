@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     oauth_access_token_seconds: int = Field(default=3600, ge=60, le=86_400)
     oauth_refresh_token_seconds: int = Field(default=30 * 86_400, ge=3600, le=365 * 86_400)
     learner_session_seconds: int = Field(default=86_400, ge=300, le=30 * 86_400)
+    #: The staff console: a session lasts at most this long, and ends sooner when unused for
+    #: the idle time (a shared office computer left signed in).
+    staff_session_seconds: int = Field(default=12 * 3600, ge=300, le=7 * 86_400)
+    staff_idle_seconds: int = Field(default=30 * 60, ge=60, le=86_400)
     #: Linked from the OB 3.0 service description (empty: the base URL).
     privacy_policy_url: str = ""
     terms_of_service_url: str = ""

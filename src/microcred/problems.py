@@ -33,6 +33,7 @@ __all__ = [
     "body_pointer",
     "ProblemError",
     "ServiceUnavailable",
+    "TooManyRequests",
     "Unauthorized",
     "UnprocessableContent",
     "field_error",
@@ -132,6 +133,10 @@ class PayloadTooLarge(ProblemError):
 
 class UnprocessableContent(ProblemError):
     status, slug, title = 422, "validation-error", "Unprocessable content"
+
+
+class TooManyRequests(ProblemError):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
 
 
 class ServiceUnavailable(ProblemError):

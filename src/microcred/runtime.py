@@ -6,6 +6,7 @@ here exists at import time.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -34,6 +35,13 @@ class Runtime:
     #: The allocator's own engine (PostgreSQL): it commits reservations beside the requests'
     #: transactions, so it must never wait for a connection that a request holds.
     status_engine: AsyncEngine | None = None
+
+    @property
+    def client_secret(self) -> bytes:
+        """The key of the hashes that count requests per client or address (rate limits) without
+        keeping the IP address or the email: derived from the key passphrase, so it is not in
+        the database and differs between deployments."""
+        return hashlib.sha256(b"microcred client hash\x00" + self.settings.key_passphrase.get_secret_value().encode()).digest()
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -12,6 +12,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from .audit.service import ChainReport, verify_chain
 from .auth.principal import SCOPES, Principal
@@ -26,6 +27,7 @@ from .jobs.service import LEASE, submit_job
 from .jobs.worker import JobRunner
 from .problems import ProblemError
 from .runtime import Runtime, build_runtime
+from .staff import service as staff_service
 from .web.server import NoDelayH11Protocol
 
 __all__ = ["add_service_commands"]
@@ -131,6 +133,26 @@ def cmd_clients_create(args: argparse.Namespace) -> int:
     until = f", expires {client.expires_at.isoformat()}" if client.expires_at else ""
     print(f"microcred: API client {client.id} ({scope_text}{until}). The key is shown once; store it now:", file=sys.stderr)
     print(created.api_key)
+    return 0
+
+
+def cmd_staff_create(args: argparse.Namespace) -> int:
+    """A service admin for the console, and a one-time sign-in link for them (printed, not mailed:
+    the first admin has nobody to be invited by)."""
+    if not args.admin:
+        raise CommandError("give --admin: other staff are invited from the console by an owner")
+    now = datetime.now(UTC)
+
+    async def work(runtime: Runtime) -> tuple[str, str]:
+        async with runtime.sessions() as session, session.begin():
+            member = await staff_service.add_admin(session, email=args.email, now=now)
+            token = await staff_service.issue_link(session, member=member, now=now)
+            return member.email, f"{runtime.settings.base_url}/console/sign-in/confirm?{urlencode({'token': token})}"
+
+    email, link = _run(work)
+    minutes = staff_service.SIGN_IN_LINK_SECONDS // 60
+    print(f"microcred: {email} is a console admin (owner of every issuer). Open this link within {minutes} minutes to sign in (it works once):", file=sys.stderr)
+    print(link)
     return 0
 
 
@@ -310,6 +332,12 @@ def add_service_commands(sub: Any) -> None:
     rotate_client_parser.add_argument("client", help="client id (from `clients list`)")
     rotate_client_parser.add_argument("--expires", help=_EXPIRES_HELP + " (the new key's; default: never)")
     rotate_client_parser.set_defaults(func=cmd_clients_rotate)
+
+    staff = sub.add_parser("staff", help="console staff").add_subparsers(dest="staff_command", required=True)
+    staff_create = staff.add_parser("create", help="make a console admin and print a one-time sign-in link")
+    staff_create.add_argument("--admin", action="store_true", help="a service admin: owner of every issuer")
+    staff_create.add_argument("email", help="the admin's email address (how they sign in)")
+    staff_create.set_defaults(func=cmd_staff_create)
 
     issuers = sub.add_parser("issuers", help="issuer operations").add_subparsers(dest="issuers_command", required=True)
     rotate = issuers.add_parser("rotate-key", help="make a new key current; old credentials keep verifying")

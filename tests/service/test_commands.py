@@ -105,3 +105,28 @@ def test_clients_list_revoke_and_rotate(env: Path, capsys: pytest.CaptureFixture
     assert "revoked" in capsys.readouterr().err
     assert main(["clients", "create", "--admin", "--expires", "yesterday"]) == 2
     assert main(["audit", "verify"]) == 0
+
+
+@pytest.mark.asyncio
+async def test_staff_create_admin_prints_a_sign_in_link_that_works_once(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from microcred.app import create_app
+
+    from .console_helpers import sign_in_with_link
+
+    assert await asyncio.to_thread(main, ["migrate"]) == 0
+    assert await asyncio.to_thread(main, ["staff", "create", "Root@Example.org"]) == 2  # only --admin here
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, ["staff", "create", "--admin", "Root@Example.org"]) == 0
+    out, err = capsys.readouterr()
+    link = out.strip()
+    assert link.startswith("https://badges.example.org/console/sign-in/confirm?token=") and "root@example.org" in err
+    app = create_app(load_settings())
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://badges.example.org") as http:
+            answer = await sign_in_with_link(http, link)
+            assert answer.status_code == 303
+            assert (await http.get("/console")).status_code == 200  # an admin: the list of issuers
+            http.cookies.clear()
+            assert (await http.get(link.removeprefix("https://badges.example.org"))).status_code == 400

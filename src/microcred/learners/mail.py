@@ -97,7 +97,12 @@ def mailer_for(settings: Settings) -> Mailer | None:
     return None
 
 
-def sign_in_message(*, to: str, link: str, settings: Settings, minutes: int) -> EmailMessage:
+_LEARNER_PURPOSE = "to let an application\nuse your Open Badges credentials"
+
+
+def sign_in_message(*, to: str, link: str, settings: Settings, minutes: int, purpose: str = _LEARNER_PURPOSE) -> EmailMessage:
+    """The sign-in email; ``purpose`` finishes "Someone asked to sign in to HOST with this email
+    address, ..." (learners: to let an application use their credentials; staff: the console)."""
     host = urlsplit(settings.base_url).hostname or "microcred"
     message = EmailMessage()
     message["Subject"] = f"Sign in to {host}"
@@ -107,8 +112,7 @@ def sign_in_message(*, to: str, link: str, settings: Settings, minutes: int) -> 
     message["Message-ID"] = make_msgid(domain=host)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(
-        f"Someone asked to sign in to {host} with this email address, to let an application\n"
-        "use your Open Badges credentials.\n\n"
+        f"Someone asked to sign in to {host} with this email address, {purpose}.\n\n"
         f"To sign in, open this link within {minutes} minutes (it works once):\n\n"
         f"{link}\n\n"
         "If that was not you, ignore this email: nothing happens without the link.\n"

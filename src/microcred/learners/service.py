@@ -9,9 +9,6 @@ which cannot read the cookie, cannot forge the consent form.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +26,7 @@ from ..db.models import Learner, LearnerSession, SignInLink
 from ..problems import BadRequest, field_error
 from ..schemas_common import EmailAddress, contains_nul
 from ..tokens import new_token, token_digest
+from ..web.csrf import csrf_matches, csrf_token
 from .repository import LearnerRepository
 
 __all__ = [
@@ -146,17 +144,6 @@ async def signed_in_learner(session: AsyncSession, *, session_token: str | None,
 async def sign_out(session: AsyncSession, *, session_token: str | None) -> None:
     if session_token:
         await LearnerRepository(session).end_session(token_digest(session_token))
-
-
-def csrf_token(session_token: str) -> str:
-    """The consent form's CSRF token: derived from the session token, which only the learner's
-    own browser holds (the cookie is HttpOnly and sent to no other site's forms' targets)."""
-    digest = hashlib.sha256(b"microcred csrf\x00" + session_token.encode("utf-8", "surrogatepass")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def csrf_matches(session_token: str, candidate: str | None) -> bool:
-    return bool(candidate) and hmac.compare_digest(csrf_token(session_token).encode(), (candidate or "").encode("utf-8", "surrogatepass"))
 
 
 # --- the OB 3.0 Profile ----------------------------------------------------------------------------

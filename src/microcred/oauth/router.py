@@ -14,9 +14,9 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Depends, Form, Header, Request, status
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from ..learners.service import csrf_matches, csrf_token
 from ..learners.web import BrowserDep, html_error, html_page
 from ..problems import BadRequest, Forbidden
+from ..web.csrf import csrf_matches, csrf_token
 from ..web.deps import RuntimeDep, SessionDep, check_url
 from ..web.routes import rendering_errors
 from . import service

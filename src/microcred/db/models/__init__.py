@@ -12,6 +12,7 @@ from .job import Job, JobRow
 from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
 from .pathway import Pathway, PathwayCompletion, PathwayComponent
+from .staff import StaffMember, StaffRole, StaffSession, StaffSignInAttempt, StaffSignInLink
 from .status_list import StatusList
 from .vcapi_credential import VcApiCredential
 from .webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -40,6 +41,11 @@ __all__ = [
     "PathwayCompletion",
     "PathwayComponent",
     "SignInLink",
+    "StaffMember",
+    "StaffRole",
+    "StaffSession",
+    "StaffSignInAttempt",
+    "StaffSignInLink",
     "StatusList",
     "VcApiCredential",
     "WebhookAttempt",

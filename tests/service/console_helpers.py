@@ -1,0 +1,61 @@
+"""Staff members and signed-in console clients for the console's tests.
+
+``add_staff`` makes a member (with roles per issuer, or a service admin) straight in the database;
+``sign_in`` signs an HTTP client in the way a person does: a one-time link (issued as the email
+would carry it), its confirmation page, and that page's form. ``csrf_of`` reads the CSRF token a
+page's forms carry.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from microcred.db.base import new_id
+from microcred.db.models import StaffMember, StaffRole
+from microcred.runtime import Runtime
+from microcred.staff import service as staff_service
+
+__all__ = ["add_staff", "csrf_of", "sign_in", "sign_in_with_link"]
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF.search(html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+async def add_staff(runtime: Runtime, email: str, roles: dict[str, str] | None = None, *, admin: bool = False) -> StaffMember:
+    now = datetime.now(UTC)
+    async with runtime.sessions() as session, session.begin():
+        member = StaffMember(id=new_id(), email=email.lower(), is_admin=admin, created_at=now)
+        session.add(member)
+        await session.flush()
+        for issuer_id, role in (roles or {}).items():
+            session.add(StaffRole(staff_id=member.id, issuer_id=issuer_id, role=role, created_at=now))
+    return member
+
+
+async def sign_in_with_link(http: httpx.AsyncClient, link: str) -> httpx.Response:
+    """Open an emailed sign-in link and press its Sign in button; the answer to that (a 303)."""
+    parts = urlsplit(link)
+    page = await http.get(f"{parts.path}?{parts.query}")
+    assert page.status_code == 200, page.text
+    query = parse_qs(parts.query)
+    form = {"csrf_token": csrf_of(page.text), "token": query["token"][0], "next": query.get("next", ["/console"])[0]}
+    return await http.post("/console/sign-in/confirm", data=form)
+
+
+async def sign_in(http: httpx.AsyncClient, runtime: Runtime, member: StaffMember) -> None:
+    """Sign ``http`` in as ``member`` with a fresh one-time link."""
+    async with runtime.sessions() as session, session.begin():
+        fresh = await session.get(StaffMember, member.id)
+        assert fresh is not None
+        token = await staff_service.issue_link(session, member=fresh, now=datetime.now(UTC))
+    answer = await sign_in_with_link(http, f"/console/sign-in/confirm?token={token}")
+    assert answer.status_code == 303, answer.text
