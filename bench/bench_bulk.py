@@ -70,14 +70,16 @@ async def main(args: argparse.Namespace) -> None:
             database_url=database_url, data_dir=Path(tmp), keys_dir=Path(tmp) / "keys", key_passphrase="bench-not-secret",  # type: ignore[arg-type]
             base_url="https://badges.example.org", run_jobs=False, max_batch_rows=max(args.rows, 1),
         )
-        engine = create_engine(settings.sqlalchemy_url)
-        await upgrade(engine)
-        await engine.dispose()
-        runtime = build_runtime(settings)
         try:
-            await run(runtime, settings, args)
+            engine = create_engine(settings.sqlalchemy_url)
+            await upgrade(engine)
+            await engine.dispose()
+            runtime = build_runtime(settings)
+            try:
+                await run(runtime, settings, args)
+            finally:
+                await runtime.close()
         finally:
-            await runtime.close()
             if name:
                 admin = await asyncpg.connect(PG + "/postgres")
                 await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -33,9 +33,11 @@ from .reading import Sheet, read_sheet
 from .repository import BulkRepository
 
 __all__ = [
+    "AchievementChoice",
     "DryRun",
     "FileOut",
     "MAX_UPLOAD_BYTES",
+    "achievements_for",
     "choose_mapping",
     "dry_run",
     "get_upload",
@@ -165,6 +167,29 @@ async def _achievements(session: AsyncSession, issuer_id: str) -> tuple[dict[str
             lookup.setdefault(code, awardable)
             lookup.setdefault(code.casefold(), awardable)
     return lookup, names
+
+
+@dataclass(frozen=True)
+class AchievementChoice:
+    id: str
+    code: str | None
+    name: str
+    awardable: bool
+
+
+async def achievements_for(session: AsyncSession, *, principal: Principal, issuer_id: str) -> list[AchievementChoice]:
+    """The issuer's achievements, for a template download or the achievement of a whole file."""
+    principal.require(issuer_id, "award")
+    choices = []
+    for achievement in await AchievementRepository(session).for_issuer(issuer_id):
+        code = achievement.definition.get("human_code")
+        choices.append(
+            AchievementChoice(
+                achievement.id, code if isinstance(code, str) else None, str(achievement.definition.get("name") or achievement.id),
+                achievement.version > 0 and achievement.status != "retired",
+            )
+        )
+    return choices
 
 
 async def _plan(session: AsyncSession, upload: BulkUpload, *, max_rows: int) -> DryRun:
