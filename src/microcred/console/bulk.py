@@ -35,7 +35,7 @@ def _base(acc: IssuerAccess) -> str:
 async def _upload_page(acc: IssuerAccess, session: SessionDep, *, error: str | None = None, status: int = 200) -> Response:
     achievements = await bulk.achievements_for(session, principal=acc.principal, issuer_id=acc.issuer.id)
     return console_page(
-        acc, "console/bulk/upload.html", status=status, title="Bulk upload", achievements=achievements, error=error, base=_base(acc),
+        acc, "console/bulk/upload.html", status=status, title="Bulk upload", achievements=achievements, error=error, bulk_base=_base(acc),
         max_mb=bulk.MAX_UPLOAD_BYTES // (1024 * 1024),
     )
 
@@ -48,19 +48,22 @@ async def upload_form(acc: Awarder, session: SessionDep) -> Response:
 @router.post("/console/{issuer_id}/bulk")
 async def upload(acc: Awarder, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     form = await request.form()
-    file = form.get("file")
-    if not isinstance(file, UploadFile) or not file.filename:
-        return await _upload_page(acc, session, error="Choose a CSV or XLSX file to upload.", status=400)
-    body = await file.read(bulk.MAX_UPLOAD_BYTES + 1)
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile) or not file.filename:
+            return await _upload_page(acc, session, error="Choose a CSV or XLSX file to upload.", status=400)
+        filename, body = file.filename, await file.read(bulk.MAX_UPLOAD_BYTES + 1)
+    finally:
+        await form.close()
     try:
         created = await bulk.start_upload(
-            session, principal=acc.principal, issuer_id=acc.issuer.id, filename=file.filename, body=body,
+            session, principal=acc.principal, issuer_id=acc.issuer.id, filename=filename, body=body,
             max_rows=runtime.settings.max_batch_rows, now=datetime.now(UTC),
         )
     except ProblemError as problem:
         if problem.status >= 500:
             raise
-        return await _upload_page(acc, session, error=f"{file.filename}: {problem.detail}", status=problem.status)
+        return await _upload_page(acc, session, error=f"{filename}: {problem.detail}", status=problem.status)
     return RedirectResponse(f"{_base(acc)}/{created.id}/columns", status_code=303)
 
 
@@ -78,7 +81,7 @@ async def columns_form(acc: Awarder, upload_id: str, session: SessionDep, runtim
     achievements = await bulk.achievements_for(session, principal=acc.principal, issuer_id=acc.issuer.id)
     return console_page(
         acc, "console/bulk/columns.html", title="Choose the columns", upload=found, fields=FIELDS, columns=columns,
-        achievements=[a for a in achievements if a.awardable], rows=len(sheet.rows), base=_base(acc),
+        achievements=[a for a in achievements if a.awardable], rows=len(sheet.rows), bulk_base=_base(acc),
     )
 
 
@@ -115,7 +118,7 @@ async def dry_run(
     rows = [r for r in plan.rows if show == "all" or r.outcome == show]
     return console_page(
         acc, "console/bulk/dry_run.html", title="Dry run: what each row will do", plan=plan, rows=rows[:_SHOWN_ROWS], matching=len(rows),
-        show=show, words=_OUTCOME_WORDS, base=_base(acc),
+        show=show, words=_OUTCOME_WORDS, bulk_base=_base(acc),
     )
 
 
@@ -131,14 +134,14 @@ async def submit(acc: Awarder, upload_id: str, session: SessionDep, runtime: Run
 @router.get("/console/{issuer_id}/bulk/{upload_id}")
 async def progress(acc: Awarder, upload_id: str, session: SessionDep) -> Response:
     found, job = await bulk.progress(session, principal=acc.principal, issuer_id=acc.issuer.id, upload_id=upload_id)
-    return console_page(acc, "console/bulk/progress.html", title=f"Awarding {found.filename}", upload=found, job=job, base=_base(acc))
+    return console_page(acc, "console/bulk/progress.html", title=f"Awarding {found.filename}", upload=found, job=job, bulk_base=_base(acc))
 
 
 @router.get("/console/{issuer_id}/bulk/{upload_id}/status")
 async def progress_status(acc: Awarder, upload_id: str, session: SessionDep) -> Response:
     """The progress figures alone, for htmx to swap in every few seconds until the job is done."""
     found, job = await bulk.progress(session, principal=acc.principal, issuer_id=acc.issuer.id, upload_id=upload_id)
-    return fragment("console/bulk/_status.html", upload=found, job=job, base=_base(acc))
+    return fragment("console/bulk/_status.html", upload=found, job=job, bulk_base=_base(acc))
 
 
 def _download(file: bulk.FileOut) -> Response:
