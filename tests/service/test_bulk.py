@@ -219,3 +219,23 @@ async def test_templates_map_themselves_and_other_issuers_see_nothing(service: S
     async with runtime.sessions() as session:
         with pytest.raises(NotFound):
             await bulk.dry_run(session, principal=_awarder(issuer["id"]), issuer_id=other["id"], upload_id=upload_id, max_rows=10)
+
+
+async def test_the_batch_api_reads_excels_dutch_csv_too(service: ServiceClient) -> None:
+    """The API's CSV reader is the console's: semicolons and Windows-1252 are read, not refused."""
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    body = csv_bytes(
+        [["achievement_id", "recipient_email", "recipient_name", "completion_date"], [achievement["id"], "zoe@example.org", "Zoë Ünal", "2024-06-28"]],
+        delimiter=";",
+        encoding="cp1252",
+    )
+    response = await service.http.post(
+        f"/api/v1/issuers/{issuer['id']}/awards/batch", content=body, headers={**service.admin, "content-type": "text/csv"}
+    )
+    assert response.status_code == 202, response.text
+    await _run_jobs(service.runtime)
+    job = (await service.http.get(f"/api/v1/jobs/{response.json()['id']}", headers=service.admin)).json()
+    assert job["awarded"] == 1
+    listed = (await service.http.get(f"/api/v1/issuers/{issuer['id']}/credentials", headers=service.admin)).json()
+    assert listed["items"][0]["recipient_name"] == "Zoë Ünal"
