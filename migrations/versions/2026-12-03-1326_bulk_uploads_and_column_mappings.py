@@ -38,6 +38,7 @@ def upgrade() -> None:
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('source_format', sa.String(length=8), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('csv_delimiter', sa.String(length=1), nullable=True),
     sa.Column('mapping', sa.JSON(), nullable=False),
     sa.Column('date_order', sa.String(length=8), nullable=False),
     sa.Column('default_achievement', sa.String(length=100), nullable=True),

@@ -72,6 +72,27 @@ class TestXlsx:
         assert sheet.rows[0].cells[1] == formula
 
 
+    def test_a_workbook_with_an_entity_bomb_is_refused_not_expanded(self) -> None:
+        bomb = (
+            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+            '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            '<row r="1"><c r="A1" t="inlineStr"><is><t>&c;</t></is></c></row></sheetData></worksheet>'
+        )
+        source = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["email"], ["a@example.org"]])))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as target:
+            for item in source.infolist():
+                data = bomb.encode() if item.filename == "xl/worksheets/sheet1.xml" else source.read(item.filename)
+                target.writestr(item, data)
+        with pytest.raises(BadRequest, match="not an XLSX workbook"):
+            read_sheet(out.getvalue(), max_rows=10)
+
+    def test_broken_zip_is_refused(self) -> None:
+        with pytest.raises(BadRequest, match="not an XLSX workbook"):
+            read_sheet(b"PK\x03\x04 not really a zip", max_rows=10)
+
+
 class TestMapping:
     def test_english_dutch_and_api_headers_are_guessed(self) -> None:
         assert guess(HEADER_NL) == {"email": 0, "name": 1, "achievement": 2, "completion_date": 3, "grade": 4}

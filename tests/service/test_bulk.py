@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from microcred.awards.service import Signing
 from microcred.bulk import service as bulk
 from microcred.bulk.mapping import guess
 from microcred.bulk.reading import read_sheet
-from microcred.db.models import Credential
+from microcred.db.models import BulkUpload, Credential
 from microcred.jobs.worker import JobRunner
 from microcred.problems import NotFound
 from microcred.runtime import Runtime
@@ -107,6 +107,9 @@ async def test_a_dutch_csv_dry_run_names_cells_then_awards_what_it_said(service:
 
     job_id = await _submit(runtime, issuer["id"], upload_id)
     assert await _submit(runtime, issuer["id"], upload_id) == job_id  # a second click is the same job
+    async with runtime.sessions() as session:
+        kept = await session.get(BulkUpload, upload_id)
+        assert kept is not None and kept.content == b""  # the job's rows hold the data now, not the file too
     await _run_jobs(runtime)
     assert await _credentials(runtime) == 3
 
@@ -239,3 +242,18 @@ async def test_the_batch_api_reads_excels_dutch_csv_too(service: ServiceClient) 
     assert job["awarded"] == 1
     listed = (await service.http.get(f"/api/v1/issuers/{issuer['id']}/credentials", headers=service.admin)).json()
     assert listed["items"][0]["recipient_name"] == "Zoë Ünal"
+
+
+async def test_files_never_submitted_are_forgotten_after_a_week(service: ServiceClient) -> None:
+    runtime = service.runtime
+    issuer = await service.create_issuer()
+    body = _dutch_csv("CNC-101")
+    async with runtime.sessions() as session, session.begin():
+        old = await bulk.start_upload(
+            session, principal=_awarder(issuer["id"]), issuer_id=issuer["id"], filename="old.csv", body=body, max_rows=100,
+            now=NOW - bulk.KEEP_UNSUBMITTED - timedelta(minutes=1),
+        )
+    fresh = await _upload(runtime, issuer["id"], body, "new.csv")
+    async with runtime.sessions() as session:
+        assert await session.get(BulkUpload, old.id) is None
+        assert await session.get(BulkUpload, fresh) is not None

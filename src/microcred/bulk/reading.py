@@ -30,6 +30,9 @@ Cell = str | int | float | bool | date | datetime | time | None
 Format = Literal["csv", "xlsx"]
 
 _ZIP = b"PK\x03\x04"
+#: Columns read from an XLSX sheet: far more than any award needs, and a bound on the work a
+#: sheet claiming 16,384 columns can cause.
+MAX_COLUMNS = 200
 _OLE = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls, and other OLE files
 
 
@@ -110,17 +113,27 @@ def _xlsx(body: bytes, *, max_rows: int) -> Sheet:
 
     try:
         workbook = load_workbook(io.BytesIO(body), read_only=True, data_only=False, keep_links=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise BadRequest(f"the file is not an XLSX workbook Excel can open ({type(exc).__name__})") from None
+    except _BROKEN as exc:
+        raise _not_xlsx(exc) from None
     try:
         worksheet = workbook.worksheets[0]
-
         # Read-only rows come in order from row 1, gaps filled with empty rows, so counting
-        # them gives the numbers Excel shows.
-        rows = worksheet.iter_rows(values_only=True)
+        # them gives the numbers Excel shows. Columns past the first MAX_COLUMNS are not read.
+        width = worksheet.max_column if isinstance(worksheet.max_column, int) and worksheet.max_column > 0 else MAX_COLUMNS
+        rows = worksheet.iter_rows(values_only=True, max_col=min(width, MAX_COLUMNS))
         return _sheet("xlsx", enumerate((tuple(_plain(v) for v in r) for r in rows), start=1), max_rows=max_rows)
+    except _BROKEN as exc:  # XML that is broken, or that defusedxml refuses (entity bombs, DTDs)
+        raise _not_xlsx(exc) from None
     finally:
         workbook.close()
+
+
+#: What a broken or hostile workbook raises while read (SyntaxError: XML parse errors).
+_BROKEN = (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, OSError, SyntaxError)
+
+
+def _not_xlsx(exc: Exception) -> BadRequest:
+    return BadRequest(f"the file is not an XLSX workbook Excel can open ({type(exc).__name__})")
 
 
 def _plain(value: object) -> Cell:

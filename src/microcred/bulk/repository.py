@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import BulkMapping, BulkUpload
@@ -21,6 +23,11 @@ class BulkRepository:
         if for_update:
             statement = statement.with_for_update()
         return await self.session.scalar(statement)
+
+    async def forget_unsubmitted(self, issuer_id: str, *, before: datetime) -> None:
+        await self.session.execute(
+            delete(BulkUpload).where(BulkUpload.issuer_id == issuer_id, BulkUpload.job_id.is_(None), BulkUpload.created_at < before)
+        )
 
     async def mapping(self, issuer_id: str) -> BulkMapping | None:
         return await self.session.get(BulkMapping, issuer_id)

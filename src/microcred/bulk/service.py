@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +25,7 @@ from ..db.models import BulkMapping, BulkUpload, Issuer, Job
 from ..issuers.service import get_issuer
 from ..jobs.repository import JobRepository
 from ..jobs.service import submit_rows
-from ..problems import BadRequest, NotFound, PayloadTooLarge
+from ..problems import BadRequest, Conflict, NotFound, PayloadTooLarge
 from .export import MEDIA_TYPES, SheetFormat, write_csv, write_xlsx
 from .mapping import FIELDS, resolve
 from .planning import DateOrder, RowPlan, classify, missing_columns, shape_rows
@@ -36,6 +36,7 @@ __all__ = [
     "AchievementChoice",
     "DryRun",
     "FileOut",
+    "KEEP_UNSUBMITTED",
     "MAX_UPLOAD_BYTES",
     "achievements_for",
     "choose_mapping",
@@ -51,6 +52,8 @@ __all__ = [
 
 #: The largest file the console takes (100,000 rows of a few columns fit well inside).
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: How long a file uploaded but never submitted is kept.
+KEEP_UNSUBMITTED = timedelta(days=7)
 _FIELD_KEYS = {f.key for f in FIELDS}
 _MONTH_FIRST = frozenset({"US", "PH", "FM", "MH", "PW"})  # countries that write month/day/year
 
@@ -89,19 +92,22 @@ async def start_upload(
     if len(body) > MAX_UPLOAD_BYTES:
         raise PayloadTooLarge(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it")
     sheet = read_sheet(body, filename=filename, max_rows=max_rows)
-    remembered = await BulkRepository(session).mapping(issuer_id)
+    repository = BulkRepository(session)
+    await repository.forget_unsubmitted(issuer_id, before=now - KEEP_UNSUBMITTED)
+    remembered = await repository.mapping(issuer_id)
     upload = BulkUpload(
         id=new_id(),
         issuer_id=issuer_id,
         filename=(filename or f"upload.{sheet.format}")[-255:],
         source_format=sheet.format,
         content=body,
+        csv_delimiter=sheet.delimiter,
         mapping=resolve(sheet.header, remembered.columns if remembered else None),
         date_order=remembered.date_order if remembered else _date_order(issuer),
         created_by=principal.client_id[:64],
         created_at=now,
     )
-    await BulkRepository(session).add(upload)
+    await repository.add(upload)
     return upload
 
 
@@ -215,6 +221,8 @@ async def _plan(session: AsyncSession, upload: BulkUpload, *, max_rows: int) -> 
 async def dry_run(session: AsyncSession, *, principal: Principal, issuer_id: str, upload_id: str, max_rows: int) -> DryRun:
     """What each row would do if submitted now; nothing is signed or stored."""
     upload = await get_upload(session, principal=principal, issuer_id=issuer_id, upload_id=upload_id)
+    if upload.job_id is not None:
+        raise Conflict("this file was submitted already: its results say what became of each row")
     return await _plan(session, upload, max_rows=max_rows)
 
 
@@ -238,6 +246,7 @@ async def submit_upload(session: AsyncSession, *, principal: Principal, issuer_i
     job = await submit_rows(session, principal=principal, issuer_id=issuer_id, source_format=upload.source_format, payloads=payloads, now=now)
     upload.job_id = job.id
     upload.row_numbers = [row.number for row in plan.rows]
+    upload.content = b""
     await session.flush()
     return job
 
@@ -293,18 +302,8 @@ async def results_file(
     if format == "xlsx":
         content = write_xlsx(_RESULT_HEADER, lines, title="Results")
     else:
-        delimiter = ";" if sheet_delimiter(upload) == ";" else ","
-        content = write_csv(_RESULT_HEADER, lines, delimiter=delimiter)
+        content = write_csv(_RESULT_HEADER, lines, delimiter=";" if upload.csv_delimiter == ";" else ",")
     return FileOut(f"{stem}-results.{format}", MEDIA_TYPES[format], content)
-
-
-def sheet_delimiter(upload: BulkUpload) -> str:
-    """The uploaded CSV's delimiter (results go back the way the office's Excel reads them)."""
-    if upload.source_format != "csv":
-        return ","
-    from ..jobs.parsing import decode_text, sniff_delimiter
-
-    return sniff_delimiter(decode_text(upload.content)[0][:4096])
 
 
 _TEMPLATE_HEADER = ("email", "name", "achievement", "completion_date", "grade", "external_id")

@@ -19,7 +19,12 @@ class BulkUpload(Base):
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     source_format: Mapped[str] = mapped_column(String(8))  # csv | xlsx
+    #: The file as uploaded, until it is submitted (then emptied: the job's rows hold what is
+    #: needed, and the learners' data is not kept twice). Unsubmitted files are dropped after
+    #: ``bulk.service.KEEP_UNSUBMITTED``.
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    #: CSV only: its delimiter, to write the results file the way the office's Excel reads it.
+    csv_delimiter: Mapped[str | None] = mapped_column(String(1))
     #: field key (``bulk.mapping.FIELDS``) -> 0-based column index
     mapping: Mapped[dict[str, int]] = mapped_column(JSON)
     date_order: Mapped[str] = mapped_column(String(8))  # dmy | mdy
