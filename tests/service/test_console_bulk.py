@@ -99,6 +99,9 @@ async def test_an_awarder_uploads_checks_submits_and_downloads(http: httpx.Async
     xlsx = await http.get(f"/console/spe/bulk/{upload_id}/results.xlsx")
     assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
     assert issuer["id"] == "spe"
+    listed = await http.get("/console/spe/bulk")
+    assert f'href="/console/spe/bulk/{upload_id}">cohort.csv</a>' in listed.text and "done: 1 awarded, 0 already awarded, 1 not awarded" in listed.text
+    assert (await http.get(f"/console/spe/bulk/{upload_id}/dry-run")).headers["location"] == f"/console/spe/bulk/{upload_id}"
 
 
 async def test_viewers_get_403_and_other_issuers_staff_404(http: httpx.AsyncClient, runtime: Runtime) -> None:

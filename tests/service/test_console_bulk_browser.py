@@ -17,7 +17,7 @@ from playwright.async_api import Page, expect
 from microcred.config import Settings
 
 from ..bulk.files import csv_bytes, xlsx_bytes
-from .browsing import DESKTOP, Browsing, axe_problems, browsing, screenshot  # noqa: F401 (fixture)
+from .browsing import DESKTOP, PHONE, TABLET, Browsing, axe_problems, browsing, screenshot  # noqa: F401 (fixture)
 from .console_helpers import add_staff, sign_in_browser
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
 
@@ -111,3 +111,28 @@ async def test_an_awarder_awards_a_cohort_from_an_xlsx_and_a_semicolon_csv(brows
     rows[38][2] = "CNC-999"  # C40
     body = csv_bytes([HEADER, *rows], delimiter=";", encoding="cp1252")
     await _upload_and_check(page, live.base_url, "cohort.csv", body, "text/csv", ["A10", "D25", "C40"], choose_date=False)
+
+
+@pytest.mark.parametrize("device", [TABLET, PHONE], ids=["tablet", "phone"])
+async def test_the_bulk_pages_fit_a_tablet_and_a_phone(browsing: Browsing, live: LiveService, device: dict[str, Any]) -> None:
+    await live.client.create_issuer("spe", name="Society of Precision Engineers")
+    await live.client.create_achievement("spe", human_code="CNC-101")
+    member = await add_staff(live.runtime, "awarder@spe.example", {"spe": "awarder"})
+    page = await browsing.page(device)
+    await sign_in_browser(page, live.base_url, live.runtime, member, "/console/spe/bulk")
+    rows = _rows("t", as_text=False)[:5]
+    rows[1][3] = "soon"
+    workbook = xlsx_bytes([["Email", "Name", "Course", "Completion date", "Grade"], *rows], date_columns=[3])
+    await page.get_by_label("Spreadsheet (CSV or XLSX)").set_input_files(
+        files=[{"name": "small.xlsx", "mimeType": "application/octet-stream", "buffer": workbook}]
+    )
+    await page.get_by_role("button", name="Upload and choose columns").click()
+    await page.wait_for_url("**/columns")
+    for step in ("columns", "dry run"):
+        assert await axe_problems(page) == [], step
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= device["viewport"]["width"], f"the {step} page scrolls sideways"
+        if step == "columns":
+            await page.get_by_role("button", name="Check every row (dry run)").click()
+            await page.wait_for_url("**/dry-run")
+    assert "D3: not a date" in await page.inner_text("main")

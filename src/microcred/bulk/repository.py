@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
-from ..db.models import BulkMapping, BulkUpload
+from ..db.models import BulkMapping, BulkUpload, Job
 
 __all__ = ["BulkRepository"]
 
@@ -28,6 +30,19 @@ class BulkRepository:
         await self.session.execute(
             delete(BulkUpload).where(BulkUpload.issuer_id == issuer_id, BulkUpload.job_id.is_(None), BulkUpload.created_at < before)
         )
+
+    async def recent(self, issuer_id: str, *, limit: int) -> Sequence[tuple[BulkUpload, Job | None]]:
+        """The issuer's latest uploads, newest first, each with its job if submitted (the files'
+        contents are not loaded)."""
+        statement = (
+            select(BulkUpload, Job)
+            .outerjoin(Job, Job.id == BulkUpload.job_id)
+            .where(BulkUpload.issuer_id == issuer_id)
+            .options(defer(BulkUpload.content))
+            .order_by(BulkUpload.created_at.desc(), BulkUpload.id)
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
 
     async def mapping(self, issuer_id: str) -> BulkMapping | None:
         return await self.session.get(BulkMapping, issuer_id)

@@ -9,7 +9,7 @@ carries its external id, or else has the natural key (achievement, learner, comp
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, get_args
@@ -43,6 +43,7 @@ __all__ = [
     "dry_run",
     "get_upload",
     "progress",
+    "recent_uploads",
     "results_file",
     "sheet_of",
     "start_upload",
@@ -109,6 +110,12 @@ async def start_upload(
     )
     await repository.add(upload)
     return upload
+
+
+async def recent_uploads(session: AsyncSession, *, principal: Principal, issuer_id: str, limit: int = 10) -> Sequence[tuple[BulkUpload, Job | None]]:
+    """The issuer's latest files, to come back to a dry run or a job's progress and results."""
+    principal.require(issuer_id, "award")
+    return await BulkRepository(session).recent(issuer_id, limit=limit)
 
 
 async def get_upload(session: AsyncSession, *, principal: Principal, issuer_id: str, upload_id: str, for_update: bool = False) -> BulkUpload:

@@ -34,8 +34,10 @@ def _base(acc: IssuerAccess) -> str:
 
 async def _upload_page(acc: IssuerAccess, session: SessionDep, *, error: str | None = None, status: int = 200) -> Response:
     achievements = await bulk.achievements_for(session, principal=acc.principal, issuer_id=acc.issuer.id)
+    recent = await bulk.recent_uploads(session, principal=acc.principal, issuer_id=acc.issuer.id)
     return console_page(
         acc, "console/bulk/upload.html", status=status, title="Bulk upload", achievements=achievements, error=error, bulk_base=_base(acc),
+        recent=recent,
         max_mb=bulk.MAX_UPLOAD_BYTES // (1024 * 1024),
     )
 
