@@ -118,3 +118,25 @@ async def test_viewers_get_403_and_other_issuers_staff_404(http: httpx.AsyncClie
     await sign_in(http, runtime, await add_staff(runtime, "stranger@elsewhere.example", {"spe": "awarder"}))
     assert (await http.get("/console/other/bulk")).status_code == 404
     assert (await http.get(f"/console/spe/bulk/{upload_id}/dry-run")).status_code == 404  # another issuer's upload
+
+
+async def test_a_file_over_a_forms_size_limit_is_taken_from_awarders_only(http: httpx.AsyncClient, runtime: Runtime, settings: Settings) -> None:
+    """Forms are limited to MICROCRED_MAX_BODY_BYTES; a bulk upload by a signed-in awarder may be
+    as large as an API batch file. Anybody else is held to the form limit before the body is read."""
+    api = await ServiceClient.start(http, runtime)
+    await api.create_issuer("spe")
+    await api.create_achievement("spe", human_code="CNC-101")
+    rows = [["email", "name", "achievement", "completion_date"]]
+    rows += [[f"learner{i}@example.org", f"Learner number {i}", "CNC-101", "2024-06-28"] for i in range(settings.max_body_bytes // 60 + 10)]
+    body = csv_bytes(rows)
+    assert len(body) > settings.max_body_bytes
+    await sign_in(http, runtime, await add_staff(runtime, "viewer@spe.example", {"spe": "viewer"}))
+    home = await http.get("/console/spe/")
+    refused = await http.post("/console/spe/bulk", data={"csrf_token": csrf_of(home.text)}, files={"file": ("big.csv", body, "text/csv")})
+    assert refused.status_code == 413
+    await sign_in(http, runtime, await add_staff(runtime, "awarder@spe.example", {"spe": "awarder"}))
+    form = await http.get("/console/spe/bulk")
+    taken = await http.post("/console/spe/bulk", data={"csrf_token": csrf_of(form.text)}, files={"file": ("big.csv", body, "text/csv")})
+    assert taken.status_code == 303, taken.text[:300]
+    columns = await http.get(taken.headers["location"])
+    assert f"{len(rows) - 1} rows to award" in columns.text

@@ -4,28 +4,51 @@ results; and an empty template per achievement. Every step calls ``microcred.bul
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import UploadFile
 
 from ..bulk import service as bulk
 from ..bulk.mapping import FIELDS
 from ..bulk.planning import as_text
 from ..bulk.reading import column_letter
+from ..config import Settings
 from ..problems import BadRequest, ProblemError
+from ..staff import service as staff_service
+from ..staff.roles import role_allows
 from ..web.deps import RuntimeDep, SessionDep
-from .web import IssuerAccess, access, console_page, console_router, fragment
+from .web import IssuerAccess, access, console_page, console_router, fragment, session_cookie_name
 
-__all__ = ["router"]
+__all__ = ["may_upload", "router"]
 
 router = console_router()
 
 Awarder = Annotated[IssuerAccess, Depends(access("awarder"))]
 _SHOWN_ROWS = 500
 _OUTCOME_WORDS = {"award": "Will be awarded", "duplicate": "Already awarded", "error": "Error"}
+
+
+def may_upload(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Callable[[str, dict[bytes, bytes]], Awaitable[bool]]:
+    """Whether a request's staff session may upload for the issuer (awarder or above): then the
+    body limit is the batch file's (``web.limits.BodyLimit``), not that of a form."""
+    name = session_cookie_name(settings)
+
+    async def check(issuer_id: str, headers: dict[bytes, bytes]) -> bool:
+        pairs = (part.strip().partition("=") for part in headers.get(b"cookie", b"").decode("latin-1").split(";"))
+        token = next((value for key, _, value in pairs if key == name), None)
+        if not token:
+            return False
+        async with sessions() as session:  # read only: rolled back, the request itself notes the visit
+            member = await staff_service.signed_in_member(session, session_token=token, now=datetime.now(UTC), idle_seconds=settings.staff_idle_seconds)
+            found = await staff_service.role_for(session, member, issuer_id) if member is not None else None
+        return found is not None and role_allows(found[1], "awarder")
+
+    return check
 
 
 def _base(acc: IssuerAccess) -> str:
