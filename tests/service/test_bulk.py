@@ -56,7 +56,7 @@ async def _upload(runtime: Runtime, issuer_id: str, body: bytes, filename: str) 
 
 async def _dry_run(runtime: Runtime, issuer_id: str, upload_id: str) -> bulk.DryRun:
     async with runtime.sessions() as session:
-        return await bulk.dry_run(session, principal=_awarder(issuer_id), issuer_id=issuer_id, upload_id=upload_id, max_rows=1000)
+        return await bulk.dry_run(session, principal=_awarder(issuer_id), issuer_id=issuer_id, upload_id=upload_id, max_rows=1000, now=NOW)
 
 
 async def _submit(runtime: Runtime, issuer_id: str, upload_id: str) -> str:
@@ -221,7 +221,7 @@ async def test_templates_map_themselves_and_other_issuers_see_nothing(service: S
         await _dry_run(runtime, other["id"], upload_id)
     async with runtime.sessions() as session:
         with pytest.raises(NotFound):
-            await bulk.dry_run(session, principal=_awarder(issuer["id"]), issuer_id=other["id"], upload_id=upload_id, max_rows=10)
+            await bulk.dry_run(session, principal=_awarder(issuer["id"]), issuer_id=other["id"], upload_id=upload_id, max_rows=10, now=NOW)
 
 
 async def test_the_batch_api_reads_excels_dutch_csv_too(service: ServiceClient) -> None:
@@ -257,3 +257,25 @@ async def test_files_never_submitted_are_forgotten_after_a_week(service: Service
     async with runtime.sessions() as session:
         assert await session.get(BulkUpload, old.id) is None
         assert await session.get(BulkUpload, fresh) is not None
+
+
+async def test_what_only_the_achievement_can_refuse_is_found_by_the_dry_run(service: ServiceClient) -> None:
+    """The dry run builds each credential as the job will (without signing): a completion date in
+    the future, or a grade for a course that describes no result, is an error naming its cell."""
+    runtime = service.runtime
+    issuer = await service.create_issuer()
+    await service.create_achievement(issuer["id"], human_code="CNC-101")
+    await service.create_achievement(issuer["id"], human_code="NO-GRADE", result_descriptions=None)
+    body = csv_bytes(
+        [
+            ["email", "achievement", "completion_date", "grade"],
+            ["a@example.org", "CNC-101", "01-01-2027", "8"],
+            ["b@example.org", "NO-GRADE", "01-06-2026", "8"],
+            ["c@example.org", "NO-GRADE", "01-06-2026", ""],
+        ]
+    )
+    upload_id = await _upload(runtime, issuer["id"], body, "c.csv")
+    plan = await _dry_run(runtime, issuer["id"], upload_id)
+    assert [r.outcome for r in plan.rows] == ["error", "error", "award"]
+    assert plan.rows[0].errors == ["C2: must not lie in the future"]
+    assert plan.rows[1].errors[0].startswith("D3: the achievement describes no result")

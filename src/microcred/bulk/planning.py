@@ -20,7 +20,7 @@ from ..problems import body_pointer
 from .mapping import FIELDS
 from .reading import Cell, Sheet, SourceRow, column_letter
 
-__all__ = ["DateOrder", "Outcome", "RowPlan", "as_date", "as_text", "classify", "missing_columns", "shape_rows"]
+__all__ = ["DateOrder", "Outcome", "RowPlan", "add_error", "as_date", "as_text", "classify", "missing_columns", "shape_rows"]
 
 DateOrder = Literal["dmy", "mdy"]
 Outcome = Literal["award", "duplicate", "error"]
@@ -50,6 +50,10 @@ class RowPlan:
     digest: str = ""
     #: The cell of the row's external id (or the row), to name in an error about it.
     external_ref: str = ""
+    #: The award, validated (None when the row has errors).
+    award: AwardIn | None = None
+    #: field key -> the cell it was read from (``C7``)
+    refs: dict[str, str] = field(default_factory=dict)
 
 
 def as_text(cell: Cell) -> str:
@@ -114,6 +118,7 @@ _POINTER_FIELD = {
     "#/recipient": "email",
     "#/completion_date": "completion_date",
     "#/result/value": "grade",
+    "#/result/result_description_id": "grade",
     "#/result": "grade",
     "#/external_id": "external_id",
     "#/credits_earned": "credits_earned",
@@ -141,6 +146,7 @@ def _shape(
         return f"{column_letter(index)}{row.number}" if index is not None else f"row {row.number}"
 
     plan = RowPlan(row.number, email=as_text(cell("email")), name=as_text(cell("name")), achievement=as_text(cell("achievement")))
+    plan.refs = {key: ref(key) for key in columns}
     errors = plan.errors
     text = {key: as_text(cell(key)) for key in columns}
     for key, value in text.items():
@@ -195,19 +201,26 @@ def _shape(
         data = AwardIn.model_validate(award)
     except ValidationError as exc:
         for error in exc.errors():
-            pointer = body_pointer(error["loc"])
-            at = next((k for p, k in _POINTER_FIELD.items() if pointer == p or pointer.startswith(p + "/")), None)
-            if at is None and pointer.startswith("#/evidence"):
-                at = "evidence_url"
-            where = ref(at) if at else f"row {row.number}"
-            message = f"{where}: {str(error['msg']).removeprefix('Value error, ')}"
-            if message not in errors:
-                errors.append(message)
+            add_error(plan, body_pointer(error["loc"]), str(error["msg"]).removeprefix("Value error, "))
         return plan
     plan.external_ref = ref("external_id")
+    plan.award = data
     plan.payload = data.model_dump(mode="json", exclude_none=True)
     plan.key, plan.digest = dedup_key(data), request_hash(data)
     return plan
+
+
+def add_error(plan: RowPlan, pointer: str, detail: str) -> None:
+    """Record an error about a field of the award body (a JSON pointer such as
+    ``#/completion_date``), named by the cell it came from; the row is then an error."""
+    key = next((k for p, k in _POINTER_FIELD.items() if pointer == p or pointer.startswith(p + "/")), None)
+    if key is None and pointer.startswith("#/evidence"):
+        key = "evidence_url"
+    where = plan.refs.get(key or "", f"row {plan.number}")
+    message = f"{where}: {detail}"
+    if message not in plan.errors:
+        plan.errors.append(message)
+    plan.payload, plan.award, plan.outcome = None, None, "error"
 
 
 def shape_rows(

@@ -16,19 +16,19 @@ from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..achievements.repository import AchievementRepository
+from ..achievements.repository import AchievementRepository, PublishedVersion
 from ..auth.principal import Principal
-from ..awards.document import credential_url
+from ..awards.document import credential_document, credential_url
 from ..awards.repository import CredentialRepository
 from ..db.base import new_id
 from ..db.models import BulkMapping, BulkUpload, Issuer, Job
-from ..issuers.service import get_issuer
+from ..issuers.service import get_issuer, profile
 from ..jobs.repository import JobRepository
 from ..jobs.service import submit_rows
-from ..problems import BadRequest, Conflict, NotFound, PayloadTooLarge
+from ..problems import BadRequest, Conflict, NotFound, PayloadTooLarge, ProblemError
 from .export import MEDIA_TYPES, SheetFormat, write_csv, write_xlsx
 from .mapping import FIELDS, resolve
-from .planning import DateOrder, RowPlan, classify, missing_columns, shape_rows
+from .planning import DateOrder, RowPlan, add_error, classify, missing_columns, shape_rows
 from .reading import Sheet, read_sheet
 from .repository import BulkRepository
 
@@ -205,7 +205,37 @@ async def achievements_for(session: AsyncSession, *, principal: Principal, issue
     return choices
 
 
-async def _plan(session: AsyncSession, upload: BulkUpload, *, max_rows: int) -> DryRun:
+async def _check_documents(session: AsyncSession, issuer_id: str, rows: list[RowPlan], *, now: datetime) -> None:
+    """Build (not sign) each award's credential, as the job will: what only the achievement can
+    say (a grade for a course that describes none, a completion date in the future...) is found
+    now, named by its cell."""
+    issuer = await session.get(Issuer, issuer_id)
+    if issuer is None:
+        raise NotFound(f"no issuer {issuer_id!r}")
+    issuer_profile = profile(issuer)
+    repository = AchievementRepository(session)
+    versions: dict[str, PublishedVersion | None] = {}
+    for row in rows:
+        if row.award is None:
+            continue
+        achievement_id = row.award.achievement_id
+        if achievement_id not in versions:
+            versions[achievement_id] = await repository.current_version(issuer_id, achievement_id)
+        version = versions[achievement_id]
+        if version is None:
+            add_error(row, "#/achievement_id", "not a published achievement of this issuer")
+            continue
+        try:
+            credential_document(
+                row.award, credential_id="dry-run", base_url="https://dry-run.invalid", issuer_profile=issuer_profile,
+                achievement=version.document, hash_email=False, now=now,
+            )
+        except ProblemError as problem:
+            for error in problem.errors or [{"pointer": "#", "detail": problem.detail}]:
+                add_error(row, error.get("pointer", "#"), error.get("detail", problem.detail))
+
+
+async def _plan(session: AsyncSession, upload: BulkUpload, *, max_rows: int, now: datetime) -> DryRun:
     sheet = sheet_of(upload, max_rows=max_rows)
     columns = {k: int(v) for k, v in upload.mapping.items()}
     missing = missing_columns(columns, default_achievement=upload.default_achievement)
@@ -213,6 +243,7 @@ async def _plan(session: AsyncSession, upload: BulkUpload, *, max_rows: int) -> 
     rows = shape_rows(
         sheet, columns=columns, order=upload.date_order, achievements=lookup, default_achievement=upload.default_achievement  # type: ignore[arg-type]
     )
+    await _check_documents(session, upload.issuer_id, rows, now=now)
     repository = CredentialRepository(session)
     keys = [r.key for r in rows if r.payload is not None]
     externals = sorted({str(r.payload["external_id"]) for r in rows if r.payload is not None and "external_id" in r.payload})
@@ -225,12 +256,14 @@ async def _plan(session: AsyncSession, upload: BulkUpload, *, max_rows: int) -> 
     return DryRun(upload, sheet, missing, rows, {k: counts.get(k, 0) for k in ("award", "duplicate", "error")})
 
 
-async def dry_run(session: AsyncSession, *, principal: Principal, issuer_id: str, upload_id: str, max_rows: int) -> DryRun:
+async def dry_run(
+    session: AsyncSession, *, principal: Principal, issuer_id: str, upload_id: str, max_rows: int, now: datetime
+) -> DryRun:
     """What each row would do if submitted now; nothing is signed or stored."""
     upload = await get_upload(session, principal=principal, issuer_id=issuer_id, upload_id=upload_id)
     if upload.job_id is not None:
         raise Conflict("this file was submitted already: its results say what became of each row")
-    return await _plan(session, upload, max_rows=max_rows)
+    return await _plan(session, upload, max_rows=max_rows, now=now)
 
 
 async def submit_upload(session: AsyncSession, *, principal: Principal, issuer_id: str, upload_id: str, max_rows: int, now: datetime) -> Job:
@@ -239,7 +272,7 @@ async def submit_upload(session: AsyncSession, *, principal: Principal, issuer_i
     upload = await get_upload(session, principal=principal, issuer_id=issuer_id, upload_id=upload_id, for_update=True)
     if upload.job_id is not None and (job := await JobRepository(session).get(upload.job_id)) is not None:
         return job
-    plan = await _plan(session, upload, max_rows=max_rows)
+    plan = await _plan(session, upload, max_rows=max_rows, now=now)
     if plan.missing:
         raise BadRequest(f"choose a column for: {', '.join(plan.missing)}")
     payloads: list[dict[str, Any]] = []

@@ -140,7 +140,10 @@ async def dry_run(
     found = await bulk.get_upload(session, principal=acc.principal, issuer_id=acc.issuer.id, upload_id=upload_id)
     if found.job_id is not None:
         return RedirectResponse(f"{_base(acc)}/{upload_id}", status_code=303)
-    plan = await bulk.dry_run(session, principal=acc.principal, issuer_id=acc.issuer.id, upload_id=upload_id, max_rows=runtime.settings.max_batch_rows)
+    plan = await bulk.dry_run(
+        session, principal=acc.principal, issuer_id=acc.issuer.id, upload_id=upload_id, max_rows=runtime.settings.max_batch_rows,
+        now=datetime.now(UTC),
+    )
     rows = [r for r in plan.rows if show == "all" or r.outcome == show]
     return console_page(
         acc, "console/bulk/dry_run.html", title="Dry run: what each row will do", plan=plan, rows=rows[:_SHOWN_ROWS], matching=len(rows),
