@@ -44,25 +44,32 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[Value]], *, delimit
     return out.getvalue().encode("utf-8-sig")
 
 
-def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Value]], *, title: str) -> bytes:
+def write_xlsx(
+    header: Sequence[str], rows: Iterable[Sequence[Value]], *, title: str, notes: Sequence[Sequence[str]] = (), notes_title: str = "Notes"
+) -> bytes:
+    """One sheet of data (``header`` then ``rows``), and a second of ``notes`` when given."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
 
-    def line(values: Sequence[Value]) -> list[Any]:
+    def line(target: Any, values: Sequence[Value]) -> list[Any]:
         cells = []
         for value in _cells(values):
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = WriteOnlyCell(target, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # text, even if openpyxl took it for a formula
             cells.append(cell)
         return cells
 
-    sheet.append(line(header))
+    sheet.append(line(sheet, header))
     for row in rows:
-        sheet.append(line(row))
+        sheet.append(line(sheet, row))
+    if notes:
+        notes_sheet = workbook.create_sheet(notes_title[:31])
+        for note in notes:
+            notes_sheet.append(line(notes_sheet, note))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -363,17 +363,7 @@ async def template_file(session: AsyncSession, *, principal: Principal, issuer_i
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in str(code))[:60]
     if format == "csv":
         return FileOut(f"{safe}-template.csv", MEDIA_TYPES["csv"], write_csv(_TEMPLATE_HEADER, []))
-    from openpyxl import Workbook
-
-    from io import BytesIO
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Awards"
-    sheet.append(list(_TEMPLATE_HEADER))
-    notes = workbook.create_sheet("How to fill in")
-    for line in (
+    notes = (
         (f"One row per learner who completed {name}.",),
         ("email", "the learner's email address (needed)"),
         ("name", "the learner's name as it goes on the credential"),
@@ -381,10 +371,6 @@ async def template_file(session: AsyncSession, *, principal: Principal, issuer_i
         ("completion_date", f"the day the learner completed it: {example} or 2024-06-28, or an Excel date"),
         ("grade", "the grade, if the course gives one"),
         ("external_id", "your own reference for this completion (optional; a row sent twice is awarded once)"),
-    ):
-        notes.append([str(v) for v in line])
-    for cell in notes["A"] + notes["B"]:
-        cell.data_type = "s"
-    out = BytesIO()
-    workbook.save(out)
-    return FileOut(f"{safe}-template.xlsx", MEDIA_TYPES["xlsx"], out.getvalue())
+    )
+    content = write_xlsx(_TEMPLATE_HEADER, [], title="Awards", notes=notes, notes_title="How to fill in")
+    return FileOut(f"{safe}-template.xlsx", MEDIA_TYPES["xlsx"], content)
