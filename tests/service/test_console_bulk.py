@@ -88,11 +88,13 @@ async def test_an_awarder_uploads_checks_submits_and_downloads(http: httpx.Async
     assert submitted.status_code == 303 and submitted.headers["location"] == f"/console/spe/bulk/{upload_id}"
     waiting = await http.get(f"/console/spe/bulk/{upload_id}/status")
     assert 'hx-trigger="every 2s"' in waiting.text and "0 of 2" in waiting.text
+    assert '<p id="job-announce" hx-swap-oob="true">Awarding: 0 of 2 rows processed.</p>' in waiting.text  # into the page's live region
 
     signing = Signing(runtime.keystore, runtime.loader, runtime.settings.base_url, runtime.statuses)
     await JobRunner(runtime.sessions, signing).run_once()
     done = await http.get(f"/console/spe/bulk/{upload_id}")
     assert "2 of 2" in done.text and 'data-figure="awarded">1<' in done.text and "hx-trigger" not in done.text
+    assert "Done: all 2 rows processed, 1 awarded, 0 already awarded, 1 not awarded." in done.text
     results = await http.get(f"/console/spe/bulk/{upload_id}/results.csv")
     rows = list(csv.reader(io.StringIO(results.content.decode("utf-8-sig")), delimiter=";"))
     assert [r[4] for r in rows[1:]] == ["awarded", "not awarded"] and rows[1][5].startswith(f"{LOCAL}/credentials/")

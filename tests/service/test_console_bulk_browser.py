@@ -72,6 +72,8 @@ async def _upload_and_check(page: Page, base: str, name: str, body: bytes, mime:
     await _axe(page, "progress page")
     await expect(page.locator('[data-figure="awarded"]')).to_have_text("47", timeout=120_000)  # htmx polls the figures
     assert await page.locator('[data-figure="failed"]').inner_text() == "3"
+    # The live region (kept while the figures are swapped) says it for screen readers too.
+    await expect(page.get_by_role("status")).to_have_text("Done: all 50 rows processed, 47 awarded, 0 already awarded, 3 not awarded.")
     await _axe(page, "progress page, done")
     async with page.expect_download() as info:
         await page.get_by_role("link", name="Download the results (CSV)").click()

@@ -135,8 +135,10 @@ async def choose_columns(acc: Awarder, upload_id: str, request: Request, session
 @router.get("/console/{issuer_id}/bulk/{upload_id}/dry-run")
 async def dry_run(
     acc: Awarder, upload_id: str, session: SessionDep, runtime: RuntimeDep,
-    show: Annotated[Literal["all", "award", "duplicate", "error"], Query()] = "all",
+    show: Annotated[Literal["all", "award", "duplicate", "error"] | None, Query()] = None,
 ) -> Response:
+    """Per row: awarded, already awarded, or the cells at fault. A long file with errors opens on
+    its errors (the table shows at most 500 rows)."""
     found = await bulk.get_upload(session, principal=acc.principal, issuer_id=acc.issuer.id, upload_id=upload_id)
     if found.job_id is not None:
         return RedirectResponse(f"{_base(acc)}/{upload_id}", status_code=303)
@@ -144,6 +146,8 @@ async def dry_run(
         session, principal=acc.principal, issuer_id=acc.issuer.id, upload_id=upload_id, max_rows=runtime.settings.max_batch_rows,
         now=datetime.now(UTC),
     )
+    if show is None:
+        show = "error" if plan.counts["error"] and len(plan.rows) > _SHOWN_ROWS else "all"
     rows = [r for r in plan.rows if show == "all" or r.outcome == show]
     return console_page(
         acc, "console/bulk/dry_run.html", title="Dry run: what each row will do", plan=plan, rows=rows[:_SHOWN_ROWS], matching=len(rows),
@@ -170,7 +174,7 @@ async def progress(acc: Awarder, upload_id: str, session: SessionDep) -> Respons
 async def progress_status(acc: Awarder, upload_id: str, session: SessionDep) -> Response:
     """The progress figures alone, for htmx to swap in every few seconds until the job is done."""
     found, job = await bulk.progress(session, principal=acc.principal, issuer_id=acc.issuer.id, upload_id=upload_id)
-    return fragment("console/bulk/_status.html", upload=found, job=job, bulk_base=_base(acc))
+    return fragment("console/bulk/_status.html", upload=found, job=job, bulk_base=_base(acc), oob=True)
 
 
 def _download(file: bulk.FileOut) -> Response:
