@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from microcred.bulk.export import neutralise, write_csv, write_xlsx
-from microcred.bulk.mapping import guess, resolve
+from microcred.bulk.mapping import guess, normalise, resolve
 from microcred.bulk.planning import as_date, classify, shape_rows
 from microcred.bulk.reading import column_letter, read_sheet
 from microcred.problems import BadRequest, PayloadTooLarge
@@ -99,6 +99,9 @@ class TestMapping:
         assert guess(["recipient_email", "recipient_name", "achievement_id", "completion_date", "external_id"]) == {
             "email": 0, "name": 1, "achievement": 2, "completion_date": 3, "external_id": 4,
         }
+
+    def test_header_names_are_compared_without_case_accents_or_punctuation(self) -> None:
+        assert normalise(" E-mail Adrés ") == "emailadres" and normalise("Geldig_tot") == "geldigtot"
 
     def test_the_remembered_choice_wins_where_the_file_has_that_column(self) -> None:
         header = ["Mail", "Deelnemer", "Code", "Datum", "Afgerond op"]

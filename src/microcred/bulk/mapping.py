@@ -6,6 +6,7 @@ and wins wherever the new file has the same column names."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -59,8 +60,8 @@ _BY_KEY = {f.key: f for f in FIELDS}
 
 
 def normalise(header: str) -> str:
-    """Lower case, letters and digits only: "E-mail adres" -> "emailadres"."""
-    return re.sub(r"[^0-9a-z]", "", header.casefold().replace("ë", "e").replace("é", "e"))
+    """Lower case, accents dropped, letters and digits only: "E-mail adrés" -> "emailadres"."""
+    return re.sub(r"[^0-9a-z]", "", unicodedata.normalize("NFKD", header.casefold()))
 
 
 def guess(header: Sequence[str]) -> dict[str, int]:
