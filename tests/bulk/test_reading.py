@@ -18,7 +18,8 @@ from .files import csv_bytes, xlsx_bytes
 
 HEADER_NL = ["E-mailadres", "Naam", "Cursuscode", "Datum afgerond", "Cijfer"]
 ACHIEVEMENT = "11111111-1111-4111-8111-111111111111"
-LOOKUP: dict[str, str | None] = {"CNC-101": ACHIEVEMENT, "cnc-101": ACHIEVEMENT, ACHIEVEMENT: ACHIEVEMENT, "DRAFT-1": None}
+_PUBLISHED = (ACHIEVEMENT, "published")
+LOOKUP = {"CNC-101": _PUBLISHED, "cnc-101": _PUBLISHED, ACHIEVEMENT: _PUBLISHED, "DRAFT-1": ("d", "draft"), "OLD-1": ("o", "retired")}
 
 
 class TestCsv:
@@ -123,6 +124,7 @@ class TestPlanning:
                 ["dee@example.org", "Dee", "CNC-101", "tomorrow", 7],
                 ["eve@example.org", "Eve", "DRAFT-1", "2024-06-28", 7],
                 ["fay@example.org", '=HYPERLINK("https://x.example","Fay")', "CNC-101", date(2024, 6, 28), 7],
+                ["gus@example.org", "Gus", "OLD-1", "2024-06-28", 7],
             ]
         )
         assert plans[0].errors == [] and plans[0].payload == {
@@ -134,6 +136,7 @@ class TestPlanning:
         assert plans[3].errors[0].startswith("D5: not a date")
         assert plans[4].errors == ["C6: the achievement 'DRAFT-1' is not published"]
         assert plans[5].errors[0].startswith("B7: a formula, not a value (=HYPERLINK(")
+        assert plans[6].errors == ["C8: the achievement 'OLD-1' is retired: it awards no new credentials"]
 
     def test_duplicates_of_earlier_rows_and_of_credentials(self) -> None:
         row = ["zoe@example.org", "Zoë", "CNC-101", "28-06-2024", 8]

@@ -261,21 +261,27 @@ async def test_files_never_submitted_are_forgotten_after_a_week(service: Service
 
 async def test_what_only_the_achievement_can_refuse_is_found_by_the_dry_run(service: ServiceClient) -> None:
     """The dry run builds each credential as the job will (without signing): a completion date in
-    the future, or a grade for a course that describes no result, is an error naming its cell."""
+    the future, a grade for a course that describes no result, or a retired course, is an error
+    naming its cell."""
     runtime = service.runtime
     issuer = await service.create_issuer()
     await service.create_achievement(issuer["id"], human_code="CNC-101")
     await service.create_achievement(issuer["id"], human_code="NO-GRADE", result_descriptions=None)
+    old = await service.create_achievement(issuer["id"], human_code="OLD-1")
+    retired = await service.http.post(f"/api/v1/issuers/{issuer['id']}/achievements/{old['id']}/retire", headers=service.admin)
+    assert retired.status_code == 200, retired.text
     body = csv_bytes(
         [
             ["email", "achievement", "completion_date", "grade"],
             ["a@example.org", "CNC-101", "01-01-2027", "8"],
             ["b@example.org", "NO-GRADE", "01-06-2026", "8"],
             ["c@example.org", "NO-GRADE", "01-06-2026", ""],
+            ["d@example.org", "old-1", "01-06-2026", "8"],
         ]
     )
     upload_id = await _upload(runtime, issuer["id"], body, "c.csv")
     plan = await _dry_run(runtime, issuer["id"], upload_id)
-    assert [r.outcome for r in plan.rows] == ["error", "error", "award"]
+    assert [r.outcome for r in plan.rows] == ["error", "error", "award", "error"]
     assert plan.rows[0].errors == ["C2: must not lie in the future"]
     assert plan.rows[1].errors[0].startswith("D3: the achievement describes no result")
+    assert plan.rows[3].errors == ["B5: the achievement 'old-1' is retired: it awards no new credentials"]

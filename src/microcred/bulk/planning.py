@@ -132,7 +132,7 @@ def _shape(
     *,
     columns: Mapping[str, int],
     order: DateOrder,
-    achievements: Mapping[str, str | None],
+    achievements: Mapping[str, tuple[str, str]],
     default_achievement: str | None,
 ) -> RowPlan:
     cells = row.cells
@@ -168,13 +168,15 @@ def _shape(
     if not code:
         errors.append(f"{ref('achievement')}: empty; the achievement's course code or id is needed")
     else:
-        found: str | None = achievements.get(code, achievements.get(code.casefold(), ""))
+        found = achievements.get(code) or achievements.get(code.casefold())
         if found is None:
-            errors.append(f"{ref('achievement')}: the achievement {code!r} is not published")
-        elif not found:
             errors.append(f"{ref('achievement')}: no achievement has the course code or id {code!r}")
+        elif found[1] == "retired":
+            errors.append(f"{ref('achievement')}: the achievement {code!r} is retired: it awards no new credentials")
+        elif found[1] != "published":
+            errors.append(f"{ref('achievement')}: the achievement {code!r} is not published")
         else:
-            award["achievement_id"] = found
+            award["achievement_id"] = found[0]
 
     for key in ("completion_date", "valid_until"):
         if key in columns and cell(key) not in (None, ""):
@@ -228,11 +230,12 @@ def shape_rows(
     *,
     columns: Mapping[str, int],
     order: DateOrder,
-    achievements: Mapping[str, str | None],
+    achievements: Mapping[str, tuple[str, str]],
     default_achievement: str | None = None,
 ) -> list[RowPlan]:
     """Every row's award, or its errors. ``achievements`` maps ids and course codes (also
-    case-folded) to the id of a published achievement, or to None for one not published."""
+    case-folded) to the achievement's id and status (published, draft, retired); only published
+    ones are awarded."""
     return [
         _shape(row, columns=columns, order=order, achievements=achievements, default_achievement=default_achievement)
         for row in sheet.rows

@@ -167,18 +167,19 @@ async def choose_mapping(
     return upload
 
 
-async def _achievements(session: AsyncSession, issuer_id: str) -> tuple[dict[str, str | None], dict[str, str]]:
-    """(id or course code, also case-folded -> id if it can be awarded, else None), (id -> code or id)."""
-    lookup: dict[str, str | None] = {}
+async def _achievements(session: AsyncSession, issuer_id: str) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """(id or course code, also case-folded -> (id, status)), (id -> course code, else id)."""
+    lookup: dict[str, tuple[str, str]] = {}
     names: dict[str, str] = {}
     for achievement in await AchievementRepository(session).for_issuer(issuer_id):
-        awardable = achievement.id if achievement.version > 0 and achievement.status != "retired" else None
+        # As the award path sees it: its latest published version is awarded, unless retired.
+        status = "retired" if achievement.status == "retired" else "published" if achievement.version > 0 else "draft"
         code = achievement.definition.get("human_code")
-        lookup[achievement.id] = awardable
-        names[achievement.id] = code or achievement.id
+        lookup[achievement.id] = (achievement.id, status)
+        names[achievement.id] = code if isinstance(code, str) and code else achievement.id
         if isinstance(code, str) and code:
-            lookup.setdefault(code, awardable)
-            lookup.setdefault(code.casefold(), awardable)
+            lookup.setdefault(code, (achievement.id, status))
+            lookup.setdefault(code.casefold(), (achievement.id, status))
     return lookup, names
 
 
@@ -222,8 +223,8 @@ async def _check_documents(session: AsyncSession, issuer_id: str, rows: list[Row
         if achievement_id not in versions:
             versions[achievement_id] = await repository.current_version(issuer_id, achievement_id)
         version = versions[achievement_id]
-        if version is None:
-            add_error(row, "#/achievement_id", "not a published achievement of this issuer")
+        if version is None or version.retired:
+            add_error(row, "#/achievement_id", "retired: no new awards" if version else "not a published achievement of this issuer")
             continue
         try:
             credential_document(
