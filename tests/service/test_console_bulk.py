@@ -61,6 +61,8 @@ async def test_an_awarder_uploads_checks_submits_and_downloads(http: httpx.Async
     template = await http.get(f"/console/spe/bulk/templates/{achievement['id']}.csv")
     assert template.status_code == 200 and template.headers["content-disposition"] == 'attachment; filename="CNC-101-template.csv"'
 
+    refused = await http.post("/console/spe/bulk", files={"file": ("cohort.csv", _file("CNC-101"), "text/csv")})
+    assert refused.status_code == 403  # no CSRF token (and its spooled file closed: no ResourceWarning)
     bad = await http.post(
         "/console/spe/bulk", data={"csrf_token": csrf_of(page.text)}, files={"file": ("old.xls", b"\xd0\xcf\x11\xe0rest", "application/vnd.ms-excel")}
     )
