@@ -86,6 +86,7 @@ async def test_an_awarder_uploads_checks_submits_and_downloads(http: httpx.Async
     assert "D3: not a date" in dry.text and "Award 1 credential" in dry.text and "Zoë Jansen" in dry.text
 
     upload_id = columns_url.split("/")[-2]
+    assert (await http.get(f"/console/spe/bulk/{upload_id}")).headers["location"] == f"/console/spe/bulk/{upload_id}/dry-run"
     submitted = await http.post(f"/console/spe/bulk/{upload_id}/submit", data={"csrf_token": csrf_of(dry.text)})
     assert submitted.status_code == 303 and submitted.headers["location"] == f"/console/spe/bulk/{upload_id}"
     waiting = await http.get(f"/console/spe/bulk/{upload_id}/status")

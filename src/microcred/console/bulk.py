@@ -166,6 +166,8 @@ async def submit(acc: Awarder, upload_id: str, session: SessionDep, runtime: Run
 
 @router.get("/console/{issuer_id}/bulk/{upload_id}")
 async def progress(acc: Awarder, upload_id: str, session: SessionDep) -> Response:
+    if (await bulk.get_upload(session, principal=acc.principal, issuer_id=acc.issuer.id, upload_id=upload_id)).job_id is None:
+        return RedirectResponse(f"{_base(acc)}/{upload_id}/dry-run", status_code=303)  # not submitted yet
     found, job = await bulk.progress(session, principal=acc.principal, issuer_id=acc.issuer.id, upload_id=upload_id)
     return console_page(acc, "console/bulk/progress.html", title=f"Awarding {found.filename}", upload=found, job=job, bulk_base=_base(acc))
 
