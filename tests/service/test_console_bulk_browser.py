@@ -52,6 +52,7 @@ async def _upload_and_check(page: Page, base: str, name: str, body: bytes, mime:
     await page.get_by_role("button", name="Upload and choose columns").click()
     await page.wait_for_url("**/columns")
     await _axe(page, "columns page")
+    await screenshot(page, f"bulk-columns-{name}")
     date_select = page.get_by_label("Completion date")
     if choose_date:
         assert await date_select.input_value() == ""  # not guessed from "Exam day"
@@ -75,6 +76,7 @@ async def _upload_and_check(page: Page, base: str, name: str, body: bytes, mime:
     # The live region (kept while the figures are swapped) says it for screen readers too.
     await expect(page.get_by_role("status")).to_have_text("Done: all 50 rows processed, 47 awarded, 0 already awarded, 3 not awarded.")
     await _axe(page, "progress page, done")
+    await screenshot(page, f"bulk-done-{name}")
     async with page.expect_download() as info:
         await page.get_by_role("link", name="Download the results (CSV)").click()
     download = await info.value
