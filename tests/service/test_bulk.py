@@ -190,6 +190,16 @@ async def test_the_mapping_chosen_is_remembered_for_the_next_file(service: Servi
     assert plan.upload.mapping == {"completion_date": 0, "achievement": 1, "email": 2}
     assert plan.rows[0].payload is not None and plan.rows[0].payload["completion_date"] == "2024-07-01"
 
+    async with runtime.sessions() as session, session.begin():  # a second choice replaces the first
+        await bulk.choose_mapping(
+            session, principal=_awarder(issuer["id"]), issuer_id=issuer["id"], upload_id=second,
+            columns={"email": 2, "achievement": 1, "completion_date": 0}, date_order="mdy", default_achievement=None, max_rows=1000, now=NOW,
+        )
+    third = await _upload(runtime, issuer["id"], csv_bytes([["Mail", "Wanneer", "Wat"], ["c@example.org", "1/7/2024", "CNC-101"]]), "c.csv")
+    plan = await _dry_run(runtime, issuer["id"], third)
+    assert (plan.upload.mapping, plan.upload.date_order) == ({"email": 0, "completion_date": 1, "achievement": 2}, "mdy")
+    assert plan.rows[0].payload is not None and plan.rows[0].payload["completion_date"] == "2024-01-07"
+
 
 async def test_templates_map_themselves_and_other_issuers_see_nothing(service: ServiceClient) -> None:
     runtime = service.runtime

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -48,5 +49,15 @@ class BulkRepository:
         return await self.session.get(BulkMapping, issuer_id)
 
     async def remember(self, mapping: BulkMapping) -> None:
-        await self.session.merge(mapping)
-        await self.session.flush()
+        """Insert or replace the issuer's mapping in one statement (two members choosing at once
+        cannot collide on the primary key)."""
+        connection = await self.session.connection()
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        values = {"issuer_id": mapping.issuer_id, "columns": mapping.columns, "date_order": mapping.date_order, "updated_at": mapping.updated_at}
+        statement = insert(BulkMapping).values(values)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[BulkMapping.issuer_id],
+                set_={"columns": statement.excluded["columns"], "date_order": statement.excluded["date_order"], "updated_at": statement.excluded["updated_at"]},
+            )
+        )
