@@ -5,7 +5,7 @@ submit) and, once submitted, the job it became and which file row each job row c
 the results file. The last column mapping an issuer's staff chose is offered for the next file.
 
 Revision ID: 993a21a4ccb7
-Revises: 6a0699889a55
+Revises: 3f8b1d6c2a90
 Create Date: 2026-12-03 13:26:44.382216
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 import microcred.db.base
 
 revision: str = '993a21a4ccb7'
-down_revision: str | None = '6a0699889a55'
+down_revision: str | None = '3f8b1d6c2a90'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
