@@ -233,6 +233,7 @@ async def check_csrf(request: Request, browser: ConsoleBrowserDep) -> None:
         value = form.get("csrf_token")
         candidate = value if isinstance(value, str) else None
     if base is None or not csrf_matches(base, candidate):
+        await request.close()  # the uploaded files of a refused multipart form, spooled to disk
         raise Forbidden("This form did not come from this console page in this browser, or your session ended. Reload the page and try again.")
 
 

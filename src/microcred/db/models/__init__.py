@@ -4,6 +4,7 @@ from ..base import Base
 from .achievement import Achievement, AchievementVersion
 from .api_client import ApiClient
 from .audit import AuditChainHead, AuditEntry
+from .bulk import BulkMapping, BulkUpload
 from .credential import Credential
 from .endorsement import Endorsement
 from .issuer import Issuer
@@ -25,6 +26,8 @@ __all__ = [
     "AuditEntry",
     "AuthorizationCode",
     "Base",
+    "BulkMapping",
+    "BulkUpload",
     "Credential",
     "Endorsement",
     "Issuer",
