@@ -1,8 +1,8 @@
 """staff passkeys (WebAuthn), their challenges, sessions confirmed with one, and issuers that require passkeys (the console)
 
 Revision ID: 3f1b7d2c9a64
-Revises: 6a0699889a55
-Create Date: 2026-12-03 14:00:00.000000
+Revises: 993a21a4ccb7
+Create Date: 2026-12-03 14:05:00.000000
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from alembic import op
 import microcred.db.base
 
 revision: str = '3f1b7d2c9a64'
-down_revision: str | None = '6a0699889a55'
+down_revision: str | None = '993a21a4ccb7'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
