@@ -11,6 +11,7 @@ from .issuer import Issuer
 from .job import Job, JobRow
 from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
+from .passkey import PasskeyChallenge, PasskeyRequirement, StaffPasskey, StaffSessionPasskey
 from .pathway import Pathway, PathwayCompletion, PathwayComponent
 from .staff import StaffMember, StaffRole, StaffSession, StaffSignInAttempt, StaffSignInLink
 from .status_list import StatusList
@@ -37,13 +38,17 @@ __all__ = [
     "LearnerSession",
     "OAuthClient",
     "OAuthToken",
+    "PasskeyChallenge",
+    "PasskeyRequirement",
     "Pathway",
     "PathwayCompletion",
     "PathwayComponent",
     "SignInLink",
     "StaffMember",
+    "StaffPasskey",
     "StaffRole",
     "StaffSession",
+    "StaffSessionPasskey",
     "StaffSignInAttempt",
     "StaffSignInLink",
     "StatusList",
