@@ -107,6 +107,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         batch=settings.max_batch_bytes,
         verify=settings.verify_max_bytes,
         authorize=may_award(built.sessions),
+        console_upload=console.bulk.may_upload(built.sessions, settings),
     )
     install_problem_handlers(app)  # after the middlewares: its own wraps them all
     app.add_middleware(SecurityHeaders, style_source=style_csp_source())  # on every answer, a 500 included

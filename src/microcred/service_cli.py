@@ -167,10 +167,13 @@ def cmd_clients_list(args: argparse.Namespace) -> int:
 
     clients = _run(work)
     now = datetime.now(UTC)
-    rows = [("ID", "NAME", "ISSUER", "SCOPES", "KEY", "CREATED", "EXPIRES", "STATE")]
+    rows = [("ID", "NAME", "ISSUER", "SCOPES", "KEY", "CREATED", "EXPIRES", "LAST-USED", "STATE")]
     for c in clients:
         issuer = c.issuer_id or "(admin)"
-        rows.append((c.id, c.name, issuer, ",".join(c.scopes.split()), f"mc_{c.key_prefix}_...", _when(c.created_at), _when(c.expires_at), client_state(c, now=now)))
+        rows.append((
+            c.id, c.name, issuer, ",".join(c.scopes.split()), f"mc_{c.key_prefix}_...", _when(c.created_at), _when(c.expires_at),
+            _when(c.last_used_at), client_state(c, now=now),
+        ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
@@ -19,7 +20,7 @@ from microcred.db.models import StaffMember, StaffRole
 from microcred.runtime import Runtime
 from microcred.staff import service as staff_service
 
-__all__ = ["add_staff", "csrf_of", "sign_in", "sign_in_with_link"]
+__all__ = ["add_staff", "csrf_of", "sign_in", "sign_in_browser", "sign_in_with_link"]
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -59,3 +60,15 @@ async def sign_in(http: httpx.AsyncClient, runtime: Runtime, member: StaffMember
         token = await staff_service.issue_link(session, member=fresh, now=datetime.now(UTC))
     answer = await sign_in_with_link(http, f"/console/sign-in/confirm?token={token}")
     assert answer.status_code == 303, answer.text
+
+
+async def sign_in_browser(page: Any, base_url: str, runtime: Runtime, member: StaffMember, next_path: str = "/console") -> None:
+    """Sign a browser page in as ``member``: open a fresh one-time link (as from the email) and
+    press Sign in, as a person does."""
+    async with runtime.sessions() as session, session.begin():
+        fresh = await session.get(StaffMember, member.id)
+        assert fresh is not None
+        token = await staff_service.issue_link(session, member=fresh, now=datetime.now(UTC))
+    await page.goto(f"{base_url}/console/sign-in/confirm?{urlencode({'token': token, 'next': next_path})}")
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_load_state()

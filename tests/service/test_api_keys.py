@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from microcred.auth.service import create_client
+from microcred.auth.service import authenticate, create_client
+from microcred.problems import Unauthorized
 
 from ..factories.service import ServiceClient
 from .conftest import is_problem
@@ -156,3 +157,47 @@ async def test_changing_an_expiry_is_recorded_and_takes_effect(service: ServiceC
     changes = [e["data"]["expires_at"] for e in await _audit(service, "client.updated") if e["subject"] == client_id]
     assert len(changes) == 2 and changes[0] is None and changes[1].startswith(until.date().isoformat())  # newest first
     assert (await service.http.get(f"/api/v1/issuers/{issuer['id']}", headers=service.auth(key))).status_code == 200
+
+
+async def test_the_last_used_time_is_written_at_most_once_a_minute(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    key = await service.issuer_key(issuer["id"], "award")
+    client_id = await _client_id(service, key)
+
+    async def last_used() -> str | None:
+        listed = (await service.http.get("/api/v1/clients", headers=service.admin)).json()["items"]
+        return next(c["last_used_at"] for c in listed if c["id"] == client_id)
+
+    assert await last_used() is None  # made, never used
+    before = datetime.now(UTC)
+    assert (await service.http.get(f"/api/v1/issuers/{issuer['id']}", headers=service.auth(key))).status_code == 200
+    first = await last_used()
+    assert first is not None and datetime.fromisoformat(first) >= before - timedelta(seconds=1)
+    assert (await service.http.get(f"/api/v1/issuers/{issuer['id']}", headers=service.auth(key))).status_code == 200
+    assert await last_used() == first  # within the minute: not written again
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    async with service.runtime.sessions() as session, session.begin():
+        await authenticate(session, f"Bearer {key}", now=later, record_use=True)
+    assert datetime.fromisoformat(await last_used() or "") == later
+    async with service.runtime.sessions() as session, session.begin():
+        await authenticate(session, f"Bearer {key}", now=later + timedelta(minutes=5))  # record_use not asked
+    assert datetime.fromisoformat(await last_used() or "") == later
+    # A refused key (here: revoked) records no use.
+    await service.http.post(f"/api/v1/clients/{client_id}/revoke", headers=service.admin)
+    is_problem(await service.http.get(f"/api/v1/issuers/{issuer['id']}", headers=service.auth(key)), 401)
+    assert datetime.fromisoformat(await last_used() or "") == later
+
+
+async def test_a_key_that_works_is_refused_from_the_moment_it_expires(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    until = datetime.now(UTC) + timedelta(hours=1)
+    async with service.runtime.sessions() as session, session.begin():
+        created = await create_client(session, name="lms", issuer_id=issuer["id"], scopes=["award"], expires_at=until)
+    bearer = f"Bearer {created.api_key}"
+    assert (await service.http.get(f"/api/v1/issuers/{issuer['id']}", headers={"Authorization": bearer})).status_code == 200
+    async with service.runtime.sessions() as session:
+        principal = await authenticate(session, bearer, now=until - timedelta(microseconds=1))
+        assert principal.client_id == created.client.id
+        for moment in (until, until + timedelta(days=1)):
+            with pytest.raises(Unauthorized, match="expired"):
+                await authenticate(session, bearer, now=moment)

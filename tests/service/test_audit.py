@@ -262,3 +262,45 @@ async def test_concurrent_changes_make_one_chain_that_holds(service: ServiceClie
     code, out, err = await verify_command()
     assert code == 0, err
     assert f"{len(log)} entries checked" in out
+
+
+async def test_the_log_is_filtered_by_action_actor_subject_and_time_a_page_at_a_time(service: ServiceClient) -> None:
+    made = await history(service)
+    issuer_id = made["issuer"]["id"]
+    path = f"/api/v1/issuers/{issuer_id}/audit"
+
+    async def read(**params: Any) -> dict[str, Any]:
+        response = await service.http.get(path, params=params, headers=service.admin)
+        assert response.status_code == 200, response.text
+        page: dict[str, Any] = response.json()
+        return page
+
+    mine = (await read(limit=1000))["items"]
+    assert [e["subject"] for e in (await read(action="credential.issued"))["items"]] == [a["id"] for a in reversed(made["awards"])]
+    family = (await read(action="credential.*"))["items"]
+    assert [e["action"] for e in family] == ["credential.revoked", "credential.issued", "credential.issued"]
+    assert (await read(action="credential"))["items"] == []  # exact unless it ends in .*
+    assert (await read(action="credential_*"))["items"] == []  # a LIKE wildcard in it is a plain character
+
+    lms_actor = family[0]["actor"]  # the LMS key revoked it
+    by_lms = (await read(actor=lms_actor))["items"]
+    assert {e["action"] for e in by_lms} == {"credential.issued", "credential.revoked"} and len(by_lms) == 3
+    about_first = (await read(subject=made["awards"][0]["id"]))["items"]
+    assert [e["action"] for e in about_first] == ["credential.revoked", "credential.issued"]
+
+    # A page at a time, the filter kept: two of the three, then the last.
+    first = await read(actor=lms_actor, limit=2)
+    rest = await read(actor=lms_actor, limit=2, before=first["next_before"])
+    assert [e["seq"] for e in first["items"] + rest["items"]] == [e["seq"] for e in by_lms] and rest["next_before"] is None
+
+    # Time: since is inclusive, until exclusive; a date is its midnight UTC.
+    revoked_at = family[0]["at"]
+    assert [e["action"] for e in (await read(action="credential.*", since=revoked_at))["items"]] == ["credential.revoked"]
+    assert [e["action"] for e in (await read(action="credential.*", until=revoked_at))["items"]] == ["credential.issued"] * 2
+    first_day = mine[-1]["at"][:10]  # the oldest entry's date
+    assert len((await read(since=first_day))["items"]) == len(mine)
+    assert (await read(until=first_day))["items"] == []
+    is_problem(await service.http.get(path, params={"since": "yesterday"}, headers=service.admin), 422)
+    # The admin view filters the same way.
+    everything = (await service.http.get("/api/v1/audit", params={"action": "issuer.*"}, headers=service.admin)).json()["items"]
+    assert {e["action"] for e in everything} == {"issuer.created", "issuer.updated"}

@@ -87,9 +87,9 @@ def test_clients_list_revoke_and_rotate(env: Path, capsys: pytest.CaptureFixture
     listing = capsys.readouterr().out
     assert first not in listing and second not in listing  # never a key
     lines = listing.splitlines()
-    assert lines[0].split() == ["ID", "NAME", "ISSUER", "SCOPES", "KEY", "CREATED", "EXPIRES", "STATE"]
+    assert lines[0].split() == ["ID", "NAME", "ISSUER", "SCOPES", "KEY", "CREATED", "EXPIRES", "LAST-USED", "STATE"]
     ops = next(line.split() for line in lines if " ops " in line)
-    assert ops[4] == f"mc_{first.split('_')[1]}_..." and ops[6] == "2999-12-31T00:00Z" and ops[7] == "active"
+    assert ops[4] == f"mc_{first.split('_')[1]}_..." and ops[6] == "2999-12-31T00:00Z" and ops[7] == "-" and ops[8] == "active"  # never used
     lms = next(line.split() for line in lines if " lms " in line)
     assert main(["clients", "rotate", lms[0], "--expires", "30d"]) == 0
     out, err = capsys.readouterr()

@@ -10,15 +10,15 @@ name but localhost unresolvable, and each page's requests pass a guard that refu
 any request off loopback; a test fails if one was attempted. Without /usr/bin/chromium the tests
 skip, unless MICROCRED_TEST_REQUIRE_BROWSER=1 (set by .ci/run), where they fail.
 
-MICROCRED_TEST_SCREENSHOTS=<dir> saves full-page screenshots of what the tests saw there.
+MICROCRED_TEST_SCREENSHOTS=<dir> saves full-page screenshots of what the tests saw there. Each
+page also passes axe-core (no serious or critical violation). The browser plumbing is in
+``browsing.py``, shared with the console's browser tests.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,38 +27,17 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
+from playwright.async_api import Page
 
 from microcred.config import Settings
 
+from .browsing import DESKTOP, PHONE, Browsing, axe_problems, browsing, screenshot  # noqa: F401 (fixture)
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.asyncio
 
 #: What is on a page does not depend on the database; the PostgreSQL half would add nothing here.
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-#: Debian's build (scripts/ensure-chromium.sh installs it): Playwright's own download is unreachable.
-CHROMIUM = "/usr/bin/chromium"
-
-#: On top of Playwright's defaults (which already turn off background networking, component
-#: updates, sync and field trials): no proxy, no pings, no prefetch, and no host name but
-#: localhost resolves, so nothing Chromium does by itself can leave the machine.
-LOOPBACK_ONLY_FLAGS = [
-    "--no-proxy-server",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-domain-reliability",
-    "--disable-client-side-phishing-detection",
-    "--disable-sync",
-    "--no-pings",
-    "--dns-prefetch-disable",
-]
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1"})
-
-DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
-PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 
 LEARNER = {"email": "zoe@example.org", "name": "Zoë Jansen"}
 
@@ -67,66 +46,10 @@ LEARNER = {"email": "zoe@example.org", "name": "Zoë Jansen"}
 MAX_TABS_TO_LINKEDIN = 20
 
 
-def _chromium() -> str:
-    if os.access(CHROMIUM, os.X_OK):
-        return CHROMIUM
-    message = f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium) to run the browser tests"
-    if os.environ.get("MICROCRED_TEST_REQUIRE_BROWSER") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """The verify page may fetch the credential a person pastes from this machine's live service."""
     return settings.model_copy(update={"verify_allow_loopback": True})
-
-
-@dataclass
-class Browsing:
-    """Opens pages whose every request is checked: loopback passes, anything else is refused."""
-
-    browser: Browser
-    #: URLs off loopback that a page tried to load (each was aborted before it left the browser)
-    refused: list[str] = field(default_factory=list)
-    contexts: list[BrowserContext] = field(default_factory=list)
-
-    async def page(self, device: dict[str, Any]) -> Page:
-        context = await self.browser.new_context(**device, locale="en-GB", service_workers="block")
-        self.contexts.append(context)
-        await context.route("**/*", self._loopback_only)
-        return await context.new_page()
-
-    async def _loopback_only(self, route: Route) -> None:
-        url = route.request.url
-        if urlsplit(url).hostname in LOOPBACK_HOSTS:
-            await route.continue_()
-        else:
-            self.refused.append(url)
-            await route.abort("blockedbyclient")
-
-
-@pytest_asyncio.fixture
-async def browsing() -> AsyncIterator[Browsing]:
-    executable = _chromium()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, args=LOOPBACK_ONLY_FLAGS)
-        browsing = Browsing(browser)
-        try:
-            yield browsing
-        finally:
-            for context in browsing.contexts:
-                await context.close()
-            await browser.close()
-    assert browsing.refused == [], f"a page tried to reach beyond loopback: {browsing.refused}"
-
-
-async def _screenshot(page: Page, name: str) -> None:
-    """For people reviewing a change: MICROCRED_TEST_SCREENSHOTS=<dir> keeps what the test saw."""
-    folder = os.environ.get("MICROCRED_TEST_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 @dataclass(frozen=True)
@@ -199,7 +122,7 @@ async def test_the_valid_credentials_page_says_valid_and_shows_who_what_and_by_w
     assert "Awarded to Zoë Jansen" in header, header
     assert f"Issued by {awarded.issuer['name']}" in header, header
     assert await page.title() == f"{awarded.valid_title} · {awarded.issuer['name']}"
-    await _screenshot(page, "valid-desktop")
+    await screenshot(page, "valid-desktop")
 
 
 @sqlite_only
@@ -250,7 +173,7 @@ async def test_the_valid_credentials_page_fits_a_phone(browsing: Browsing, award
     assert await page.get_by_text("Zoë Jansen", exact=True).first.is_visible()
     box = await page.locator("#linkedin-add").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
-    await _screenshot(page, "valid-phone")
+    await screenshot(page, "valid-phone")
 
 
 @sqlite_only
@@ -266,7 +189,7 @@ async def test_the_revoked_credentials_page_says_revoked_and_offers_no_linkedin_
     assert await page.get_by_text("Add to LinkedIn", exact=False).count() == 0
     # who and what stay readable: a revoked credential is still explained, just not endorsed
     assert await page.get_by_role("heading", level=1).inner_text() == awarded.revoked_title
-    await _screenshot(page, "revoked")
+    await screenshot(page, "revoked")
 
 
 @sqlite_only
@@ -292,7 +215,7 @@ async def test_the_verify_page_says_valid_for_a_pasted_url_and_revoked_for_an_up
     status, text = await _banner(page)
     assert status == "valid", text
     assert "Valid" in text and "Revoked" not in text
-    await _screenshot(page, "verify-url-valid")
+    await screenshot(page, "verify-url-valid")
 
     file_form = page.locator("form").filter(has=page.locator('input[type="file"][name="file"]'))
     await file_form.locator('input[name="file"]').set_input_files(saved)
@@ -301,7 +224,7 @@ async def test_the_verify_page_says_valid_for_a_pasted_url_and_revoked_for_an_up
     status, text = await _banner(page)
     assert status == "revoked", text
     assert "Revoked" in text and "Valid" not in text
-    await _screenshot(page, "verify-file-revoked")
+    await screenshot(page, "verify-file-revoked")
 
 
 async def test_the_guard_refuses_and_records_requests_beyond_loopback(browsing: Browsing) -> None:
@@ -310,3 +233,26 @@ async def test_the_guard_refuses_and_records_requests_beyond_loopback(browsing: 
     await page.set_content('<img src="https://cdn.example.org/pixel.png" alt="">', wait_until="load")
     assert browsing.refused == ["https://cdn.example.org/pixel.png"]
     browsing.refused.clear()
+
+
+@sqlite_only
+@pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_the_public_pages_pass_axe(browsing: Browsing, awarded: Awarded, live: LiveService, device: dict[str, Any]) -> None:
+    """axe-core finds no serious or critical WCAG A/AA violation on a valid and a revoked
+    credential's page, the verify page, and its report for a pasted URL."""
+    page = await browsing.page(device)
+    for url in (awarded.valid.url, awarded.revoked.url, f"{live.base_url}/verify"):
+        await page.goto(url)
+        assert await axe_problems(page) == [], url
+    await page.get_by_label("Credential URL").fill(awarded.valid.url)
+    await page.get_by_label("Credential URL").press("Enter")
+    await page.wait_for_load_state()
+    assert await axe_problems(page) == [], "the verify report"
+
+
+async def test_axe_finds_what_it_should(browsing: Browsing) -> None:
+    """The check the other tests rely on: an image without a text alternative is caught."""
+    page = await browsing.page(DESKTOP)
+    await page.set_content('<!doctype html><html lang="en"><title>t</title><main><img src="data:," width="4" height="4"></main></html>')
+    problems = await axe_problems(page)
+    assert len(problems) == 1 and problems[0].startswith("image-alt (critical)")

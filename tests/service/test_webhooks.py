@@ -445,3 +445,41 @@ async def test_a_receiver_on_this_machine_is_refused_with_the_development_settin
     with pytest.raises(UnprocessableContent) as refused:
         _checked_url("https://10.0.0.7/hook", FetchPolicy())
     assert "MICROCRED_WEBHOOK_ALLOW_LOOPBACK" not in refused.value.errors[0]["detail"]
+
+
+async def test_a_failed_delivery_retried_goes_out_once_more_and_is_audited(service: ServiceClient, receiver: Receiver) -> None:
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    hook = await register(service, issuer["id"], receiver.url, ["credential.issued"])
+    credential = await awarded(service, issuer["id"], achievement["id"])
+    clock = Clock()
+    sender = dispatcher(service.runtime, clock)
+    for _ in range(5):  # Retry(max_attempts=5); the port stays closed
+        assert await sender.run_once() == 1
+        clock.advance(3600)
+    [failed] = await deliveries(service, issuer["id"], hook["id"])
+    assert failed["status"] == "failed"
+    path = f"/api/v1/issuers/{issuer['id']}/webhooks/{hook['id']}/deliveries/{failed['id']}/retry"
+
+    await receiver.start()
+    retried = await service.http.post(path, headers=service.admin)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["status"] == "pending" and len(retried.json()["log"]) == 5
+    is_problem(await service.http.post(path, headers=service.admin), 409)  # already waiting
+    assert await sender.run_once() == 1
+    [delivery] = await deliveries(service, issuer["id"], hook["id"])
+    assert (delivery["status"], delivery["attempts"], delivery["log"][-1]["status_code"]) == ("delivered", 6, 204)
+    [received] = receiver.delivered()
+    assert received.headers["webhook-id"] == failed["event_id"] and received.event["subject"] == credential["id"]
+    is_problem(await service.http.post(path, headers=service.admin), 409)  # delivered: nothing to retry
+
+    # Another issuer's key cannot see it; the retry is in the audit log with who asked.
+    other = await service.create_issuer()
+    theirs = service.auth(await service.issuer_key(other["id"], "manage"))
+    is_problem(await service.http.post(path, headers=theirs), 404)
+    entries = (await service.http.get(f"/api/v1/issuers/{issuer['id']}/audit", params={"action": "webhook.delivery_retried"}, headers=service.admin)).json()["items"]
+    [entry] = [e for e in entries if e["action"] == "webhook.delivery_retried"]
+    assert entry["subject"] == failed["id"] and entry["data"]["event_id"] == failed["event_id"] and entry["data"]["attempts"] == 5
+    async with service.runtime.sessions() as session:
+        admin_id = (await session.scalars(select(AuditEntry.actor).where(AuditEntry.action == "webhook.created"))).one()
+    assert entry["actor"] == admin_id

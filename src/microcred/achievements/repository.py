@@ -21,11 +21,17 @@ class PublishedVersion:
     achievement_id: str
     version: int
     document: dict[str, Any]
+    #: The achievement's status: ``retired`` ones are shown and verify, but award no more.
+    status: str = "published"
+
+    @property
+    def retired(self) -> bool:
+        return self.status == "retired"
 
 
 # Built once, so SQLAlchemy computes its cache key once rather than on every award.
 _CURRENT_VERSION = (
-    select(AchievementVersion.id, AchievementVersion.achievement_id, AchievementVersion.version, AchievementVersion.document)
+    select(AchievementVersion.id, AchievementVersion.achievement_id, AchievementVersion.version, AchievementVersion.document, Achievement.status)
     .join(Achievement, Achievement.id == AchievementVersion.achievement_id)
     .where(
         Achievement.id == bindparam("achievement_id"),
@@ -47,6 +53,10 @@ class AchievementRepository:
 
     async def for_issuer(self, issuer_id: str) -> Sequence[Achievement]:
         statement = select(Achievement).where(Achievement.issuer_id == issuer_id).order_by(Achievement.created_at, Achievement.id)
+        return (await self.session.scalars(statement)).all()
+
+    async def versions(self, achievement_id: str) -> Sequence[AchievementVersion]:
+        statement = select(AchievementVersion).where(AchievementVersion.achievement_id == achievement_id).order_by(AchievementVersion.version)
         return (await self.session.scalars(statement)).all()
 
     async def version(self, achievement_id: str, version: int) -> AchievementVersion | None:

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from ..web.deps import PrincipalDep, RuntimeDep, SessionDep
 from ..web.openapi import PROBLEMS
 from ..web.routes import StrictJsonRoute
+from ..public import preview
 from . import service
-from .schemas import AchievementCreate, AchievementList, AchievementOut, AchievementUpdate
+from .schemas import AchievementCreate, AchievementList, AchievementOut, AchievementPreview, AchievementUpdate, VersionDiff, VersionList, VersionOut
 
 router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/achievements", tags=["achievements"], responses=PROBLEMS, route_class=StrictJsonRoute)
 
@@ -53,3 +56,48 @@ async def update_achievement(
         now=datetime.now(UTC),
     )
     return await service.achievement_out(session, achievement)
+
+
+@router.post("/{achievement_id}/retire", response_model=AchievementOut)
+async def retire_achievement(issuer_id: str, achievement_id: str, principal: PrincipalDep, session: SessionDep) -> AchievementOut:
+    """Retire a published achievement: awarding it is refused from now on (422); credentials
+    already issued stay valid and its versions stay served. Retiring again changes nothing."""
+    achievement = await service.retire_achievement(
+        session, principal=principal, issuer_id=issuer_id, achievement_id=achievement_id, now=datetime.now(UTC)
+    )
+    return await service.achievement_out(session, achievement)
+
+
+@router.get("/{achievement_id}/versions", response_model=VersionList)
+async def list_versions(issuer_id: str, achievement_id: str, principal: PrincipalDep, session: SessionDep) -> VersionList:
+    """Every published version, oldest first."""
+    versions = await service.list_versions(session, principal=principal, issuer_id=issuer_id, achievement_id=achievement_id)
+    return VersionList(items=[VersionOut(version=v.version, published_at=v.created_at, document=v.document) for v in versions])
+
+
+@router.get("/{achievement_id}/versions/diff", response_model=VersionDiff)
+async def diff_versions(
+    issuer_id: str,
+    achievement_id: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    from_: Annotated[int, Query(alias="from", ge=1, le=1_000_000)],
+    to: Annotated[int, Query(ge=1, le=1_000_000)],
+) -> VersionDiff:
+    """Two published versions side by side, field by field, in words."""
+    return await service.version_diff(
+        session, principal=principal, issuer_id=issuer_id, achievement_id=achievement_id, from_version=from_, to_version=to
+    )
+
+
+@router.get("/{achievement_id}/preview", response_model=AchievementPreview)
+async def preview_achievement(
+    issuer_id: str, achievement_id: str, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
+) -> AchievementPreview:
+    """The credential a sample learner would get for the achievement as it stands (a draft
+    included): unsigned, never stored, no status list entry taken."""
+    found = await preview.preview_achievement(
+        session, principal=principal, issuer_id=issuer_id, achievement_id=achievement_id, base_url=runtime.settings.base_url,
+        now=datetime.now(UTC),
+    )
+    return AchievementPreview(missing_elements=found.missing, document=found.document)

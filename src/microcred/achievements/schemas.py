@@ -102,7 +102,9 @@ class AchievementUpdate(AchievementFields):
 class AchievementOut(BaseModel):
     id: str
     issuer_id: str
-    status: Literal["draft", "published"]
+    status: Literal["draft", "published", "retired"] = Field(
+        description="retired: awards no new credentials; those issued stay valid and its versions stay served"
+    )
     version: int = Field(description="the latest published version (0: never published)")
     definition: dict[str, Any]
     missing_elements: list[str] = Field(description="EU elements still missing; publishing needs none")
@@ -113,3 +115,38 @@ class AchievementOut(BaseModel):
 
 class AchievementList(BaseModel):
     items: list[AchievementOut]
+
+
+class VersionOut(BaseModel):
+    version: int
+    published_at: datetime
+    document: dict[str, Any] = Field(description="the OB 3.0 Achievement credentials awarded with this version embed")
+
+
+class VersionList(BaseModel):
+    items: list[VersionOut]
+
+
+class FieldChangeOut(BaseModel):
+    key: str = Field(description="the OB 3.0 term, or alignment:<element> for an EU element")
+    label: str
+    before: str = Field(description="the value in the first version, in words (empty: not stated)")
+    after: str
+    changed: bool
+
+
+class VersionDiff(BaseModel):
+    """Two versions side by side: every field either states, in form order."""
+
+    from_version: int
+    to_version: int
+    fields: list[FieldChangeOut]
+
+
+class AchievementPreview(BaseModel):
+    """What a credential for the current definition would look like: never signed, never stored."""
+
+    preview: Literal[True] = True
+    signed: Literal[False] = False
+    missing_elements: list[str] = Field(description="EU elements still missing; publishing needs none")
+    document: dict[str, Any] = Field(description="the unsigned credential a sample learner would get: no proof, no status entry")

@@ -16,10 +16,11 @@ from ..db.base import new_id
 from ..db.models import Achievement, AchievementVersion, Issuer
 from ..events import Event, record
 from ..issuers.service import get_issuer
-from ..problems import NotFound, UnprocessableContent
+from ..problems import Conflict, NotFound, UnprocessableContent, field_error
+from .diff import diff_documents
 from .document import achievement_document, missing_elements
 from .repository import AchievementRepository, PublishedVersion
-from .schemas import AchievementCreate, AchievementFields, AchievementOut, AchievementUpdate
+from .schemas import AchievementCreate, AchievementFields, AchievementOut, AchievementUpdate, FieldChangeOut, VersionDiff
 
 __all__ = [
     "achievement_out",
@@ -27,9 +28,13 @@ __all__ = [
     "create_achievement",
     "get_achievement",
     "list_achievements",
+    "list_versions",
+    "missing_names",
     "public_version",
     "published_version",
+    "retire_achievement",
     "update_achievement",
+    "version_diff",
 ]
 
 
@@ -47,6 +52,21 @@ def _definition(fields: AchievementFields) -> dict[str, Any]:
     for description in definition.get("result_descriptions") or []:
         description.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
     return definition
+
+
+async def _check_code(session: AsyncSession, issuer_id: str, definition: dict[str, Any], *, achievement_id: str | None = None) -> None:
+    """A course code names one achievement of the issuer (bulk files may name an achievement by
+    it), whatever the case it is written in."""
+    code = definition.get("human_code")
+    if not isinstance(code, str):
+        return
+    for other in await AchievementRepository(session).for_issuer(issuer_id):
+        theirs = other.definition.get("human_code")
+        if other.id != achievement_id and isinstance(theirs, str) and theirs.casefold() == code.casefold():
+            raise Conflict(
+                f"course code {code!r} is taken by another achievement of this issuer ({other.definition.get('name')!r})",
+                errors=[field_error("/human_code", "taken by another achievement of this issuer")],
+            )
 
 
 async def _publish(
@@ -81,10 +101,15 @@ async def create_achievement(
     session: AsyncSession, *, principal: Principal, issuer_id: str, data: AchievementCreate, base_url: str, now: datetime
 ) -> Achievement:
     principal.require(issuer_id, "manage")
-    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_share=data.status == "published")
+    # A course code is checked against the issuer's other achievements under the issuer's row
+    # lock, so two achievements created at once cannot both take it.
+    issuer = await get_issuer(
+        session, principal=principal, issuer_id=issuer_id, for_update=data.human_code is not None, for_share=data.status == "published"
+    )
     achievement = Achievement(
         id=new_id(), issuer_id=issuer.id, status="draft", definition=_definition(data), version=0, created_at=now, updated_at=now
     )
+    await _check_code(session, issuer.id, achievement.definition)
     await AchievementRepository(session).add(achievement)
     events = [Event("achievement.created", issuer.id, principal.client_id, achievement.id, now, {"name": achievement.definition.get("name")})]
     if data.status == "published":
@@ -111,10 +136,15 @@ async def update_achievement(
 ) -> Achievement:
     principal.require(issuer_id, "manage")
     # Shared lock: an edit of the issuer's address waits, so it sees this publication (see issuers.service).
-    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_share=True)
+    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id, for_update=data.human_code is not None, for_share=True)
     achievement = await AchievementRepository(session).get(issuer_id, achievement_id, for_update=True)
     if achievement is None:
         raise NotFound(f"no achievement {achievement_id!r}")
+    if achievement.status == "retired":
+        raise Conflict(
+            f"achievement {achievement_id!r} is retired: it is kept as it was awarded and no longer edited",
+            errors=[field_error("/status", "retired")],
+        )
     changes = data.model_dump(mode="json", exclude_unset=True, exclude={"status"})
     merged = {**achievement.definition, **changes}
     merged = {key: value for key, value in merged.items() if value is not None}
@@ -126,6 +156,7 @@ async def update_achievement(
             "a published achievement cannot go back to draft: credentials refer to it",
             errors=[{"pointer": "#/status", "detail": "published achievements stay published"}],
         )
+    await _check_code(session, issuer_id, definition, achievement_id=achievement.id)
     changed = definition != achievement.definition
     fields = sorted(k for k in definition.keys() | achievement.definition.keys() if definition.get(k) != achievement.definition.get(k))
     achievement.definition = definition
@@ -137,6 +168,67 @@ async def update_achievement(
     await session.flush()
     await record(session, *events)
     return achievement
+
+
+async def retire_achievement(
+    session: AsyncSession, *, principal: Principal, issuer_id: str, achievement_id: str, now: datetime
+) -> Achievement:
+    """No new awards from now on. Credentials already issued stay valid (they embed their
+    version, which stays served), and the definition stays readable; retiring twice is a no-op."""
+    principal.require(issuer_id, "manage")
+    await get_issuer(session, principal=principal, issuer_id=issuer_id)
+    achievement = await AchievementRepository(session).get(issuer_id, achievement_id, for_update=True)
+    if achievement is None:
+        raise NotFound(f"no achievement {achievement_id!r}")
+    if achievement.status == "retired":
+        return achievement
+    if achievement.status != "published":
+        raise Conflict(
+            f"achievement {achievement_id!r} is a draft: nothing was awarded with it, so there is nothing to retire",
+            errors=[field_error("/status", "only a published achievement can be retired")],
+        )
+    achievement.status = "retired"
+    achievement.updated_at = now
+    await session.flush()
+    await record(
+        session, Event("achievement.retired", issuer_id, principal.client_id, achievement.id, now, {"version": achievement.version})
+    )
+    return achievement
+
+
+async def list_versions(session: AsyncSession, *, principal: Principal, issuer_id: str, achievement_id: str) -> Sequence[AchievementVersion]:
+    """Every published version, oldest first."""
+    achievement = await get_achievement(session, principal=principal, issuer_id=issuer_id, achievement_id=achievement_id)
+    return await AchievementRepository(session).versions(achievement.id)
+
+
+async def version_diff(
+    session: AsyncSession, *, principal: Principal, issuer_id: str, achievement_id: str, from_version: int, to_version: int
+) -> VersionDiff:
+    """Two published versions side by side, field by field."""
+    achievement = await get_achievement(session, principal=principal, issuer_id=issuer_id, achievement_id=achievement_id)
+    repository = AchievementRepository(session)
+    found = []
+    for name, number in (("from", from_version), ("to", to_version)):
+        version = await repository.version(achievement.id, number)
+        if version is None:
+            raise NotFound(
+                f"achievement {achievement_id!r} has no published version {number}",
+                errors=[{"parameter": name, "detail": f"versions are 1 to {achievement.version}" if achievement.version else "none published"}],
+            )
+        found.append(version)
+    rows = diff_documents(found[0].document, found[1].document)
+    return VersionDiff(
+        from_version=from_version,
+        to_version=to_version,
+        fields=[FieldChangeOut(key=r.key, label=r.label, before=r.before, after=r.after, changed=r.changed) for r in rows],
+    )
+
+
+def missing_names(definition: dict[str, Any], issuer: Issuer) -> list[str]:
+    """The EU elements a definition still lacks, in words (what a checklist shows)."""
+    country = issuer.address_country or issuer.address_country_code
+    return [e["detail"].removeprefix("missing EU element: ") for e in missing_elements(definition, issuer_country=country)]
 
 
 async def get_achievement(session: AsyncSession, *, principal: Principal, issuer_id: str, achievement_id: str) -> Achievement:
@@ -169,7 +261,6 @@ async def published_version(session: AsyncSession, achievement: Achievement) -> 
 async def achievement_out(session: AsyncSession, achievement: Achievement, *, issuer: Issuer | None = None) -> AchievementOut:
     if issuer is None:
         issuer = await session.get(Issuer, achievement.issuer_id)
-    country = (issuer.address_country or issuer.address_country_code) if issuer else None
     version = await published_version(session, achievement)
     return AchievementOut(
         id=achievement.id,
@@ -177,7 +268,7 @@ async def achievement_out(session: AsyncSession, achievement: Achievement, *, is
         status=achievement.status,  # type: ignore[arg-type]
         version=achievement.version,
         definition=achievement.definition,
-        missing_elements=[e["detail"].removeprefix("missing EU element: ") for e in missing_elements(achievement.definition, issuer_country=country)],
+        missing_elements=missing_names(achievement.definition, issuer) if issuer else [],
         document=version.document if version else None,
         created_at=achievement.created_at,
         updated_at=achievement.updated_at,

@@ -10,18 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.principal import Principal
+from ..auth.principal import Principal, Scope
 from ..db.models import AuditEntry
 from ..issuers.repository import IssuerRepository
 from ..problems import NotFound
 from .chain import GENESIS, entry_hash
-from .repository import AuditRepository
+from .repository import AuditFilter, AuditRepository
 from .schemas import AuditEntryOut, AuditPage
 
 if TYPE_CHECKING:
     from ..events import Event
 
-__all__ = ["ChainBreak", "ChainReport", "append", "entry_out", "list_entries", "verify_chain"]
+__all__ = ["AuditFilter", "ChainBreak", "ChainReport", "actor_names", "append", "entry_out", "list_entries", "staff_actor", "verify_chain"]
 
 #: The safe integer range of JSON numbers (RFC 8785 refuses larger integers).
 _SAFE_INTEGER = 2**53 - 1
@@ -88,8 +88,10 @@ class ChainBreak:
     reason: str
     entry: AuditEntry | None = None
 
-    def describe(self) -> str:
-        if self.entry is None:
+    def describe(self, *, for_issuer: str | None = None) -> str:
+        """In words; ``for_issuer``: for that issuer's staff, who learn nothing of another
+        issuer's entry but its number."""
+        if self.entry is None or (for_issuer is not None and self.entry.issuer_id != for_issuer):
             return f"entry {self.seq}: {self.reason}"
         e = self.entry
         return f"entry {self.seq} ({e.action} of {e.subject} by {e.actor} at {e.at.isoformat()}, event {e.event_id}): {self.reason}"
@@ -175,17 +177,37 @@ async def list_entries(
     before: int | None = None,
     limit: int = 100,
     admin_view: bool = False,
+    where: AuditFilter | None = None,
+    scope: Scope | None = "manage",
 ) -> AuditPage:
-    """Newest first. The admin view reads the whole log (or one issuer's part, ``issuer_id``);
-    otherwise ``issuer_id``'s entries, for a key with its ``manage`` scope."""
+    """Newest first, those ``where`` lets through (all without it), a page of ``limit`` at a
+    time (``next_before`` gives the next). The admin view reads the whole log (or one issuer's
+    part, ``issuer_id``); otherwise ``issuer_id``'s entries, for a caller with ``scope`` on it
+    (None: any caller of the issuer, as a console viewer).
+
+    A filter reads the issuer's entries from ``before`` downwards (the index is on issuer and
+    seq) until it has a page of matches: one that few entries match reads far."""
     if admin_view:
         principal.require_admin()
     elif issuer_id is None:
         raise ValueError("an issuer's view of the log needs issuer_id")
     else:
-        principal.require(issuer_id, "manage")
+        if scope is None:
+            principal.check_issuer(issuer_id)
+        else:
+            principal.require(issuer_id, scope)
         if await IssuerRepository(session).get(issuer_id) is None:
             raise NotFound(f"no issuer {issuer_id!r}")
-    entries = await AuditRepository(session).before(before, limit=limit + 1, issuer_id=issuer_id)
+    entries = await AuditRepository(session).before(before, limit=limit + 1, issuer_id=issuer_id, where=where)
     page = entries[:limit]
     return AuditPage(items=[entry_out(e) for e in page], next_before=page[-1].seq if len(entries) > limit and page else None)
+
+
+async def actor_names(session: AsyncSession, actors: Sequence[str]) -> dict[str, str]:
+    """What to call each actor on a page: a staff member's email, an API key's name."""
+    return await AuditRepository(session).actor_names(sorted(set(actors)))
+
+
+async def staff_actor(session: AsyncSession, email: str) -> str | None:
+    """The ``actor`` of the entries a staff member made (``staff:<id>``), by their email."""
+    return await AuditRepository(session).staff_actor(email)

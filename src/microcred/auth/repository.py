@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import ApiClient
@@ -21,6 +21,7 @@ class KeyRecord(NamedTuple):
     key_hash: str
     revoked: bool
     expires_at: datetime | None
+    last_used_at: datetime | None
 
 
 # Built once: the statement's cache key is then computed once, not per request.
@@ -31,6 +32,7 @@ _BY_PREFIX = select(
     ApiClient.key_hash,
     ApiClient.revoked_at.is_not(None),
     ApiClient.expires_at,
+    ApiClient.last_used_at,
 ).where(ApiClient.key_prefix == bindparam("prefix"))
 
 
@@ -41,6 +43,19 @@ class ApiClientRepository:
     async def key_by_prefix(self, prefix: str) -> KeyRecord | None:
         row = (await self.session.execute(_BY_PREFIX, {"prefix": prefix})).first()
         return KeyRecord(*row) if row is not None else None
+
+    async def mark_used(self, client_id: str, *, at: datetime, unless_since: datetime) -> None:
+        """Set the key's last-used time to ``at``, unless it was used at or after ``unless_since``.
+        A row another transaction holds (a concurrent request of the same key marking it, a
+        rotation) is skipped, not waited for: the other one writes a time just as good."""
+        stale = (
+            select(ApiClient.id)
+            .where(ApiClient.id == client_id, or_(ApiClient.last_used_at.is_(None), ApiClient.last_used_at < unless_since))
+            .with_for_update(key_share=True, skip_locked=True)
+        )
+        await self.session.execute(
+            update(ApiClient).where(ApiClient.id.in_(stale)).values(last_used_at=at).execution_options(synchronize_session=False)
+        )
 
     async def add(self, client: ApiClient) -> ApiClient:
         self.session.add(client)

@@ -25,6 +25,7 @@ def client_out(client: ApiClient, *, now: datetime) -> ClientOut:
         rotated_at=client.rotated_at,
         expires_at=client.expires_at,
         revoked_at=client.revoked_at,
+        last_used_at=client.last_used_at,
         state=service.client_state(client, now=now),
     )
 

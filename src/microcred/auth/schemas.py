@@ -21,6 +21,7 @@ class ClientOut(BaseModel):
     rotated_at: datetime | None = Field(description="when the current key replaced the one before")
     expires_at: datetime | None = Field(description="after this the key gets 401 (null: it does not expire)")
     revoked_at: datetime | None
+    last_used_at: datetime | None = Field(description="when the key last authenticated a request, to the minute (null: never)")
     state: Literal["active", "expired", "revoked"]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from .principal import SCOPES, Principal
 from .repository import ApiClientRepository
 
 __all__ = [
+    "LAST_USED_EVERY",
     "ClientState",
     "CreatedClient",
     "authenticate",
@@ -38,6 +39,10 @@ __all__ = [
 ]
 
 ClientState = Literal["active", "expired", "revoked"]
+
+#: A key's last-used time is written at most this often: a busy LMS costs one small write a
+#: minute, not one per request, and "last used" is still exact to the minute.
+LAST_USED_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -215,8 +220,13 @@ async def rotate_client(
     return CreatedClient(client=client, api_key=key)
 
 
-async def authenticate(session: AsyncSession, authorization: str | None, *, now: datetime | None = None) -> Principal:
-    """The principal behind an ``Authorization: Bearer <key>`` header, or 401."""
+async def authenticate(session: AsyncSession, authorization: str | None, *, now: datetime | None = None, record_use: bool = False) -> Principal:
+    """The principal behind an ``Authorization: Bearer <key>`` header, or 401.
+
+    With ``record_use`` the key's last-used time is written in ``session``'s transaction, at most
+    once per :data:`LAST_USED_EVERY`: a request that fails (and rolls back) leaves it as it was.
+    The written row stays locked (PostgreSQL: FOR NO KEY UPDATE) until that request ends, so a
+    revocation of this very key waits for it; other requests of the key skip the write."""
     if not authorization:
         raise Unauthorized("send an API key: Authorization: Bearer <key> (see `microcred clients create`)")
     scheme, _, key = authorization.partition(" ")
@@ -224,12 +234,16 @@ async def authenticate(session: AsyncSession, authorization: str | None, *, now:
         raise Unauthorized("the Authorization header must be 'Bearer <API key>'")
     key = key.strip()
     prefix = parse_api_key(key)
-    found = await ApiClientRepository(session).key_by_prefix(prefix) if prefix else None
+    repository = ApiClientRepository(session)
+    found = await repository.key_by_prefix(prefix) if prefix else None
     if found is None or not matches(key, found.key_hash):
         raise Unauthorized("unknown API key (a rotated key stops working at once)")
     # Past the hash check the caller holds the real key, so saying why it stopped tells nothing new.
     if found.revoked:
         raise Unauthorized("this API key was revoked")
-    if found.expires_at is not None and found.expires_at <= (now or datetime.now(UTC)):
+    now = now or datetime.now(UTC)
+    if found.expires_at is not None and found.expires_at <= now:
         raise Unauthorized(f"this API key expired at {found.expires_at.isoformat()}; rotate it or create a new one")
+    if record_use and (found.last_used_at is None or found.last_used_at <= now - LAST_USED_EVERY):
+        await repository.mark_used(found.id, at=now, unless_since=now - LAST_USED_EVERY)
     return Principal(client_id=found.id, issuer_id=found.issuer_id, scopes=frozenset(found.scopes.split()))

@@ -113,6 +113,11 @@ async def _version(session: AsyncSession, issuer_id: str, achievement_id: str) -
             f"no published achievement {achievement_id!r}",
             errors=[field_error("/achievement_id", "not a published achievement of this issuer")],
         )
+    if version.retired:
+        raise UnprocessableContent(
+            f"achievement {achievement_id!r} is retired: it awards no new credentials (those already issued stay valid)",
+            errors=[field_error("/achievement_id", "retired: no new awards")],
+        )
     return version
 
 

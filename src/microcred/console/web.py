@@ -26,6 +26,7 @@ from ..auth.principal import Principal
 from ..config import Settings
 from ..db.models import Issuer, StaffMember
 from ..problems import Forbidden, NotFound, ProblemError
+from ..staff import passkeys
 from ..staff import service as staff_service
 from ..staff.roles import ROLES, Role, principal_for, role_allows
 from ..tokens import new_token
@@ -38,6 +39,7 @@ __all__ = [
     "ConsoleBrowser",
     "ConsoleBrowserDep",
     "IssuerAccess",
+    "PasskeyRequired",
     "SignInRequired",
     "StaffDep",
     "access",
@@ -154,6 +156,18 @@ async def _staff(request: Request, browser: ConsoleBrowserDep) -> StaffMember:
 StaffDep = Annotated[StaffMember, Depends(_staff)]
 
 
+class PasskeyRequired(ProblemError):
+    """The issuer's owners require passkeys and this session has used none: the error page is a
+    redirect to adding one (``register``: the member has none) or to confirming with one, and
+    then on to ``next_path``."""
+
+    status, slug, title = 403, "passkey-required", "Passkey required"
+
+    def __init__(self, issuer_id: str, next_path: str, *, register: bool) -> None:
+        super().__init__("This issuer requires its staff to sign in with a passkey.")
+        self.issuer_id, self.next_path, self.register = issuer_id, next_path, register
+
+
 @dataclass(frozen=True)
 class IssuerAccess:
     """A signed-in member acting for one issuer with one role; ``principal`` is what they act as
@@ -174,13 +188,16 @@ def access(role: Role) -> Callable[..., Awaitable[IssuerAccess]]:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
 
-    async def issuer_access(issuer_id: str, member: StaffDep, browser: ConsoleBrowserDep, session: SessionDep) -> IssuerAccess:
+    async def issuer_access(issuer_id: str, request: Request, member: StaffDep, browser: ConsoleBrowserDep, session: SessionDep) -> IssuerAccess:
         found = await staff_service.role_for(session, member, issuer_id)
         if found is None:
             raise NotFound("There is no such issuer, or you are not on its staff.")
         issuer, have = found
         if not role_allows(have, role):
             raise Forbidden(f"This needs the {role} role for {issuer.name}; yours is {have}. An owner of the issuer can change it.")
+        step = await passkeys.passkey_step(session, member=member, issuer_id=issuer.id, session_token=browser.session_token)
+        if step is not None:
+            raise PasskeyRequired(issuer.id, _here(request) if request.method == "GET" else f"/console/{issuer.id}/", register=step == "register")
         return IssuerAccess(member, issuer, have, principal_for(member.id, issuer.id, have), browser.csrf_token)
 
     issuer_access.console_role = role  # type: ignore[attr-defined]
@@ -216,6 +233,7 @@ async def check_csrf(request: Request, browser: ConsoleBrowserDep) -> None:
         value = form.get("csrf_token")
         candidate = value if isinstance(value, str) else None
     if base is None or not csrf_matches(base, candidate):
+        await request.close()  # the uploaded files of a refused multipart form, spooled to disk
         raise Forbidden("This form did not come from this console page in this browser, or your session ended. Reload the page and try again.")
 
 
@@ -273,6 +291,9 @@ def console_error(problem: ProblemError, status: int) -> Response:
     """Errors of console pages, as a page; a missing sign-in, as the way to sign in."""
     if isinstance(problem, SignInRequired):
         return RedirectResponse(f"/console/sign-in?{urlencode({'next': problem.next_path})}", status_code=303)
+    if isinstance(problem, PasskeyRequired):
+        where = "/console/passkeys" if problem.register else "/console/passkeys/confirm"
+        return RedirectResponse(f"{where}?{urlencode({'required': problem.issuer_id, 'next': problem.next_path})}", status_code=303)
     response = HTMLResponse(
         render("console/message.html", title=_TITLES.get(status, "Something went wrong"), message=problem.detail, staff=None, acc=None, csrf_token=""),
         status_code=status,

@@ -26,6 +26,7 @@ from .schemas import AddressIn, IssuerCreate, IssuerOut, IssuerUpdate, VcApiOut
 
 __all__ = [
     "create_issuer",
+    "did_document",
     "get_issuer",
     "issuer_out",
     "list_issuers",
@@ -259,6 +260,12 @@ async def rotate_key(
 async def published_keys(session: AsyncSession, *, principal: Principal, keystore: KeyStore, issuer_id: str) -> list[PublishedKey]:
     issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id)
     return await asyncio.to_thread(keystore.published_keys, issuer.did)
+
+
+async def did_document(session: AsyncSession, *, principal: Principal, keystore: KeyStore, issuer_id: str) -> dict[str, Any]:
+    """The DID document the issuer's did:web serves: every key, the retired ones with ``expires``."""
+    issuer = await get_issuer(session, principal=principal, issuer_id=issuer_id)
+    return await asyncio.to_thread(keystore.did_document, issuer.did)
 
 
 async def reconcile_keys(session: AsyncSession, *, keystore: KeyStore) -> list[str]:

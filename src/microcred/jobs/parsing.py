@@ -4,18 +4,25 @@ CSV columns (header row required; empty cells are left out): achievement_id, rec
 recipient_name, recipient_did, completion_date, grade, result_description_id, credits_earned,
 activity_start_date, activity_end_date, valid_until, external_id, evidence_url,
 evidence_narrative.
+
+CSV text is read as spreadsheets save it: UTF-8 with or without a byte order mark, else
+Windows-1252 (what Excel writes as "CSV" on a Western-European Windows), with commas or
+semicolons (Excel's CSV where the decimal mark is a comma, e.g. Dutch) between cells. The staff
+console's bulk upload (``microcred.bulk``) reads CSV files through the same functions.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+from collections.abc import Iterator
 from typing import Any
 
 from ..credentials import strict_json
 from ..problems import BadRequest, PayloadTooLarge
 
-__all__ = ["CSV_COLUMNS", "parse_batch"]
+__all__ = ["CSV_COLUMNS", "csv_records", "decode_text", "parse_batch", "sniff_delimiter"]
 
 CSV_COLUMNS = (
     "achievement_id",
@@ -70,12 +77,52 @@ def _json_rows(body: bytes, *, max_rows: int) -> list[dict[str, Any]]:
     return [row if isinstance(row, dict) else {"_invalid": row} for row in data]
 
 
-def _csv_rows(body: bytes, *, max_rows: int) -> list[dict[str, Any]]:
+def decode_text(body: bytes) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was read in: UTF-8 (a byte order mark is
+    dropped; UTF-16 files with one are read too), else Windows-1252. UTF-8 is tried first because
+    text that is not UTF-8 almost never decodes as UTF-8 by chance, while every byte but five
+    decodes as Windows-1252."""
+    if body.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        try:
+            return body.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            encoding = "cp1252"
     try:
-        text = body.decode("utf-8-sig")
+        return body.decode(encoding), encoding
     except UnicodeDecodeError:
-        raise BadRequest("the CSV file must be UTF-8") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+        raise BadRequest("the CSV file is neither UTF-8 nor Windows-1252 text: save it as \"CSV UTF-8\"") from None
+
+
+def sniff_delimiter(text: str) -> str:
+    """Comma, semicolon or tab: whichever the header line (outside quotes) has most of; a comma
+    when it has none."""
+    counts = {",": 0, ";": 0, "\t": 0}
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "\r\n":
+            break
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda c: counts[c])
+    return best if counts[best] else ","
+
+
+def csv_records(body: bytes) -> tuple[Iterator[list[str]], str, str]:
+    """The records of a CSV file (cells may hold quoted newlines), its encoding and delimiter."""
+    text, encoding = decode_text(body)
+    delimiter = sniff_delimiter(text)
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), encoding, delimiter
+
+
+def _csv_rows(body: bytes, *, max_rows: int) -> list[dict[str, Any]]:
+    text, _ = decode_text(body)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     header = reader.fieldnames or []
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if not header or unknown:

@@ -23,7 +23,7 @@ from .parsing import parse_batch
 from .repository import JobRepository
 from .schemas import JobOut, JobRowOut
 
-__all__ = ["LEASE", "claim_job", "fail_next_row", "get_job", "job_out", "process_chunk", "submit_job"]
+__all__ = ["LEASE", "claim_job", "fail_next_row", "get_job", "job_out", "process_chunk", "submit_job", "submit_rows"]
 
 #: How long a worker holds a job between chunks; a job whose worker died resumes after this.
 LEASE = timedelta(seconds=60)
@@ -35,6 +35,15 @@ async def submit_job(
     principal.require(issuer_id, "award")
     await get_issuer(session, principal=principal, issuer_id=issuer_id)
     source_format, payloads = parse_batch(body, content_type=content_type, max_rows=max_rows)
+    return await submit_rows(session, principal=principal, issuer_id=issuer_id, source_format=source_format, payloads=payloads, now=now)
+
+
+async def submit_rows(
+    session: AsyncSession, *, principal: Principal, issuer_id: str, source_format: str, payloads: Sequence[dict[str, Any]], now: datetime
+) -> Job:
+    """Store a job of award bodies (a row the reader could not shape is ``{"_invalid": why}``,
+    failed with that reason) for the workers; the caller has checked the principal and issuer."""
+    principal.require(issuer_id, "award")
     job = Job(id=new_id(), issuer_id=issuer_id, status="queued", source_format=source_format, total=len(payloads), created_at=now)
     await JobRepository(session).add(job, payloads)
     await record(session, Event("job.submitted", issuer_id, principal.client_id, job.id, now, {"rows": job.total, "format": source_format}))

@@ -234,6 +234,8 @@ async def _issue(
             try:
                 if version is None:  # published achievements stay published: cannot happen
                     raise Conflict("the pathway's achievement is not published")
+                if version.retired:
+                    raise Conflict("the pathway's achievement is retired: it awards no new credentials")
                 row = _unsigned(
                     done, issuer=issuer, issuer_profile=issuer_profile, version=version, status=status,
                     documents=documents, signing=signing, now=now,

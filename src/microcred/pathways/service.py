@@ -64,8 +64,11 @@ def _rule_errors(rule: str, min_count: int | None, components: int) -> list[Fiel
 
 
 async def _check_achievement(session: AsyncSession, issuer_id: str, achievement_id: str) -> list[FieldError]:
-    if await AchievementRepository(session).current_version(issuer_id, achievement_id) is None:
+    version = await AchievementRepository(session).current_version(issuer_id, achievement_id)
+    if version is None:
         return [field_error("/achievement_id", "not a published achievement of this issuer (publish it first)")]
+    if version.retired:
+        return [field_error("/achievement_id", "retired: it awards no new credentials")]
     return []
 
 

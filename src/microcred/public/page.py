@@ -173,6 +173,8 @@ class PageView:
     issuer_country: str | None = None
     #: for a pathway credential, the credentials it was awarded for
     components: list[ComponentView] = field(default_factory=list)
+    #: a draft's preview in the console: no credential exists, so no status, checks or links
+    preview: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import Issuer, StaffMember, StaffRole, StaffSession, StaffSignInAttempt, StaffSignInLink
 
 __all__ = ["StaffRepository"]
+
+#: The first half of the two-part advisory lock key: "sign-in attempts" in this service's locks.
+_ATTEMPTS_CLASS = 0x6D63_5301
+_HOLD_ATTEMPTS = select(func.pg_advisory_xact_lock(_ATTEMPTS_CLASS, func.hashtext(bindparam("key"))))
+_PRUNE_TURN = select(func.pg_try_advisory_xact_lock(_ATTEMPTS_CLASS + 1, 0))
 
 
 class StaffRepository:
@@ -43,6 +48,22 @@ class StaffRepository:
             select(func.count()).select_from(StaffSignInAttempt).where(StaffSignInAttempt.address_hash == address_hash, StaffSignInAttempt.at > since)
         )
         return int(count or 0)
+
+    async def hold_attempts(self, key: str) -> None:
+        """Count-then-add of sign-in attempts under ``key`` (a client's or an address's hash) is
+        one step, across workers: on PostgreSQL a transaction-scoped advisory lock (two requests
+        at the same moment would otherwise both see the count below the limit); on SQLite every
+        write transaction is already exclusive."""
+        if (await self.session.connection()).dialect.name == "postgresql":
+            await self.session.execute(_HOLD_ATTEMPTS, {"key": key})
+
+    async def prune_attempts(self, before: datetime) -> None:
+        """Forget attempts older than the limits look back (the table holds one window's worth).
+        On PostgreSQL one transaction at a time does it (the others skip it), so requests at the
+        same moment do not wait on, or deadlock over, deleting the same old rows."""
+        if (await self.session.connection()).dialect.name == "postgresql" and not await self.session.scalar(_PRUNE_TURN):
+            return
+        await self.session.execute(delete(StaffSignInAttempt).where(StaffSignInAttempt.at <= before).execution_options(synchronize_session=False))
 
     async def attempts_from_client(self, client_hash: str, since: datetime) -> int:
         count = await self.session.scalar(

@@ -93,13 +93,17 @@ async def request_sign_in(
     the limits hold across workers."""
     repository = StaffRepository(session)
     since = now - ATTEMPT_WINDOW
+    address = normalised_email(email)
+    address_key = hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()
+    if client is not None:
+        await repository.hold_attempts(client)
+    await repository.hold_attempts(address_key)  # always after the client's: no two requests wait for each other in turn
+    await repository.prune_attempts(since)
     if client is not None and await repository.attempts_from_client(client, since) >= MAX_ATTEMPTS_PER_CLIENT:
         raise TooManyRequests(
             "Too many sign-in requests from your network just now. Wait a quarter of an hour and try again.",
             headers={"Retry-After": str(int(ATTEMPT_WINDOW.total_seconds()))},
         )
-    address = normalised_email(email)
-    address_key = hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()
     tried = await repository.attempts_for_address(address_key, since)
     await repository.add(StaffSignInAttempt(address_hash=address_key, client_hash=client, at=now))
     member = await repository.by_email(address)

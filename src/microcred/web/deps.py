@@ -68,7 +68,7 @@ async def get_principal(
     session: SessionDep,
     _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return await authenticate(session, request.headers.get("authorization"))
+    return await authenticate(session, request.headers.get("authorization"), record_use=True)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

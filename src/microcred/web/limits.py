@@ -14,14 +14,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..auth.service import authenticate
 from ..problems import PROBLEM_BASE, ProblemError
 
-__all__ = ["BATCH_PATH", "BodyLimit", "may_award"]
+__all__ = ["BATCH_PATH", "BodyLimit", "CONSOLE_BULK_PATH", "may_award"]
 
-#: The one route that takes files of 100,000 rows.
+#: The routes that take files of 100,000 rows: the API's batch, and the console's bulk upload.
 BATCH_PATH = re.compile(r"^/api/v1/issuers/([^/]+)/awards/batch$")
+CONSOLE_BULK_PATH = re.compile(r"^/console/([^/]+)/bulk$")
 
 #: Raises the ProblemError (401, 403, 404) that a caller with this Authorization header may not
 #: award for this issuer.
 Authorize = Callable[[str, str | None], Awaitable[None]]
+#: Whether the request's headers (its staff session cookie) may upload a bulk file for this issuer.
+ConsoleAuthorize = Callable[[str, dict[bytes, bytes]], Awaitable[bool]]
 
 
 def may_award(sessions: async_sessionmaker[AsyncSession]) -> Authorize:
@@ -39,13 +42,19 @@ def may_award(sessions: async_sessionmaker[AsyncSession]) -> Authorize:
 class BodyLimit:
     """413 problem+json for a body over ``default`` bytes (``batch`` for the bulk-award route,
     where files of 100,000 rows arrive, once ``authorize`` let the caller in; ``verify`` for the
-    verify endpoints, which take badge images and PDFs). A Content-Length over the limit is
-    refused before reading; a body without one is counted as it streams in."""
+    verify endpoints, which take badge images and PDFs). The console's bulk upload gets ``batch``
+    too when ``console_upload`` says the signed-in member may upload for the issuer, else
+    ``default``. A Content-Length over the limit is refused before reading; a body without one
+    is counted as it streams in."""
 
-    def __init__(self, app: ASGIApp, *, default: int, batch: int, verify: int | None = None, authorize: Authorize | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, *, default: int, batch: int, verify: int | None = None, authorize: Authorize | None = None,
+        console_upload: ConsoleAuthorize | None = None,
+    ) -> None:
         self.app, self.default, self.batch = app, default, batch
         self.verify = verify or default
         self.authorize = authorize
+        self.console_upload = console_upload
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,6 +64,9 @@ class BodyLimit:
         batch = BATCH_PATH.match(path) if scope["method"] == "POST" else None
         limit = self.batch if batch else self.verify if path in ("/api/v1/verify", "/verify") else self.default
         headers = dict(scope.get("headers", []))
+        upload = CONSOLE_BULK_PATH.match(path) if scope["method"] == "POST" and self.console_upload is not None else None
+        if upload and self.console_upload is not None and await self.console_upload(upload.group(1), headers):
+            limit = self.batch
         if batch and self.authorize is not None:
             # Nobody may make this process hold a large body before showing a key that may
             # award for the issuer: the same answer the route would give, without reading.

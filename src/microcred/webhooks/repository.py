@@ -67,6 +67,12 @@ class WebhookRepository:
         await self.session.flush()
         return delivery
 
+    async def delivery(self, endpoint_id: str, delivery_id: str, *, for_update: bool = False) -> WebhookDelivery | None:
+        statement = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.session.scalar(statement)
+
     async def deliveries(
         self, endpoint_id: str, *, status: str | None, after: tuple[datetime, str] | None, limit: int
     ) -> Sequence[WebhookDelivery]:

@@ -90,3 +90,16 @@ async def list_deliveries(
 async def test_webhook(issuer_id: str, webhook_id: str, principal: PrincipalDep, session: SessionDep) -> DeliveryOut:
     """Queue a `webhook.test` event for this endpoint; its delivery shows in the log."""
     return await service.send_test(session, principal=principal, issuer_id=issuer_id, endpoint_id=webhook_id, now=datetime.now(UTC))
+
+
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/retry",
+    response_model=DeliveryOut,
+    responses={409: {**PROBLEMS[400], "description": "The delivery is not failed (pending or delivered)"}},
+)
+async def retry_delivery(issuer_id: str, webhook_id: str, delivery_id: str, principal: PrincipalDep, session: SessionDep) -> DeliveryOut:
+    """Send a failed delivery once more, now (same body, same `webhook-id`): one more attempt,
+    logged like the others. Recorded in the audit log."""
+    return await service.retry_delivery(
+        session, principal=principal, issuer_id=issuer_id, endpoint_id=webhook_id, delivery_id=delivery_id, now=datetime.now(UTC)
+    )

@@ -16,7 +16,7 @@ from ..events import Event, record
 from ..fetch import FetchError, FetchPolicy, check_url
 from ..issuers.repository import IssuerRepository
 from ..pagination import decode_cursor, encode_cursor
-from ..problems import BadRequest, NotFound, UnprocessableContent, field_error
+from ..problems import BadRequest, Conflict, NotFound, UnprocessableContent, field_error
 from .outbox import payload
 from .repository import WebhookRepository
 from .schemas import AttemptOut, DeliveryOut, DeliveryPage, WebhookCreate, WebhookCreated, WebhookOut, WebhookUpdate
@@ -29,6 +29,7 @@ __all__ = [
     "get_endpoint",
     "list_deliveries",
     "list_endpoints",
+    "retry_delivery",
     "send_test",
     "update_endpoint",
 ]
@@ -234,3 +235,24 @@ async def list_deliveries(
     ]
     more = len(found) > limit and page
     return DeliveryPage(items=items, next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None)
+
+
+async def retry_delivery(
+    session: AsyncSession, *, principal: Principal, issuer_id: str, endpoint_id: str, delivery_id: str, now: datetime
+) -> DeliveryOut:
+    """Send a failed delivery once more, now (its receiver is fixed): it is pending again, with
+    the same body and ``webhook-id``, for one more attempt; should that fail too, it is failed
+    again. A pending or delivered one is left as it is (409)."""
+    endpoint = await get_endpoint(session, principal=principal, issuer_id=issuer_id, endpoint_id=endpoint_id)
+    repository = WebhookRepository(session)
+    delivery = await repository.delivery(endpoint.id, delivery_id, for_update=True)
+    if delivery is None:
+        raise NotFound(f"no delivery {delivery_id!r} of webhook {endpoint_id!r}")
+    if delivery.status != "failed":
+        raise Conflict(f"delivery {delivery_id!r} is {delivery.status}; only a failed delivery is retried")
+    delivery.status, delivery.next_attempt_at = "pending", now
+    await session.flush()
+    data = {"webhook_id": endpoint.id, "url": endpoint.url, "event_id": delivery.event_id, "event_type": delivery.event_type, "attempts": delivery.attempts}
+    await record(session, Event("webhook.delivery_retried", issuer_id, principal.client_id, delivery.id, now, data))
+    attempts = await repository.attempts([delivery.id])
+    return _delivery_out(delivery, [AttemptOut(at=a.at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms) for a in attempts.get(delivery.id, [])])

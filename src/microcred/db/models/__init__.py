@@ -4,12 +4,14 @@ from ..base import Base
 from .achievement import Achievement, AchievementVersion
 from .api_client import ApiClient
 from .audit import AuditChainHead, AuditEntry
+from .bulk import BulkMapping, BulkUpload
 from .credential import Credential
 from .endorsement import Endorsement
 from .issuer import Issuer
 from .job import Job, JobRow
 from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
+from .passkey import PasskeyChallenge, PasskeyRequirement, StaffPasskey, StaffSessionPasskey
 from .pathway import Pathway, PathwayCompletion, PathwayComponent
 from .staff import StaffMember, StaffRole, StaffSession, StaffSignInAttempt, StaffSignInLink
 from .status_list import StatusList
@@ -25,6 +27,8 @@ __all__ = [
     "AuditEntry",
     "AuthorizationCode",
     "Base",
+    "BulkMapping",
+    "BulkUpload",
     "Credential",
     "CredentialUsage",
     "Endorsement",
@@ -36,13 +40,17 @@ __all__ = [
     "LearnerSession",
     "OAuthClient",
     "OAuthToken",
+    "PasskeyChallenge",
+    "PasskeyRequirement",
     "Pathway",
     "PathwayCompletion",
     "PathwayComponent",
     "SignInLink",
     "StaffMember",
+    "StaffPasskey",
     "StaffRole",
     "StaffSession",
+    "StaffSessionPasskey",
     "StaffSignInAttempt",
     "StaffSignInLink",
     "StatusList",

@@ -16,7 +16,7 @@ class Achievement(TimestampMixin, Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | published
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | published | retired (no new awards)
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: The latest published version (0: never published).
     version: Mapped[int] = mapped_column(default=0)

@@ -14,7 +14,8 @@ class ApiClient(Base):
     Only a SHA-256 of the key is kept (the key is 32 random bytes, so a slow hash adds nothing);
     ``key_prefix`` finds the row without scanning. Rotating a key replaces its prefix and hash
     in place, so the client keeps its id (the audit log's actor) and the old key stops at once.
-    A key past ``expires_at`` or with ``revoked_at`` set is refused.
+    A key past ``expires_at`` or with ``revoked_at`` set is refused. ``last_used_at`` is when
+    the key last authenticated, to the minute (written at most once a minute per key).
     """
 
     __tablename__ = "api_clients"
@@ -29,3 +30,4 @@ class ApiClient(Base):
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     rotated_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]

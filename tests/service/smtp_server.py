@@ -1,0 +1,109 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps every message it is given, so a test reads
+sign-in and invitation emails the way a person does: the newest message to an address, and the
+link in its body.
+
+Use it from a test module::
+
+    from .smtp_server import Smtp, smtp, smtp_settings  # noqa: F401 (fixtures)
+
+``smtp`` starts the server; ``smtp_settings(settings, smtp)`` (or overriding the ``settings``
+fixture with it) points the service's ``MICROCRED_SMTP_*`` settings at it, plain SMTP without
+STARTTLS. The live service (``live.py``) and the ASGI client both send through it.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from microcred.config import Settings
+
+__all__ = ["Mailbox", "Smtp", "smtp", "smtp_settings"]
+
+#: Bounds on waiting for a message the service sends (polled, never asserted on).
+_WAIT_ATTEMPTS = 200
+_POLL_SECONDS = 0.05
+
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+@dataclass
+class Mailbox:
+    """An aiosmtpd handler keeping every message it is given (the server runs in its own thread)."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        with self._lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """Every message to ``address`` (as the To header names it, case aside), oldest first."""
+        with self._lock:
+            return [m for m in self.messages if str(m["To"]).strip().lower() == address.strip().lower()]
+
+    def newest(self, address: str) -> EmailMessage:
+        """The newest message to ``address``, waiting a little for one the service is still sending."""
+        for _ in range(_WAIT_ATTEMPTS):
+            received = self.to(address)
+            if received:
+                return received[-1]
+            time.sleep(_POLL_SECONDS)
+        raise AssertionError(f"no email reached {address} (the mailbox holds {len(self.messages)} for others)")
+
+    def link(self, address: str, *, path: str = "/") -> str:
+        """The one link in the newest email to ``address`` whose path starts with ``path``, as a
+        person would copy it from the message."""
+        body = self.newest(address).get_content()
+        links = [link.rstrip(".,;)") for link in _LINK.findall(body)]
+        matching = [link for link in links if re.match(r"https?://[^/]+" + re.escape(path), link)]
+        assert len(matching) == 1, f"expected one link under {path} in the email to {address}:\n{body}"
+        return matching[0]
+
+
+@dataclass(frozen=True)
+class Smtp:
+    mailbox: Mailbox
+    host: str
+    port: int
+
+
+@pytest.fixture
+def smtp() -> Iterator[Smtp]:
+    """An SMTP server on a free loopback port for the test's duration."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield Smtp(mailbox, "127.0.0.1", port)
+    finally:
+        controller.stop()
+
+
+def smtp_settings(settings: Settings, smtp: Smtp) -> Settings:
+    """``settings`` sending mail to ``smtp`` (plain SMTP on loopback, no login)."""
+    return settings.model_copy(
+        update={
+            "smtp_host": smtp.host,
+            "smtp_port": smtp.port,
+            "smtp_from": "badges@badges.example.org",
+            "smtp_starttls": False,
+        }
+    )
