@@ -6,7 +6,7 @@ PostgreSQL), for a credential's timeline (its audit entries and their webhook de
 the credential_usage table: counts per credential, day and kind, never who.
 
 Revision ID: 3d8f1b6c2a95
-Revises: 6a0699889a55
+Revises: 3f1b7d2c9a64
 Create Date: 2026-12-03 13:40:00
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '3d8f1b6c2a95'
-down_revision: str | None = '6a0699889a55'
+down_revision: str | None = '3f1b7d2c9a64'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
