@@ -6,98 +6,25 @@ area (dashboard, search, credential, revoke form, correction form) is checked wi
 serious or critical violation.
 
 Chromium runs as in test_public_browser.py: loopback only (every other request refused and
-recorded; a test fails if one was tried). Without /usr/bin/chromium the tests skip, unless
-MICROCRED_TEST_REQUIRE_BROWSER=1, where they fail. axe-core comes from npm
-(tests/interop/js/node_modules/axe-core), injected by the browser itself (an init script, which
-the console's CSP does not apply to), never served by the console.
+recorded; a test fails if one was tried), through tests/service/browsing.py, whose axe_problems
+runs axe-core (npm) through the DevTools protocol, never served by the console.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
+from playwright.async_api import Page
 
-from microcred.db.models import StaffMember
 from microcred.runtime import Runtime
-from microcred.staff import service as staff_service
 
-from .console_helpers import add_staff
+from .browsing import DESKTOP, TABLET, Browsing, axe_problems, browsing  # noqa: F401 (fixture)
+from .console_helpers import add_staff, sign_in_browser
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-AXE = Path(__file__).resolve().parents[1] / "interop" / "js" / "node_modules" / "axe-core" / "axe.min.js"
-LOOPBACK_ONLY_FLAGS = [
-    "--no-proxy-server",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-domain-reliability",
-    "--disable-client-side-phishing-detection",
-    "--disable-sync",
-    "--no-pings",
-    "--dns-prefetch-disable",
-]
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1"})
-DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
-TABLET: dict[str, Any] = {"viewport": {"width": 820, "height": 1180}, "is_mobile": True, "has_touch": True}
-
-
-def _chromium() -> str:
-    if os.access(CHROMIUM, os.X_OK):
-        return CHROMIUM
-    message = f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium) to run the browser tests"
-    if os.environ.get("MICROCRED_TEST_REQUIRE_BROWSER") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@dataclass
-class Browsing:
-    browser: Browser
-    refused: list[str] = field(default_factory=list)
-    contexts: list[BrowserContext] = field(default_factory=list)
-
-    async def page(self, device: dict[str, Any]) -> Page:
-        context = await self.browser.new_context(**device, locale="en-GB", service_workers="block")
-        self.contexts.append(context)
-        await context.add_init_script(path=str(AXE))
-        await context.route("**/*", self._loopback_only)
-        context.set_default_timeout(15_000)  # a missing element fails the test in seconds, not minutes
-        return await context.new_page()
-
-    async def _loopback_only(self, route: Route) -> None:
-        if urlsplit(route.request.url).hostname in LOOPBACK_HOSTS:
-            await route.continue_()
-        else:
-            self.refused.append(route.request.url)
-            await route.abort("blockedbyclient")
-
-
-@pytest_asyncio.fixture
-async def browsing() -> AsyncIterator[Browsing]:
-    executable = _chromium()
-    assert AXE.is_file(), f"axe-core is missing at {AXE}: run npm ci in tests/interop/js"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, args=LOOPBACK_ONLY_FLAGS)
-        browsing = Browsing(browser)
-        try:
-            yield browsing
-        finally:
-            for context in browsing.contexts:
-                await context.close()
-            await browser.close()
-    assert browsing.refused == [], f"a page tried to reach beyond loopback: {browsing.refused}"
 
 
 @dataclass(frozen=True)
@@ -117,31 +44,32 @@ async def office(live: LiveService) -> Office:
     return Office(issuer["id"], response.json()["id"], response.json()["url"])
 
 
-async def _signed_in(browsing: Browsing, live: LiveService, runtime: Runtime, email: str, roles: dict[str, str]) -> Page:
+async def _signed_in(browsing: Browsing, live: LiveService, runtime: Runtime, email: str, roles: dict[str, str], device: dict[str, object] = DESKTOP) -> Page:
     """A browser page signed in as a new staff member, through the emailed link's confirmation."""
-    member = await add_staff(runtime, email, roles)
-    async with runtime.sessions() as session, session.begin():
-        fresh = await session.get(StaffMember, member.id)
-        assert fresh is not None
-        token = await staff_service.issue_link(session, member=fresh, now=datetime.now(UTC))
-    page = await browsing.page(DESKTOP)
-    await page.goto(f"{live.base_url}/console/sign-in/confirm?token={token}")
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(f"{live.base_url}/console/**")
+    page = await browsing.page(device)
+    page.set_default_timeout(15_000)  # a missing element fails the test in seconds, not minutes
+    await sign_in_browser(page, live.base_url, runtime, await add_staff(runtime, email, roles))
     return page
 
 
 async def _axe(page: Page) -> None:
-    """No serious or critical WCAG 2.x A/AA violation on the page, once it has loaded (its styles too)."""
+    """No serious or critical WCAG A/AA violation on the page, once it has loaded (its styles too)."""
     await page.wait_for_load_state("load")
-    violations = await page.evaluate(
-        """async () => {
-            const result = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}});
-            return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-                .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
-        }"""
-    )
-    assert violations == [], f"{page.url}: {violations}"
+    assert await axe_problems(page) == [], page.url
+
+
+async def _tab_to(page: Page, name: str, *, presses: int = 40) -> None:
+    """Press Tab until the focused element is the one named ``name`` (its text or its label)."""
+    for _ in range(presses):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(
+            "() => { const e = document.activeElement; if (!e) return ''; "
+            "const label = e.id ? document.querySelector(`label[for='${e.id}']`) : null; "
+            "return ((label && label.textContent) || e.textContent || '').trim(); }"
+        )
+        if focused == name:
+            return
+    pytest.fail(f"{presses} presses of Tab never reached {name!r} on {page.url}")
 
 
 async def _public_status(page: Page, url: str) -> tuple[str | None, str]:
@@ -167,10 +95,15 @@ async def test_an_awarder_revokes_a_credential_and_its_public_page_says_revoked(
     await _axe(page)
     assert await page.locator("#credential-status").inner_text() == "Valid"
 
-    await page.get_by_role("link", name="Revoke", exact=True).click()
+    # by keyboard alone: Tab to the action, Enter; type the reason; Tab to the button, Enter
+    await _tab_to(page, "Revoke")
+    await page.keyboard.press("Enter")
+    await page.get_by_label("Reason").wait_for()
     await _axe(page)
-    await page.get_by_label("Reason").fill("exam fraud found by the examiner")
-    await page.get_by_role("button", name="Revoke the credential").click()
+    await _tab_to(page, "Reason")
+    await page.keyboard.type("exam fraud found by the examiner")
+    await _tab_to(page, "Revoke the credential")
+    await page.keyboard.press("Enter")
     await page.get_by_text("The credential is revoked.").wait_for()
     assert await page.locator("#credential-status").inner_text() == "Revoked"
     assert await page.locator("#revocation-reason").inner_text() == "exam fraud found by the examiner"  # shown to staff
@@ -219,10 +152,7 @@ async def test_an_awarder_corrects_a_misspelt_name_and_the_new_credential_shows_
 async def test_the_credentials_pages_fit_a_tablet_and_pass_axe_for_a_viewer(
     browsing: Browsing, live: LiveService, runtime: Runtime, office: Office
 ) -> None:
-    member = await _signed_in(browsing, live, runtime, "vera@spe.example", {office.issuer_id: "viewer"})
-    cookies = await member.context.cookies()
-    page = await browsing.page(TABLET)
-    await page.context.add_cookies(cookies)  # type: ignore[arg-type]
+    page = await _signed_in(browsing, live, runtime, "vera@spe.example", {office.issuer_id: "viewer"}, TABLET)
     for path in ("/", "/credentials", f"/credentials?q=zz&from=2026-13-01", f"/credentials/{office.credential_id}"):
         response = await page.goto(f"{live.base_url}/console/{office.issuer_id}{path}")
         assert response is not None and response.status in (200, 422), (path, response and response.status)
