@@ -147,6 +147,8 @@ async def test_an_awarder_corrects_a_misspelt_name_and_the_new_credential_shows_
     assert "Awarded to Zoë Jansen" in header, header
     status, text = await _public_status(page, office.public_url)
     assert status == "revoked" and text.startswith("✕ Revoked"), text
+    await page.get_by_role("link", name=new_public).click()  # the old page points to its replacement
+    await page.wait_for_url(new_public)
 
 
 async def test_the_credentials_pages_fit_a_tablet_and_pass_axe_for_a_viewer(

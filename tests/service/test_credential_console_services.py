@@ -200,7 +200,8 @@ async def test_correct_and_reissue_revokes_the_old_as_superseded_and_signs_the_c
     new_page = await service.http.get(_path(service, new["id"]), headers=BROWSER)
     old_page = await service.http.get(_path(service, old["url"]), headers=BROWSER)
     assert 'data-status="valid"' in new_page.text and "Zoë Jansen" in new_page.text
-    assert 'data-status="revoked"' in old_page.text and SUPERSEDED not in old_page.text.lower()
+    assert 'data-status="revoked"' in old_page.text and SUPERSEDED not in old_page.text.lower()  # the reason stays private
+    assert f'A corrected credential replaces this one: <a href="{new["id"]}">' in old_page.text
 
     async with runtime.sessions() as session:
         stored = await session.get(Credential, old["id"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -15,7 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from ..achievements import service as achievements
-from ..awards.document import credential_json
+from ..awards.document import credential_json, credential_url
+from ..awards.reissue import replacement_of
 from ..credentials import CONTEXTS, VerificationReport, eu_elements
 from ..credentials.baking import bake_png, bake_svg, default_badge_png, default_badge_svg
 from ..credentials.did import MULTIKEY_CONTEXT_V1, verification_method
@@ -117,6 +119,9 @@ async def public_credential(
         return Response(body, media_type=media, headers=headers, background=use)
     report = await Verification(runtime, runtime.fetcher, session=session).of_credential(document)
     view = page_view(document, report, runtime.settings.base_url)
+    if credential.revoked_at is not None and (replacement := await replacement_of(session, credential)) is not None:
+        # A name corrected: the new credential says it replaces this one, and this page points to it.
+        view = dataclasses.replace(view, replaced_by=credential_url(runtime.settings.base_url, replacement.id))
     return HTMLResponse(render_credential_page(view), headers=headers, background=use)
 
 
