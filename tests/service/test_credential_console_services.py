@@ -246,3 +246,20 @@ async def test_the_dashboard_counts_awards_revocations_jobs_failing_webhooks_usa
     assert figures.webhooks_failed == 1 and figures.jobs_running == 0
     assert [e.action for e in figures.recent_audit][:4] == ["credential.revoked"] + ["credential.issued"] * 3
     assert figures.usage.total("view") == 1
+
+
+async def test_the_api_suspends_and_reinstates_with_a_private_reason(service: ServiceClient) -> None:
+    issuer = (await service.create_issuer(offers_suspension=True))["id"]
+    award = await _awarded(service, issuer, (await service.create_achievement(issuer))["id"])
+    path = f"/api/v1/issuers/{issuer}/credentials/{award['id']}"
+    suspended = await service.http.post(f"{path}/suspend", json={"reason": "certificate under appeal"}, headers=service.admin)
+    assert suspended.status_code == 200 and suspended.json()["status"] == "suspended"
+    back = await service.http.post(f"{path}/unsuspend", headers=service.admin)  # no body: no reason
+    assert back.status_code == 200 and back.json()["status"] == "active"
+    async with service.runtime.sessions() as session:
+        audit = (await session.scalars(select(AuditEntry).where(AuditEntry.subject == award["id"]).order_by(AuditEntry.seq))).all()
+    assert [(e.action, e.data.get("reason")) for e in audit] == [
+        ("credential.issued", None), ("credential.suspended", "certificate under appeal"), ("credential.unsuspended", None),
+    ]
+    page = await service.http.get(_path(service, award["url"]), headers=BROWSER)
+    assert "under appeal" not in page.text
