@@ -131,7 +131,7 @@ class CredentialRepository:
     ) -> Sequence[tuple[Credential, int]]:
         """Newest first, keyset-paginated on (issued_at, id); each with its achievement version.
         ``learner``: any part of the learner's name or email address, case-insensitive (trigram
-        indexes answer it on PostgreSQL)."""
+        indexes answer it on PostgreSQL; SQLite folds the case of ASCII letters only)."""
         statement = (
             select(Credential, AchievementVersion.version)
             .join(AchievementVersion, AchievementVersion.id == Credential.achievement_version_id)
