@@ -68,6 +68,14 @@ def _path(service: ServiceClient, url: str) -> str:
     return url.removeprefix(service.runtime.settings.base_url)
 
 
+async def _linkedin(service: ServiceClient, page: _Page) -> str:
+    """Where the page's LinkedIn link leads: through our own URL (which counts the click) to
+    LinkedIn's prefilled form."""
+    response = await service.http.get(_path(service, page.links["linkedin-add"]))
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
 async def test_machines_get_the_signed_credential_in_the_type_they_ask_for(service: ServiceClient) -> None:
     _, award = await _award(service)
     path = _path(service, award["url"])
@@ -94,7 +102,7 @@ async def test_a_person_sees_who_what_and_that_it_is_valid_and_can_add_it_to_lin
     assert "Zoë Jansen" in page.words and achievement["name"] in page.words and credential["issuer"]["name"] in page.words
     assert "zoe@example.org" not in response.text  # the email went into the credential hashed
     assert page.meta["og:title"] and page.meta["og:url"] == award["url"]
-    query = parse_qs(urlsplit(page.links["linkedin-add"]).query)
+    query = parse_qs(urlsplit(await _linkedin(service, page)).query)
     completed = datetime.fromisoformat(credential["awardedDate"].replace("Z", "+00:00"))
     assert query == {
         "startTask": ["CERTIFICATION_NAME"],
@@ -113,7 +121,7 @@ async def test_the_linkedin_link_carries_the_expiry_and_the_organization_id_when
     until = (datetime.now(UTC) + timedelta(days=800)).date()
     award = (await service.award(issuer["id"], achievement["id"], valid_until=until.isoformat())).json()
     page = _Page.of((await service.http.get(_path(service, award["url"]), headers={"Accept": "text/html"})).text)
-    query = parse_qs(urlsplit(page.links["linkedin-add"]).query)
+    query = parse_qs(urlsplit(await _linkedin(service, page)).query)
     assert query["organizationId"] == ["1337"] and "organizationName" not in query
     assert query["expirationYear"] == [str(until.year)] and query["expirationMonth"] == [str(until.month)]
 
@@ -329,5 +337,5 @@ async def test_a_retroactive_award_shows_when_it_was_completed_and_lists_that_da
     page = _Page.of((await service.http.get(_path(service, award["url"]), headers={"Accept": "text/html"})).text)
     assert "Completed on 1 September 2019" in page.words
     assert f"Issued on {issued.day} {issued:%B} {issued.year}" in page.words
-    query = parse_qs(urlsplit(page.links["linkedin-add"]).query)
+    query = parse_qs(urlsplit(await _linkedin(service, page)).query)
     assert (query["issueYear"], query["issueMonth"]) == (["2019"], ["9"])

@@ -134,8 +134,11 @@ async def test_the_linkedin_link_carries_the_certification_and_is_reached_by_key
     assert await link.is_visible()
     assert (await link.inner_text()).strip() == "Add to LinkedIn profile"
     href = await link.get_attribute("href")
-    assert href is not None
-    parts = urlsplit(href)
+    assert href == f"{awarded.valid.url}/linkedin", href  # our own URL: it counts the click, then redirects
+    async with httpx.AsyncClient() as http:
+        followed = await http.get(href)
+    assert followed.status_code == 303, followed.text
+    parts = urlsplit(followed.headers["location"])
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "www.linkedin.com", "/profile/add")
     completed = datetime.fromisoformat(awarded.valid.document["awardedDate"])  # when it was earned, not signed
     assert parse_qs(parts.query, strict_parsing=True) == {

@@ -127,8 +127,11 @@ class CredentialRepository:
         limit: int,
         state: str | None = None,
         now: datetime | None = None,
+        learner: str | None = None,
     ) -> Sequence[tuple[Credential, int]]:
-        """Newest first, keyset-paginated on (issued_at, id); each with its achievement version."""
+        """Newest first, keyset-paginated on (issued_at, id); each with its achievement version.
+        ``learner``: any part of the learner's name or email address, case-insensitive (trigram
+        indexes answer it on PostgreSQL; SQLite folds the case of ASCII letters only)."""
         statement = (
             select(Credential, AchievementVersion.version)
             .join(AchievementVersion, AchievementVersion.id == Credential.achievement_version_id)
@@ -140,6 +143,11 @@ class CredentialRepository:
             statement = statement.where(Credential.recipient_did == recipient_did)
         if achievement_id is not None:
             statement = statement.where(Credential.achievement_id == achievement_id)
+        if learner:
+            pattern = "%" + learner.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            statement = statement.where(
+                or_(Credential.recipient_name.ilike(pattern, escape="\\"), Credential.recipient_email.ilike(pattern, escape="\\"))
+            )
         if issued_after is not None:
             statement = statement.where(Credential.issued_at >= issued_after)
         if issued_before is not None:

@@ -463,7 +463,10 @@ async def list_credentials(
     cursor: str | None = None,
     limit: int = 50,
     now: datetime,
+    learner: str | None = None,
 ) -> CredentialPage:
+    """``learner``: any part of the learner's name or email address (the console's search box);
+    ``recipient``: exactly their email address or DID."""
     await get_issuer(session, principal=principal, issuer_id=issuer_id)
     email = did = None
     if recipient is not None:
@@ -479,6 +482,7 @@ async def list_credentials(
         limit=limit + 1,
         state=state,
         now=now,
+        learner=learner.strip() if learner and learner.strip() else None,
     )
     items = [
         CredentialSummary(

@@ -175,6 +175,8 @@ class PageView:
     components: list[ComponentView] = field(default_factory=list)
     #: a draft's preview in the console: no credential exists, so no status, checks or links
     preview: bool = False
+    #: the public URL of the corrected credential that replaced this (revoked) one, if any
+    replaced_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from ..achievements import service as achievements
-from ..awards.document import credential_json
+from ..awards.document import credential_json, credential_url
+from ..awards.reissue import replacement_of
 from ..credentials import CONTEXTS, VerificationReport, eu_elements
 from ..credentials.baking import bake_png, bake_svg, default_badge_png, default_badge_svg
 from ..credentials.did import MULTIKEY_CONTEXT_V1, verification_method
@@ -27,6 +29,8 @@ from ..endorsements.service import standing_endorsements
 from ..issuers.repository import IssuerRepository
 from ..issuers.service import host_did, profile
 from ..problems import NotFound
+from ..status.service import credential_state
+from ..usage.service import counted
 from ..web.deps import RuntimeDep, SessionDep, check_url
 from ..web.openapi import PROBLEMS
 from ..web.routes import StrictJsonRoute
@@ -82,6 +86,7 @@ def _json(document: dict[str, Any], media_type: str, headers: dict[str, str]) ->
 )
 async def public_credential(
     credential_id: str,
+    request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
     accept: Annotated[str | None, Header()] = None,
@@ -97,20 +102,51 @@ async def public_credential(
     document = credential.document
     headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
     media = _negotiate(accept, format)
+    # Counted after the answer has gone (usage.service): a person's page view, or a download
+    # they chose (``?format=``, the page's links); a verifier negotiating JSON-LD is neither.
+    use = counted(request, runtime.sessions, credential.id, f"download_{format}" if format and format != "html" else "view")  # type: ignore[arg-type]
     if media in JSON_TYPES:
-        return Response(credential_json(document), media_type=media, headers=headers)
+        return Response(credential_json(document), media_type=media, headers=headers, background=use if format else None)
     if media == "application/vc+jwt":
         unsigned = {k: v for k, v in document.items() if k != "proof"}
         signer = runtime.keystore.signer_for(document["proof"]["verificationMethod"])
         token = await asyncio.to_thread(encode_vc_jwt, unsigned, signer=signer)
-        return Response(token, media_type="application/vc+jwt", headers=headers)
+        return Response(token, media_type="application/vc+jwt", headers=headers, background=use if format else None)
     if media in ("image/png", "image/svg+xml", "application/pdf"):
         body = await asyncio.to_thread(_download, media, document)
         extension = {"image/png": "png", "image/svg+xml": "svg", "application/pdf": "pdf"}[media]
         headers["Content-Disposition"] = f'attachment; filename="credential-{credential_id}.{extension}"'
-        return Response(body, media_type=media, headers=headers)
+        return Response(body, media_type=media, headers=headers, background=use)
     report = await Verification(runtime, runtime.fetcher, session=session).of_credential(document)
-    return HTMLResponse(render_credential_page(page_view(document, report, runtime.settings.base_url, issuer.linkedin_organization_id)), headers=headers)
+    view = page_view(document, report, runtime.settings.base_url)
+    if credential.revoked_at is not None and (replacement := await replacement_of(session, credential)) is not None:
+        # A name corrected: the new credential says it replaces this one, and this page points to it.
+        view = dataclasses.replace(view, replaced_by=credential_url(runtime.settings.base_url, replacement.id))
+    return HTMLResponse(render_credential_page(view), headers=headers, background=use)
+
+
+@router.get("/credentials/{credential_id}/linkedin", include_in_schema=False)
+async def linkedin_share(credential_id: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The page's "Add to LinkedIn profile" link: counts the click, then sends the learner on to
+    LinkedIn's prefilled form (303). A credential that is no longer in good standing is not
+    offered to LinkedIn: back to its page, which says why."""
+    credential, issuer = await credentials.public_credential(session, credential_id)
+    page = credential.document["id"]
+    if credential_state(credential, now=datetime.now(UTC)) != "active":
+        return RedirectResponse(page, status_code=303)
+    target = linkedin_link(credential.document, issuer.linkedin_organization_id)
+    return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"}, background=counted(request, runtime.sessions, credential.id, "linkedin"))
+
+
+def linkedin_link(document: dict[str, Any], linkedin_organization_id: str | None) -> str:
+    """LinkedIn's "Add to profile" URL for the credential, prefilled."""
+    shown = credentials.facts(document)
+    return add_to_profile_url(
+        name=shown.title, organization_id=linkedin_organization_id, organization_name=document["issuer"].get("name"),
+        # When the learner earned it, not when it was signed: a retroactive award signed today
+        # for a course completed years ago lists the date of the course.
+        issued=shown.completed_on or shown.issued_on, expires=shown.valid_until, cert_url=shown.public_url, cert_id=shown.credential_id,
+    )
 
 
 def _download(media: str, document: dict[str, Any]) -> bytes:
@@ -141,7 +177,7 @@ def _download(media: str, document: dict[str, Any]) -> bytes:
     return certificate_pdf(content, json.dumps(document, ensure_ascii=False, indent=2).encode())
 
 
-def page_view(document: dict[str, Any], report: VerificationReport, base_url: str, linkedin_organization_id: str | None) -> PageView:
+def page_view(document: dict[str, Any], report: VerificationReport, base_url: str) -> PageView:
     shown = credentials.facts(document)
     achievement = document["credentialSubject"]["achievement"]
     issuer = document["issuer"]
@@ -153,14 +189,8 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
         why = "The signature checks out and the issuer has not revoked or suspended it."
     elif status == "expired" and shown.valid_until is not None:
         why = f"It expired on {shown.valid_until:%d %B %Y}."
-    linkedin = None
-    if status == "valid":
-        linkedin = add_to_profile_url(
-            name=shown.title, organization_id=linkedin_organization_id, organization_name=issuer.get("name"),
-            # When the learner earned it, not when it was signed: a retroactive award signed today
-            # for a course completed years ago lists the date of the course.
-            issued=shown.completed_on or shown.issued_on, expires=shown.valid_until, cert_url=url, cert_id=shown.credential_id,
-        )
+    # Through our own URL, which counts the click and redirects to LinkedIn (linkedin_share).
+    linkedin = f"{url}/linkedin" if status == "valid" else None
     image = achievement.get("image") or document.get("image")
     return PageView(
         credential_id=shown.credential_id,

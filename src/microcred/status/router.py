@@ -10,7 +10,7 @@ from ..web.deps import PrincipalDep, RuntimeDep, SessionDep, check_url
 from ..web.openapi import PROBLEMS
 from ..web.routes import StrictJsonRoute
 from . import service
-from .schemas import RevokeIn, StatusOut
+from .schemas import RevokeIn, StatusOut, SuspendIn
 
 router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/credentials/{credential_id}", tags=["status"], responses=PROBLEMS, route_class=StrictJsonRoute)
 public = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(check_url)], route_class=StrictJsonRoute)
@@ -46,18 +46,28 @@ async def revoke(
 
 
 @router.post("/suspend", response_model=StatusOut, responses=_CONFLICT)
-async def suspend(issuer_id: str, credential_id: str, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> StatusOut:
-    """Suspend a credential (issuers that offer suspension): verifiers report it suspended until it is unsuspended."""
+async def suspend(
+    issuer_id: str, credential_id: str, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep,
+    body: Annotated[SuspendIn | None, Body()] = None,
+) -> StatusOut:
+    """Suspend a credential (issuers that offer suspension): verifiers report it suspended until it is unsuspended.
+    The reason stays private (the audit log)."""
     credential = await service.change_status(
-        session, principal=principal, signing=service.list_signing(runtime), issuer_id=issuer_id, credential_id=credential_id, change="suspend"
+        session, principal=principal, signing=service.list_signing(runtime), issuer_id=issuer_id, credential_id=credential_id,
+        change="suspend", reason=body.reason if body else None,
     )
     return _out(credential)
 
 
 @router.post("/unsuspend", response_model=StatusOut, responses=_CONFLICT)
-async def unsuspend(issuer_id: str, credential_id: str, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> StatusOut:
+async def unsuspend(
+    issuer_id: str, credential_id: str, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep,
+    body: Annotated[SuspendIn | None, Body()] = None,
+) -> StatusOut:
+    """Reinstate a suspended credential; the reason, if given, stays private (the audit log)."""
     credential = await service.change_status(
-        session, principal=principal, signing=service.list_signing(runtime), issuer_id=issuer_id, credential_id=credential_id, change="unsuspend"
+        session, principal=principal, signing=service.list_signing(runtime), issuer_id=issuer_id, credential_id=credential_id,
+        change="unsuspend", reason=body.reason if body else None,
     )
     return _out(credential)
 

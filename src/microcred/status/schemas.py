@@ -18,6 +18,12 @@ class RevokeIn(ApiModel):
     )
 
 
+class SuspendIn(ApiModel):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = Field(
+        default=None, description="kept for the issuer's records and the audit log; never published or sent to webhooks"
+    )
+
+
 class StatusOut(BaseModel):
     credential_id: str
     status: CredentialState

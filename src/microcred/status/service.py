@@ -33,7 +33,7 @@ from .allocator import Slot
 from .schemas import CredentialState
 
 __all__ = [
-    "ListSigning", "change_status", "credential_state", "credential_status", "json_bytes", "list_signing", "public_list", "revoke_entry", "set_bit",
+    "ListSigning", "apply_change", "change_status", "credential_state", "credential_status", "json_bytes", "list_signing", "public_list", "revoke_entry", "set_bit",
     "status_list_url",
 ]
 
@@ -169,7 +169,31 @@ async def change_status(
     reason: str | None = None,
     now: datetime | None = None,
 ) -> Credential:
-    """Revoke (final), suspend or unsuspend one credential; repeating a change changes nothing."""
+    """Revoke (final), suspend or unsuspend one credential; repeating a change changes nothing.
+    ``reason`` is private: kept on the credential (a revocation's) and in the audit log, never in
+    a status list, a webhook or the public page."""
+    credential, event = await apply_change(
+        session, principal=principal, signing=signing, issuer_id=issuer_id, credential_id=credential_id, change=change, reason=reason, now=now
+    )
+    if event is not None:
+        await record(session, event)
+    return credential
+
+
+async def apply_change(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    signing: ListSigning,
+    issuer_id: str,
+    credential_id: str,
+    change: Change,
+    reason: str | None = None,
+    now: datetime | None = None,
+    data: dict[str, Any] | None = None,
+) -> tuple[Credential, Event | None]:
+    """change_status without recording: the change, and its event (None when nothing changed)
+    for the caller to record with the rest of its transaction's events (``data``: added to it)."""
     principal.require(issuer_id, "revoke")
     await get_issuer(session, principal=principal, issuer_id=issuer_id)
     now = now or datetime.now(UTC)
@@ -178,26 +202,31 @@ async def change_status(
     )
     if credential is None:
         raise NotFound(f"no credential {credential_id!r}")
+    private = {"reason": reason} if reason is not None or change == "revoke" else {}
+
+    def changed(kind: str) -> Event:
+        return _changed(kind, credential, principal, signing, now, private=private, data=data)
+
     if change == "revoke":
         if credential.revocation_list_id is None or credential.revocation_index is None:
             raise Conflict("this credential was issued without a status entry and cannot be revoked")
-        if credential.revoked_at is None:
-            credential.revoked_at, credential.revocation_reason = now, reason
-            value = combined.REVOKED if await _is_combined(session, credential) else 1
-            await set_bit(session, credential.revocation_list_id, credential.revocation_index, value, signing, now)
-            await record(session, _changed("credential.revoked", credential, principal, signing, now, private={"reason": reason}))
-        return credential
+        if credential.revoked_at is not None:
+            return credential, None
+        credential.revoked_at, credential.revocation_reason = now, reason
+        value = combined.REVOKED if await _is_combined(session, credential) else 1
+        await set_bit(session, credential.revocation_list_id, credential.revocation_index, value, signing, now)
+        return credential, changed("credential.revoked")
     if await _is_combined(session, credential):
         assert credential.revocation_list_id is not None and credential.revocation_index is not None
         if credential.revoked_at is not None:
             raise Conflict("this credential is revoked; a revocation is final")
         suspend = change == "suspend"
-        if (credential.suspended_at is not None) != suspend:
-            credential.suspended_at = now if suspend else None
-            value = combined.SUSPENDED if suspend else combined.ACTIVE
-            await set_bit(session, credential.revocation_list_id, credential.revocation_index, value, signing, now)
-            await record(session, _changed("credential.suspended" if suspend else "credential.unsuspended", credential, principal, signing, now))
-        return credential
+        if (credential.suspended_at is not None) == suspend:
+            return credential, None
+        credential.suspended_at = now if suspend else None
+        value = combined.SUSPENDED if suspend else combined.ACTIVE
+        await set_bit(session, credential.revocation_list_id, credential.revocation_index, value, signing, now)
+        return credential, changed("credential.suspended" if suspend else "credential.unsuspended")
     if credential.suspension_list_id is None or credential.suspension_index is None:
         raise Conflict(
             "this credential carries no suspension entry: the issuer did not offer suspension when it was awarded "
@@ -206,11 +235,11 @@ async def change_status(
     if credential.revoked_at is not None:
         raise Conflict("this credential is revoked; a revocation is final")
     suspend = change == "suspend"
-    if (credential.suspended_at is not None) != suspend:
-        credential.suspended_at = now if suspend else None
-        await set_bit(session, credential.suspension_list_id, credential.suspension_index, int(suspend), signing, now)
-        await record(session, _changed("credential.suspended" if suspend else "credential.unsuspended", credential, principal, signing, now))
-    return credential
+    if (credential.suspended_at is not None) == suspend:
+        return credential, None
+    credential.suspended_at = now if suspend else None
+    await set_bit(session, credential.suspension_list_id, credential.suspension_index, int(suspend), signing, now)
+    return credential, changed("credential.suspended" if suspend else "credential.unsuspended")
 
 
 async def _is_combined(session: AsyncSession, credential: Credential) -> bool:
@@ -222,11 +251,12 @@ async def _is_combined(session: AsyncSession, credential: Credential) -> bool:
 
 
 def _changed(
-    kind: str, credential: Credential, principal: Principal, signing: ListSigning, now: datetime, *, private: dict[str, Any] | None = None
+    kind: str, credential: Credential, principal: Principal, signing: ListSigning, now: datetime, *,
+    private: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
 ) -> Event:
-    """A status change as an event. The reason for a revocation goes to the audit log alone."""
-    data = {"credential_id": credential.id, "url": credential_url(signing.base_url, credential.id)}
-    return Event(kind, credential.issuer_id, principal.client_id, credential.id, now, data, private=private or {})
+    """A status change as an event. The reason for a change goes to the audit log alone."""
+    public = {"credential_id": credential.id, "url": credential_url(signing.base_url, credential.id), **(data or {})}
+    return Event(kind, credential.issuer_id, principal.client_id, credential.id, now, public, private=private or {})
 
 
 async def public_list(session: AsyncSession, *, signing: ListSigning, list_id: str) -> StatusList:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from starlette.datastructures import UploadFile
 from fastapi.responses import HTMLResponse
+from starlette.background import BackgroundTask
 
 from ..credentials import CredentialError, VerificationReport
 from ..fetch import FetchError
 from ..problems import BadRequest, UnprocessableContent
 from ..public.page import render_verify_page
+from ..runtime import Runtime
+from ..usage.service import counted
 from ..web.deps import RuntimeDep, check_url
 from ..web.openapi import PROBLEMS
 from .service import Verification
@@ -69,17 +72,35 @@ async def _report(verification: Verification, *, url: str | None = None, data: b
         raise UnprocessableContent(f"not a credential we can read: {exc.message}", errors=[{"pointer": "#", "detail": exc.message}]) from exc
 
 
+def _counted(request: Request, runtime: Runtime, report: VerificationReport) -> BackgroundTask | None:
+    """The count of a verification of one of our own credentials (usage.service), run after the answer."""
+    found = report.summary.get("id")
+    prefix = f"{runtime.settings.base_url}/credentials/"
+    if not isinstance(found, str) or not found.startswith(prefix) or "/" in found.removeprefix(prefix):
+        return None
+    return counted(request, runtime.sessions, found.removeprefix(prefix), "verification")
+
+
+def _count(background: BackgroundTasks, request: Request, runtime: Runtime, report: VerificationReport) -> None:
+    if (task := _counted(request, runtime, report)) is not None:
+        background.add_task(task)
+
+
 @router.post("/api/v1/verify", responses=_REPORT, openapi_extra=_BODY)
-async def verify_file(request: Request, verification: VerificationDep) -> dict[str, Any]:
+async def verify_file(request: Request, verification: VerificationDep, background: BackgroundTasks) -> dict[str, Any]:
     """Verify a credential sent in the body (or as the multipart field `file`)."""
-    return (await _report(verification, data=await _uploaded(request))).to_dict()
+    report = await _report(verification, data=await _uploaded(request))
+    _count(background, request, verification.runtime, report)
+    return report.to_dict()
 
 
 @router.get("/api/v1/verify", responses=_REPORT)
-async def verify_url(verification: VerificationDep, url: Annotated[str, Query(min_length=1, max_length=2048, description="an https URL of a credential")]) -> dict[str, Any]:
+async def verify_url(request: Request, verification: VerificationDep, background: BackgroundTasks, url: Annotated[str, Query(min_length=1, max_length=2048, description="an https URL of a credential")]) -> dict[str, Any]:
     """Fetch a credential URL (https only; private, loopback and link-local addresses refused;
     size, time and redirects bounded) and verify what it answers."""
-    return (await _report(verification, url=url)).to_dict()
+    report = await _report(verification, url=url)
+    _count(background, request, verification.runtime, report)
+    return report.to_dict()
 
 
 # The page is for people, not part of the API: kept out of openapi.yaml. Its errors are shown on
@@ -103,4 +124,4 @@ async def _page(request: Request, verification: VerificationDep, *, url: str | N
         report = await _report(verification, url=url, data=data)
     except (BadRequest, UnprocessableContent) as problem:
         return HTMLResponse(render_verify_page(None, problem.detail, action), status_code=problem.status)
-    return HTMLResponse(render_verify_page(report.to_dict(), None, action))
+    return HTMLResponse(render_verify_page(report.to_dict(), None, action), background=_counted(request, verification.runtime, report))

@@ -15,6 +15,7 @@ from .passkey import PasskeyChallenge, PasskeyRequirement, StaffPasskey, StaffSe
 from .pathway import Pathway, PathwayCompletion, PathwayComponent
 from .staff import StaffMember, StaffRole, StaffSession, StaffSignInAttempt, StaffSignInLink
 from .status_list import StatusList
+from .usage import CredentialUsage
 from .vcapi_credential import VcApiCredential
 from .webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -29,6 +30,7 @@ __all__ = [
     "BulkMapping",
     "BulkUpload",
     "Credential",
+    "CredentialUsage",
     "Endorsement",
     "Issuer",
     "Job",

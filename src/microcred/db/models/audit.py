@@ -20,7 +20,11 @@ class AuditEntry(Base):
     """
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_issuer_seq", "issuer_id", "seq"),)
+    __table_args__ = (
+        Index("ix_audit_log_issuer_seq", "issuer_id", "seq"),
+        # A credential's timeline: the entries about it, in order.
+        Index("ix_audit_log_subject_seq", "subject", "seq"),
+    )
 
     #: 1, 2, 3... without gaps: a missing number is a removed entry.
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base, utcnow
@@ -27,7 +27,22 @@ class Credential(Base):
         UniqueConstraint("issuer_id", "external_id"),
         Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
         Index("ix_credentials_issuer_email", "issuer_id", "recipient_email"),
-        Index("ix_credentials_issuer_achievement", "issuer_id", "achievement_id"),
+        # The console's search (awards.repository.page): an achievement's newest first.
+        Index("ix_credentials_issuer_achievement_issued", "issuer_id", "achievement_id", "issued_at"),
+        # ... and the revoked or suspended, newest first, and the dashboard's count of revoked,
+        # without reading the (many) credentials in good standing.
+        Index(
+            "ix_credentials_issuer_revoked", "issuer_id", "issued_at",
+            postgresql_where=text("revoked_at IS NOT NULL"), sqlite_where=text("revoked_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_credentials_issuer_suspended", "issuer_id", "issued_at",
+            postgresql_where=text("suspended_at IS NOT NULL"), sqlite_where=text("suspended_at IS NOT NULL"),
+        ),
+        # Learner search by any part of a name or address (ILIKE '%jans%'): trigram GIN indexes on
+        # PostgreSQL (pg_trgm), plain ones on SQLite, where the search scans one issuer's rows.
+        Index("ix_credentials_recipient_name_trgm", "recipient_name", postgresql_using="gin", postgresql_ops={"recipient_name": "gin_trgm_ops"}),
+        Index("ix_credentials_recipient_email_trgm", "recipient_email", postgresql_using="gin", postgresql_ops={"recipient_email": "gin_trgm_ops"}),
         # A learner's credentials from every issuer (the OB 3.0 API's getCredentials).
         Index("ix_credentials_recipient_email_issued", "recipient_email", "issued_at"),
         # Learners identified by a DID alone, looked up when their awards complete a pathway.

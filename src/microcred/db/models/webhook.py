@@ -40,6 +40,8 @@ class WebhookDelivery(Base):
         UniqueConstraint("endpoint_id", "event_id"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
+        # A credential's timeline: the deliveries of the events about it.
+        Index("ix_webhook_deliveries_event", "event_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

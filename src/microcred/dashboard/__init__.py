@@ -1,0 +1,1 @@
+"""An issuer's figures at a glance, for its staff."""

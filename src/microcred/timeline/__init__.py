@@ -1,0 +1,1 @@
+"""A credential's story for the issuer's staff: issued, used, changed, and told to webhooks."""
