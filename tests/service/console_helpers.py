@@ -9,18 +9,41 @@ page's forms carry.
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+import pytest
+import pytest_asyncio
 
+from microcred.app import create_app
+from microcred.config import Settings
 from microcred.db.base import new_id
 from microcred.db.models import StaffMember, StaffRole
 from microcred.runtime import Runtime
 from microcred.staff import service as staff_service
 
-__all__ = ["add_staff", "csrf_of", "sign_in", "sign_in_browser", "sign_in_with_link"]
+__all__ = ["LOCAL", "add_staff", "csrf_of", "http", "settings", "sign_in", "sign_in_browser", "sign_in_with_link"]
+
+#: The base URL of the console tests' service: on localhost, so its development mailer writes
+#: each email to ``data/mail/`` (a test reads the link from the message) and cookies are plain.
+LOCAL = "http://localhost:8000"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Import into a test module (with ``http``) to serve the console at :data:`LOCAL`."""
+    return settings.model_copy(update={"base_url": LOCAL})
+
+
+@pytest_asyncio.fixture
+async def http(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app (ASGI, no socket) at :data:`LOCAL`, keeping cookies."""
+    app = create_app(settings, runtime=runtime, migrate=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=LOCAL) as client:
+        yield client
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

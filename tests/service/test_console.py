@@ -8,35 +8,22 @@ import email
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import update
 
-from microcred.app import create_app
 from microcred.config import Settings
 from microcred.db.models import StaffSession
 from microcred.runtime import Runtime
 
 from ..factories.service import ServiceClient
-from .console_helpers import add_staff, csrf_of, sign_in, sign_in_with_link
+from .console_helpers import LOCAL, add_staff, csrf_of, sign_in, sign_in_with_link, http, settings  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.asyncio
-LOCAL = "http://localhost:8000"
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"base_url": LOCAL})
-
-
-@pytest_asyncio.fixture
-async def http(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, runtime=runtime, migrate=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=LOCAL) as client:
-        yield client
 
 
 @pytest_asyncio.fixture

@@ -4,34 +4,20 @@ what each role may do, the search, a revocation with its private reason, correct
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
 
-from microcred.app import create_app
-from microcred.config import Settings
 from microcred.runtime import Runtime
 
 from ..factories.service import ServiceClient
-from .console_helpers import add_staff, csrf_of, sign_in
+from .console_helpers import LOCAL, add_staff, csrf_of, sign_in, http, settings  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.asyncio
-LOCAL = "http://localhost:8000"
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"base_url": LOCAL})
-
-
-@pytest_asyncio.fixture
-async def http(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, runtime=runtime, migrate=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=LOCAL) as client:
-        yield client
 
 
 @pytest_asyncio.fixture

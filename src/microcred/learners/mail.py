@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from ..config import Settings
 
-__all__ = ["MailError", "Mailer", "OutboxMailer", "SmtpMailer", "mailer_for", "sign_in_message"]
+__all__ = ["MailError", "Mailer", "OutboxMailer", "SmtpMailer", "mailer_for", "new_message", "sign_in_message"]
 
 log = logging.getLogger("microcred")
 _TIMEOUT_SECONDS = 30
@@ -97,6 +97,20 @@ def mailer_for(settings: Settings) -> Mailer | None:
     return None
 
 
+def new_message(*, to: str, subject: str, settings: Settings) -> EmailMessage:
+    """An email from the service (``MICROCRED_SMTP_FROM``, or noreply at its host), marked as
+    sent by a machine so auto-responders stay quiet; the caller sets its content."""
+    host = urlsplit(settings.base_url).hostname or "microcred"
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = settings.smtp_from or f"microcred <noreply@{host}>"
+    message["To"] = to
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=host)
+    message["Auto-Submitted"] = "auto-generated"
+    return message
+
+
 _LEARNER_PURPOSE = "to let an application\nuse your Open Badges credentials"
 
 
@@ -104,13 +118,7 @@ def sign_in_message(*, to: str, link: str, settings: Settings, minutes: int, pur
     """The sign-in email; ``purpose`` finishes "Someone asked to sign in to HOST with this email
     address, ..." (learners: to let an application use their credentials; staff: the console)."""
     host = urlsplit(settings.base_url).hostname or "microcred"
-    message = EmailMessage()
-    message["Subject"] = f"Sign in to {host}"
-    message["From"] = settings.smtp_from or f"microcred <noreply@{host}>"
-    message["To"] = to
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=host)
-    message["Auto-Submitted"] = "auto-generated"
+    message = new_message(to=to, subject=f"Sign in to {host}", settings=settings)
     message.set_content(
         f"Someone asked to sign in to {host} with this email address, {purpose}.\n\n"
         f"To sign in, open this link within {minutes} minutes (it works once):\n\n"

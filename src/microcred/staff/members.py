@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import func, select
@@ -25,6 +24,7 @@ from ..config import Settings
 from ..db.base import new_id
 from ..db.models import Issuer, StaffMember, StaffPasskey, StaffRole, StaffSignInLink
 from ..events import Event, record
+from ..learners.mail import new_message
 from ..learners.service import normalised_email
 from ..problems import BadRequest, Conflict, NotFound, field_error
 from ..tokens import new_token, token_digest
@@ -177,13 +177,7 @@ def invitation_link(settings: Settings, *, token: str, issuer_id: str) -> str:
 def invitation_message(*, to: str, link: str, issuer: Issuer, role: str, inviter: StaffMember, settings: Settings) -> EmailMessage:
     host = urlsplit(settings.base_url).hostname or "microcred"
     days = INVITATION_SECONDS // 86_400
-    message = EmailMessage()
-    message["Subject"] = f"You are invited to the staff console of {issuer.name}"
-    message["From"] = settings.smtp_from or f"microcred <noreply@{host}>"
-    message["To"] = to
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=host)
-    message["Auto-Submitted"] = "auto-generated"
+    message = new_message(to=to, subject=f"You are invited to the staff console of {issuer.name}", settings=settings)
     message.set_content(
         f"{inviter.name or inviter.email} invited you to the staff console of {issuer.name} on {host},\n"
         f"as {role}.\n\n"
