@@ -109,6 +109,9 @@ async def test_two_versions_side_by_side(service: ServiceClient) -> None:
     assert rows["name"]["before"] == rows["name"]["after"] == achievement["document"]["name"]
     assert rows["level"]["after"] == "EQF level 4" and not rows["level"]["changed"]
 
+    newest = (await service.http.get(f"{path}/versions/diff", headers=service.admin)).json()
+    assert (newest["from_version"], newest["to_version"]) == (1, 2) and newest["fields"] == diff.json()["fields"]
+
     missing = is_problem(await service.http.get(f"{path}/versions/diff", params={"from": 1, "to": 3}, headers=service.admin), 404)
     assert missing["errors"] == [{"parameter": "to", "detail": "versions are 1 to 2"}]
 

@@ -112,6 +112,7 @@ async def world(service: ServiceClient) -> World:
         "endorsement_id": endorsement.json()["id"],
         "endorsed_issuer_id": endorsed["id"],
         "webhook_id": webhook.json()["id"],
+        "delivery_id": "00000000-0000-4000-8000-000000000000",
     }
     return World(service, ids)
 

@@ -81,10 +81,11 @@ async def diff_versions(
     achievement_id: str,
     principal: PrincipalDep,
     session: SessionDep,
-    from_: Annotated[int, Query(alias="from", ge=1, le=1_000_000)],
-    to: Annotated[int, Query(ge=1, le=1_000_000)],
+    from_: Annotated[int | None, Query(alias="from", ge=1, le=1_000_000)] = None,
+    to: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> VersionDiff:
-    """Two published versions side by side, field by field, in words."""
+    """Two published versions side by side, field by field, in words; without `from` and `to`,
+    the newest version and the one before it."""
     return await service.version_diff(
         session, principal=principal, issuer_id=issuer_id, achievement_id=achievement_id, from_version=from_, to_version=to
     )

@@ -203,10 +203,13 @@ async def list_versions(session: AsyncSession, *, principal: Principal, issuer_i
 
 
 async def version_diff(
-    session: AsyncSession, *, principal: Principal, issuer_id: str, achievement_id: str, from_version: int, to_version: int
+    session: AsyncSession, *, principal: Principal, issuer_id: str, achievement_id: str, from_version: int | None = None, to_version: int | None = None
 ) -> VersionDiff:
-    """Two published versions side by side, field by field."""
+    """Two published versions side by side, field by field; by default the newest and the one
+    before it (or the first with itself, when only one is published)."""
     achievement = await get_achievement(session, principal=principal, issuer_id=issuer_id, achievement_id=achievement_id)
+    to_version = to_version or achievement.version or 1
+    from_version = from_version or max(1, to_version - 1)
     repository = AchievementRepository(session)
     found = []
     for name, number in (("from", from_version), ("to", to_version)):
