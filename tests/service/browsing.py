@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright, expect
 
 __all__ = [
     "DESKTOP", "LOOPBACK_HOSTS", "LOOPBACK_ONLY_FLAGS", "PHONE", "TABLET", "Browsing", "axe_problems", "browsing", "screenshot",
@@ -46,6 +46,11 @@ LOOPBACK_ONLY_FLAGS = [
     "--dns-prefetch-disable",
 ]
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1"})
+
+#: How long an ``expect(...)`` waits for a page to get where the test says: generous, because a
+#: shared machine under load (CI runs beside other work) can take seconds to answer an htmx
+#: request; a page that never gets there still fails, only later.
+expect.set_options(timeout=20_000)
 
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
 TABLET: dict[str, Any] = {"viewport": {"width": 820, "height": 1180}, "is_mobile": True, "has_touch": True}
