@@ -30,7 +30,16 @@ _TIMEOUT_SECONDS = 30
 
 
 class MailError(Exception):
-    """The message could not be handed to the SMTP server (the reason, without the message)."""
+    """The message could not be handed to the SMTP server (the reason, without the message).
+
+    ``reason`` says in words what the server (or the connection) answered; ``permanent`` is
+    true for a 5xx answer about the message or its recipient (a hard bounce: retrying will not help).
+    """
+
+    def __init__(self, message: str, *, reason: str = "", permanent: bool = False) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+        self.permanent = permanent
 
 
 class Mailer(Protocol):
@@ -61,8 +70,35 @@ class SmtpMailer:
                     smtp.login(self.username, self.password)
                 smtp.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
-            log.warning("could not send a sign-in email through %s:%s: %s", self.host, self.port, type(exc).__name__)
-            raise MailError(f"the SMTP server {self.host}:{self.port} did not take the message ({type(exc).__name__})") from None
+            log.warning("could not send an email through %s:%s: %s", self.host, self.port, type(exc).__name__)
+            reason, permanent = _smtp_reason(exc)
+            raise MailError(
+                f"the SMTP server {self.host}:{self.port} did not take the message ({type(exc).__name__})",
+                reason=f"{self.host}:{self.port}: {reason}",
+                permanent=permanent,
+            ) from None
+
+
+def _smtp_reason(exc: Exception) -> tuple[str, bool]:
+    """What the server said, in words, and whether it refused the message for good (a 5xx about
+    the message or a recipient; a refused login is the service's configuration, so it is retried)."""
+    code: int | None = None
+    text = ""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"the SMTP server refused the login ({exc.smtp_code})", False
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
+        code, raw = next(iter(exc.recipients.values()))
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        code = exc.smtp_code
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+    if code is not None:
+        return f"the SMTP server answered {code} {text}".strip()[:900], 500 <= code < 600
+    if isinstance(exc, ConnectionRefusedError):
+        return "could not connect to the SMTP server (connection refused)", False
+    if isinstance(exc, TimeoutError):
+        return "the SMTP server did not answer in time", False
+    return f"could not talk to the SMTP server ({type(exc).__name__})", False
 
 
 class OutboxMailer:
