@@ -30,6 +30,7 @@ class Claimed:
     credential_id: str
     kind: str
     recipient: str
+    recipient_name: str | None
     attempts: int  # made so far
     document: dict[str, Any]
     issuer_name: str
@@ -45,17 +46,11 @@ def _achievement_name(document: dict[str, Any]) -> str:
     return str(name) if name else "a credential"
 
 
-def _recipient_name(document: dict[str, Any]) -> str | None:
-    subject = document.get("credentialSubject")
-    name = subject.get("name") if isinstance(subject, dict) else None
-    return str(name) if isinstance(name, str) and name else None
-
-
 def compose(claimed: Claimed, settings: Settings) -> EmailMessage:
     """The email; its Message-ID is the delivery's, so a retry of the same email carries the same
     one and a mailbox (or a test) can tell a duplicate."""
     values = {
-        "name": _recipient_name(claimed.document),
+        "name": claimed.recipient_name,
         "issuer": claimed.issuer_name,
         "achievement": _achievement_name(claimed.document),
         "credential_url": credential_url(settings.base_url, claimed.credential_id),

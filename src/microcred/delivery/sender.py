@@ -68,12 +68,16 @@ class EmailSender:
         async with self.sessions() as session, session.begin():
             claimed = await self._claim(session, now=now)
         unsettled = {c.delivery_id for c in claimed}
+        sending: set[asyncio.Task[None]] = set()
         try:
-            await asyncio.gather(*(self._attempt(c, self._slot(c), unsettled) for c in claimed))
+            await asyncio.gather(*(self._attempt(c, self._slot(c), unsettled, sending) for c in claimed))
         except asyncio.CancelledError:
-            # Stopping: hand back what was claimed but not settled, due now, for the next sender.
+            # Stopping: hand back what was claimed but not yet being sent, due now, for the next
+            # sender; let what is being sent finish and be logged, so none goes out twice.
             if unsettled:
                 await asyncio.shield(self._release(sorted(unsettled), now))
+            if sending:
+                await asyncio.shield(asyncio.gather(*sending, return_exceptions=True))
             raise
         return len(claimed)
 
@@ -128,6 +132,7 @@ class EmailSender:
                 EmailDelivery.credential_id,
                 EmailDelivery.kind,
                 EmailDelivery.recipient,
+                Credential.recipient_name,
                 EmailDelivery.attempts,
                 Credential.document,
                 Issuer.name,
@@ -151,10 +156,17 @@ class EmailSender:
                 .execution_options(synchronize_session=False)
             )
 
-    async def _attempt(self, claimed: Claimed, slot: float, unsettled: set[str]) -> None:
+    async def _attempt(self, claimed: Claimed, slot: float, unsettled: set[str], sending: set[asyncio.Task[None]]) -> None:
         wait = slot - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+        # From here the email is this sender's to settle (or, should the process die, the lease's).
+        unsettled.discard(claimed.delivery_id)
+        task = asyncio.ensure_future(self._send(claimed))
+        sending.add(task)
+        await asyncio.shield(task)
+
+    async def _send(self, claimed: Claimed) -> None:
         error: MailError | None = None
         async with self._slots:
             try:
@@ -180,4 +192,3 @@ class EmailSender:
                 .values(**changes)
                 .execution_options(synchronize_session=False)
             )
-        unsettled.discard(claimed.delivery_id)
