@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
@@ -286,3 +287,60 @@ async def test_an_unreachable_smtp_server_is_retried_then_failed_and_a_hard_boun
     [(_, status, attempts, error)] = await statuses(runtime)
     assert (status, attempts) == ("failed", 1) and error is not None and "550" in error and "mailbox unavailable" in error
     assert smtp.mailbox.messages == []
+
+
+async def test_staff_see_a_failed_email_in_words_and_a_manager_retries_it(
+    service: ServiceClient, smtp: Smtp, settings: Settings, runtime: Runtime, refusing: tuple[str, int]
+) -> None:
+    from .console_helpers import add_staff, csrf_of, sign_in
+
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    assert (await service.award(issuer["id"], achievement["id"], recipient={"email": "gone@example.org"})).status_code == 201
+    host, port = refusing
+    await drain(sender(runtime, settings.model_copy(update={"smtp_host": host, "smtp_port": port})))
+
+    async def staff(email: str, role: str) -> httpx.AsyncClient:
+        app = create_app(settings, runtime=runtime, migrate=False)
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=settings.base_url)
+        await sign_in(http, runtime, await add_staff(runtime, email, {issuer["id"]: role}))
+        return http
+
+    page = f"/console/{issuer['id']}/emails"
+    viewer = await staff("viewer@example.org", "viewer")
+    try:
+        seen = await viewer.get(page, params={"status": "failed"})
+        assert seen.status_code == 200, seen.text
+        assert "gone@example.org" in seen.text and "550" in seen.text and "mailbox unavailable" in seen.text
+        assert "/retry" not in seen.text and "Save settings" not in seen.text  # a viewer reads only
+    finally:
+        await viewer.aclose()
+    manager = await staff("manager@example.org", "manager")
+    try:
+        shown = await manager.get(page)
+        token = csrf_of(shown.text)
+        [email_id] = [row for row in await ids(runtime)]
+        retried = await manager.post(f"{page}/{email_id}/retry", data={"csrf_token": token})
+        assert retried.status_code == 200 and "queued again" in retried.text
+        saved = await manager.post(
+            f"{page}/settings", data={"csrf_token": token, "enabled": "1", "rate": "abc", "sender_name": "", "reply_to": ""}
+        )
+        assert saved.status_code == 422 and "Enter a number from 0.1 to 1000." in saved.text
+        saved = await manager.post(
+            f"{page}/settings",
+            data={"csrf_token": token, "enabled": "1", "rate": "2.5", "sender_name": "SPE Exams", "reply_to": "exams@spe.example"},
+        )
+        assert saved.status_code == 200 and "saved" in saved.text
+    finally:
+        await manager.aclose()
+    await drain(sender(runtime, settings))  # the SMTP server takes it now
+    message = smtp.mailbox.newest("gone@example.org")
+    assert str(message["From"]).startswith("SPE Exams <") and str(message["Reply-To"]) == "exams@spe.example"
+    async with runtime.sessions() as session:
+        found = await session.scalar(select(Issuer).where(Issuer.id == issuer["id"]))
+        assert found is not None and (found.email_rate_per_second, found.notify_on_revocation) == (2.5, False)
+
+
+async def ids(runtime: Runtime) -> list[str]:
+    async with runtime.sessions() as session:
+        return list((await session.scalars(select(EmailDelivery.id))).all())
