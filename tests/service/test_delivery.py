@@ -344,3 +344,18 @@ async def test_staff_see_a_failed_email_in_words_and_a_manager_retries_it(
 async def ids(runtime: Runtime) -> list[str]:
     async with runtime.sessions() as session:
         return list((await session.scalars(select(EmailDelivery.id))).all())
+
+
+async def test_the_issuer_api_reads_and_changes_the_email_settings(service: ServiceClient) -> None:
+    issuer = await service.create_issuer()
+    assert issuer["emails"] == {"enabled": True, "rate_per_second": 10.0, "sender_name": None, "reply_to": None, "notify_on_revocation": False}
+    url = f"/api/v1/issuers/{issuer['id']}"
+    changed = await service.http.patch(
+        url, json={"emails": {"rate_per_second": 2, "reply_to": "office@example.org", "notify_on_revocation": True}}, headers=service.admin
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["emails"] == {"enabled": True, "rate_per_second": 2.0, "sender_name": None, "reply_to": "office@example.org", "notify_on_revocation": True}
+    refused = await service.http.patch(url, json={"emails": {"rate_per_second": 0, "sender_name": "A <b>"}}, headers=service.admin)
+    assert refused.status_code == 422
+    pointers = {e["pointer"] for e in refused.json()["errors"]}
+    assert pointers == {"#/emails/rate_per_second", "#/emails/sender_name"}
