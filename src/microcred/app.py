@@ -42,6 +42,8 @@ from .verification.router import router as verification_router
 from .status.router import public as public_status_router
 from .status.router import router as status_router
 from .webhooks.dispatcher import WebhookDispatcher
+from .delivery.sender import EmailSender
+from .learners.mail import SmtpMailer, mailer_for
 from .webhooks.router import router as webhooks_router
 from .vcapi.router import router as vcapi_router
 from .web.deps import RuntimeDep
@@ -81,16 +83,24 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         if settings.webhook_dispatch:
             app.state.webhook_dispatcher = WebhookDispatcher.from_settings(built.sessions, settings)
             dispatcher = asyncio.create_task(app.state.webhook_dispatcher.run_forever(), name="microcred-webhooks")
+        emails: asyncio.Task[None] | None = None
+        # The sender keeps its SMTP connections open between emails (thousands in a batch).
+        mailer = SmtpMailer(settings, keep_open=True) if settings.smtp_host else mailer_for(settings)
+        if settings.email_dispatch and mailer is not None:
+            app.state.email_sender = EmailSender(built.sessions, mailer, settings)
+            emails = asyncio.create_task(app.state.email_sender.run_forever(), name="microcred-emails")
         try:
             yield
         finally:
-            for task in (worker, dispatcher):
+            for task in (worker, dispatcher, emails):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             if pool is not None:
                 pool.close()
+            if isinstance(mailer, SmtpMailer):
+                mailer.close()
             if runtime is None:
                 await built.close()
 

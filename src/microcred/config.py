@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     #: Let webhook endpoints be on this machine (loopback, over plain http too); unset: as
     #: verify_allow_loopback. For development and tests only.
     webhook_allow_loopback: bool | None = None
+    #: Send learner emails from this process (needs an SMTP server, or a development service).
+    email_dispatch: bool = True
+    #: Attempts per learner email before it is marked failed (a 5xx answer fails it at once).
+    email_max_attempts: int = Field(default=8, ge=1, le=100)
+    email_retry_base_seconds: float = Field(default=30.0, gt=0, le=86_400)
+    email_retry_max_seconds: float = Field(default=3600.0, gt=0, le=7 * 86_400)
 
     @field_validator("base_url")
     @classmethod

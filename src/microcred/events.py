@@ -2,7 +2,7 @@
 
 Services describe each change they make as an :class:`Event` and hand it to :func:`record`
 before their transaction commits. Recording writes the audit log entry and the webhook outbox
-rows inside that transaction, so an event exists exactly when its change does: a rolled-back
+rows and the learner email outbox rows inside that transaction, so an event exists exactly when its change does: a rolled-back
 award leaves no webhook behind, and a crash after commit loses none.
 """
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .audit.service import append
 from .db.base import new_id
+from .delivery.outbox import enqueue as enqueue_emails
 from .webhooks.outbox import enqueue
 
 __all__ = ["Event", "record"]
@@ -45,7 +46,7 @@ class Event:
 
 
 async def record(session: AsyncSession, *events: Event) -> None:
-    """Record ``events`` in ``session``'s transaction (audit log and webhook outbox).
+    """Record ``events`` in ``session``'s transaction (audit log, webhook and email outboxes).
 
     Call it once per transaction, with all of its events, as the last write before commit: the
     audit chain's head is locked from here to the commit, so recording early would hold that
@@ -55,4 +56,5 @@ async def record(session: AsyncSession, *events: Event) -> None:
     if not events:
         return
     await enqueue(session, events)
+    await enqueue_emails(session, events)
     await append(session, events)  # last: it takes the chain's lock

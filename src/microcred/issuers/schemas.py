@@ -52,6 +52,26 @@ class AddressIn(ApiModel):
     region: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
 
 
+class EmailSettingsIn(ApiModel):
+    """The learner's email when a credential is issued to them (or revoked, if asked)."""
+
+    enabled: bool | None = Field(default=None, description="email learners when a credential is issued (default on)")
+    rate_per_second: float | None = Field(default=None, ge=0.1, le=1000, description="at most this many emails a second (default 10)")
+    sender_name: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r'^[^\r\n<>"]+$')] | None = Field(
+        default=None, description="the From name (else the issuer's name)"
+    )
+    reply_to: EmailAddress | None = Field(default=None, description="where learners' replies go")
+    notify_on_revocation: bool | None = Field(default=None, description="also email learners when a credential is revoked (default off)")
+
+
+class EmailSettingsOut(BaseModel):
+    enabled: bool
+    rate_per_second: float
+    sender_name: str | None
+    reply_to: str | None
+    notify_on_revocation: bool
+
+
 class IssuerCreate(ApiModel):
     id: Slug | None = Field(default=None, description="URL slug; derived from the name when absent")
     name: Annotated[str, StringConstraints(min_length=1, max_length=512)]
@@ -85,6 +105,7 @@ class IssuerCreate(ApiModel):
         default=None, description="the issuer's LinkedIn organization id, for 'Add to profile' links"
     )
     vc_api: VcApiIn | None = Field(default=None, description="W3C VC-API settings; off when absent")
+    emails: EmailSettingsIn | None = Field(default=None, description="learner emails; the defaults when absent")
 
 
 class IssuerUpdate(ApiModel):
@@ -104,6 +125,7 @@ class IssuerUpdate(ApiModel):
     extension_context: bool | None = None
     linkedin_organization_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] | None = None
     vc_api: VcApiUpdate | None = None
+    emails: EmailSettingsIn | None = Field(default=None, description="learner emails: only the fields given change")
 
 
 class IssuerOut(BaseModel):
@@ -125,6 +147,7 @@ class IssuerOut(BaseModel):
     profile: dict[str, Any] = Field(description="the OB 3.0 Profile credentials embed as their issuer")
     created_at: datetime
     updated_at: datetime
+    emails: EmailSettingsOut
 
 
 class IssuerList(BaseModel):

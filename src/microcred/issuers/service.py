@@ -22,7 +22,7 @@ from ..keystore import KeyStore, KeyStoreError
 from ..problems import Conflict, NotFound, UnprocessableContent, field_error
 from .key_lock import hold_for_rotation
 from .repository import IssuerRepository
-from .schemas import AddressIn, IssuerCreate, IssuerOut, IssuerUpdate, VcApiOut
+from .schemas import AddressIn, EmailSettingsIn, EmailSettingsOut, IssuerCreate, IssuerOut, IssuerUpdate, VcApiOut
 
 __all__ = [
     "create_issuer",
@@ -102,6 +102,10 @@ def issuer_out(issuer: Issuer) -> IssuerOut:
         profile=profile(issuer),
         created_at=issuer.created_at,
         updated_at=issuer.updated_at,
+        emails=EmailSettingsOut(
+            enabled=issuer.email_enabled, rate_per_second=issuer.email_rate_per_second, sender_name=issuer.email_sender_name,
+            reply_to=issuer.email_reply_to, notify_on_revocation=issuer.notify_on_revocation,
+        ),
     )
 
 
@@ -141,6 +145,8 @@ async def create_issuer(
         updated_at=now,
     )
     _set_address(issuer, data.address)
+    issuer.email_enabled, issuer.email_rate_per_second, issuer.notify_on_revocation = True, 10.0, False
+    _set_emails(issuer, data.emails)
     if data.vc_api is not None:
         issuer.vc_api_enabled, issuer.vc_api_did_method, issuer.vc_api_status = data.vc_api.enabled, data.vc_api.did_method, data.vc_api.status
     else:
@@ -209,11 +215,27 @@ async def update_issuer(
             if value is not None:
                 setattr(issuer, f"vc_api_{field}", value)
         _check_vc_api(issuer)
+    _set_emails(issuer, data.emails)
     issuer.updated_at = now
     await session.flush()
     if changes:
         await record(session, Event("issuer.updated", issuer.id, principal.client_id, issuer.id, now, {"fields": sorted(changes)}))
     return issuer
+
+
+def _set_emails(issuer: Issuer, data: EmailSettingsIn | None) -> None:
+    """The learner email settings given (a null leaves a switch or the rate as is, and clears a name or address)."""
+    if data is None:
+        return
+    for field, column in (
+        ("enabled", "email_enabled"), ("rate_per_second", "email_rate_per_second"), ("sender_name", "email_sender_name"),
+        ("reply_to", "email_reply_to"), ("notify_on_revocation", "notify_on_revocation"),
+    ):
+        if field in data.model_fields_set:
+            value = getattr(data, field)
+            if value is None and field in ("enabled", "rate_per_second", "notify_on_revocation"):
+                continue
+            setattr(issuer, column, value)
 
 
 async def _keep_eu_elements(session: AsyncSession, issuer: Issuer) -> None:

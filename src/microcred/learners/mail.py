@@ -10,10 +10,12 @@ not configured. The token is in the message only: no log line holds it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import smtplib
 import ssl
+import threading
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -27,10 +29,21 @@ __all__ = ["MailError", "Mailer", "OutboxMailer", "SmtpMailer", "mailer_for", "n
 
 log = logging.getLogger("microcred")
 _TIMEOUT_SECONDS = 30
+#: Connections a keep-open mailer holds between messages.
+_IDLE_CONNECTIONS = 4
 
 
 class MailError(Exception):
-    """The message could not be handed to the SMTP server (the reason, without the message)."""
+    """The message could not be handed to the SMTP server (the reason, without the message).
+
+    ``reason`` says in words what the server (or the connection) answered; ``permanent`` is
+    true for a 5xx answer about the message or its recipient (a hard bounce: retrying will not help).
+    """
+
+    def __init__(self, message: str, *, reason: str = "", permanent: bool = False) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+        self.permanent = permanent
 
 
 class Mailer(Protocol):
@@ -38,31 +51,105 @@ class Mailer(Protocol):
 
 
 class SmtpMailer:
-    def __init__(self, settings: Settings) -> None:
+    """Sends each message through the SMTP server. With ``keep_open`` (the learner email sender,
+    which sends thousands), connections stay open between messages, a few at most, instead of a
+    new connection and greeting per message; a connection the server closed meanwhile is replaced."""
+
+    def __init__(self, settings: Settings, *, keep_open: bool = False) -> None:
         self.host, self.port = settings.smtp_host, settings.smtp_port
         self.username, self.password = settings.smtp_username, settings.smtp_password.get_secret_value()
         self.starttls = settings.smtp_starttls
+        self.keep_open = keep_open
+        self._idle: list[smtplib.SMTP] = []
+        self._lock = threading.Lock()
 
     async def send(self, message: EmailMessage) -> None:
         await asyncio.to_thread(self._send, message)
 
-    def _send(self, message: EmailMessage) -> None:
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for smtp in idle:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.quit()
+
+    def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
+        smtp = (
+            smtplib.SMTP_SSL(self.host, self.port, timeout=_TIMEOUT_SECONDS, context=context)
+            if self.port == 465
+            else smtplib.SMTP(self.host, self.port, timeout=_TIMEOUT_SECONDS)
+        )
         try:
-            smtp = (
-                smtplib.SMTP_SSL(self.host, self.port, timeout=_TIMEOUT_SECONDS, context=context)
-                if self.port == 465
-                else smtplib.SMTP(self.host, self.port, timeout=_TIMEOUT_SECONDS)
-            )
-            with smtp:
-                if self.port != 465 and self.starttls:
-                    smtp.starttls(context=context)
-                if self.username:
-                    smtp.login(self.username, self.password)
+            if self.port != 465 and self.starttls:
+                smtp.starttls(context=context)
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _send(self, message: EmailMessage) -> None:
+        try:
+            if not self.keep_open:
+                with self._connect() as smtp:
+                    smtp.send_message(message)
+                return
+            with self._lock:
+                reused = self._idle.pop() if self._idle else None
+            if reused is not None:
+                try:
+                    reused.send_message(message)
+                except smtplib.SMTPServerDisconnected:
+                    reused.close()  # it timed out while idle: a fresh one below
+                else:
+                    self._keep(reused)
+                    return
+            smtp = self._connect()
+            try:
                 smtp.send_message(message)
+            except BaseException:
+                smtp.close()
+                raise
+            self._keep(smtp)
         except (smtplib.SMTPException, OSError) as exc:
-            log.warning("could not send a sign-in email through %s:%s: %s", self.host, self.port, type(exc).__name__)
-            raise MailError(f"the SMTP server {self.host}:{self.port} did not take the message ({type(exc).__name__})") from None
+            log.warning("could not send an email through %s:%s: %s", self.host, self.port, type(exc).__name__)
+            reason, permanent = _smtp_reason(exc)
+            raise MailError(
+                f"the SMTP server {self.host}:{self.port} did not take the message ({type(exc).__name__})",
+                reason=f"{self.host}:{self.port}: {reason}",
+                permanent=permanent,
+            ) from None
+
+    def _keep(self, smtp: smtplib.SMTP) -> None:
+        with self._lock:
+            if len(self._idle) < _IDLE_CONNECTIONS:
+                self._idle.append(smtp)
+                return
+        smtp.close()
+
+
+def _smtp_reason(exc: Exception) -> tuple[str, bool]:
+    """What the server said, in words, and whether it refused the message for good (a 5xx about
+    the message or a recipient; a refused login is the service's configuration, so it is retried)."""
+    code: int | None = None
+    text = ""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"the SMTP server refused the login ({exc.smtp_code})", False
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
+        code, raw = next(iter(exc.recipients.values()))
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        code = exc.smtp_code
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+    if code is not None:
+        return f"the SMTP server answered {code} {text}".strip()[:900], 500 <= code < 600
+    if isinstance(exc, ConnectionRefusedError):
+        return "could not connect to the SMTP server (connection refused)", False
+    if isinstance(exc, TimeoutError):
+        return "the SMTP server did not answer in time", False
+    return f"could not talk to the SMTP server ({type(exc).__name__})", False
 
 
 class OutboxMailer:

@@ -6,6 +6,7 @@ from .api_client import ApiClient
 from .audit import AuditChainHead, AuditEntry
 from .bulk import BulkMapping, BulkUpload
 from .credential import Credential
+from .email import EmailDelivery
 from .endorsement import Endorsement
 from .issuer import Issuer
 from .job import Job, JobRow
@@ -31,6 +32,7 @@ __all__ = [
     "BulkUpload",
     "Credential",
     "CredentialUsage",
+    "EmailDelivery",
     "Endorsement",
     "Issuer",
     "Job",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import String, Text, false
+from sqlalchemy import Float, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base, TimestampMixin
@@ -45,3 +45,13 @@ class Issuer(TimestampMixin, Base):
     linkedin_organization_id: Mapped[str | None] = mapped_column(String(32))
     #: Verification method id of the key that signs now (rotation changes it in one transaction).
     current_key_id: Mapped[str] = mapped_column(String(600))
+    # -- learner emails (delivery) ----------------------------------------------------------
+    #: Learners get an email when a credential is issued to them (off when the LMS tells them itself).
+    email_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: The most emails per second the sender sends for this issuer (a mail provider's limit).
+    email_rate_per_second: Mapped[float] = mapped_column(Float, default=10.0, server_default="10")
+    #: The From name of learner emails (else the issuer's name), and where replies go.
+    email_sender_name: Mapped[str | None] = mapped_column(String(128))
+    email_reply_to: Mapped[str | None] = mapped_column(String(320))
+    #: Learners also get an email when a credential of theirs is revoked.
+    notify_on_revocation: Mapped[bool] = mapped_column(default=False, server_default=false())
