@@ -9,7 +9,7 @@ from .credential import Credential
 from .endorsement import Endorsement
 from .issuer import Issuer
 from .job import Job, JobRow
-from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
+from .learner import AddressLink, Learner, LearnerAddress, LearnerCredential, LearnerSession, ShareLink, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
 from .passkey import PasskeyChallenge, PasskeyRequirement, StaffPasskey, StaffSessionPasskey
 from .pathway import Pathway, PathwayCompletion, PathwayComponent
@@ -35,9 +35,12 @@ __all__ = [
     "Issuer",
     "Job",
     "JobRow",
+    "AddressLink",
     "Learner",
+    "LearnerAddress",
     "LearnerCredential",
     "LearnerSession",
+    "ShareLink",
     "OAuthClient",
     "OAuthToken",
     "PasskeyChallenge",
