@@ -47,7 +47,7 @@ class BackpackRepository:
             .where(Credential.recipient_email.in_(list(emails)))
             .order_by(Credential.issued_at.desc(), Credential.id)
         )
-        return [(credential, name) for credential, name in rows.tuples()]
+        return [(credential, name) for credential, name in rows]
 
     async def share_links(self, learner_id: str) -> list[ShareLink]:
         return list(await self.session.scalars(select(ShareLink).where(ShareLink.learner_id == learner_id).order_by(ShareLink.created_at)))
