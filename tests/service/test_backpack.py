@@ -12,10 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from microcred.db.models import AddressLink, Learner, LearnerAddress, LearnerSession, ShareLink
+from microcred.db.models import AddressLink, AuditEntry, Credential, Learner, LearnerAddress, LearnerSession, ShareLink
 from microcred.runtime import Runtime
 
 from ..factories.service import ServiceClient
+from .console_helpers import add_staff, csrf_of
+from .console_helpers import sign_in as staff_sign_in
 from .conftest import BASE_URL
 from .test_obapi import (  # noqa: F401 (fixtures: a real SMTP server and the app at its public URL)
     LEARNER,
@@ -207,3 +209,48 @@ async def test_a_deleted_account_loses_its_addresses_and_sessions_while_its_cred
             signed = await anyone.get(f"/credentials/{credential}", headers={"Accept": "application/ld+json"})
             verified = await anyone.post("/api/v1/verify", content=signed.content, headers={"Content-Type": "application/json"})
             assert verified.status_code == 200 and verified.json()["valid"] is True, verified.text
+
+
+async def test_a_name_correction_approved_in_the_console_reissues_and_the_backpack_shows_the_new_credential(
+    service: ServiceClient, app_transport: httpx.ASGITransport, smtp: Smtp, runtime: Runtime
+) -> None:
+    first, second = await _award(service, "Society of Precision Engineers", LEARNER, LEARNER)
+    async with runtime.sessions() as session:
+        issuer_id = (await session.get(Credential, first)).issuer_id  # type: ignore[union-attr]
+    awarder = await add_staff(runtime, "registrar@precision-engineers.example", {issuer_id: "awarder"})
+    async with client_for(app_transport) as browser, client_for(app_transport) as staff:
+        page = await _signed_in(browser, smtp)
+        for credential, name in ((first, "Zoë Jansen-de Vries"), (second, "Zoe Jansen")):
+            sent = await browse(browser, "POST", "/me/corrections", data={"csrf_token": _csrf(page.text), "credential_id": credential, "name": name, "note": "married"})
+            assert sent.status_code == 200 and "Your request went to the issuer" in sent.text
+        page = await browser.get("/me")
+        assert "Name correction to “Zoë Jansen-de Vries” requested" in page.text
+        again = await browser.post("/me/corrections", data={"csrf_token": _csrf(page.text), "credential_id": first, "name": "Z. Jansen"})
+        assert again.status_code == 409  # one waiting request per credential
+
+        await staff_sign_in(staff, runtime, awarder)
+        requests = await staff.get(f"/console/{issuer_id}/corrections")
+        assert requests.status_code == 200 and "Zoë Jansen-de Vries" in requests.text and "Zoe Jansen" in requests.text
+        ids = re.findall(rf"/console/{issuer_id}/corrections/([^/]+)/approve", requests.text)
+        assert len(ids) == 2
+        refused = await staff.post(f"/console/{issuer_id}/corrections/{ids[0]}/approve", data={"csrf_token": "forged"})
+        assert refused.status_code == 403
+        approved = await browse(staff, "POST", f"/console/{issuer_id}/corrections/{ids[0]}/approve", data={"csrf_token": csrf_of(requests.text)})
+        assert approved.status_code == 200 and "Approved" in approved.text
+        declined = await browse(staff, "POST", f"/console/{issuer_id}/corrections/{ids[1]}/decline", data={"csrf_token": csrf_of(approved.text)})
+        assert declined.status_code == 200 and "No requests are waiting" in declined.text
+
+        page = await browser.get("/me")
+        listed = _listed_ids(page.text)
+        assert len(listed) == 3 and first in listed and second in listed
+        (replacement,) = [c for c in listed if c not in (first, second)]
+        assert listed[0] == replacement  # the new credential, newest first
+        assert "Name corrected to “Zoë Jansen-de Vries”" in page.text and "declined the correction to “Zoe Jansen”" in page.text
+        signed = (await browser.get(f"/credentials/{replacement}", headers={"Accept": "application/ld+json"})).json()
+        assert "Zoë Jansen-de Vries" in str(signed["credentialSubject"])
+    async with runtime.sessions() as session:
+        entries = (await session.scalars(select(AuditEntry).where(AuditEntry.subject.in_([first, second, replacement])))).all()
+        actors = {(e.action, e.actor) for e in entries}
+    member = f"staff:{awarder.id}"
+    assert ("credential.revoked", member) in actors and ("credential.issued", member) in actors
+    assert ("credential.name_correction_declined", member) in actors

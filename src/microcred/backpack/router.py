@@ -18,7 +18,7 @@ from ..public import credentials as shown
 from ..problems import BadRequest, Forbidden, ServiceUnavailable
 from ..web.deps import RuntimeDep, SessionDep, check_url
 from ..web.routes import rendering_errors
-from . import service
+from . import corrections, service
 
 __all__ = ["router"]
 
@@ -49,9 +49,26 @@ async def backpack(browser: BrowserDep, session: SessionDep, runtime: RuntimeDep
         addresses=await service.addresses(session, browser.learner),
         entries=await service.entries(session, browser.learner, base_url=base, now=now),
         share_links=[(link, f"{base}/share/{link.token}") for link in await service.share_links(session, browser.learner)],
+        corrections={c.credential_id: c for c in reversed(await corrections.for_learner(session, browser.learner))},
         csrf_token=learners.csrf_token(browser.session_token),
         notice=notice,
     )
+
+
+@router.post("/me/corrections")
+async def request_correction(
+    browser: BrowserDep,
+    session: SessionDep,
+    credential_id: Annotated[str, Form(max_length=36)],
+    name: Annotated[str, Form(max_length=600)],
+    note: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str | None, Form(max_length=200)] = None,
+) -> Response:
+    """Ask the issuer to correct the name on a credential (its staff approve or decline)."""
+    _checked(browser, csrf_token)
+    assert browser.learner is not None
+    await corrections.request_correction(session, browser.learner, credential_id=credential_id, name=name, note=note, now=datetime.now(UTC))
+    return _back("correction-sent")
 
 
 @router.post("/me/visibility")

@@ -9,6 +9,7 @@ from .credential import Credential
 from .endorsement import Endorsement
 from .issuer import Issuer
 from .job import Job, JobRow
+from .correction import NameCorrection
 from .learner import AddressLink, Learner, LearnerAddress, LearnerCredential, LearnerSession, ShareLink, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
 from .passkey import PasskeyChallenge, PasskeyRequirement, StaffPasskey, StaffSessionPasskey
@@ -40,6 +41,7 @@ __all__ = [
     "LearnerAddress",
     "LearnerCredential",
     "LearnerSession",
+    "NameCorrection",
     "ShareLink",
     "OAuthClient",
     "OAuthToken",
