@@ -64,7 +64,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("decided_by", sa.String(length=36), nullable=True),
+        sa.Column("decided_by", sa.String(length=200), nullable=True),
         sa.Column("replacement_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(["credential_id"], ["credentials.id"], name=op.f("fk_name_corrections_credential_id_credentials"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["issuer_id"], ["issuers.id"], name=op.f("fk_name_corrections_issuer_id_issuers"), ondelete="CASCADE"),

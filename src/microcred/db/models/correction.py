@@ -29,5 +29,6 @@ class NameCorrection(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
-    decided_by: Mapped[str | None] = mapped_column(String(36))
+    #: the staff member, as the audit log names them (staff:<id>)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
     replacement_id: Mapped[str | None] = mapped_column(String(36))
