@@ -5,7 +5,10 @@ account. Emails are read from a real aiosmtpd server; the data layer runs on SQL
 from __future__ import annotations
 
 import html
+import io
+import json
 import re
+import zipfile
 from typing import Any
 
 import httpx
@@ -97,6 +100,12 @@ async def test_the_backpack_lists_credentials_from_two_issuers_and_two_verified_
         for fmt in ("json", "png", "svg", "pdf"):
             assert f"{BASE_URL}/credentials/{first}?format={fmt}" in page.text
         assert f"{BASE_URL}/credentials/{first}/linkedin" in page.text and 'href="/me/pathways"' in page.text
+        archive = await browser.get("/me/export.zip")
+        assert archive.status_code == 200 and archive.headers["content-type"] == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
+            assert sorted(opened.namelist()) == sorted(f"{c}.{ext}" for c in (first, second) for ext in ("json", "pdf"))
+            assert json.loads(opened.read(f"{first}.json"))["id"] == f"{BASE_URL}/credentials/{first}"
+            assert opened.read(f"{second}.pdf").startswith(b"%PDF")
         # A used address link works no more.
         assert (await browser.post("/me/addresses/confirm", data={"token": "not-a-token"})).status_code == 400
     # Signing in with the second address opens the same backpack.

@@ -3,8 +3,11 @@ kept out of openapi.yaml; their errors are pages too. Every form carries the ses
 
 from __future__ import annotations
 
+import asyncio
+import io
+import zipfile
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Header, Query
@@ -15,6 +18,7 @@ from ..learners import service as learners
 from ..learners.mail import MailError, mailer_for, new_message
 from ..learners.web import Browser, BrowserDep, clear_session_cookie, html_error, html_page
 from ..public import credentials as shown
+from ..public.router import certificate_download
 from ..problems import BadRequest, Forbidden, ServiceUnavailable
 from ..web.deps import RuntimeDep, SessionDep, check_url
 from ..web.routes import rendering_errors
@@ -116,6 +120,27 @@ async def add_address(
     except MailError:
         raise ServiceUnavailable("The email could not be sent just now. Try again in a few minutes.") from None
     return _back("address-sent")
+
+
+@router.get("/me/export.zip")
+async def export(browser: BrowserDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """Everything in the backpack as one ZIP: each credential's signed JSON-LD and its PDF."""
+    if browser.learner is None:
+        return RedirectResponse(_SIGN_IN, status_code=303)
+    found = await service.entries(session, browser.learner, base_url=runtime.settings.base_url, now=datetime.now(UTC))
+    body = await asyncio.to_thread(_zip, [e.credential.document for e in found])
+    headers = {"Content-Disposition": 'attachment; filename="credentials.zip"', "Cache-Control": "no-store"}
+    return Response(body, media_type="application/zip", headers=headers)
+
+
+def _zip(documents: list[dict[str, Any]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for document in documents:
+            name = document["id"].rsplit("/", 1)[-1]
+            archive.writestr(f"{name}.json", credential_json(document))
+            archive.writestr(f"{name}.pdf", certificate_download(document))
+    return buffer.getvalue()
 
 
 @router.get("/me/addresses/confirm")

@@ -39,7 +39,7 @@ from . import credentials
 from .linkedin import add_to_profile_url
 from .page import ComponentView, PageView, render_credential_page, status_of
 
-__all__ = ["page_view", "router"]
+__all__ = ["certificate_download", "page_view", "router"]
 
 router = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(check_url)], route_class=StrictJsonRoute)
 
@@ -184,6 +184,11 @@ def _download(media: str, document: dict[str, Any]) -> bytes:
         credential_id=shown.credential_id,
     )
     return certificate_pdf(content, json.dumps(document, ensure_ascii=False, indent=2).encode())
+
+
+def certificate_download(document: dict[str, Any]) -> bytes:
+    """The PDF certificate of a credential (the backpack's ZIP holds one per credential)."""
+    return _download("application/pdf", document)
 
 
 def page_view(document: dict[str, Any], report: VerificationReport, base_url: str) -> PageView:
