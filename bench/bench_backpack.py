@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import pstats
 import statistics
 import sys
 import tempfile
@@ -102,12 +104,18 @@ async def run(runtime: Runtime, settings: Settings, args: argparse.Namespace) ->
         cookie = {"Cookie": f"__Host-microcred_learner={token}"}
         first = await http.get("/me", headers=cookie)
         assert first.status_code == 200 and first.text.count('class="panel"') == args.credentials, first.status_code
+        profile = cProfile.Profile() if args.profile else None
+        if profile is not None:
+            profile.enable()
         times = []
         for _ in range(args.requests):
             started = time.perf_counter()
             response = await http.get("/me", headers=cookie)
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
+        if profile is not None:
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(15)
     times.sort()
     p95 = times[int(len(times) * 0.95) - 1]
     print(f"/me with {args.credentials} credentials, {'PostgreSQL' if args.postgres else 'SQLite'}, {args.requests} requests:")
@@ -119,4 +127,5 @@ if __name__ == "__main__":
     parser.add_argument("--credentials", type=int, default=200)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="print where the page's time goes (cProfile)")
     asyncio.run(main(parser.parse_args()))

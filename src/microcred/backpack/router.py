@@ -127,8 +127,8 @@ async def export(browser: BrowserDep, session: SessionDep, runtime: RuntimeDep) 
     """Everything in the backpack as one ZIP: each credential's signed JSON-LD and its PDF."""
     if browser.learner is None:
         return RedirectResponse(_SIGN_IN, status_code=303)
-    found = await service.entries(session, browser.learner, base_url=runtime.settings.base_url, now=datetime.now(UTC))
-    body = await asyncio.to_thread(_zip, [e.credential.document for e in found])
+    found = await service.documents(session, browser.learner)
+    body = await asyncio.to_thread(_zip, found)
     headers = {"Content-Disposition": 'attachment; filename="credentials.zip"', "Cache-Control": "no-store"}
     return Response(body, media_type="application/zip", headers=headers)
 

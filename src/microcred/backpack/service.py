@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,7 @@ __all__ = [
     "addresses",
     "confirm_address",
     "delete_account",
+    "documents",
     "entries",
     "make_share_link",
     "page_url",
@@ -74,10 +76,7 @@ async def entries(session: AsyncSession, learner: Learner, *, base_url: str, now
     """Every credential awarded to one of the learner's addresses, by any issuer, newest first."""
     repository = BackpackRepository(session)
     out = []
-    for credential, issuer_name in await repository.credentials(await addresses(session, learner)):
-        # The title and date alone, not the page's full facts (elements, results): 200 of these
-        # render in the backpack's time budget.
-        title = str(credential.document["credentialSubject"]["achievement"].get("name", ""))
+    for credential, issuer_name, title in await repository.listing(await addresses(session, learner)):
         state = credential_state(credential, now=now)
         plain = credential_url(base_url, credential.id)
         out.append(
@@ -93,6 +92,11 @@ async def entries(session: AsyncSession, learner: Learner, *, base_url: str, now
             )
         )
     return out
+
+
+async def documents(session: AsyncSession, learner: Learner) -> list[dict[str, Any]]:
+    """Every credential of the learner as signed, newest first (the ZIP)."""
+    return [c.document for c, _ in await BackpackRepository(session).credentials(await addresses(session, learner))]
 
 
 async def _own_credential(session: AsyncSession, learner: Learner, credential_id: str) -> Credential:
