@@ -10,7 +10,10 @@ import re
 import pytest
 from playwright.async_api import Page
 
+from microcred.runtime import Runtime
+
 from .browsing import DESKTOP, PHONE, Browsing, axe_problems, browsing  # noqa: F401 (fixture)
+from .console_helpers import add_staff, sign_in_browser
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
 from .test_obapi import Smtp, settings, smtp  # noqa: F401 (fixtures: SMTP on loopback, the service's settings)
 
@@ -84,3 +87,46 @@ async def test_the_backpack_lists_two_issuers_and_two_addresses_and_unlisted_hid
     assert opened is not None and opened.status == 200
     assert await page.locator('meta[name="robots"][content="noindex"]').count() == 1
     await _axe(page)
+
+
+async def test_a_name_correction_asked_in_the_backpack_and_approved_in_the_console_shows_the_new_credential(
+    browsing: Browsing, live: LiveService, smtp: Smtp, runtime: Runtime
+) -> None:
+    issuer = await live.client.create_issuer(name="Society of Precision Engineers")
+    achievement = await live.client.create_achievement(issuer["id"], name="CNC programming")
+    response = await live.client.award(issuer["id"], achievement["id"], recipient={"email": HOME, "name": "Zoë Jnasen"})
+    assert response.status_code == 201, response.text
+    old = str(response.json()["credential"]["id"]).rsplit("/", 1)[1]
+    learner = await browsing.page(DESKTOP)
+    learner.set_default_timeout(15_000)
+    await learner.goto(f"{live.base_url}/me")
+    await learner.get_by_label("Email address").fill(HOME)
+    await learner.get_by_role("button", name="Email me a sign-in link").click()
+    await learner.get_by_role("heading", name="Check your email").wait_for()
+    await learner.goto(_link(smtp, HOME))
+    await learner.get_by_role("button", name="Sign in").click()
+    await learner.get_by_text("Ask Society of Precision Engineers to correct your name on CNC programming").click()
+    await learner.get_by_label("Your name as it should read").fill("Zoë Jansen")
+    await learner.get_by_label("Note for the issuer (optional)").fill("typo in the LMS export")
+    await learner.get_by_role("button", name="Send the request").click()
+    await learner.get_by_text("Your request went to the issuer's staff").wait_for()
+    await _axe(learner)
+
+    staff = await browsing.page(DESKTOP)
+    staff.set_default_timeout(15_000)
+    await sign_in_browser(staff, live.base_url, runtime, await add_staff(runtime, "registrar@spe.example", {issuer["id"]: "awarder"}))
+    await staff.get_by_role("link", name="Name corrections").click()
+    await _axe(staff)
+    await staff.get_by_role("button", name="Approve and reissue for Zoë Jansen").click()
+    await staff.get_by_text("Approved: the credential was reissued").wait_for()
+    await _axe(staff)
+
+    await learner.goto(f"{live.base_url}/me")
+    await _axe(learner)
+    panels = learner.locator("li.panel")
+    assert await panels.count() == 2
+    newest = await panels.first.get_attribute("id")
+    assert newest is not None and newest != f"credential-{old}"
+    assert "Name corrected to “Zoë Jansen”" in await learner.locator(f"#credential-{old}").inner_text()
+    await panels.first.get_by_role("link", name="CNC programming", exact=True).click()
+    assert "Zoë Jansen" in await learner.locator("header").inner_text()
