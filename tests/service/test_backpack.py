@@ -120,6 +120,12 @@ async def test_forms_of_the_backpack_need_its_csrf_token(service: ServiceClient,
     (credential,) = await _award(service, "Society of Precision Engineers", LEARNER)
     async with client_for(app_transport) as browser:
         await _signed_in(browser, smtp)
+        page = await browser.get("/me")
+        for n in range(5):
+            sent = await browser.post("/me/addresses", data={"csrf_token": _csrf(page.text), "email": f"other{n}@example.org"})
+            assert sent.status_code == 303
+        flood = await browser.post("/me/addresses", data={"csrf_token": _csrf(page.text), "email": "victim@example.org"})
+        assert flood.status_code == 409 and not smtp.mailbox.to("victim@example.org")  # no mailbox flooded from the form
         refused = await browser.post("/me/visibility", data={"credential_id": credential, "visibility": "public", "csrf_token": "forged"})
         assert refused.status_code == 403
         assert (await browser.post("/me/delete", data={"confirm": LEARNER})).status_code == 403

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -25,6 +25,12 @@ class BackpackRepository:
 
     async def address(self, email: str) -> LearnerAddress | None:
         return await self.session.get(LearnerAddress, email)
+
+    async def pending_address_links(self, learner_id: str, now: datetime) -> int:
+        count = await self.session.scalar(
+            select(func.count()).select_from(AddressLink).where(AddressLink.learner_id == learner_id, AddressLink.used_at.is_(None), AddressLink.expires_at > now)
+        )
+        return int(count or 0)
 
     async def claim_address_link(self, token_hash: str, now: datetime) -> AddressLink | None:
         """Use an address link up, once (one statement, like a sign-in link)."""

@@ -45,6 +45,8 @@ ADDRESS_LINK_SECONDS = 60 * 60
 VISIBILITIES = ("listed", "public", "unlisted")
 #: Addresses one account may hold: enough for work, home and school, not a harvesting tool.
 MAX_ADDRESSES = 10
+#: Address links one account may have waiting: the form cannot be used to flood mailboxes.
+MAX_PENDING_ADDRESS_LINKS = 5
 
 
 def page_url(base_url: str, credential: Credential) -> str:
@@ -127,6 +129,8 @@ async def request_address(session: AsyncSession, learner: Learner, *, email: str
         raise Conflict("That address is already one of yours.")
     if len(known) >= MAX_ADDRESSES:
         raise Conflict(f"An account holds at most {MAX_ADDRESSES} addresses: remove one first.")
+    if await repository.pending_address_links(learner.id, now) >= MAX_PENDING_ADDRESS_LINKS:
+        raise Conflict("Several address links are already waiting to be opened: open one, or try again in an hour.")
     token = new_token()
     await repository.add(
         AddressLink(token_hash=token_digest(token), learner_id=learner.id, email=email, created_at=now, expires_at=now + timedelta(seconds=ADDRESS_LINK_SECONDS))
