@@ -29,6 +29,7 @@ from .logs import install_redaction
 from .jobs.router import router as jobs_router
 from .jobs.worker import JobRunner
 from .learners.router import router as learners_router
+from .backpack.router import router as backpack_router
 from .oauth.router import pages as oauth_pages
 from .oauth.router import registration as oauth_registration
 from .oauth.router import router as oauth_router
@@ -127,7 +128,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         status_router, webhooks_router, audit_router, clients_router,
         public_status_router, public_router, public_endorsements_router, verification_router,
         vcapi_router,  # the W3C VC-API
-        obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router,  # the OB 3.0 API
+        obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router, backpack_router,  # the OB 3.0 API
     )
     for router in (*routers, *console.routers):
         app.include_router(router)

@@ -94,7 +94,8 @@ class CredentialRepository:
         workers)."""
         connection = await self.session.connection()
         statement = _INSERT_UNLESS_AWARDED[connection.dialect.name]
-        values = {column.key: getattr(credential, column.key) for column in _CREDENTIALS.columns}
+        # A column left unset with a server default (a credential's visibility) takes that default.
+        values = {c.key: v for c in _CREDENTIALS.columns if (v := getattr(credential, c.key)) is not None or c.server_default is None}
         return (await connection.execute(statement, values)).scalar() is not None
 
     async def by_dedup_keys(self, issuer_id: str, dedup_keys: Sequence[str]) -> dict[str, tuple[str, str]]:

@@ -13,6 +13,7 @@ from . import (
     audit,
     awarding,
     bulk,
+    corrections,
     credentials,
     dashboard,
     emails,
@@ -29,7 +30,7 @@ __all__ = ["routers", "static_files"]
 routers = (
     router.router, dashboard.router, achievements.router, profile.router, awarding.router, bulk.router, credentials.router,
     pathways.router, endorsements.router, webhooks.router, api_keys.router, audit.router, staff.router,
-    emails.router,
+    emails.router, corrections.router,
 )
 
 

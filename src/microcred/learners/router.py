@@ -73,7 +73,9 @@ async def send_sign_in_link(
     token = await service.request_sign_in(session, email=address, next_path=next_path, now=now)
     if token is not None:
         link = f"{settings.base_url}{router.url_path_for('confirm_sign_in_page')}?{urlencode({'token': token})}"
-        message = sign_in_message(to=address, link=link, settings=settings, minutes=service.SIGN_IN_LINK_SECONDS // 60)
+        # The backpack's sign-in says so; the OB 3.0 API's consent keeps its own words.
+        purpose = {"purpose": "to see your credentials in your backpack"} if next_path == "/me" or next_path.startswith("/me/") else {}
+        message = sign_in_message(to=address, link=link, settings=settings, minutes=service.SIGN_IN_LINK_SECONDS // 60, **purpose)
         try:
             await mailer.send(message)
         except MailError:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..credentials import CONTEXTS
 from ..credentials.schema import validate
 from ..db.base import new_id
-from ..db.models import Learner, LearnerSession, SignInLink
+from ..db.models import Learner, LearnerAddress, LearnerSession, SignInLink
 from ..problems import BadRequest, field_error
 from ..schemas_common import EmailAddress, contains_nul
 from ..tokens import new_token, token_digest
@@ -119,6 +119,8 @@ async def complete_sign_in(session: AsyncSession, *, token: str, now: datetime, 
     if link is None:
         raise BadRequest(_LINK_SPENT)
     learner = await repository.by_email(link.email)
+    if learner is None and (address := await session.get(LearnerAddress, link.email)) is not None:
+        learner = await repository.get(address.learner_id)  # another verified address of an account (the backpack)
     if learner is None:
         learner = Learner(id=new_id(), email=link.email, profile={}, verified_at=now, created_at=now)
         try:

@@ -4,6 +4,7 @@ read here)."""
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "facts",
     "issuer_country",
     "learner_name",
+    "may_see_page",
     "public_credential",
     "results",
 ]
@@ -36,6 +38,16 @@ async def public_credential(session: AsyncSession, credential_id: str) -> tuple[
     if credential is None or issuer is None:
         raise NotFound(f"no credential {credential_id!r}")
     return credential, issuer
+
+
+def may_see_page(credential: Credential, secret: str | None) -> bool:
+    """Whether a person may see the credential's page: always, unless the learner made it
+    unlisted, when only its URL's secret part (``?k=``) opens it."""
+    if credential.visibility != "unlisted":
+        return True
+    if not secret or credential.page_secret is None:
+        return False
+    return hmac.compare_digest(secret.encode(), credential.page_secret.encode())
 
 
 def _text(value: Any) -> str | None:

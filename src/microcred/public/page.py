@@ -189,8 +189,9 @@ class _ReportView:
     checks: list[tuple[str, str, str]]
 
 
-def render_credential_page(view: PageView) -> str:
-    """The credential's public page: a complete HTML5 document with inline CSS and no script."""
+def render_credential_page(view: PageView, *, indexable: bool = True) -> str:
+    """The credential's public page: a complete HTML5 document with inline CSS and no script;
+    ``indexable`` False adds ``noindex`` (the learner has not made it public)."""
     image = _image_url(view.image_url)
     return _environment().get_template("credential.html").render(
         view=view,
@@ -200,6 +201,7 @@ def render_credential_page(view: PageView) -> str:
         summary=_summary(view),
         components=[(c, _web_url(c.url)) for c in view.components],
         lapsed=any(c.state in ("revoked", "suspended", "expired") for c in view.components),
+        indexable=indexable,
     )
 
 

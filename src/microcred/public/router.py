@@ -39,7 +39,7 @@ from . import credentials
 from .linkedin import add_to_profile_url
 from .page import ComponentView, PageView, render_credential_page, status_of
 
-__all__ = ["page_view", "router"]
+__all__ = ["certificate_download", "page_view", "router"]
 
 router = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(check_url)], route_class=StrictJsonRoute)
 
@@ -94,6 +94,7 @@ async def public_credential(
         str | None,
         Query(pattern="^(json|jwt|html|png|svg|pdf)$", description="override the Accept header; png, svg and pdf are downloads"),
     ] = None,
+    k: Annotated[str | None, Query(max_length=64, description="the secret part of an unlisted credential page's URL")] = None,
 ) -> Response:
     """A credential's public URL (also its id). `Accept: text/html` gets the page a person reads,
     with the live status; JSON-LD types get the signed credential; `application/vc+jwt` gets it
@@ -101,7 +102,13 @@ async def public_credential(
     credential, issuer = await credentials.public_credential(session, credential_id)
     document = credential.document
     headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
+    if credential.visibility != "public":  # the learner's choice (the backpack): listed pages are not for search engines
+        headers["X-Robots-Tag"] = "noindex"
     media = _negotiate(accept, format)
+    if media == "text/html" and not credentials.may_see_page(credential, k):
+        # Unlisted: the page answers only to its URL with the secret part. The signed credential
+        # and its files stay at the plain URL (its id), so whoever holds the file can verify it.
+        raise NotFound(f"no credential {credential_id!r}")
     # Counted after the answer has gone (usage.service): a person's page view, or a download
     # they chose (``?format=``, the page's links); a verifier negotiating JSON-LD is neither.
     use = counted(request, runtime.sessions, credential.id, f"download_{format}" if format and format != "html" else "view")  # type: ignore[arg-type]
@@ -122,7 +129,7 @@ async def public_credential(
     if credential.revoked_at is not None and (replacement := await replacement_of(session, credential)) is not None:
         # A name corrected: the new credential says it replaces this one, and this page points to it.
         view = dataclasses.replace(view, replaced_by=credential_url(runtime.settings.base_url, replacement.id))
-    return HTMLResponse(render_credential_page(view), headers=headers, background=use)
+    return HTMLResponse(render_credential_page(view, indexable=credential.visibility == "public"), headers=headers, background=use)
 
 
 @router.get("/credentials/{credential_id}/linkedin", include_in_schema=False)
@@ -131,6 +138,8 @@ async def linkedin_share(credential_id: str, request: Request, session: SessionD
     LinkedIn's prefilled form (303). A credential that is no longer in good standing is not
     offered to LinkedIn: back to its page, which says why."""
     credential, issuer = await credentials.public_credential(session, credential_id)
+    if credential.visibility == "unlisted":  # never offered to LinkedIn, and its page is not at the plain URL
+        raise NotFound(f"no credential {credential_id!r}")
     page = credential.document["id"]
     if credential_state(credential, now=datetime.now(UTC)) != "active":
         return RedirectResponse(page, status_code=303)
@@ -175,6 +184,11 @@ def _download(media: str, document: dict[str, Any]) -> bytes:
         credential_id=shown.credential_id,
     )
     return certificate_pdf(content, json.dumps(document, ensure_ascii=False, indent=2).encode())
+
+
+def certificate_download(document: dict[str, Any]) -> bytes:
+    """The PDF certificate of a credential (the backpack's ZIP holds one per credential)."""
+    return _download("application/pdf", document)
 
 
 def page_view(document: dict[str, Any], report: VerificationReport, base_url: str) -> PageView:

@@ -10,7 +10,8 @@ from .email import EmailDelivery
 from .endorsement import Endorsement
 from .issuer import Issuer
 from .job import Job, JobRow
-from .learner import Learner, LearnerCredential, LearnerSession, SignInLink
+from .correction import NameCorrection
+from .learner import AddressLink, Learner, LearnerAddress, LearnerCredential, LearnerSession, ShareLink, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
 from .passkey import PasskeyChallenge, PasskeyRequirement, StaffPasskey, StaffSessionPasskey
 from .pathway import Pathway, PathwayCompletion, PathwayComponent
@@ -37,9 +38,13 @@ __all__ = [
     "Issuer",
     "Job",
     "JobRow",
+    "AddressLink",
     "Learner",
+    "LearnerAddress",
     "LearnerCredential",
     "LearnerSession",
+    "NameCorrection",
+    "ShareLink",
     "OAuthClient",
     "OAuthToken",
     "PasskeyChallenge",

@@ -78,3 +78,8 @@ class Credential(Base):
     #: Kept for the issuer's records only: never published, never in a status list.
     revocation_reason: Mapped[str | None] = mapped_column(String(1000))
     suspended_at: Mapped[datetime | None]
+    #: Who may see the credential's page, as its learner chose in the backpack: ``listed`` (the
+    #: default: served, never indexed), ``public`` (indexable) or ``unlisted`` (the page answers
+    #: only with ``?k=<page_secret>``; LinkedIn and the catalogue never show it).
+    visibility: Mapped[str] = mapped_column(String(16), default="listed", server_default="listed")
+    page_secret: Mapped[str | None] = mapped_column(String(64))

@@ -75,3 +75,41 @@ class LearnerCredential(Base):
     issued_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LearnerAddress(Base):
+    """Another address a learner proved they read (by a link sent to it): the credentials
+    awarded to it are theirs too. An address belongs to one learner; the account's own ``email``
+    is never repeated here."""
+
+    __tablename__ = "learner_addresses"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    verified_at: Mapped[datetime]
+
+
+class AddressLink(Base):
+    """A one-time link that adds ``email`` to a learner's addresses once opened (SHA-256 kept)."""
+
+    __tablename__ = "learner_address_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ShareLink(Base):
+    """A learner's "share all" link: whoever holds ``/share/{token}`` sees the learner's
+    credentials (the unlisted ones only when ``include_unlisted``). The token is kept as it is, so
+    the backpack can show the link again; revoking deletes the row."""
+
+    __tablename__ = "learner_share_links"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    include_unlisted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

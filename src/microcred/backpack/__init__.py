@@ -1,0 +1,1 @@
+"""The learner's backpack (``/me``) and share-all links (``/share/{token}``)."""
