@@ -5,7 +5,7 @@ all" links, their requests to correct a credential's name, and on credentials th
 secret part of an unlisted page's URL.
 
 Revision ID: 7c2e9a41b0d3
-Revises: 3d8f1b6c2a95
+Revises: 7c2e9a4d1f03
 Create Date: 2026-12-03 14:40:00
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '7c2e9a41b0d3'
-down_revision: str | None = '3d8f1b6c2a95'
+down_revision: str | None = '7c2e9a4d1f03'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
