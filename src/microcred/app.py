@@ -28,6 +28,7 @@ from .issuers.service import reconcile_keys
 from .logs import install_redaction
 from .jobs.router import router as jobs_router
 from .jobs.worker import JobRunner
+from .catalogue.web import router as catalogue_router
 from .learners.router import router as learners_router
 from .oauth.router import pages as oauth_pages
 from .oauth.router import registration as oauth_registration
@@ -118,6 +119,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         public_status_router, public_router, public_endorsements_router, verification_router,
         vcapi_router,  # the W3C VC-API
         obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router,  # the OB 3.0 API
+        catalogue_router,
     )
     for router in (*routers, *console.routers):
         app.include_router(router)
