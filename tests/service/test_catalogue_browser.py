@@ -11,16 +11,30 @@ courses and where the missing one is given, then, after the third award, the pat
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from playwright.async_api import BrowserContext, Page
+from sqlalchemy import func, select
 
+from microcred.config import Settings
+from microcred.db.models import Base
 from microcred.learners import service as learners
 from microcred.learners.web import cookie_name
 
 from .browsing import DESKTOP, PHONE, Browsing, axe_problems, browsing, screenshot  # noqa: F401 (fixture)
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The gap check may fetch the credentials HR pastes from this machine's live service."""
+    return settings.model_copy(update={"verify_allow_loopback": True})
+
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -162,3 +176,93 @@ async def test_my_pathways_asks_a_stranger_to_sign_in(browsing: Browsing, live: 
     page = await browsing.page(DESKTOP)
     await page.goto(f"{live.base_url}/me/pathways")
     assert "/learners/sign-in" in page.url and "next=%2Fme%2Fpathways" in page.url
+
+
+async def _row_counts(live: LiveService) -> dict[str, int]:
+    """Every table's row count: what a gap check must leave as it was."""
+    async with live.runtime.sessions() as session:
+        return {table.name: int(await session.scalar(select(func.count()).select_from(table)) or 0) for table in Base.metadata.sorted_tables}
+
+
+async def _three_credentials_one_revoked(live: LiveService) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The pathway of _pathway, all three courses awarded to one person, the third revoked."""
+    client = live.client
+    made = await _pathway(live)
+    awarded = []
+    for course, issuer in zip(made["courses"], (made["issuer"], made["issuer"], made["other"]), strict=True):
+        response = await client.award(issuer, course["id"], recipient={"email": "sam@example.org", "name": "Sam Bakker"})
+        assert response.status_code == 201, response.text
+        awarded.append(response.json())
+    revoked = await client.http.post(f"/api/v1/issuers/{made['other']}/credentials/{awarded[2]['id']}/revoke", json={"reason": "awarded by mistake"}, headers=client.admin)
+    assert revoked.status_code == 200, revoked.text
+    return made, awarded
+
+
+async def _gap_checked(page: Page, live: LiveService, urls: list[str]) -> str:
+    await _open(page, f"{live.base_url}/catalogue/gap-check")
+    await _checked(page, "gap-check-form")
+    await page.get_by_label("Credential URLs").fill("\n".join(urls))
+    await page.get_by_role("button", name="Check these credentials").click()
+    await page.locator(".gap-pathway").first.wait_for()
+    return " ".join((await page.locator(".gap-pathway").first.inner_text()).split())
+
+
+async def test_the_gap_check_with_three_urls_one_revoked_counts_two_and_stores_nothing(browsing: Browsing, live: LiveService) -> None:
+    made, awarded = await _three_credentials_one_revoked(live)
+    before = await _row_counts(live)
+
+    page = await browsing.page(DESKTOP)
+    shown = await _gap_checked(page, live, [a["credential"]["id"] for a in awarded])
+    assert "Instrument Maker Track" in shown and "Holds 2 of the 3 courses needed." in shown, shown
+    courses = page.locator(".gap-courses li")
+    assert [await courses.nth(i).get_attribute("data-state") for i in range(3)] == ["valid", "valid", "revoked"]
+    third = " ".join((await courses.nth(2).inner_text()).split())
+    assert "Revoked: does not count" in third and "given by Measuring Lab Delft" in third, third
+    checked = page.locator(".gap-checked li")
+    assert [await checked.nth(i).get_attribute("data-state") for i in range(3)] == ["valid", "valid", "revoked"]
+    await _checked(page, "gap-check-result")
+
+    assert await _row_counts(live) == before, "a gap check wrote a row"
+
+
+class _ShareAll(BaseHTTPRequestHandler):
+    """A stand-in for a learner's share-all link (the backpack's /share/{token}): its JSON."""
+
+    credentials: list[dict[str, Any]] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        body = json.dumps({"credentials": self.credentials}).encode()
+        wants_json = "application/json" in (self.headers.get("Accept") or "")
+        self.send_response(200 if wants_json and self.path.startswith("/share/") else 406)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _share_all(credentials: list[dict[str, Any]]) -> Iterator[str]:
+    handler = type("Handler", (_ShareAll,), {"credentials": credentials})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}/share/a-learners-token"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_the_gap_check_reads_a_share_all_link(browsing: Browsing, live: LiveService) -> None:
+    made, awarded = await _three_credentials_one_revoked(live)
+    before = await _row_counts(live)
+    page = await browsing.page(PHONE)
+    with _share_all([a["credential"] for a in awarded]) as link:
+        shown = await _gap_checked(page, live, [link])
+    assert "Holds 2 of the 3 courses needed." in shown, shown
+    assert await page.locator(".gap-checked li").count() == 3
+    await _checked(page, "gap-check-share-all")
+    assert await _row_counts(live) == before, "a gap check wrote a row"

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from starlette.formparsers import MultiPartException
 from fastapi.responses import RedirectResponse, Response
 
 from ..awards.document import credential_url
@@ -19,7 +20,7 @@ from ..pathways.progress import PathwayProgress, progress
 from ..problems import NotFound
 from ..web.deps import RuntimeDep, SessionDep, check_url
 from ..web.routes import rendering_errors
-from . import service
+from . import gap, service
 from .service import Filters
 
 __all__ = ["router"]
@@ -36,6 +37,18 @@ STATE_WORDS = {
     "revoked": "Held, but revoked",
     "missing": "Not yet",
 }
+
+#: A verified credential's state, as the gap check says it.
+CHECK_WORDS = {
+    "valid": "Valid",
+    "expired": "Expired: does not count",
+    "revoked": "Revoked: does not count",
+    "suspended": "Suspended: does not count",
+    "invalid": "Not valid: does not count",
+    "unreadable": "Could not be read",
+}
+MAX_FILES = 20
+MAX_URLS = 20
 
 
 def _number(value: str) -> float | None:
@@ -70,6 +83,35 @@ async def catalogue(
 ) -> Response:
     """Every published achievement and active pathway on this service, searchable and filterable."""
     return await _catalogue(session, issuer_id=None, q=q, level=level, field=field, provider=provider, min_credits=min_credits, max_credits=max_credits, page=page)
+
+
+@router.get("/catalogue/gap-check")
+async def gap_check_page() -> Response:
+    """The gap check's form: paste credential URLs or a share-all link, or upload files."""
+    return html_page("catalogue/gap_check.html", report=None, urls="", error=None, max_files=MAX_FILES)
+
+
+@router.post("/catalogue/gap-check")
+async def gap_check(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """Verify what was sent and show, per pathway, what the person holds and what is missing.
+    Reads only: nothing sent is kept."""
+    urls: list[str] = []
+    files: list[tuple[str, bytes]] = []
+    text = ""
+    try:
+        async with request.form(max_files=MAX_FILES, max_fields=5) as form:
+            value = form.get("urls")
+            text = value if isinstance(value, str) else ""
+            for upload in form.getlist("files"):
+                if isinstance(upload, UploadFile) and upload.filename:
+                    files.append((upload.filename, await upload.read()))
+    except MultiPartException as exc:
+        return html_page("catalogue/gap_check.html", status=400, report=None, urls="", error=f"The form could not be read: {exc.message}", max_files=MAX_FILES)
+    urls = [u for u in text.split() if u][:MAX_URLS]
+    if not urls and not files:
+        return html_page("catalogue/gap_check.html", status=400, report=None, urls=text, error="Give at least one credential URL or file.", max_files=MAX_FILES)
+    report = await gap.gap_check(session, runtime, urls=urls, files=files)
+    return html_page("catalogue/gap_check.html", report=report, urls=text, error=None, max_files=MAX_FILES, state_words=CHECK_WORDS)
 
 
 @router.get("/catalogue/achievements/{achievement_id}")
