@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from fastapi.responses import RedirectResponse, Response
 
