@@ -9,6 +9,7 @@ alignments, and a catalogue of a few thousand entries filters in milliseconds.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..achievements.document import EQF_FRAMEWORK
 from ..credentials import eu_elements
 from ..db.models import Achievement, AchievementVersion, Issuer, Pathway, PathwayComponent
-from ..public import credentials as facts
+from ..public import credentials
 from ..public import words
 
 __all__ = ["CatalogueEntry", "Filters", "Listing", "PathwayEntry", "PathwayView", "achievement_entry", "listing", "pathway_view"]
@@ -110,30 +111,59 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) else None
 
 
-def entry_of(achievement_id: str, issuer_id: str, issuer_name: str, document: dict[str, Any]) -> CatalogueEntry:
+@dataclass(frozen=True)
+class _Facts:
+    """What the catalogue reads from a published version: immutable like the version itself."""
+
+    name: str
+    description: str | None
+    kind: str
+    provider: str | None
+    eqf_level: int | None
+    field_of_study: str | None
+    credits: float | None
+    hours: float | None
+
+
+def _facts(document: dict[str, Any]) -> _Facts:
     creator = document.get("creator")
     provider = creator.get("name") if isinstance(creator, dict) and isinstance(creator.get("name"), str) else None
     field = document.get("fieldOfStudy")
     description = document.get("description")
-    return CatalogueEntry(
-        achievement_id=achievement_id,
-        issuer_id=issuer_id,
-        issuer_name=issuer_name,
+    return _Facts(
         name=str(document.get("name") or ""),
         description=description if isinstance(description, str) else None,
         kind=words.achievement_kind(document.get("achievementType")),
-        provider=provider or issuer_name,
+        provider=provider,
         eqf_level=_eqf_level(document),
         field_of_study=field if isinstance(field, str) and field else None,
         credits=_number(document.get("creditsAvailable")),
         hours=_number(eu_elements.read(document).get(eu_elements.WORKLOAD)),
-        elements=facts.elements(document),
     )
 
 
-def _published(issuer_id: str | None = None) -> Any:
+#: Version id -> its facts. A published version never changes, so what was read from it once
+#: holds; the list then loads only the ids of what is published, not every document.
+_FACTS: OrderedDict[str, _Facts] = OrderedDict()
+_FACTS_KEPT = 50_000
+
+
+def _entry(achievement_id: str, issuer_id: str, issuer_name: str, facts: _Facts, elements: list[tuple[str, str]] | None = None) -> CatalogueEntry:
+    return CatalogueEntry(
+        achievement_id=achievement_id, issuer_id=issuer_id, issuer_name=issuer_name, name=facts.name, description=facts.description,
+        kind=facts.kind, provider=facts.provider or issuer_name, eqf_level=facts.eqf_level, field_of_study=facts.field_of_study,
+        credits=facts.credits, hours=facts.hours, elements=elements or [],
+    )
+
+
+def entry_of(achievement_id: str, issuer_id: str, issuer_name: str, document: dict[str, Any]) -> CatalogueEntry:
+    """An entry with its EU elements in words (an achievement's own page)."""
+    return _entry(achievement_id, issuer_id, issuer_name, _facts(document), credentials.elements(document))
+
+
+def _published(issuer_id: str | None = None, *columns: Any) -> Any:
     query = (
-        select(Achievement.id, Achievement.issuer_id, Issuer.name, AchievementVersion.document)
+        select(Achievement.id, Achievement.issuer_id, Issuer.name, *columns)
         .join(AchievementVersion, and_(AchievementVersion.achievement_id == Achievement.id, AchievementVersion.version == Achievement.version))
         .join(Issuer, Issuer.id == Achievement.issuer_id)
         .where(Achievement.status == "published")
@@ -142,8 +172,16 @@ def _published(issuer_id: str | None = None) -> Any:
 
 
 async def entries(session: AsyncSession, *, issuer_id: str | None = None) -> list[CatalogueEntry]:
-    rows = await session.execute(_published(issuer_id))
-    found = [entry_of(a_id, i_id, i_name, document) for a_id, i_id, i_name, document in rows]
+    """Every published achievement (of one issuer), by name; without their elements in words."""
+    rows = (await session.execute(_published(issuer_id, AchievementVersion.id))).all()
+    unknown = [version_id for *_, version_id in rows if version_id not in _FACTS]
+    for start in range(0, len(unknown), 500):
+        chunk = unknown[start : start + 500]
+        for version_id, document in await session.execute(select(AchievementVersion.id, AchievementVersion.document).where(AchievementVersion.id.in_(chunk))):
+            _FACTS[version_id] = _facts(document)
+    while len(_FACTS) > _FACTS_KEPT:
+        _FACTS.popitem(last=False)
+    found = [_entry(a_id, i_id, i_name, _FACTS.get(version_id) or _Facts("", None, "", None, None, None, None, None)) for a_id, i_id, i_name, version_id in rows]
     return sorted(found, key=lambda e: (e.name.casefold(), e.achievement_id))
 
 
@@ -184,7 +222,7 @@ async def listing(session: AsyncSession, *, filters: Filters, page: int = 1) -> 
 
 
 async def achievement_entry(session: AsyncSession, achievement_id: str) -> CatalogueEntry | None:
-    row = (await session.execute(_published().where(Achievement.id == achievement_id))).first()
+    row = (await session.execute(_published(None, AchievementVersion.document).where(Achievement.id == achievement_id))).first()
     return entry_of(*row) if row is not None else None
 
 
@@ -207,7 +245,7 @@ async def pathway_view(session: AsyncSession, pathway_id: str) -> PathwayView | 
         await session.scalars(select(PathwayComponent).where(PathwayComponent.pathway_id == pathway_id).order_by(PathwayComponent.position, PathwayComponent.achievement_id))
     ).all()
     ids = [c.achievement_id for c in components] + [pathway.achievement_id]
-    found = {a_id: entry_of(a_id, i_id, i_name, doc) for a_id, i_id, i_name, doc in await session.execute(_published().where(Achievement.id.in_(ids)))}
+    found = {a_id: entry_of(a_id, i_id, i_name, doc) for a_id, i_id, i_name, doc in await session.execute(_published(None, AchievementVersion.document).where(Achievement.id.in_(ids)))}
     needed = pathway.min_count if pathway.rule == "at_least" and pathway.min_count else len(components)
     entry = PathwayEntry(pathway.id, pathway.issuer_id, issuer_name, pathway.name, needed, len(components))
     return PathwayView(entry, [(c.achievement_id, found.get(c.achievement_id)) for c in components], found.get(pathway.achievement_id), pathway.achievement_id)
