@@ -146,6 +146,8 @@ def _facts(document: dict[str, Any]) -> _Facts:
 #: holds; the list then loads only the ids of what is published, not every document.
 _FACTS: OrderedDict[str, _Facts] = OrderedDict()
 _FACTS_KEPT = 50_000
+#: Version id -> the list's entry (the facts and the issuer's name at the time).
+_ENTRIES: OrderedDict[str, CatalogueEntry] = OrderedDict()
 
 
 def _entry(achievement_id: str, issuer_id: str, issuer_name: str, facts: _Facts, elements: list[tuple[str, str]] | None = None) -> CatalogueEntry:
@@ -179,10 +181,21 @@ async def entries(session: AsyncSession, *, issuer_id: str | None = None) -> lis
         chunk = unknown[start : start + 500]
         for version_id, document in await session.execute(select(AchievementVersion.id, AchievementVersion.document).where(AchievementVersion.id.in_(chunk))):
             _FACTS[version_id] = _facts(document)
-    while len(_FACTS) > _FACTS_KEPT:
-        _FACTS.popitem(last=False)
-    found = [_entry(a_id, i_id, i_name, _FACTS.get(version_id) or _Facts("", None, "", None, None, None, None, None)) for a_id, i_id, i_name, version_id in rows]
-    return sorted(found, key=lambda e: (e.name.casefold(), e.achievement_id))
+    found = []
+    for a_id, i_id, i_name, version_id in rows:
+        entry = _ENTRIES.get(version_id)
+        if entry is None or entry.issuer_name != i_name:  # the issuer renamed
+            facts = _FACTS.get(version_id) or _Facts("", None, "", None, None, None, None, None)
+            entry = _ENTRIES[version_id] = _entry(a_id, i_id, i_name, facts)
+        found.append(entry)
+    for kept in (_FACTS, _ENTRIES):
+        while len(kept) > _FACTS_KEPT:
+            kept.popitem(last=False)
+    return sorted(found, key=_by_name)
+
+
+def _by_name(entry: CatalogueEntry) -> tuple[str, str]:
+    return entry.name.casefold(), entry.achievement_id
 
 
 async def pathways(session: AsyncSession, *, issuer_id: str | None = None) -> list[PathwayEntry]:
