@@ -220,6 +220,7 @@ async def test_the_gap_check_with_three_urls_one_revoked_counts_two_and_stores_n
     assert "Revoked: does not count" in third and "given by Measuring Lab Delft" in third, third
     checked = page.locator(".gap-checked li")
     assert [await checked.nth(i).get_attribute("data-state") for i in range(3)] == ["valid", "valid", "revoked"]
+    assert "Sam Bakker" in await checked.nth(0).inner_text()
     await _checked(page, "gap-check-result")
 
     assert await _row_counts(live) == before, "a gap check wrote a row"

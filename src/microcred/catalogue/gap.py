@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..credentials import CredentialError
 from ..db.models import Achievement, Issuer, PathwayComponent
 from ..fetch import FetchError
+from ..public import credentials
 from ..runtime import Runtime
 from ..verification.service import Verification
 from ..verification.uploads import credential_from_bytes
@@ -118,7 +119,7 @@ async def _verify(session: AsyncSession, verification: Verification, base_url: s
     document = report.credential or (credential if isinstance(credential, dict) else {})
     subject = document.get("credentialSubject") if isinstance(document, dict) else None
     title = _name(subject.get("achievement")) if isinstance(subject, dict) else None
-    learner = _name(subject) if isinstance(subject, dict) else None
+    learner = (credentials.learner_name(document) or _name(subject)) if isinstance(document, dict) and isinstance(subject, dict) else None
     state = str(report.verdict) if report.verdict in _STATES else "invalid"
     if state == "valid" and not report.valid:
         state = "invalid"
