@@ -28,6 +28,7 @@ from .issuers.service import reconcile_keys
 from .logs import install_redaction
 from .jobs.router import router as jobs_router
 from .jobs.worker import JobRunner
+from .catalogue.web import router as catalogue_router
 from .learners.router import router as learners_router
 from .backpack.router import router as backpack_router
 from .oauth.router import pages as oauth_pages
@@ -128,7 +129,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         status_router, webhooks_router, audit_router, clients_router,
         public_status_router, public_router, public_endorsements_router, verification_router,
         vcapi_router,  # the W3C VC-API
-        obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router, backpack_router,  # the OB 3.0 API
+        obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router,  # the OB 3.0 API
+        catalogue_router, backpack_router,  # pages for learners and HR (the catalogue first: it owns /me/pathways)
     )
     for router in (*routers, *console.routers):
         app.include_router(router)

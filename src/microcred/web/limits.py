@@ -62,7 +62,7 @@ class BodyLimit:
             return
         path = scope["path"]
         batch = BATCH_PATH.match(path) if scope["method"] == "POST" else None
-        limit = self.batch if batch else self.verify if path in ("/api/v1/verify", "/verify") else self.default
+        limit = self.batch if batch else self.verify if path in ("/api/v1/verify", "/verify", "/catalogue/gap-check") else self.default
         headers = dict(scope.get("headers", []))
         upload = CONSOLE_BULK_PATH.match(path) if scope["method"] == "POST" and self.console_upload is not None else None
         if upload and self.console_upload is not None and await self.console_upload(upload.group(1), headers):

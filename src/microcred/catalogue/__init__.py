@@ -1,0 +1,1 @@
+"""The public catalogue: published achievements and pathways, for HR and learners."""

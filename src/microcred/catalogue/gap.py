@@ -1,0 +1,168 @@
+"""The gap check for HR: a person's credentials (URLs, files, or a learner's share-all link),
+each verified as the verify page would, then set against the pathways: per pathway, what the
+person holds (a valid credential only counts) and what is missing, and who gives it.
+
+Nothing is stored: no row is written (no usage count either), and what was sent is gone with
+the answer. URLs are fetched only through the SSRF-safe fetcher (runtime.fetcher).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..credentials import CredentialError
+from ..db.models import Achievement, Issuer, PathwayComponent
+from ..fetch import FetchError
+from ..public import credentials
+from ..runtime import Runtime
+from ..verification.service import Verification
+from ..verification.uploads import credential_from_bytes
+from . import service
+
+__all__ = ["Checked", "GapReport", "MAX_CREDENTIALS", "PathwayGap", "gap_check"]
+
+#: How many credentials one check verifies at most (a share-all link may hold many).
+MAX_CREDENTIALS = 50
+_CREDENTIAL_ACCEPT = "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8, application/vc+jwt;q=0.7"
+_STATES = ("valid", "expired", "revoked", "suspended")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One credential as verified: where it came from, what it is, and its state in words."""
+
+    source: str
+    title: str | None
+    learner: str | None
+    issuer: str | None
+    #: valid | expired | revoked | suspended | invalid | unreadable
+    state: str
+    detail: str | None = None
+    #: the achievement on this service it was awarded for, if it is one of ours
+    achievement_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PathwayGap:
+    view: service.PathwayView
+    #: achievement id -> the best state presented ("valid", "revoked"...); missing ones are absent
+    held: dict[str, str]
+
+    @property
+    def valid(self) -> int:
+        return sum(1 for a, _ in self.view.components if self.held.get(a) == "valid")
+
+    @property
+    def complete(self) -> bool:
+        return self.valid >= self.view.pathway.needed or self.held.get(self.view.leads_to_id) == "valid"
+
+
+@dataclass
+class GapReport:
+    checked: list[Checked] = field(default_factory=list)
+    pathways: list[PathwayGap] = field(default_factory=list)
+    #: what could not be read at all (too many, a failed fetch...), in words
+    notes: list[str] = field(default_factory=list)
+
+
+async def _documents_at(runtime: Runtime, url: str) -> list[Any]:
+    """A credential URL gives one credential; a share-all link (``/share/``) its list."""
+    share = "/share/" in urlsplit(url).path
+    fetched = await runtime.fetcher.fetch(url, accept="application/json" if share else _CREDENTIAL_ACCEPT)
+    try:
+        parsed = json.loads(fetched.body)
+    except (ValueError, UnicodeDecodeError):
+        parsed = None
+    if isinstance(parsed, dict) and isinstance(parsed.get("credentials"), list):
+        return list(parsed["credentials"])
+    return [await asyncio.to_thread(credential_from_bytes, fetched.body)]
+
+
+def _name(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("name")
+    return value if isinstance(value, str) and value else None
+
+
+async def _ours(session: AsyncSession, base_url: str, document: Any) -> str | None:
+    """The id of the achievement on this service the credential was awarded for, when its
+    issuer is the achievement's issuer (a credential signed elsewhere cannot claim our course)."""
+    if not isinstance(document, dict):
+        return None
+    subject = document.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    url = achievement.get("id") if isinstance(achievement, dict) else None
+    prefix = f"{base_url}/issuers/"
+    if not isinstance(url, str) or not url.startswith(prefix):
+        return None
+    parts = url.removeprefix(prefix).split("/")
+    if len(parts) < 3 or parts[1] != "achievements":
+        return None
+    issuer = document.get("issuer")
+    issuer_did = issuer.get("id") if isinstance(issuer, dict) else issuer
+    row = (await session.execute(select(Achievement.id).join(Issuer, Issuer.id == Achievement.issuer_id).where(Achievement.id == parts[2], Issuer.id == parts[0], Issuer.did == issuer_did))).first()
+    return row[0] if row is not None else None
+
+
+async def _verify(session: AsyncSession, verification: Verification, base_url: str, source: str, credential: Any) -> Checked:
+    try:
+        report = await verification.of_credential(credential)
+    except CredentialError as exc:
+        return Checked(source, None, None, None, "unreadable", exc.message)
+    document = report.credential or (credential if isinstance(credential, dict) else {})
+    subject = document.get("credentialSubject") if isinstance(document, dict) else None
+    title = _name(subject.get("achievement")) if isinstance(subject, dict) else None
+    learner = (credentials.learner_name(document) or _name(subject)) if isinstance(document, dict) and isinstance(subject, dict) else None
+    state = str(report.verdict) if report.verdict in _STATES else "invalid"
+    if state == "valid" and not report.valid:
+        state = "invalid"
+    failed = next((c.message for c in report.checks if c.outcome == "failed" and c.message), None)
+    return Checked(source, title, learner, _name(document.get("issuer")) if isinstance(document, dict) else None, state, failed, await _ours(session, base_url, document))
+
+
+async def gap_check(session: AsyncSession, runtime: Runtime, *, urls: list[str], files: list[tuple[str, bytes]]) -> GapReport:
+    """Verify what was given and set it against the active pathways. Reads only."""
+    report = GapReport()
+    verification = Verification(runtime, runtime.fetcher, session=session)
+    base_url = runtime.settings.base_url
+    given: list[tuple[str, Any]] = []
+    for url in urls:
+        try:
+            given += [(url, document) for document in await _documents_at(runtime, url)]
+        except FetchError as exc:
+            report.checked.append(Checked(url, None, None, None, "unreadable", f"It could not be fetched: {exc}"))
+        except CredentialError as exc:
+            report.checked.append(Checked(url, None, None, None, "unreadable", exc.message))
+    for name, data in files:
+        try:
+            given.append((name, await asyncio.to_thread(credential_from_bytes, data)))
+        except CredentialError as exc:
+            report.checked.append(Checked(name, None, None, None, "unreadable", exc.message))
+    if len(given) > MAX_CREDENTIALS:
+        report.notes.append(f"Only the first {MAX_CREDENTIALS} of the {len(given)} credentials were checked.")
+        given = given[:MAX_CREDENTIALS]
+    for source, credential in given:
+        report.checked.append(await _verify(session, verification, base_url, source, credential))
+
+    rank = {"valid": 0, "suspended": 1, "expired": 2, "revoked": 3, "invalid": 4}
+    held: dict[str, str] = {}
+    for checked in report.checked:
+        if checked.achievement_id is not None:
+            current = held.get(checked.achievement_id)
+            if current is None or rank[checked.state] < rank[current]:
+                held[checked.achievement_id] = checked.state
+    if held:
+        touched = await session.scalars(select(PathwayComponent.pathway_id).where(PathwayComponent.achievement_id.in_(list(held))).distinct())
+        for pathway_id in sorted(set(touched)):
+            view = await service.pathway_view(session, pathway_id)
+            if view is not None:
+                report.pathways.append(PathwayGap(view, {a: s for a, s in held.items() if a in {c for c, _ in view.components} | {view.leads_to_id}}))
+        report.pathways.sort(key=lambda g: g.view.pathway.name.casefold())
+    return report
