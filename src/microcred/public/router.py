@@ -27,6 +27,7 @@ from ..db.models import Issuer
 from ..documents import CertificateContent, certificate_pdf
 from ..endorsements.service import standing_endorsements
 from ..issuers.repository import IssuerRepository
+from ..issuers.branding import BrandingError, brand_css, palette
 from ..issuers.service import host_did, profile
 from ..problems import NotFound
 from ..status.service import credential_state
@@ -118,7 +119,7 @@ async def public_credential(
         headers["Content-Disposition"] = f'attachment; filename="credential-{credential_id}.{extension}"'
         return Response(body, media_type=media, headers=headers, background=use)
     report = await Verification(runtime, runtime.fetcher, session=session).of_credential(document)
-    view = page_view(document, report, runtime.settings.base_url)
+    view = page_view(document, report, runtime.settings.base_url, branding=issuer)
     if credential.revoked_at is not None and (replacement := await replacement_of(session, credential)) is not None:
         # A name corrected: the new credential says it replaces this one, and this page points to it.
         view = dataclasses.replace(view, replaced_by=credential_url(runtime.settings.base_url, replacement.id))
@@ -177,7 +178,7 @@ def _download(media: str, document: dict[str, Any]) -> bytes:
     return certificate_pdf(content, json.dumps(document, ensure_ascii=False, indent=2).encode())
 
 
-def page_view(document: dict[str, Any], report: VerificationReport, base_url: str) -> PageView:
+def page_view(document: dict[str, Any], report: VerificationReport, base_url: str, *, branding: Issuer | None = None) -> PageView:
     shown = credentials.facts(document)
     achievement = document["credentialSubject"]["achievement"]
     issuer = document["issuer"]
@@ -192,13 +193,14 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
     # Through our own URL, which counts the click and redirects to LinkedIn (linkedin_share).
     linkedin = f"{url}/linkedin" if status == "valid" else None
     image = achievement.get("image") or document.get("image")
+    image_url = image.get("id") if isinstance(image, dict) else image if isinstance(image, str) else None
     return PageView(
         credential_id=shown.credential_id,
         public_url=url,
         title=shown.title,
         kind=shown.kind,
         description=shown.description,
-        image_url=image.get("id") if isinstance(image, dict) else image if isinstance(image, str) else None,
+        image_url=_own_image(image_url, base_url),
         learner_name=shown.learner_name,
         issuer_name=shown.issuer_name,
         issuer_url=issuer.get("url"),
@@ -224,7 +226,66 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
         completed_on=shown.completed_on,
         results=shown.results,
         issuer_country=shown.issuer_country,
+        logo_url=logo_url(branding, base_url) if branding is not None else None,
+        brand_css_url=_brand_css_url(branding, base_url) if branding is not None else None,
+        skills=credentials.skills(achievement),
     )
+
+
+def _own_image(image: str | None, base_url: str) -> str:
+    """The badge image the page shows: never another host's (the page loads nothing from a third
+    party): an embedded ``data:image`` or one of ours, else the default badge, served here."""
+    if image and (image.startswith("data:image/") or image.startswith(base_url + "/")):
+        return image
+    return f"{base_url}/badges/default.png"
+
+
+def logo_url(issuer: Issuer, base_url: str) -> str | None:
+    """The issuer's stored logo, its content hash in the URL (so it is cached for a year)."""
+    if not issuer.logo_digest:
+        return None
+    return f"{base_url}/issuers/{issuer.id}/logo/{issuer.logo_digest}"
+
+
+def _brand_css_url(issuer: Issuer, base_url: str) -> str | None:
+    if not issuer.brand_colour or not issuer.accent_colour:
+        return None
+    digest = hashlib.sha256(f"{issuer.brand_colour}{issuer.accent_colour}".encode()).hexdigest()[:16]
+    return f"{base_url}/issuers/{issuer.id}/brand/{digest}.css"
+
+
+_YEAR = "public, max-age=31536000, immutable"
+
+
+@router.get("/badges/default.png", include_in_schema=False)
+async def default_badge() -> Response:
+    """The badge a credential page shows when the achievement has no image of ours."""
+    return Response(await asyncio.to_thread(default_badge_png), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/issuers/{issuer_id}/logo/{digest}", include_in_schema=False)
+async def issuer_logo(issuer_id: str, digest: str, session: SessionDep) -> Response:
+    """The issuer's logo as stored (checked on upload: see issuers.branding). Served with the
+    sandbox CSP every non-HTML answer carries, so an SVG opened on its own runs nothing."""
+    issuer = await _issuer(session, issuer_id)
+    if issuer.logo_digest != digest or issuer.logo_media_type is None:
+        raise NotFound("no such logo")
+    content = (await session.execute(select(Issuer.logo).where(Issuer.id == issuer.id))).scalar_one()
+    return Response(content, media_type=issuer.logo_media_type, headers={"Cache-Control": _YEAR})
+
+
+@router.get("/issuers/{issuer_id}/brand/{digest}.css", include_in_schema=False)
+async def issuer_brand_css(issuer_id: str, digest: str, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The issuer's colours as a stylesheet the credential page links to."""
+    issuer = await _issuer(session, issuer_id)
+    url = _brand_css_url(issuer, runtime.settings.base_url)
+    if url is None or not url.endswith(f"/{digest}.css") or issuer.brand_colour is None or issuer.accent_colour is None:
+        raise NotFound("no such stylesheet")
+    try:
+        colours, _ = palette(issuer.brand_colour, issuer.accent_colour)
+    except BrandingError as exc:  # stored before a rule tightened: the page keeps its own colours
+        raise NotFound("no such stylesheet") from exc
+    return Response(brand_css(colours), media_type="text/css", headers={"Cache-Control": _YEAR})
 
 
 @router.get(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import String, Text, false
+from sqlalchemy import LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base, TimestampMixin
@@ -45,3 +45,11 @@ class Issuer(TimestampMixin, Base):
     linkedin_organization_id: Mapped[str | None] = mapped_column(String(32))
     #: Verification method id of the key that signs now (rotation changes it in one transaction).
     current_key_id: Mapped[str] = mapped_column(String(600))
+    # Branding (console/branding.py): the logo stored here (never hot-linked), checked by
+    # issuers.branding, and the colours of the credential page and PDF (checked for WCAG AA).
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_media_type: Mapped[str | None] = mapped_column(String(32))
+    #: the logo's content hash, in its URL (cached for a year)
+    logo_digest: Mapped[str | None] = mapped_column(String(64))
+    brand_colour: Mapped[str | None] = mapped_column(String(7))
+    accent_colour: Mapped[str | None] = mapped_column(String(7))
