@@ -114,7 +114,8 @@ async def public_credential(
         token = await asyncio.to_thread(encode_vc_jwt, unsigned, signer=signer)
         return Response(token, media_type="application/vc+jwt", headers=headers, background=use if format else None)
     if media in ("image/png", "image/svg+xml", "application/pdf"):
-        body = await asyncio.to_thread(_download, media, document)
+        logo = await _stored_logo(session, issuer) if media == "application/pdf" else None
+        body = await asyncio.to_thread(_download, media, document, issuer, logo)
         extension = {"image/png": "png", "image/svg+xml": "svg", "application/pdf": "pdf"}[media]
         headers["Content-Disposition"] = f'attachment; filename="credential-{credential_id}.{extension}"'
         return Response(body, media_type=media, headers=headers, background=use)
@@ -150,7 +151,13 @@ def linkedin_link(document: dict[str, Any], linkedin_organization_id: str | None
     )
 
 
-def _download(media: str, document: dict[str, Any]) -> bytes:
+async def _stored_logo(session: SessionDep, issuer: Issuer) -> bytes | None:
+    if issuer.logo_digest is None:
+        return None
+    return (await session.execute(select(Issuer.logo).where(Issuer.id == issuer.id))).scalar_one()
+
+
+def _download(media: str, document: dict[str, Any], branding: Issuer | None = None, logo: bytes | None = None) -> bytes:
     """A baked badge (the signed credential inside the image, per OB 3.0) or the PDF certificate
     (the signed credential attached). The achievement's own image is another host's: the badge
     is drawn here rather than fetched."""
@@ -174,6 +181,10 @@ def _download(media: str, document: dict[str, Any]) -> bytes:
         elements=shown.elements,
         public_url=shown.public_url,
         credential_id=shown.credential_id,
+        logo=logo,
+        brand_colour=branding.brand_colour if branding is not None else None,
+        accent_colour=branding.accent_colour if branding is not None else None,
+        badge=default_badge_png(),
     )
     return certificate_pdf(content, json.dumps(document, ensure_ascii=False, indent=2).encode())
 
