@@ -53,19 +53,23 @@ async def branding_page(acc: Viewer, runtime: RuntimeDep, request: Request) -> H
 @router.post("/console/{issuer_id}/branding")
 async def save(acc: Owner, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     form = await request.form()
-    values = {name: str(form.get(name) or "").strip() for name in ("brand", "accent")}
+    try:
+        values = {name: str(form.get(name) or "").strip() for name in ("brand", "accent")}
+        flags = {name: form.get(name) == "yes" for name in ("default_colours", "remove_logo")}
+        upload = form.get("logo")
+        content = await upload.read(MAX_LOGO_BYTES + 1) if isinstance(upload, UploadFile) and upload.filename else None
+    finally:
+        await form.close()  # the upload, spooled to disk
     errors: dict[str, str] = {}
     logo: Logo | None = None
-    upload = form.get("logo")
-    if isinstance(upload, UploadFile) and upload.filename:
-        content = await upload.read(MAX_LOGO_BYTES + 1)
+    if content is not None:
         try:
             logo = check_logo(content)
         except BrandingError as exc:
             errors["logo"] = str(exc)
     colours: Palette | None = None
     notes: list[str] = []
-    if form.get("default_colours") != "yes":
+    if not flags["default_colours"]:
         try:
             colours, notes = palette(values["brand"], values["accent"])
         except BrandingError as exc:
@@ -74,7 +78,7 @@ async def save(acc: Owner, request: Request, session: SessionDep, runtime: Runti
     if errors:
         return _page(acc, runtime.settings.base_url, values=values, errors=errors, status=422)
     await save_branding(
-        session, principal=acc.principal, issuer_id=acc.issuer.id, logo=logo, remove_logo=form.get("remove_logo") == "yes",
+        session, principal=acc.principal, issuer_id=acc.issuer.id, logo=logo, remove_logo=flags["remove_logo"],
         colours=colours, now=datetime.now(UTC),
     )
     if notes:  # saved, with an adjustment the owner should know about
