@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from ..issuers.brand import save_branding
 from ..issuers.branding import MAX_LOGO_BYTES, BrandingError, Logo, Palette, check_logo, palette
-from ..public.router import logo_url
+from ..public.assets import logo_url
 from ..web.deps import RuntimeDep, SessionDep
 from .web import IssuerAccess, access, console_page, console_router
 

@@ -37,6 +37,7 @@ from ..web.openapi import PROBLEMS
 from ..web.routes import StrictJsonRoute
 from ..verification.service import Verification
 from . import credentials
+from .assets import brand_css_url, logo_url, own_image
 from .linkedin import add_to_profile_url
 from .page import ComponentView, PageView, render_credential_page, status_of
 
@@ -211,7 +212,7 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
         title=shown.title,
         kind=shown.kind,
         description=shown.description,
-        image_url=_own_image(image_url, base_url),
+        image_url=own_image(image_url, base_url),
         learner_name=shown.learner_name,
         issuer_name=shown.issuer_name,
         issuer_url=issuer.get("url"),
@@ -238,31 +239,9 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
         results=shown.results,
         issuer_country=shown.issuer_country,
         logo_url=logo_url(branding, base_url) if branding is not None else None,
-        brand_css_url=_brand_css_url(branding, base_url) if branding is not None else None,
+        brand_css_url=brand_css_url(branding, base_url) if branding is not None else None,
         skills=credentials.skills(achievement),
     )
-
-
-def _own_image(image: str | None, base_url: str) -> str:
-    """The badge image the page shows: never another host's (the page loads nothing from a third
-    party): an embedded ``data:image`` or one of ours, else the default badge, served here."""
-    if image and (image.startswith("data:image/") or image.startswith(base_url + "/")):
-        return image
-    return f"{base_url}/badges/default.png"
-
-
-def logo_url(issuer: Issuer, base_url: str) -> str | None:
-    """The issuer's stored logo, its content hash in the URL (so it is cached for a year)."""
-    if not issuer.logo_digest:
-        return None
-    return f"{base_url}/issuers/{issuer.id}/logo/{issuer.logo_digest}"
-
-
-def _brand_css_url(issuer: Issuer, base_url: str) -> str | None:
-    if not issuer.brand_colour or not issuer.accent_colour:
-        return None
-    digest = hashlib.sha256(f"{issuer.brand_colour}{issuer.accent_colour}".encode()).hexdigest()[:16]
-    return f"{base_url}/issuers/{issuer.id}/brand/{digest}.css"
 
 
 _YEAR = "public, max-age=31536000, immutable"
@@ -289,7 +268,7 @@ async def issuer_logo(issuer_id: str, digest: str, session: SessionDep) -> Respo
 async def issuer_brand_css(issuer_id: str, digest: str, session: SessionDep, runtime: RuntimeDep) -> Response:
     """The issuer's colours as a stylesheet the credential page links to."""
     issuer = await _issuer(session, issuer_id)
-    url = _brand_css_url(issuer, runtime.settings.base_url)
+    url = brand_css_url(issuer, runtime.settings.base_url)
     if url is None or not url.endswith(f"/{digest}.css") or issuer.brand_colour is None or issuer.accent_colour is None:
         raise NotFound("no such stylesheet")
     try:
