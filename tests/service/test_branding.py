@@ -78,6 +78,12 @@ async def test_an_owner_brands_the_issuer_and_the_page_and_pdf_show_it(http: htt
     sizes = sorted((i.image.width, i.image.height) for i in PdfReader(io.BytesIO(pdf.content)).pages[0].images if i.image is not None)
     assert sizes == [(64, 32), (256, 256)]
 
+    # Back to no logo and the service's own colours: the page links neither.
+    assert (await _save(http, "spe", None, remove_logo="yes", default_colours="yes")).status_code == 303
+    plain = await http.get(url, headers={"Accept": "text/html"})
+    assert "/issuers/spe/logo/" not in plain.text and "/issuers/spe/brand/" not in plain.text
+    assert (await http.get(css.group(1))).status_code == 404
+
 
 @pytest.mark.parametrize(
     ("logo", "fields", "says"),
