@@ -646,3 +646,54 @@ class TestWithTheRealVerifier:
     def test_garbage_shows_not_valid(self) -> None:
         shown = banner(verify_page(verify(b"not a credential").to_dict()))
         assert (shown.attrs["data-status"], shown.attrs["data-verdict"]) == ("invalid", "malformed")
+
+
+# --- branding, the verdict in plain words, skills, technical details (issue 13) ------------------
+
+
+class TestBrandedPage:
+    def test_logo_and_stylesheet_of_the_issuer_are_ours_and_in_the_header(self) -> None:
+        root = page(logo_url="https://cred.example.org/issuers/acme/logo/abc", brand_css_url="https://cred.example.org/issuers/acme/brand/def.css")
+        header = root.find("header")
+        assert [img.attrs["src"] for img in header.find_all("img")] == ["https://cred.example.org/issuers/acme/logo/abc", VIEW.image_url]
+        assert header.find("img", **{"class": "issuer-logo"}).attrs["alt"] == VIEW.issuer_name
+        links = [link.attrs for link in root.find_all("link") if link.attrs.get("rel") == "stylesheet"]
+        assert links == [{"rel": "stylesheet", "href": "https://cred.example.org/issuers/acme/brand/def.css"}]
+
+    def test_no_branding_no_logo_and_no_stylesheet(self) -> None:
+        root = page()
+        assert root.find_all("img", **{"class": "issuer-logo"}) == []
+        assert [link for link in root.find_all("link") if link.attrs.get("rel") == "stylesheet"] == []
+
+    @pytest.mark.parametrize(
+        ("status", "starts"),
+        [
+            ("valid", "This is a valid credential issued by"),
+            ("expired", "This credential was issued by"),
+            ("revoked", "This credential was issued by"),
+            ("invalid", "This is not a valid credential"),
+        ],
+    )
+    def test_the_verdict_says_it_in_plain_words(self, status: str, starts: str) -> None:
+        verdict = page(status=status).find(id="verdict").text
+        assert verdict.startswith(starts), verdict
+        if status != "invalid":
+            assert VIEW.issuer_name in verdict and f"to {VIEW.learner_name} on" in verdict
+        assert ("revoked" in verdict) == (status == "revoked")
+
+    def test_grade_and_completion_date_stand_out_at_the_top(self) -> None:
+        root = page(results=[("Final grade", "8.5 (on a scale of 1 to 10)")], completed_on=date(2024, 6, 28))
+        header = root.find("header")
+        assert header.find("dd", **{"class": "grade"}).text == "8.5 (on a scale of 1 to 10)"
+        assert header.find("dd", **{"class": "completed-on"}).text == "28 June 2024"
+
+    def test_skills_are_listed_with_their_framework_and_only_web_links(self) -> None:
+        root = page(skills=[("Operate a CNC lathe", "ESCO", "https://esco.example/42"), ("Metrology", None, "javascript:alert(1)")])
+        items = section(root, "Skills and alignments").find_all("li")
+        assert [li.text for li in items] == ["Operate a CNC lathe (ESCO)", "Metrology"]
+        assert [a.attrs["href"] for a in section(root, "Skills and alignments").find_all("a")] == ["https://esco.example/42"]
+
+    def test_the_checks_are_folded_under_technical_details(self) -> None:
+        details = page().find("details")
+        assert details.find("summary").text == "Technical details" and "open" not in details.attrs
+        assert details.find("h2").text == "Verification checks"

@@ -12,6 +12,7 @@ from . import (
     api_keys,
     audit,
     awarding,
+    branding,
     bulk,
     corrections,
     credentials,
@@ -30,7 +31,7 @@ __all__ = ["routers", "static_files"]
 routers = (
     router.router, dashboard.router, achievements.router, profile.router, awarding.router, bulk.router, credentials.router,
     pathways.router, endorsements.router, webhooks.router, api_keys.router, audit.router, staff.router,
-    emails.router, corrections.router,
+    emails.router, corrections.router, branding.router,
 )
 
 

@@ -98,6 +98,13 @@ class CertificateContent:
     results: list[tuple[str, str]] = field(default_factory=list)
     #: The awarding body's country, in words.
     issuer_country: str | None = None
+    # Branding (issue 13), as on the credential page: the issuer's stored logo (PNG, JPEG or SVG),
+    # its brand colour (a band at the top) and accent colour (the issuer's name and the title:
+    # checked on saving to read on white), and the badge image (PNG or JPEG).
+    logo: bytes | None = None
+    brand_colour: str | None = None
+    accent_colour: str | None = None
+    badge: bytes | None = None
 
 
 def certificate_pdf(content: CertificateContent, credential_json: bytes) -> bytes:
@@ -123,6 +130,7 @@ def certificate_pdf(content: CertificateContent, credential_json: bytes) -> byte
         compress=True,
     )
     pdf.add_page()
+    _draw_brand(pdf, content)
     _draw_heading(pdf, content)
     _draw_description(pdf, content)
     _draw_elements(pdf, content.elements)
@@ -217,9 +225,42 @@ class _CertificateDocument(FPDF):
         self.set_text_color(*_INK)
 
 
+def _rgb(colour: str | None) -> tuple[int, int, int] | None:
+    if colour is None or len(colour) != 7 or not colour.startswith("#"):
+        return None
+    try:
+        return (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
+    except ValueError:
+        return None
+
+
+def _draw_brand(pdf: FPDF, content: CertificateContent) -> None:
+    """The issuer's colour (if it chose one) as a band across the top, its logo at the left and the badge at the
+    right; an image fpdf2 cannot draw is left out rather than failing the certificate."""
+    if (band := _rgb(content.brand_colour)) is not None:
+        pdf.set_fill_color(*band)
+        pdf.rect(0, 0, pdf.w, 8, style="F")
+    height = 20.0
+    drawn = False
+    for picture, x in ((content.logo, _MARGIN), (content.badge, pdf.w - _MARGIN - height)):
+        if not picture:
+            continue
+        try:
+            if picture is content.logo:
+                pdf.image(io.BytesIO(picture), x=x, y=_MARGIN - 6, h=height, keep_aspect_ratio=True, w=60)
+            else:
+                pdf.image(io.BytesIO(picture), x=x, y=_MARGIN - 6, w=height, h=height)
+            drawn = True
+        except Exception:  # noqa: BLE001 - a stored logo fpdf2 cannot draw must not cost the learner the PDF
+            continue
+    if drawn:
+        pdf.set_y(_MARGIN - 6 + height + 2)
+
+
 def _draw_heading(pdf: FPDF, content: CertificateContent) -> None:
     """Issuer, kind, learner and title, centred, as the top of a paper certificate reads."""
-    _centred(pdf, content.issuer_name, size=13, bold=True, colour=_ACCENT)
+    accent = _rgb(content.accent_colour) or _ACCENT
+    _centred(pdf, content.issuer_name, size=13, bold=True, colour=accent)
     if content.issuer_country:
         _centred(pdf, content.issuer_country, size=9.5, colour=_MUTED)
     if content.provider_name and content.provider_name != content.issuer_name:
@@ -236,7 +277,7 @@ def _draw_heading(pdf: FPDF, content: CertificateContent) -> None:
     pdf.ln(4)
     _centred(pdf, "for", size=11, colour=_MUTED)
     pdf.ln(2)
-    _centred(pdf, content.title, size=17, bold=True, colour=_ACCENT)
+    _centred(pdf, content.title, size=17, bold=True, colour=accent)
     for label, value in content.results:
         pdf.ln(2)
         _centred(pdf, f"{label}: {value}", size=11.5, bold=True)

@@ -23,6 +23,7 @@ __all__ = [
     "CredentialFacts",
     "elements",
     "endorsements",
+    "skills",
     "facts",
     "issuer_country",
     "learner_name",
@@ -74,6 +75,23 @@ def _alignments(achievement: dict[str, Any]) -> list[tuple[str, str]]:
         elif name:
             out.append(("Aligned with", name))
     return [(label, value) for label, value in out if value]
+
+
+def skills(achievement: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
+    """The skills and frameworks the achievement aligns with, as (name, framework, link), and its
+    tags: not the EU elements nor the EQF level, which the elements section shows."""
+    out: list[tuple[str, str | None, str | None]] = []
+    for alignment in achievement.get("alignment") or []:
+        if not isinstance(alignment, dict) or eu_elements.is_element(alignment):
+            continue
+        if alignment.get("targetFramework") == EQF_FRAMEWORK or alignment.get("targetType") == "ext:EQF":
+            continue
+        if name := _text(alignment.get("targetName")):
+            out.append((name, _text(alignment.get("targetFramework")), _text(alignment.get("targetUrl"))))
+    for tag in achievement.get("tag") or []:
+        if _text(tag):
+            out.append((tag, None, None))
+    return out
 
 
 def elements(achievement: dict[str, Any]) -> list[tuple[str, str]]:

@@ -177,6 +177,13 @@ class PageView:
     preview: bool = False
     #: the public URL of the corrected credential that replaced this (revoked) one, if any
     replaced_by: str | None = None
+    # Branding (issue 13): everything below is served from this service's own origin.
+    #: the issuer's logo, stored by the service
+    logo_url: str | None = None
+    #: the issuer's colours, a small stylesheet (no inline style, so the CSP stays strict)
+    brand_css_url: str | None = None
+    #: the skills and frameworks the achievement aligns with: (name, framework, link)
+    skills: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,7 @@ def render_credential_page(view: PageView, *, indexable: bool = True) -> str:
     return _environment().get_template("credential.html").render(
         view=view,
         image=image,
+        skills=[(name, framework, _web_url(link)) for name, framework, link in view.skills],
         og_image=image if image and _is_absolute_web_url(image) else None,
         issuer_url=_web_url(view.issuer_url),
         summary=_summary(view),

@@ -22,6 +22,7 @@ from ..credentials.baking import default_badge_svg
 from ..issuers.service import get_issuer, profile
 from ..problems import UnprocessableContent, field_error
 from . import credentials
+from .assets import brand_css_url, logo_url, own_image
 from .page import PageView, render_credential_page
 
 __all__ = ["NO_OUTCOMES_YET", "SAMPLE_LEARNER", "Preview", "preview_achievement"]
@@ -93,7 +94,7 @@ async def preview_achievement(
         title=shown.title,
         kind=shown.kind,
         description=shown.description,
-        image_url=image.get("id") if isinstance(image, dict) else None,
+        image_url=own_image(image.get("id") if isinstance(image, dict) else None, base_url),
         learner_name=shown.learner_name,
         issuer_name=shown.issuer_name,
         issuer_url=document["issuer"].get("url"),
@@ -112,6 +113,9 @@ async def preview_achievement(
         results=shown.results,
         issuer_country=shown.issuer_country,
         preview=True,
+        logo_url=logo_url(issuer, base_url),
+        brand_css_url=brand_css_url(issuer, base_url),
+        skills=credentials.skills(achievement_doc),
     )
     return Preview(
         document=document,

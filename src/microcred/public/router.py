@@ -27,6 +27,7 @@ from ..db.models import Issuer
 from ..documents import CertificateContent, certificate_pdf
 from ..endorsements.service import standing_endorsements
 from ..issuers.repository import IssuerRepository
+from ..issuers.branding import BrandingError, brand_css, palette
 from ..issuers.service import host_did, profile
 from ..problems import NotFound
 from ..status.service import credential_state
@@ -36,6 +37,7 @@ from ..web.openapi import PROBLEMS
 from ..web.routes import StrictJsonRoute
 from ..verification.service import Verification
 from . import credentials
+from .assets import brand_css_url, logo_url, own_image
 from .linkedin import add_to_profile_url
 from .page import ComponentView, PageView, render_credential_page, status_of
 
@@ -120,12 +122,13 @@ async def public_credential(
         token = await asyncio.to_thread(encode_vc_jwt, unsigned, signer=signer)
         return Response(token, media_type="application/vc+jwt", headers=headers, background=use if format else None)
     if media in ("image/png", "image/svg+xml", "application/pdf"):
-        body = await asyncio.to_thread(_download, media, document)
+        logo = await _stored_logo(session, issuer) if media == "application/pdf" else None
+        body = await asyncio.to_thread(_download, media, document, issuer, logo)
         extension = {"image/png": "png", "image/svg+xml": "svg", "application/pdf": "pdf"}[media]
         headers["Content-Disposition"] = f'attachment; filename="credential-{credential_id}.{extension}"'
         return Response(body, media_type=media, headers=headers, background=use)
     report = await Verification(runtime, runtime.fetcher, session=session).of_credential(document)
-    view = page_view(document, report, runtime.settings.base_url)
+    view = page_view(document, report, runtime.settings.base_url, branding=issuer)
     if credential.revoked_at is not None and (replacement := await replacement_of(session, credential)) is not None:
         # A name corrected: the new credential says it replaces this one, and this page points to it.
         view = dataclasses.replace(view, replaced_by=credential_url(runtime.settings.base_url, replacement.id))
@@ -158,7 +161,13 @@ def linkedin_link(document: dict[str, Any], linkedin_organization_id: str | None
     )
 
 
-def _download(media: str, document: dict[str, Any]) -> bytes:
+async def _stored_logo(session: SessionDep, issuer: Issuer) -> bytes | None:
+    if issuer.logo_digest is None:
+        return None
+    return (await session.execute(select(Issuer.logo).where(Issuer.id == issuer.id))).scalar_one()
+
+
+def _download(media: str, document: dict[str, Any], branding: Issuer | None = None, logo: bytes | None = None) -> bytes:
     """A baked badge (the signed credential inside the image, per OB 3.0) or the PDF certificate
     (the signed credential attached). The achievement's own image is another host's: the badge
     is drawn here rather than fetched."""
@@ -182,6 +191,10 @@ def _download(media: str, document: dict[str, Any]) -> bytes:
         elements=shown.elements,
         public_url=shown.public_url,
         credential_id=shown.credential_id,
+        logo=logo,
+        brand_colour=branding.brand_colour if branding is not None else None,
+        accent_colour=branding.accent_colour if branding is not None else None,
+        badge=default_badge_png(),
     )
     return certificate_pdf(content, json.dumps(document, ensure_ascii=False, indent=2).encode())
 
@@ -191,7 +204,7 @@ def certificate_download(document: dict[str, Any]) -> bytes:
     return _download("application/pdf", document)
 
 
-def page_view(document: dict[str, Any], report: VerificationReport, base_url: str) -> PageView:
+def page_view(document: dict[str, Any], report: VerificationReport, base_url: str, *, branding: Issuer | None = None) -> PageView:
     shown = credentials.facts(document)
     achievement = document["credentialSubject"]["achievement"]
     issuer = document["issuer"]
@@ -206,13 +219,14 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
     # Through our own URL, which counts the click and redirects to LinkedIn (linkedin_share).
     linkedin = f"{url}/linkedin" if status == "valid" else None
     image = achievement.get("image") or document.get("image")
+    image_url = image.get("id") if isinstance(image, dict) else image if isinstance(image, str) else None
     return PageView(
         credential_id=shown.credential_id,
         public_url=url,
         title=shown.title,
         kind=shown.kind,
         description=shown.description,
-        image_url=image.get("id") if isinstance(image, dict) else image if isinstance(image, str) else None,
+        image_url=own_image(image_url, base_url),
         learner_name=shown.learner_name,
         issuer_name=shown.issuer_name,
         issuer_url=issuer.get("url"),
@@ -238,7 +252,44 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
         completed_on=shown.completed_on,
         results=shown.results,
         issuer_country=shown.issuer_country,
+        logo_url=logo_url(branding, base_url) if branding is not None else None,
+        brand_css_url=brand_css_url(branding, base_url) if branding is not None else None,
+        skills=credentials.skills(achievement),
     )
+
+
+_YEAR = "public, max-age=31536000, immutable"
+
+
+@router.get("/badges/default.png", include_in_schema=False)
+async def default_badge() -> Response:
+    """The badge a credential page shows when the achievement has no image of ours."""
+    return Response(await asyncio.to_thread(default_badge_png), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/issuers/{issuer_id}/logo/{digest}", include_in_schema=False)
+async def issuer_logo(issuer_id: str, digest: str, session: SessionDep) -> Response:
+    """The issuer's logo as stored (checked on upload: see issuers.branding). Served with the
+    sandbox CSP every non-HTML answer carries, so an SVG opened on its own runs nothing."""
+    issuer = await _issuer(session, issuer_id)
+    if issuer.logo_digest != digest or issuer.logo_media_type is None:
+        raise NotFound("no such logo")
+    content = (await session.execute(select(Issuer.logo).where(Issuer.id == issuer.id))).scalar_one()
+    return Response(content, media_type=issuer.logo_media_type, headers={"Cache-Control": _YEAR})
+
+
+@router.get("/issuers/{issuer_id}/brand/{digest}.css", include_in_schema=False)
+async def issuer_brand_css(issuer_id: str, digest: str, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The issuer's colours as a stylesheet the credential page links to."""
+    issuer = await _issuer(session, issuer_id)
+    url = brand_css_url(issuer, runtime.settings.base_url)
+    if url is None or not url.endswith(f"/{digest}.css") or issuer.brand_colour is None or issuer.accent_colour is None:
+        raise NotFound("no such stylesheet")
+    try:
+        colours, _ = palette(issuer.brand_colour, issuer.accent_colour)
+    except BrandingError as exc:  # stored before a rule tightened: the page keeps its own colours
+        raise NotFound("no such stylesheet") from exc
+    return Response(brand_css(colours), media_type="text/css", headers={"Cache-Control": _YEAR})
 
 
 @router.get(

@@ -1,7 +1,8 @@
 """The security headers every response carries, set in one place so no page or download can be
 left without them (the credential page, /verify and the downloads once were).
 
-HTML pages: a Content-Security-Policy that allows the pages' one inline ``<style>`` (by hash),
+HTML pages: a Content-Security-Policy that allows the pages' one inline ``<style>`` (by hash) and
+stylesheets from this service (an issuer's colours on its credential pages),
 images (a badge image may be a data: URI or on another https host), forms posted to this service
 only, and no framing; downloads and every other answer: nothing active at all (``sandbox``, so an
 SVG opened in the browser runs no script). Both: ``X-Content-Type-Options: nosniff``,
@@ -24,7 +25,7 @@ _API_DOCS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 def html_policy(style_source: str) -> str:
     """``style_source``: the CSP source of the pages' inline style (``'sha256-…'``)."""
     return (
-        f"default-src 'none'; style-src {style_source}; img-src 'self' data: https:; "
+        f"default-src 'none'; style-src {style_source} 'self'; img-src 'self' data: https:; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
 

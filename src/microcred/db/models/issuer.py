@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Float, String, Text, false, true
+from sqlalchemy import Float, LargeBinary, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base, TimestampMixin
@@ -55,3 +55,11 @@ class Issuer(TimestampMixin, Base):
     email_reply_to: Mapped[str | None] = mapped_column(String(320))
     #: Learners also get an email when a credential of theirs is revoked.
     notify_on_revocation: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Branding (console/branding.py): the logo stored here (never hot-linked), checked by
+    # issuers.branding, and the colours of the credential page and PDF (checked for WCAG AA).
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_media_type: Mapped[str | None] = mapped_column(String(32))
+    #: the logo's content hash, in its URL (cached for a year)
+    logo_digest: Mapped[str | None] = mapped_column(String(64))
+    brand_colour: Mapped[str | None] = mapped_column(String(7))
+    accent_colour: Mapped[str | None] = mapped_column(String(7))
