@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
+from microcred.auth.principal import SCOPES, Principal
 from microcred.auth.service import create_client
+from microcred.awards.schemas import AwardIn
+from microcred.awards.service import Signing, award
 from microcred.runtime import Runtime
 
 EU_ELEMENTS: dict[str, Any] = {
@@ -112,3 +117,37 @@ def resolver(runtime: Runtime) -> Any:
         return controller_document(did, store.published_keys(did))
 
     return Resolver(fetch_did_document=did_document)
+
+
+async def count(runtime: Runtime, model: Any) -> int:
+    """Rows of ``model``'s table, read in a fresh session (what other connections see)."""
+    async with runtime.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def award_then_roll_back(runtime: Runtime, issuer_id: str, achievement_id: str, *, written_with_it: Any) -> None:
+    """Award through the service in a transaction that then fails, after checking that the award
+    wrote one ``written_with_it`` row (an outbox row) inside that transaction: the caller checks
+    what is left once it has rolled back."""
+    signing = Signing(runtime.keystore, runtime.loader, runtime.settings.base_url, runtime.statuses)
+
+    class Abandoned(Exception):
+        pass
+
+    try:
+        async with runtime.sessions() as session, session.begin():
+            result = await award(
+                session,
+                principal=Principal("lms", None, frozenset(SCOPES)),
+                signing=signing,
+                issuer_id=issuer_id,
+                data=AwardIn.model_validate(award_body(achievement_id)),
+                idempotency_key=None,
+                now=datetime.now(UTC),
+            )
+            assert result.created
+            assert await session.scalar(select(func.count()).select_from(written_with_it)) == 1  # written with the award...
+            raise Abandoned  # ...and rolled back with it
+    except Abandoned:
+        return
+    raise AssertionError("the transaction was not abandoned")

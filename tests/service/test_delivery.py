@@ -14,12 +14,10 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from microcred.app import create_app
-from microcred.auth.principal import SCOPES, Principal
-from microcred.awards.schemas import AwardIn
-from microcred.awards.service import Signing, award
+from microcred.awards.service import Signing
 from microcred.config import Settings
 from microcred.db.models import Credential, EmailDelivery, Issuer
 from microcred.delivery.sender import EmailSender
@@ -28,7 +26,7 @@ from microcred.learners.mail import SmtpMailer
 from microcred.runtime import Runtime
 from microcred.webhooks.dispatcher import Retry
 
-from ..factories.service import ServiceClient, award_body
+from ..factories.service import ServiceClient, award_body, award_then_roll_back, count
 from .smtp_server import Smtp, smtp, smtp_settings  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.asyncio
@@ -74,11 +72,6 @@ async def statuses(runtime: Runtime) -> list[tuple[str, str, int, str | None]]:
             select(EmailDelivery.recipient, EmailDelivery.status, EmailDelivery.attempts, EmailDelivery.last_error).order_by(EmailDelivery.recipient)
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]
-
-
-async def count(runtime: Runtime, model: Any) -> int:
-    async with runtime.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def drain(emails: EmailSender) -> None:
@@ -169,25 +162,7 @@ async def test_a_rolled_back_award_sends_no_email(service: ServiceClient, smtp: 
     issuer = await service.create_issuer()
     achievement = await service.create_achievement(issuer["id"])
     runtime = service.runtime
-    signing = Signing(runtime.keystore, runtime.loader, runtime.settings.base_url, runtime.statuses)
-
-    class Abandoned(Exception):
-        pass
-
-    with pytest.raises(Abandoned):
-        async with runtime.sessions() as session, session.begin():
-            result = await award(
-                session,
-                principal=Principal("lms", None, frozenset(SCOPES)),
-                signing=signing,
-                issuer_id=issuer["id"],
-                data=AwardIn.model_validate(award_body(achievement["id"])),
-                idempotency_key=None,
-                now=datetime.now(UTC),
-            )
-            assert result.created
-            assert await session.scalar(select(func.count()).select_from(EmailDelivery)) == 1  # queued with the award...
-            raise Abandoned  # ...and rolled back with it
+    await award_then_roll_back(runtime, issuer["id"], achievement["id"], written_with_it=EmailDelivery)
     assert await count(runtime, EmailDelivery) == 0
     assert await sender(runtime, settings).run_once() == 0
     assert smtp.mailbox.messages == []

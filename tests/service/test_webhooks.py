@@ -17,12 +17,10 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from microcred.app import create_app
-from microcred.auth.principal import SCOPES, Principal
-from microcred.awards.schemas import AwardIn
-from microcred.awards.service import Signing, award
+from microcred.awards.service import Signing
 from microcred.config import Settings
 from microcred.db.models import AuditEntry, Credential, WebhookDelivery, WebhookEndpoint
 from microcred.fetch import SafeFetcher
@@ -30,7 +28,7 @@ from microcred.runtime import Runtime
 from microcred.webhooks.dispatcher import Retry, WebhookDispatcher, webhook_fetch_policy
 from microcred.webhooks.signing import SecretBox
 
-from ..factories.service import ServiceClient, award_body
+from ..factories.service import ServiceClient, award_body, award_then_roll_back, count
 from .conftest import is_problem
 
 pytestmark = pytest.mark.asyncio
@@ -170,11 +168,6 @@ async def deliveries(service: ServiceClient, issuer_id: str, webhook_id: str) ->
     return items
 
 
-async def count(runtime: Runtime, model: Any) -> int:
-    async with runtime.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
 # --- tests --------------------------------------------------------------------------------------
 
 
@@ -255,25 +248,7 @@ async def test_a_rolled_back_award_leaves_no_delivery_and_no_audit_entry(service
     await register(service, issuer["id"], receiver.url)
     audited = await count(service.runtime, AuditEntry)
     runtime = service.runtime
-    signing = Signing(runtime.keystore, runtime.loader, runtime.settings.base_url, runtime.statuses)
-
-    class Abandoned(Exception):
-        pass
-
-    with pytest.raises(Abandoned):
-        async with runtime.sessions() as session, session.begin():
-            result = await award(
-                session,
-                principal=Principal("lms", None, frozenset(SCOPES)),
-                signing=signing,
-                issuer_id=issuer["id"],
-                data=AwardIn.model_validate(award_body(achievement["id"])),
-                idempotency_key=None,
-                now=datetime.now(UTC),
-            )
-            assert result.created
-            assert await session.scalar(select(func.count()).select_from(WebhookDelivery)) == 1  # written with the award...
-            raise Abandoned  # ...and rolled back with it
+    await award_then_roll_back(runtime, issuer["id"], achievement["id"], written_with_it=WebhookDelivery)
     assert await count(runtime, Credential) == 0
     assert await count(runtime, WebhookDelivery) == 0
     assert await count(runtime, AuditEntry) == audited
