@@ -66,13 +66,21 @@ class Mailbox:
         raise AssertionError(f"no email reached {address} (the mailbox holds {len(self.messages)} for others)")
 
     def link(self, address: str, *, path: str = "/") -> str:
-        """The one link in the newest email to ``address`` whose path starts with ``path``, as a
-        person would copy it from the message."""
-        body = self.newest(address).get_content()
-        links = [link.rstrip(".,;)") for link in _LINK.findall(body)]
-        matching = [link for link in links if re.match(r"https?://[^/]+" + re.escape(path), link)]
-        assert len(matching) == 1, f"expected one link under {path} in the email to {address}:\n{body}"
-        return matching[0]
+        """The one link whose path starts with ``path`` in the newest email to ``address`` that
+        has such a link, as a person would copy it from the message (waiting a little for the
+        service to send it). Other emails to the address (a credential's notice, say) are passed
+        over: the service sends several kinds, in no fixed order."""
+        pattern = re.compile(r"https?://[^/]+" + re.escape(path))
+        for _ in range(_WAIT_ATTEMPTS):
+            for message in reversed(self.to(address)):
+                body = message.get_content()
+                links = [link.rstrip(".,;)") for link in _LINK.findall(body)]
+                matching = [link for link in links if pattern.match(link)]
+                if matching:
+                    assert len(matching) == 1, f"expected one link under {path} in the email to {address}:\n{body}"
+                    return matching[0]
+            time.sleep(_POLL_SECONDS)
+        raise AssertionError(f"no email to {address} has a link under {path} (the mailbox holds {len(self.to(address))} for it)")
 
 
 @dataclass(frozen=True)

@@ -10,23 +10,22 @@ import re
 import pytest
 from playwright.async_api import Page
 
+from microcred.config import Settings
 from microcred.runtime import Runtime
 
 from .browsing import DESKTOP, PHONE, Browsing, axe_problems, browsing  # noqa: F401 (fixture)
 from .console_helpers import add_staff, sign_in_browser
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
-from .test_obapi import Smtp, settings, smtp  # noqa: F401 (fixtures: SMTP on loopback, the service's settings)
+from .smtp_server import Smtp, smtp, smtp_settings  # noqa: F401 (fixture: SMTP on loopback)
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
+@pytest.fixture
+def settings(settings: Settings, smtp: Smtp) -> Settings:
+    return smtp_settings(settings, smtp)
+
+
 HOME, WORK = "zoe@example.org", "z.jansen@work.example.org"
-
-
-def _link(smtp: Smtp, address: str) -> str:
-    body = smtp.mailbox.to(address)[-1].get_content()
-    links = re.findall(r"https?://\S+", body)
-    assert len(links) == 1, body
-    return str(links[0])
 
 
 async def _axe(page: Page) -> None:
@@ -55,7 +54,7 @@ async def test_the_backpack_lists_two_issuers_and_two_addresses_and_unlisted_hid
     await page.get_by_label("Email address").fill(HOME)
     await page.get_by_role("button", name="Email me a sign-in link").click()
     await page.get_by_role("heading", name="Check your email").wait_for()
-    await page.goto(_link(smtp, HOME))
+    await page.goto(smtp.mailbox.link(HOME, path="/learners/sign-in/confirm"))
     await _axe(page)
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_role("heading", name="Your backpack").wait_for()
@@ -65,7 +64,7 @@ async def test_the_backpack_lists_two_issuers_and_two_addresses_and_unlisted_hid
     await page.get_by_label("Add another address (we email it a link)").fill(WORK)
     await page.get_by_role("button", name="Add address").click()
     await page.get_by_text("We emailed a link to that address").wait_for()
-    await page.goto(_link(smtp, WORK))
+    await page.goto(smtp.mailbox.link(WORK, path="/me/addresses/confirm"))
     await _axe(page)
     await page.get_by_role("button", name="Add the address").click()
     await page.get_by_role("link", name="Open your backpack").click()
@@ -103,7 +102,7 @@ async def test_a_name_correction_asked_in_the_backpack_and_approved_in_the_conso
     await learner.get_by_label("Email address").fill(HOME)
     await learner.get_by_role("button", name="Email me a sign-in link").click()
     await learner.get_by_role("heading", name="Check your email").wait_for()
-    await learner.goto(_link(smtp, HOME))
+    await learner.goto(smtp.mailbox.link(HOME, path="/learners/sign-in/confirm"))
     await learner.get_by_role("button", name="Sign in").click()
     await learner.get_by_text("Ask Society of Precision Engineers to correct your name on CNC programming").click()
     await learner.get_by_label("Your name as it should read").fill("Zoë Jansen")
