@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from .i18n.requests import LanguageChoice
 from . import __version__, console
 from .achievements.router import router as achievements_router
 from .audit.router import router as audit_router
@@ -121,6 +122,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         authorize=may_award(built.sessions),
         console_upload=console.bulk.may_upload(built.sessions, settings),
     )
+    app.add_middleware(LanguageChoice)  # pages, emails and PDFs written in this request speak its language
     install_problem_handlers(app)  # after the middlewares: its own wraps them all
     app.add_middleware(SecurityHeaders, style_source=style_csp_source())  # on every answer, a 500 included
     app.add_middleware(HeadAsGet)  # outermost: a HEAD gets exactly the GET's headers

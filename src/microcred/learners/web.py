@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ..i18n.requests import prefer as prefer_language
 from ..config import Settings
 from ..db.models import Learner
 from ..problems import ProblemError
@@ -86,6 +87,8 @@ class Browser:
 async def get_browser(request: Request, session: SessionDep, runtime: RuntimeDep) -> Browser:
     token = request.cookies.get(cookie_name(runtime.settings))
     learner = await signed_in_learner(session, session_token=token, now=datetime.now(UTC))
+    if learner is not None:
+        prefer_language(learner.language)
     return Browser(session_token=token if learner is not None else None, learner=learner)
 
 

@@ -16,6 +16,7 @@ from ..credentials import eu_elements
 from ..credentials.timeutil import parse_datetime
 from ..db.models import Credential, Issuer
 from ..problems import NotFound
+from ..i18n import format_decimal, gettext
 from . import words
 from .page import EndorsementView
 
@@ -71,9 +72,9 @@ def _alignments(achievement: dict[str, Any]) -> list[tuple[str, str]]:
         name = _text(alignment.get("targetName"))
         if alignment.get("targetFramework") == EQF_FRAMEWORK or alignment.get("targetType") == "ext:EQF":
             code = _text(alignment.get("targetCode"))
-            out.append(("Level", name or (f"EQF level {code}" if code else "")))
+            out.append((gettext("Level"), name or (gettext("EQF level %(level)s") % {"level": code} if code else "")))
         elif name:
-            out.append(("Aligned with", name))
+            out.append((gettext("Aligned with"), name))
     return [(label, value) for label, value in out if value]
 
 
@@ -100,19 +101,19 @@ def elements(achievement: dict[str, Any]) -> list[tuple[str, str]]:
     criteria = achievement.get("criteria", {})
     if _text(criteria.get("narrative")):
         # The narrative opens with its own "Learning outcomes:" line when it lists them.
-        out.append(("Learning outcomes", criteria["narrative"].removeprefix("Learning outcomes:\n")))
+        out.append((gettext("Learning outcomes"), criteria["narrative"].removeprefix("Learning outcomes:\n")))
     # alignments since issue 11, a microCredential object before: both read alike
     values = eu_elements.read(achievement)
     if isinstance(workload := values.get(eu_elements.WORKLOAD), float | int):
-        out.append((eu_elements.ELEMENTS[eu_elements.WORKLOAD], f"{workload:g} hours"))
+        out.append((gettext(eu_elements.ELEMENTS[eu_elements.WORKLOAD]), gettext("%(hours)s hours") % {"hours": format_decimal(workload)}))
     if isinstance(achievement.get("creditsAvailable"), int | float):
-        out.append(("Credits", f"{achievement['creditsAvailable']:g} ECTS"))
+        out.append((gettext("Credits"), gettext("%(credits)s ECTS") % {"credits": format_decimal(achievement["creditsAvailable"])}))
     out += _alignments(achievement)
     if _text(achievement.get("inLanguage")):
-        out.append(("Language", words.language_name(achievement["inLanguage"])))
+        out.append((gettext("Language"), words.language_name(achievement["inLanguage"])))
     for key, label in eu_elements.ELEMENTS.items():
         if key != eu_elements.WORKLOAD and isinstance(value := values.get(key), str):
-            out.append((label, words.element_value(key, value)))
+            out.append((gettext(label), words.element_value(key, value)))
     return out
 
 
@@ -129,12 +130,12 @@ def results(document: dict[str, Any]) -> list[tuple[str, str]]:
         if not isinstance(result, dict):
             continue
         description = described.get(result.get("resultDescription"), {})
-        label = _text(description.get("name")) or "Result"
+        label = _text(description.get("name")) or gettext("Result")
         value = result.get("value")
         shown = str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) and str(value) else ""
         low, high = _text(description.get("valueMin")), _text(description.get("valueMax"))
         if shown and low and high:
-            shown += f" (on a scale of {low} to {high})"
+            shown += " " + gettext("(on a scale of %(low)s to %(high)s)") % {"low": low, "high": high}
         if _text(result.get("status")):
             status = words.result_status(result["status"])
             shown = f"{shown}, {status}" if shown else status[:1].upper() + status[1:]

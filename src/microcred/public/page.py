@@ -21,6 +21,9 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from ..i18n import N_, gettext
+from ..i18n.templates import install as install_languages
+
 __all__ = [
     "EndorsementView",
     "ComponentView",
@@ -40,76 +43,70 @@ Status = Literal["valid", "expired", "suspended", "revoked", "invalid"]
 
 #: What the banner says: the status in words, so colour is never the only signal.
 STATUS_LABELS: dict[str, str] = {
-    "valid": "Valid",
-    "expired": "Expired",
-    "suspended": "Suspended",
-    "revoked": "Revoked",
-    "invalid": "Not valid",
+    "valid": N_("Valid"),
+    "expired": N_("Expired"),
+    "suspended": N_("Suspended"),
+    "revoked": N_("Revoked"),
+    "invalid": N_("Not valid"),
 }
 STATUS_ICONS: dict[str, str] = {"valid": "✓", "expired": "⏱", "suspended": "⏸", "revoked": "✕", "invalid": "✕"}
-OUTCOME_LABELS: dict[str, str] = {"passed": "Passed", "failed": "Failed", "warning": "Warning", "skipped": "Skipped"}
+OUTCOME_LABELS: dict[str, str] = {"passed": N_("Passed"), "failed": N_("Failed"), "warning": N_("Warning"), "skipped": N_("Skipped")}
 OUTCOME_ICONS: dict[str, str] = {"passed": "✓", "failed": "✕", "warning": "!", "skipped": "–"}
 #: The verifier's check names (credentials.verify) in words an HR colleague reads; a name not
 #: here (a new check) is shown as it is.
 CHECK_LABELS: dict[str, str] = {
-    "parse": "Readable document",
-    "context": "Known vocabulary",
-    "dataModel": "Credential structure",
-    "schema": "Open Badges 3.0 schema",
-    "credentialSchema": "Schemas the credential names",
-    "schema:credentialStatus": "Status entry format",
-    "proof": "Issuer's signature",
-    "validity": "Validity dates",
-    "status": "Revocation and suspension",
-    "status:revocation": "Revocation status",
-    "status:suspension": "Suspension status",
-    "status:message": "Status message from the issuer",
-    "status:refresh": "Refresh status",
-    "status:unknown": "Status",
-    "relatedResource": "Linked resources",
-    "endorsement": "Endorsements",
-    "recipient": "Recipient",
-    "internal": "Verifier",
+    "parse": N_("Readable document"),
+    "context": N_("Known vocabulary"),
+    "dataModel": N_("Credential structure"),
+    "schema": N_("Open Badges 3.0 schema"),
+    "credentialSchema": N_("Schemas the credential names"),
+    "schema:credentialStatus": N_("Status entry format"),
+    "proof": N_("Issuer's signature"),
+    "validity": N_("Validity dates"),
+    "status": N_("Revocation and suspension"),
+    "status:revocation": N_("Revocation status"),
+    "status:suspension": N_("Suspension status"),
+    "status:message": N_("Status message from the issuer"),
+    "status:refresh": N_("Refresh status"),
+    "status:unknown": N_("Status"),
+    "relatedResource": N_("Linked resources"),
+    "endorsement": N_("Endorsements"),
+    "recipient": N_("Recipient"),
+    "internal": N_("Verifier"),
 }
 #: An endorsement's state as the verifier found it (credentials.endorsement), in words.
 ENDORSEMENT_STATES: dict[str, str] = {
-    "valid": "Valid",
-    "revoked": "Revoked by the endorser",
-    "suspended": "Suspended by the endorser",
-    "expired": "Expired",
-    "not_yet_valid": "Not valid yet",
-    "invalid": "Not valid: it does not verify",
+    "valid": N_("Valid"),
+    "revoked": N_("Revoked by the endorser"),
+    "suspended": N_("Suspended by the endorser"),
+    "expired": N_("Expired"),
+    "not_yet_valid": N_("Not valid yet"),
+    "invalid": N_("Not valid: it does not verify"),
 }
 #: A pathway component's state (pathways.verification), in words.
 COMPONENT_LABELS: dict[str, str] = {
-    "valid": "Valid",
-    "revoked": "Revoked by its issuer",
-    "suspended": "Suspended by its issuer",
-    "expired": "Expired",
-    "matched": "Matches what the issuer pinned",
-    "digest_mismatch": "Changed since this credential was issued",
-    "invalid": "Not valid",
-    "malformed": "Not readable",
-    "unreachable": "Could not be checked",
+    "valid": N_("Valid"),
+    "revoked": N_("Revoked by its issuer"),
+    "suspended": N_("Suspended by its issuer"),
+    "expired": N_("Expired"),
+    "matched": N_("Matches what the issuer pinned"),
+    "digest_mismatch": N_("Changed since this credential was issued"),
+    "invalid": N_("Not valid"),
+    "malformed": N_("Not readable"),
+    "unreachable": N_("Could not be checked"),
 }
 
 #: The verifier's verdicts (credentials.verify.VERDICTS) as the page's five statuses, with why.
 _VERDICTS: dict[str, tuple[Status, str | None]] = {
     "valid": ("valid", None),
-    "expired": ("expired", "The credential has passed its expiry date."),
-    "suspended": ("suspended", "The issuer has suspended this credential."),
-    "revoked": ("revoked", "The issuer has revoked this credential."),
-    "not_yet_valid": ("invalid", "The credential is not valid yet: its validity starts later."),
-    "tampered": ("invalid", "The credential was changed after it was signed: the signature does not match."),
-    "unknown_key": ("invalid", "The signing key could not be matched to the issuer."),
-    "malformed": ("invalid", "This is not a readable credential."),
+    "expired": ("expired", N_("The credential has passed its expiry date.")),
+    "suspended": ("suspended", N_("The issuer has suspended this credential.")),
+    "revoked": ("revoked", N_("The issuer has revoked this credential.")),
+    "not_yet_valid": ("invalid", N_("The credential is not valid yet: its validity starts later.")),
+    "tampered": ("invalid", N_("The credential was changed after it was signed: the signature does not match.")),
+    "unknown_key": ("invalid", N_("The signing key could not be matched to the issuer.")),
+    "malformed": ("invalid", N_("This is not a readable credential.")),
 }
-
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)
-
 
 @dataclass(frozen=True)
 class EndorsementView:
@@ -243,7 +240,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["long_date"] = _long_date
+    install_languages(env)
     env.globals.update(
         css=Markup(_css()),
         STATUS_LABELS=STATUS_LABELS,
@@ -266,18 +263,11 @@ def _css() -> str:
     return css
 
 
-def _long_date(value: date) -> Markup:
-    """3 March 2026, unambiguous in every English-speaking country, with a machine-readable date."""
-    return Markup('<time datetime="{}">{}</time>').format(
-        value.isoformat(), f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-    )
-
-
 def _summary(view: PageView) -> str:
     """The one-line description link previews show."""
     text = " ".join(view.description.split())
     if not text:
-        return f"{view.kind} issued by {view.issuer_name}"
+        return gettext("%(kind)s issued by %(issuer)s") % {"kind": view.kind, "issuer": view.issuer_name}
     if len(text) <= 200:
         return text
     return text[:200].rsplit(" ", 1)[0] + "…"
@@ -308,8 +298,9 @@ def _is_absolute_web_url(value: str) -> bool:
 
 def status_of(verdict: object) -> tuple[Status, str | None]:
     """The page status for a verifier verdict, and why in words (None: nothing to explain)."""
-    unknown: tuple[Status, str | None] = ("invalid", "The verifier gave no verdict this page recognises.")
-    return _VERDICTS.get(verdict if isinstance(verdict, str) else "", unknown)
+    unknown: tuple[Status, str | None] = ("invalid", N_("The verifier gave no verdict this page recognises."))
+    status, detail = _VERDICTS.get(verdict if isinstance(verdict, str) else "", unknown)
+    return status, gettext(detail) if detail else None
 
 
 def _report_view(result: Mapping[str, Any]) -> _ReportView:
@@ -317,7 +308,7 @@ def _report_view(result: Mapping[str, Any]) -> _ReportView:
     status, detail = status_of(verdict)
     if status == "valid" and result.get("valid") is False:
         # the verdict is about the credential; a requested check (the recipient, say) still failed
-        status, detail = "invalid", "A requested check failed: see the steps below."
+        status, detail = "invalid", gettext("A requested check failed: see the steps below.")
     summary = result.get("summary")
     raw_checks = result.get("checks")
     checks = [
@@ -339,11 +330,11 @@ def _summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     subject = summary.get("subject")
     learner = summary.get("learner") or (subject.get("name") if isinstance(subject, Mapping) else None)
     rows = [
-        ("Achievement", _name_of(summary.get("achievement"))),
-        ("Awarded to", _name_of(learner)),
-        ("Issued by", _name_of(summary.get("issuer"))),
-        ("Valid from", _name_of(summary.get("validFrom"))),
-        ("Valid until", _name_of(summary.get("validUntil"))),
+        (gettext("Achievement"), _name_of(summary.get("achievement"))),
+        (gettext("Awarded to"), _name_of(learner)),
+        (gettext("Issued by"), _name_of(summary.get("issuer"))),
+        (gettext("Valid from"), _name_of(summary.get("validFrom"))),
+        (gettext("Valid until"), _name_of(summary.get("validUntil"))),
     ]
     return [(label, value) for label, value in rows if value]
 

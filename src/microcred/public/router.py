@@ -26,6 +26,7 @@ from ..credentials.vc_jwt import encode_vc_jwt
 from ..db.models import Issuer
 from ..documents import CertificateContent, certificate_pdf
 from ..endorsements.service import standing_endorsements
+from ..i18n import format_date, gettext
 from ..issuers.repository import IssuerRepository
 from ..issuers.branding import BrandingError, brand_css, palette
 from ..issuers.service import host_did, profile
@@ -211,11 +212,11 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
     url = shown.public_url
     status, why = status_of(report.verdict)
     if status == "valid" and not report.valid:  # e.g. a pathway component no longer matches its pinned digest
-        status, why = "invalid", "A verification check failed: see the checks below."
+        status, why = "invalid", gettext("A verification check failed: see the checks below.")
     if status == "valid":
-        why = "The signature checks out and the issuer has not revoked or suspended it."
+        why = gettext("The signature checks out and the issuer has not revoked or suspended it.")
     elif status == "expired" and shown.valid_until is not None:
-        why = f"It expired on {shown.valid_until:%d %B %Y}."
+        why = gettext("It expired on %(date)s.") % {"date": format_date(shown.valid_until)}
     # Through our own URL, which counts the click and redirects to LinkedIn (linkedin_share).
     linkedin = f"{url}/linkedin" if status == "valid" else None
     image = achievement.get("image") or document.get("image")
@@ -238,11 +239,11 @@ def page_view(document: dict[str, Any], report: VerificationReport, base_url: st
         checks=[(c.name, c.outcome, c.message) for c in report.checks],
         elements=shown.elements,
         downloads=[
-            ("Signed credential (JSON-LD)", f"{url}?format=json"),
-            ("Signed credential (VC-JWT)", f"{url}?format=jwt"),
-            ("Badge image with the credential inside (PNG)", f"{url}?format=png"),
-            ("Badge image with the credential inside (SVG)", f"{url}?format=svg"),
-            ("Certificate (PDF, signed credential attached)", f"{url}?format=pdf"),
+            (gettext("Signed credential (JSON-LD)"), f"{url}?format=json"),
+            (gettext("Signed credential (VC-JWT)"), f"{url}?format=jwt"),
+            (gettext("Badge image with the credential inside (PNG)"), f"{url}?format=png"),
+            (gettext("Badge image with the credential inside (SVG)"), f"{url}?format=svg"),
+            (gettext("Certificate (PDF, signed credential attached)"), f"{url}?format=pdf"),
         ],
         linkedin_url=linkedin,
         verify_url=f"{base_url}/verify",

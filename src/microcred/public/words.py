@@ -1,19 +1,23 @@
-"""Codes a credential carries, in the words a person reads (English): achievement types,
-EU-element codes, language and country codes, result statuses.
+"""Codes a credential carries, in the words a person reads, in the page's language: achievement
+types, EU-element codes, language and country codes, result statuses.
 
 Codes we do not know stay readable: a camel-case or dashed code becomes spaced words
 ("ext:WorkshopSeries" -> "Workshop series"), and anything else is shown as it was written.
-Language and country names come from the Unicode CLDR (through Babel).
+Language and country names come from the Unicode CLDR (through Babel). The English words are
+the catalogues' source text: :func:`vocabulary` lists them all, so no language misses one.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
 
-from ..credentials.eu_elements import VALUE_WORDS
+from ..credentials.eu_elements import ELEMENTS, VALUE_WORDS
+from ..credentials.ob3 import ACHIEVEMENT_TYPES
+from ..i18n import current_language, gettext
 
 __all__ = [
     "achievement_kind",
@@ -22,6 +26,7 @@ __all__ = [
     "element_value",
     "language_name",
     "result_status",
+    "vocabulary",
 ]
 
 #: OB 3.0 achievement types whose plain-English name is not just the spaced code.
@@ -62,29 +67,40 @@ def code_words(code: str) -> str:
 def achievement_kind(achievement_type: str | None) -> str:
     """What kind of credential it is: "Diploma", "Certificate of participation", "Bachelor degree"..."""
     if not achievement_type:
-        return "Certificate of participation"
-    return _KINDS.get(achievement_type) or code_words(achievement_type)
+        return gettext("Certificate of participation")
+    return gettext(_KINDS.get(achievement_type) or code_words(achievement_type))
 
 
 def element_value(key: str, value: str) -> str:
     """An EU element's value in words (codes of our vocabularies spelt out, other text as written)."""
     known = VALUE_WORDS.get(key, {})
-    return known.get(value.strip().lower()) or (code_words(value) if _CODE.match(value.strip()) else value)
+    return gettext(known.get(value.strip().lower()) or (code_words(value) if _CODE.match(value.strip()) else value))
 
 
 def result_status(status: str) -> str:
-    return _RESULT_STATUS.get(status) or code_words(status).lower()
+    return gettext(_RESULT_STATUS.get(status) or code_words(status).lower())
+
+
+def vocabulary() -> Iterator[str]:
+    """Every English word this module can return for a known code: the catalogues' share of it."""
+    yield "Certificate of participation"
+    for code in ACHIEVEMENT_TYPES:
+        yield _KINDS.get(code) or code_words(code)
+    yield from _RESULT_STATUS.values()
+    yield from ELEMENTS.values()
+    for words in VALUE_WORDS.values():
+        yield from words.values()
 
 
 @cache
-def _english() -> Locale:
-    return Locale("en")
+def _names_locale(language: str) -> Locale:
+    return Locale.parse(language)
 
 
 def language_name(code: str) -> str:
-    """``nl`` -> "Dutch", ``en-GB`` -> "English (United Kingdom)"; an unknown code as written."""
+    """``nl`` -> "Dutch" ("Nederlands" in Dutch), ``en-GB`` -> "English (United Kingdom)"; an unknown code as written."""
     try:
-        name = Locale.parse(code.replace("-", "_")).get_display_name(_english())
+        name = Locale.parse(code.replace("-", "_")).get_display_name(_names_locale(current_language()))
     except (ValueError, UnknownLocaleError):
         return code
     return name or code
@@ -93,5 +109,5 @@ def language_name(code: str) -> str:
 def country_name(code: str) -> str:
     """``NL`` -> "Netherlands" (ISO 3166-1 alpha-2); an unknown code as written."""
     alpha2 = code.strip().upper()
-    name = _english().territories.get(alpha2) if re.fullmatch(r"[A-Z]{2}", alpha2) and alpha2 != "ZZ" else None
+    name = _names_locale(current_language()).territories.get(alpha2) if re.fullmatch(r"[A-Z]{2}", alpha2) and alpha2 != "ZZ" else None
     return name or code

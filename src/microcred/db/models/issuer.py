@@ -63,3 +63,6 @@ class Issuer(TimestampMixin, Base):
     logo_digest: Mapped[str | None] = mapped_column(String(64))
     brand_colour: Mapped[str | None] = mapped_column(String(7))
     accent_colour: Mapped[str | None] = mapped_column(String(7))
+    #: the language credentials and emails are written in when the learner's is not known
+    #: (``en``, ``nl``: microcred.i18n.SUPPORTED)
+    default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")

@@ -24,6 +24,8 @@ class Learner(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     verified_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the language the learner chose for pages, emails and new credentials (None: not chosen)
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class SignInLink(Base):
