@@ -32,6 +32,8 @@ _DOMAINS: tuple[tuple[str, str], ...] = (
     ("catalogue/", "catalogue"),
     ("pathways/", "catalogue"),
     ("public/templates/catalogue/", "catalogue"),
+    ("learners/passkeys", "passkeys"),
+    ("public/templates/passkey", "passkeys"),
     ("backpack/", "learners"),
     ("learners/", "learners"),
     ("oauth/", "learners"),
