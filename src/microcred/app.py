@@ -40,6 +40,7 @@ from .pathways.router import router as pathways_router
 from .problems import ServiceUnavailable
 from .public.page import style_csp_source
 from .public.router import router as public_router
+from .images.router import router as images_router
 from .runtime import Runtime, build_runtime
 from .verification.router import router as verification_router
 from .status.router import public as public_status_router
@@ -129,7 +130,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
     routers = (
         issuers_router, achievements_router, awards_router, jobs_router, pathways_router, endorsements_router,
         status_router, webhooks_router, audit_router, clients_router,
-        public_status_router, public_router, public_endorsements_router, verification_router,
+        public_status_router, public_router, images_router, public_endorsements_router, verification_router,
         vcapi_router,  # the W3C VC-API
         obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router,  # the OB 3.0 API
         catalogue_router, backpack_router,  # pages for learners and HR (the catalogue first: it owns /me/pathways)

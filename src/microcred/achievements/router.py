@@ -11,6 +11,7 @@ from ..web.openapi import PROBLEMS
 from ..web.routes import StrictJsonRoute
 from ..public import preview
 from . import service
+from .images import with_own_image
 from .schemas import AchievementCreate, AchievementList, AchievementOut, AchievementPreview, AchievementUpdate, VersionDiff, VersionList, VersionOut
 
 router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/achievements", tags=["achievements"], responses=PROBLEMS, route_class=StrictJsonRoute)
@@ -21,7 +22,11 @@ async def create_achievement(
     issuer_id: str, body: AchievementCreate, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
 ) -> AchievementOut:
     """Create a draft, or publish at once with `"status": "published"` (refused, naming each
-    missing EU element, until all are present)."""
+    missing EU element, until all are present). An `image` on another host is copied here and
+    served from this service (422 naming `image` when it cannot be fetched or is not a PNG, JPEG
+    or plain SVG)."""
+    principal.require(issuer_id, "manage")
+    body = await with_own_image(session, runtime.fetcher, body, base_url=runtime.settings.base_url)
     achievement = await service.create_achievement(
         session, principal=principal, issuer_id=issuer_id, data=body, base_url=runtime.settings.base_url, now=datetime.now(UTC)
     )
@@ -45,7 +50,10 @@ async def update_achievement(
     issuer_id: str, achievement_id: str, body: AchievementUpdate, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
 ) -> AchievementOut:
     """Edit; on a published achievement every change publishes a new version (credentials issued
-    before keep theirs). `"status": "published"` publishes a draft. A field set to null is removed."""
+    before keep theirs). `"status": "published"` publishes a draft. A field set to null is removed.
+    A new `image` on another host is copied here, as on create."""
+    principal.require(issuer_id, "manage")
+    body = await with_own_image(session, runtime.fetcher, body, base_url=runtime.settings.base_url)
     achievement = await service.update_achievement(
         session,
         principal=principal,

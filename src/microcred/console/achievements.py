@@ -12,6 +12,7 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..achievements import service
+from ..achievements.images import with_own_image
 from ..achievements.schemas import AchievementCreate, AchievementUpdate
 from ..problems import Conflict, ProblemError, UnprocessableContent
 from ..public.page import style_csp_source
@@ -126,6 +127,11 @@ async def create_achievement(acc: Manager, request: Request, session: SessionDep
     publish = form.get("action") == "publish"
     data = AchievementCreate.model_validate({**_present(definition), "status": "published" if publish else "draft"})
     try:
+        data = await with_own_image(session, runtime.fetcher, data, base_url=runtime.settings.base_url)
+    except UnprocessableContent as exc:
+        state.errors = _errors_of(exc)
+        return _form_page(acc, state, status=exc.status, problem=f"Nothing was saved: {exc.detail}")
+    try:
         async with session.begin_nested():  # a refused publication leaves nothing behind
             achievement = await service.create_achievement(
                 session, principal=acc.principal, issuer_id=acc.issuer.id, data=data, base_url=runtime.settings.base_url,
@@ -180,6 +186,12 @@ async def save_achievement(acc: Manager, achievement_id: str, request: Request, 
         return _form_page(acc, state, achievement=achievement, status=422, problem="Nothing was saved: correct the fields marked below.")
     publish = form.get("action") == "publish"
     data = AchievementUpdate.model_validate({**definition, **({"status": "published"} if publish else {})})
+    try:  # the image first: a draft saved below must not keep another host's image
+        data = await with_own_image(session, runtime.fetcher, data, base_url=runtime.settings.base_url)
+        definition = {**definition, **({"image": str(data.image)} if data.image is not None else {})}
+    except UnprocessableContent as exc:
+        state.errors = _errors_of(exc)
+        return _form_page(acc, state, achievement=achievement, status=exc.status, problem=f"Nothing was saved: {exc.detail}")
     try:
         async with session.begin_nested():  # a refused new version leaves the achievement as it was
             await service.update_achievement(

@@ -8,6 +8,7 @@ from .bulk import BulkMapping, BulkUpload
 from .credential import Credential
 from .email import EmailDelivery
 from .endorsement import Endorsement
+from .image import StoredImage
 from .issuer import Issuer
 from .job import Job, JobRow
 from .correction import NameCorrection
@@ -60,6 +61,7 @@ __all__ = [
     "StaffSessionPasskey",
     "StaffSignInAttempt",
     "StaffSignInLink",
+    "StoredImage",
     "StatusList",
     "VcApiCredential",
     "WebhookAttempt",
