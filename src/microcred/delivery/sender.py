@@ -5,25 +5,26 @@ stopped while sending it is sent when the lease lapses (or at once, if the sende
 
 Each issuer's emails go out no faster than its ``email_rate_per_second``: every email gets a
 slot ``1/rate`` seconds after the issuer's previous one, and a claim takes at most a few seconds'
-worth of an issuer's emails, so a 100,000-row batch never bursts. (The pace is kept per process:
-run one sender per service, or divide the rate among them.)
+worth of an issuer's emails, so a 100,000-row batch never bursts. The slots are kept in the
+database (``email_paces``), so the rate holds for the whole service, however many processes and
+hosts run a sender.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..config import Settings
-from ..db.models import Credential, EmailDelivery, Issuer
+from ..db.models import Credential, EmailDelivery, EmailPace, Issuer
 from ..learners.mail import MailError, Mailer
 from ..webhooks.dispatcher import Retry
 from .message import Claimed, compose
@@ -56,8 +57,8 @@ class EmailSender:
         self.retry = retry or Retry(settings.email_max_attempts, settings.email_retry_base_seconds, settings.email_retry_max_seconds)
         self.batch, self.poll_seconds, self.clock, self.jitter = batch, poll_seconds, clock, jitter
         self._slots = asyncio.Semaphore(concurrency)
-        #: Per issuer, the monotonic time its next email may go out.
-        self._next_slot: dict[str, float] = {}
+        #: Per claimed email, the time (this sender's clock) it may go out.
+        self._due_at: dict[str, datetime] = {}
         self.lease = timedelta(seconds=_HORIZON_SECONDS + 60)
         self.wake = asyncio.Event()
 
@@ -69,8 +70,10 @@ class EmailSender:
             claimed = await self._claim(session, now=now)
         unsettled = {c.delivery_id for c in claimed}
         sending: set[asyncio.Task[None]] = set()
+        started = time.monotonic()
+        slots = {c.delivery_id: started + (self._due_at.pop(c.delivery_id, now) - now).total_seconds() for c in claimed}
         try:
-            await asyncio.gather(*(self._attempt(c, self._slot(c), unsettled, sending) for c in claimed))
+            await asyncio.gather(*(self._attempt(c, slots[c.delivery_id], unsettled, sending) for c in claimed))
         except asyncio.CancelledError:
             # Stopping: hand back what was claimed but not yet being sent, due now, for the next
             # sender; let what is being sent finish and be logged, so none goes out twice.
@@ -96,12 +99,6 @@ class EmailSender:
             except TimeoutError:
                 pass
 
-    def _slot(self, claimed: Claimed) -> float:
-        """The monotonic time this email may go out: 1/rate after the issuer's previous one."""
-        start = max(time.monotonic(), self._next_slot.get(claimed.issuer_id, 0.0))
-        self._next_slot[claimed.issuer_id] = start + 1.0 / max(claimed.rate, 0.001)
-        return start
-
     async def _claim(self, session: AsyncSession, *, now: datetime) -> Sequence[Claimed]:
         due = (
             select(EmailDelivery.id, EmailDelivery.issuer_id, Issuer.email_rate_per_second)
@@ -111,15 +108,23 @@ class EmailSender:
             .limit(self.batch)
             .with_for_update(of=EmailDelivery, skip_locked=True)
         )
-        taken: dict[str, int] = {}
+        found = (await session.execute(due)).all()
+        if not found:
+            return []
+        paces = await self._paces(session, sorted({issuer_id for _, issuer_id, _ in found}), now)
+        horizon = now + timedelta(seconds=_HORIZON_SECONDS)
         ids: list[str] = []
-        for delivery_id, issuer_id, rate in await session.execute(due):
-            # At most a horizon's worth per issuer, counting what this sender still has queued.
-            ahead = max(0.0, self._next_slot.get(issuer_id, 0.0) - time.monotonic())
-            allowed = max(1, math.floor(max(0.0, _HORIZON_SECONDS - ahead) * rate))
-            if taken.get(issuer_id, 0) < allowed:
-                taken[issuer_id] = taken.get(issuer_id, 0) + 1
-                ids.append(delivery_id)
+        for delivery_id, issuer_id, rate in found:
+            # Each email 1/rate after the issuer's previous one, taken by any sender; at most a
+            # horizon's worth ahead, so the rest stays for whichever sender is free then.
+            slot = max(now, paces[issuer_id])
+            if slot >= horizon:
+                continue
+            self._due_at[delivery_id] = slot
+            paces[issuer_id] = slot + timedelta(seconds=1.0 / max(rate, 0.001))
+            ids.append(delivery_id)
+        for issuer_id, next_slot in paces.items():
+            await session.execute(update(EmailPace).where(EmailPace.issuer_id == issuer_id).values(next_slot_at=next_slot))
         if not ids:
             return []
         await session.execute(
@@ -146,6 +151,15 @@ class EmailSender:
             .order_by(EmailDelivery.created_at, EmailDelivery.id)
         )
         return [Claimed(*row) for row in rows]
+
+    async def _paces(self, session: AsyncSession, issuer_ids: list[str], now: datetime) -> dict[str, datetime]:
+        """Each issuer's next free slot, its row locked until the claim commits (a sender
+        claiming at the same moment waits for it, then starts after these emails)."""
+        rows = [{"issuer_id": issuer_id, "next_slot_at": now} for issuer_id in issuer_ids]
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        await session.execute(insert(EmailPace).values(rows).on_conflict_do_nothing(index_elements=["issuer_id"]))
+        locked = select(EmailPace.issuer_id, EmailPace.next_slot_at).where(EmailPace.issuer_id.in_(issuer_ids)).order_by(EmailPace.issuer_id)
+        return {issuer_id: next_slot for issuer_id, next_slot in await session.execute(locked.with_for_update())}
 
     async def _release(self, delivery_ids: list[str], due: datetime) -> None:
         async with self.sessions() as session, session.begin():

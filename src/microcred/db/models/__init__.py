@@ -6,7 +6,7 @@ from .api_client import ApiClient
 from .audit import AuditChainHead, AuditEntry
 from .bulk import BulkMapping, BulkUpload
 from .credential import Credential
-from .email import EmailDelivery
+from .email import EmailDelivery, EmailPace
 from .endorsement import Endorsement
 from .image import StoredImage
 from .issuer import Issuer
@@ -35,6 +35,7 @@ __all__ = [
     "Credential",
     "CredentialUsage",
     "EmailDelivery",
+    "EmailPace",
     "Endorsement",
     "Issuer",
     "Job",

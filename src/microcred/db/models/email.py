@@ -34,3 +34,14 @@ class EmailDelivery(Base):
     sent_at: Mapped[datetime | None]
     #: What the SMTP server (or the connection to it) said, in words, after a failed attempt.
     last_error: Mapped[str | None] = mapped_column(String(1000))
+
+
+class EmailPace(Base):
+    """When an issuer's next email may go out, shared by every email sender of the service (on
+    every host), so the issuer's rate holds however many senders run. A sender locks the row
+    only while it claims, moving it past the emails it took."""
+
+    __tablename__ = "email_paces"
+
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), primary_key=True)
+    next_slot_at: Mapped[datetime]
