@@ -50,11 +50,12 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-def sender(runtime: Runtime, settings: Settings, clock: Clock | None = None, *, max_attempts: int = 3) -> EmailSender:
+def sender(runtime: Runtime, settings: Settings, clock: Clock | None = None, *, max_attempts: int = 3, batch: int = 200) -> EmailSender:
     return EmailSender(
         runtime.sessions,
         SmtpMailer(settings, keep_open=True),
         settings,
+        batch=batch,
         retry=Retry(max_attempts=max_attempts, base_seconds=10, max_seconds=60),
         clock=clock or Clock(),
         jitter=lambda: 0.5,
@@ -135,6 +136,23 @@ async def test_a_small_batch_at_a_low_rate_takes_as_long_as_the_rate_demands(ser
     await drain(sender(service.runtime, settings))
     assert len(smtp.mailbox.messages) == 8
     assert time.monotonic() - started >= 7 / 5.0 * 0.95  # 8 emails at 5 per second: at least 1.4 s
+
+
+async def test_two_senders_together_keep_the_issuers_rate_and_send_none_twice(service: ServiceClient, smtp: Smtp, settings: Settings) -> None:
+    """Two service processes each run a sender: the issuer's rate is the service's, not each one's."""
+    issuer = await service.create_issuer()
+    achievement = await service.create_achievement(issuer["id"])
+    rate, n = 4.0, 16
+    await set_issuer(service.runtime, issuer["id"], email_rate_per_second=rate)
+    for i in range(n):
+        assert (await service.award(issuer["id"], achievement["id"], recipient={"email": f"pair{i}@example.org"})).status_code == 201
+    started = time.monotonic()
+    # small claims, so both senders really share the work (one would otherwise take all 16 at once)
+    await asyncio.gather(drain(sender(service.runtime, settings, batch=5)), drain(sender(service.runtime, settings, batch=5)))
+    elapsed = time.monotonic() - started
+    messages = smtp.mailbox.messages
+    assert len(messages) == n and len({m["Message-ID"] for m in messages}) == n
+    assert elapsed >= (n - 1) / rate * 0.95, elapsed  # 16 at 4 per second between them: at least 3.6 s, not half that
 
 
 async def test_no_email_when_the_issuer_turned_delivery_off_and_none_on_revocation_unless_asked(

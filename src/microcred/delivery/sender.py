@@ -57,8 +57,8 @@ class EmailSender:
         self.retry = retry or Retry(settings.email_max_attempts, settings.email_retry_base_seconds, settings.email_retry_max_seconds)
         self.batch, self.poll_seconds, self.clock, self.jitter = batch, poll_seconds, clock, jitter
         self._slots = asyncio.Semaphore(concurrency)
-        #: Per claimed email, the time (this sender's clock) it may go out.
-        self._due_at: dict[str, datetime] = {}
+        #: Per claimed email, how many seconds after its claim it may go out.
+        self._delay: dict[str, float] = {}
         self.lease = timedelta(seconds=_HORIZON_SECONDS + 60)
         self.wake = asyncio.Event()
 
@@ -71,7 +71,7 @@ class EmailSender:
         unsettled = {c.delivery_id for c in claimed}
         sending: set[asyncio.Task[None]] = set()
         started = time.monotonic()
-        slots = {c.delivery_id: started + (self._due_at.pop(c.delivery_id, now) - now).total_seconds() for c in claimed}
+        slots = {c.delivery_id: started + self._delay.pop(c.delivery_id, 0.0) for c in claimed}
         try:
             await asyncio.gather(*(self._attempt(c, slots[c.delivery_id], unsettled, sending) for c in claimed))
         except asyncio.CancelledError:
@@ -111,16 +111,19 @@ class EmailSender:
         found = (await session.execute(due)).all()
         if not found:
             return []
-        paces = await self._paces(session, sorted({issuer_id for _, issuer_id, _ in found}), now)
-        horizon = now + timedelta(seconds=_HORIZON_SECONDS)
+        # Slots are real time (not self.clock, which tests move for backoff): the rate is a promise
+        # to mail providers, kept across senders and hosts.
+        wall = datetime.now(UTC)
+        paces = await self._paces(session, sorted({issuer_id for _, issuer_id, _ in found}), wall)
+        horizon = wall + timedelta(seconds=_HORIZON_SECONDS)
         ids: list[str] = []
         for delivery_id, issuer_id, rate in found:
             # Each email 1/rate after the issuer's previous one, taken by any sender; at most a
             # horizon's worth ahead, so the rest stays for whichever sender is free then.
-            slot = max(now, paces[issuer_id])
+            slot = max(wall, paces[issuer_id])
             if slot >= horizon:
                 continue
-            self._due_at[delivery_id] = slot
+            self._delay[delivery_id] = (slot - wall).total_seconds()
             paces[issuer_id] = slot + timedelta(seconds=1.0 / max(rate, 0.001))
             ids.append(delivery_id)
         for issuer_id, next_slot in paces.items():
