@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from microcred.app import create_app
 from microcred.awards.service import Signing
 from microcred.config import Settings
-from microcred.db.models import Credential, EmailDelivery, Issuer
+from microcred.db.models import AuditEntry, Credential, EmailDelivery, Issuer
 from microcred.delivery.sender import EmailSender
 from microcred.jobs.worker import JobRunner
 from microcred.learners.mail import SmtpMailer
@@ -326,6 +326,12 @@ async def test_staff_see_a_failed_email_in_words_and_a_manager_retries_it(
         assert saved.status_code == 200 and "saved" in saved.text
     finally:
         await manager.aclose()
+    async with runtime.sessions() as session:  # both are in the audit log, by the manager, without the address
+        entries = (await session.execute(select(AuditEntry).where(AuditEntry.action.in_(("email.retried", "issuer.updated"))))).scalars().all()
+    by_action = {e.action: e for e in entries}
+    assert set(by_action) == {"email.retried", "issuer.updated"} and all(e.actor.startswith("staff:") for e in entries)
+    assert by_action["issuer.updated"].data["fields"] == ["email_rate_per_second", "email_reply_to", "email_sender_name"]
+    assert "gone@example.org" not in str([e.data for e in entries])
     await drain(sender(runtime, settings))  # the SMTP server takes it now
     message = smtp.mailbox.newest("gone@example.org")
     assert str(message["From"]).startswith("SPE Exams <") and str(message["Reply-To"]) == "exams@spe.example"

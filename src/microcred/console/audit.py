@@ -30,7 +30,7 @@ LABELS = {"action": "Action", "actor": "Who", "subject": "About", "since": "From
 ACTIONS = (
     "credential.*", "credential.issued", "credential.revoked", "credential.suspended", "credential.unsuspended",
     "achievement.*", "pathway.*", "endorsement.*", "webhook.*", "webhook.delivery_retried", "client.*", "client.created",
-    "client.revoked", "client.rotated", "issuer.*", "key.rotated", "job.submitted", "staff.*",
+    "client.revoked", "client.rotated", "issuer.*", "key.rotated", "job.submitted", "staff.*", "email.retried",
 )
 
 _Text = Annotated[str, Query(max_length=320)]

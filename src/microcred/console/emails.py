@@ -77,12 +77,12 @@ async def email_settings(
         return await _page(session, acc, code=422, errors=errors, values=values)
     await delivery.update_settings(
         session, issuer=acc.issuer, enabled=bool(enabled), rate=per_second, sender_name=name or None, reply_to=address or None,
-        on_revocation=bool(on_revocation),
+        on_revocation=bool(on_revocation), actor=acc.principal.client_id, now=datetime.now(UTC),
     )
     return await _page(session, acc, notice="The email settings are saved.")
 
 
 @router.post("/console/{issuer_id}/emails/{email_id}/retry")
 async def retry_email(acc: Manager, session: SessionDep, email_id: str) -> Response:
-    email = await delivery.retry_email(session, issuer_id=acc.issuer.id, email_id=email_id, now=datetime.now(UTC))
+    email = await delivery.retry_email(session, issuer_id=acc.issuer.id, email_id=email_id, actor=acc.principal.client_id, now=datetime.now(UTC))
     return await _page(session, acc, notice=f"The email to {email.recipient} is queued again.")

@@ -1,4 +1,8 @@
-"""Staff's side of learner emails: the delivery log, a retry of a failed email, the settings."""
+"""Staff's side of learner emails: the delivery log, a retry of a failed email, the settings.
+
+A retry and a change of the settings are recorded in the audit log (who, when, what changed);
+the recipient's address stays out of it, in the email's own row.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import EmailDelivery, Issuer
+from ..events import Event, record
 from ..problems import NotFound
 
 __all__ = ["list_emails", "retry_email", "update_settings"]
@@ -23,7 +28,7 @@ async def list_emails(session: AsyncSession, *, issuer_id: str, status: str | No
     return (await session.scalars(statement)).all()
 
 
-async def retry_email(session: AsyncSession, *, issuer_id: str, email_id: str, now: datetime) -> EmailDelivery:
+async def retry_email(session: AsyncSession, *, issuer_id: str, email_id: str, actor: str, now: datetime) -> EmailDelivery:
     """A failed email queued again, due now, with its attempts counted afresh."""
     email = await session.scalar(select(EmailDelivery).where(EmailDelivery.id == email_id, EmailDelivery.issuer_id == issuer_id))
     if email is None:
@@ -35,12 +40,21 @@ async def retry_email(session: AsyncSession, *, issuer_id: str, email_id: str, n
         .execution_options(synchronize_session=False)
     )
     await session.refresh(email)
+    await record(session, Event("email.retried", issuer_id, actor, email.credential_id, now, {"email_id": email.id, "kind": email.kind}))
     return email
 
 
 async def update_settings(
-    session: AsyncSession, *, issuer: Issuer, enabled: bool, rate: float, sender_name: str | None, reply_to: str | None, on_revocation: bool
+    session: AsyncSession, *, issuer: Issuer, enabled: bool, rate: float, sender_name: str | None, reply_to: str | None, on_revocation: bool,
+    actor: str, now: datetime,
 ) -> None:
-    issuer.email_enabled, issuer.email_rate_per_second = enabled, rate
-    issuer.email_sender_name, issuer.email_reply_to, issuer.notify_on_revocation = sender_name, reply_to, on_revocation
+    wanted = {
+        "email_enabled": enabled, "email_rate_per_second": rate, "email_sender_name": sender_name, "email_reply_to": reply_to,
+        "notify_on_revocation": on_revocation,
+    }
+    changed = sorted(name for name, value in wanted.items() if getattr(issuer, name) != value)
+    for name in changed:
+        setattr(issuer, name, wanted[name])
     await session.flush()
+    if changed:
+        await record(session, Event("issuer.updated", issuer.id, actor, issuer.id, now, {"fields": changed}))
