@@ -89,7 +89,7 @@ async def test_progress_tells_valid_revoked_expired_and_missing_then_the_pathway
     async with service.runtime.sessions() as session:
         await session.execute(update(Credential).where(Credential.id == awarded[2]["id"]).values(valid_until=now - timedelta(days=1)))
         await session.commit()
-        [mine] = await progress(session, email="ada@example.org", now=now, pathway_ids=[pathway_id])
+        [mine] = await progress(session, emails=["ada@example.org"], now=now, pathway_ids=[pathway_id])
     assert [c.state for c in mine.components] == ["valid", "revoked", "expired", "missing"]
     assert mine.held == 1 and mine.needed == 4 and mine.credential_id is None and mine.started
 
@@ -97,8 +97,8 @@ async def test_progress_tells_valid_revoked_expired_and_missing_then_the_pathway
     for course in (courses[1], courses[2], courses[3]):
         assert (await service.award(issuer, course["id"], recipient={"email": email}, completion_date="2025-01-15")).status_code == 201
     async with service.runtime.sessions() as session:
-        [mine] = await progress(session, email=email, now=datetime.now(UTC), pathway_ids=[pathway_id])
-        stranger = await progress(session, email="nobody@example.org", now=datetime.now(UTC))
+        [mine] = await progress(session, emails=[email], now=datetime.now(UTC), pathway_ids=[pathway_id])
+        stranger = await progress(session, emails=["nobody@example.org"], now=datetime.now(UTC))
     assert [c.state for c in mine.components] == ["valid"] * 4 and mine.credential_id is not None
     assert not any(p.started for p in stranger)
 
