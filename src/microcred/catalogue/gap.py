@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,6 +54,8 @@ class Checked:
     detail: str | None = None
     #: the achievement on this service it was awarded for, if it is one of ours
     achievement_id: str | None = None
+    #: when it was issued (validFrom, or a VC 1.1 issuanceDate), if it says
+    issued: date | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,14 @@ async def _documents_at(session: AsyncSession, runtime: Runtime, url: str) -> li
     return [await asyncio.to_thread(credential_from_bytes, fetched.body)]
 
 
+def _issued(document: Any) -> date | None:
+    value = (document.get("validFrom") or document.get("issuanceDate")) if isinstance(document, dict) else None
+    try:
+        return datetime.fromisoformat(value).date() if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def _name(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("name")
@@ -178,7 +189,7 @@ async def _verify(session: AsyncSession, verification: Verification, base_url: s
     if state == "valid" and not report.valid:
         state = "invalid"
     failed = next((c.message for c in report.checks if c.outcome == "failed" and c.message), None)
-    return Checked(source, title, learner, _name(document.get("issuer")) if isinstance(document, dict) else None, state, failed, await _awarded_for(session, base_url, document))
+    return Checked(source, title, learner, _name(document.get("issuer")) if isinstance(document, dict) else None, state, failed, await _awarded_for(session, base_url, document), _issued(document))
 
 
 async def gap_check(session: AsyncSession, runtime: Runtime, *, urls: list[str], files: list[tuple[str, bytes]]) -> GapReport:
