@@ -75,14 +75,15 @@ class Browsing:
     refused: list[str] = field(default_factory=list)
     contexts: list[BrowserContext] = field(default_factory=list)
 
-    async def context(self, device: dict[str, Any]) -> BrowserContext:
-        context = await self.browser.new_context(**device, locale="en-GB", service_workers="block")
+    async def context(self, device: dict[str, Any], *, locale: str = "en-GB") -> BrowserContext:
+        """A browser context for ``device``; ``locale`` is the browser's language (its Accept-Language)."""
+        context = await self.browser.new_context(**device, locale=locale, service_workers="block")
         self.contexts.append(context)
         await context.route("**/*", self._loopback_only)
         return context
 
-    async def page(self, device: dict[str, Any]) -> Page:
-        return await (await self.context(device)).new_page()
+    async def page(self, device: dict[str, Any], *, locale: str = "en-GB") -> Page:
+        return await (await self.context(device, locale=locale)).new_page()
 
     async def _loopback_only(self, route: Route) -> None:
         url = route.request.url
