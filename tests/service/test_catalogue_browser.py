@@ -306,5 +306,12 @@ async def test_a_dutch_browser_filters_the_catalogue_by_level_and_runs_the_gap_c
     checked = " ".join((await page.locator(".gap-checked").inner_text()).split())
     today = format_date(datetime.now(UTC).date(), format="long", locale="nl_NL")
     assert f"uitgegeven op {today}" in checked and "Sam Bakker" in checked, checked
+    assert "De uitgever heeft dit credential ingetrokken." in checked, checked  # why it does not count, in plain words
     await _checked(page, "gap-check-result-nl")
     assert await _row_counts(live) == before, "a gap check wrote a row"
+
+    await page.get_by_role("link", name="Instrument Maker Track").click()  # the pathway's page, in Dutch too
+    await page.wait_for_url("**/catalogue/pathways/**")
+    main = " ".join((await page.locator("main").inner_text()).split())
+    assert "Leidt tot: Certified Instrument Maker" in main and "na 3 van deze 3 cursussen" in main and "Log in om te zien" in main, main
+    await _checked(page, "pathway-nl")
