@@ -35,7 +35,8 @@ from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """The gap check may fetch the credentials HR pastes from this machine's live service."""
+    """The gap check may fetch a share-all link from this machine (the stand-in below); the live
+    service's own URLs it reads from its database."""
     return settings.model_copy(update={"verify_allow_loopback": True})
 
 
