@@ -106,7 +106,8 @@ def _origin(url: str) -> tuple[str, str, int | None] | None:
 def own_address(base_url: str, url: str) -> tuple[str, str] | None:
     """``("credentials", id)``, ``("share", token)`` or ``("other", path)`` for a URL of this
     service (``base_url``); None for anyone else's."""
-    if _origin(url) != _origin(base_url) or _origin(url) is None:
+    origin = _origin(url)
+    if origin is None or origin != _origin(base_url):
         return None
     root = urlsplit(base_url).path.rstrip("/")
     path = urlsplit(url).path
