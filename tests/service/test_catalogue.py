@@ -213,11 +213,16 @@ async def test_pathway_progress_counts_every_verified_address_and_reads_in_dutch
     english = _text((await service.http.get("/me/pathways", headers={"Accept-Language": "en", **cookie})).text)
     assert "You hold 2 of the 4 courses needed." in english
 
-    # All four at the work address (completion counts per address): it completes there, and shows here.
-    for course in (courses[0], *courses[2:]):
+    # The other two at the work address: all four are held, across two addresses, and the page says
+    # why no pathway credential came (completion counts per address).
+    for course in courses[2:]:
         assert (await service.award(issuer, course["id"], recipient={"email": work})).status_code == 201
+    spread = _text((await service.http.get(f"/catalogue/pathways/{pathway_id}", headers={**DUTCH, **cookie})).text)
+    assert "U hebt 4 van de 4 benodigde cursussen behaald." in spread and "aan hetzelfde e-mailadres" in spread, spread
+    # The first at the work address too: the pathway completes there, and shows here.
+    assert (await service.award(issuer, courses[0]["id"], recipient={"email": work})).status_code == 201
     done = _text((await service.http.get(f"/catalogue/pathways/{pathway_id}", headers={**DUTCH, **cookie})).text)
-    assert "U hebt dit leertraject voltooid." in done and "uw credential voor het leertraject" in done, done
+    assert "U hebt dit leertraject voltooid." in done and "uw credential voor het leertraject" in done and "aan hetzelfde e-mailadres" not in done, done
 
     anonymous = _text((await service.http.get(f"/catalogue/pathways/{pathway_id}", headers=DUTCH)).text)
     assert "Log in om te zien hoe ver u bent met dit leertraject." in anonymous
