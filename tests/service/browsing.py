@@ -75,15 +75,17 @@ class Browsing:
     refused: list[str] = field(default_factory=list)
     contexts: list[BrowserContext] = field(default_factory=list)
 
-    async def context(self, device: dict[str, Any]) -> BrowserContext:
-        # British English unless the device says otherwise ({**DESKTOP, "locale": "nl-NL"}: a Dutch browser)
-        context = await self.browser.new_context(**{"locale": "en-GB", **device}, service_workers="block")
+    async def context(self, device: dict[str, Any], *, locale: str | None = None) -> BrowserContext:
+        """A browser context for ``device``; ``locale`` (or the device's own) is the browser's
+        language, its Accept-Language: British English unless said otherwise."""
+        settings = {"locale": "en-GB", **device, **({"locale": locale} if locale else {})}
+        context = await self.browser.new_context(**settings, service_workers="block")
         self.contexts.append(context)
         await context.route("**/*", self._loopback_only)
         return context
 
-    async def page(self, device: dict[str, Any]) -> Page:
-        return await (await self.context(device)).new_page()
+    async def page(self, device: dict[str, Any], *, locale: str | None = None) -> Page:
+        return await (await self.context(device, locale=locale)).new_page()
 
     async def _loopback_only(self, route: Route) -> None:
         url = route.request.url

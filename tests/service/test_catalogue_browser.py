@@ -6,6 +6,8 @@ a retired course); a signed-in learner sees on a pathway's page that they hold 2
 courses and where the missing one is given, then, after the third award, the pathway credential;
 /me/pathways lists the same. No page loads anything from another host (the guard of
 ``browsing`` refuses it and fails the test; the pages also name no other host's resource).
+A Dutch browser (Accept-Language: nl) gets the catalogue, its level filter and the gap check in
+Dutch, with the same checks.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from babel.dates import format_date
 from playwright.async_api import BrowserContext, Page
 from sqlalchemy import func, select
 
@@ -32,7 +35,8 @@ from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """The gap check may fetch the credentials HR pastes from this machine's live service."""
+    """The gap check may fetch a share-all link from this machine (the stand-in below); the live
+    service's own URLs it reads from its database."""
     return settings.model_copy(update={"verify_allow_loopback": True})
 
 
@@ -267,3 +271,48 @@ async def test_the_gap_check_reads_a_share_all_link(browsing: Browsing, live: Li
     assert await page.locator(".gap-checked li").count() == 3
     await _checked(page, "gap-check-share-all")
     assert await _row_counts(live) == before, "a gap check wrote a row"
+
+
+async def test_a_dutch_browser_filters_the_catalogue_by_level_and_runs_the_gap_check_in_dutch(browsing: Browsing, live: LiveService) -> None:
+    client = live.client
+    made, awarded = await _three_credentials_one_revoked(live)
+    await client.create_achievement(made["issuer"], name="Meten en regelen", eqf_level=6, credits_available=7.5, notional_workload_hours=187.5, field_of_study="Werktuigbouwkunde")
+
+    page = await browsing.page(DESKTOP, locale="nl-NL")  # Chromium then asks for Dutch (Accept-Language)
+    await _open(page, f"{live.base_url}/catalogue/{made['issuer']}")
+    assert await page.locator("html").get_attribute("lang") == "nl"
+    assert "Cursussen" in await page.locator("h1").inner_text()
+    await _checked(page, "catalogue-nl")
+
+    await page.get_by_label("EQF-niveau", exact=True).select_option(label="EQF-niveau 6")
+    await page.get_by_role("button", name="Cursussen tonen").click()
+    await page.wait_for_url("**level=6**")
+    assert await page.locator(".catalogue-entry h3").all_inner_texts() == ["Meten en regelen"]
+    assert "1 cursus gevonden" in await page.locator("#result-count").inner_text()
+    entry = " ".join((await page.locator(".catalogue-entry").first.inner_text()).split())
+    for words in ("EQF-niveau 6", "7,5 ECTS, 187,5 uur", "Vakgebied", "Werktuigbouwkunde"):
+        assert words in entry, (words, entry)
+    await _checked(page, "catalogue-nl-level-6")
+
+    before = await _row_counts(live)
+    await _open(page, f"{live.base_url}/catalogue/gap-check")
+    assert await page.locator("h1").inner_text() == "Gapanalyse"
+    await _checked(page, "gap-check-form-nl")
+    await page.get_by_label("URL's van credentials").fill("\n".join(a["credential"]["id"] for a in awarded))
+    await page.get_by_role("button", name="Deze credentials controleren").click()
+    await page.locator(".gap-pathway").first.wait_for()
+    shown = " ".join((await page.locator(".gap-pathway").first.inner_text()).split())
+    assert "Instrument Maker Track" in shown and "Heeft 2 van de 3 benodigde cursussen behaald." in shown, shown
+    assert "Ingetrokken: telt niet mee; gegeven door Measuring Lab Delft" in shown, shown
+    checked = " ".join((await page.locator(".gap-checked").inner_text()).split())
+    today = format_date(datetime.now(UTC).date(), format="long", locale="nl_NL")
+    assert f"uitgegeven op {today}" in checked and "Sam Bakker" in checked, checked
+    assert "De uitgever heeft dit credential ingetrokken." in checked, checked  # why it does not count, in plain words
+    await _checked(page, "gap-check-result-nl")
+    assert await _row_counts(live) == before, "a gap check wrote a row"
+
+    await page.get_by_role("link", name="Instrument Maker Track").click()  # the pathway's page, in Dutch too
+    await page.wait_for_url("**/catalogue/pathways/**")
+    main = " ".join((await page.locator("main").inner_text()).split())
+    assert "Leidt tot: Certified Instrument Maker" in main and "na 3 van deze 3 cursussen" in main and "Log in om te zien" in main, main
+    await _checked(page, "pathway-nl")

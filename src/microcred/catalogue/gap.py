@@ -3,7 +3,9 @@ each verified as the verify page would, then set against the pathways: per pathw
 person holds (a valid credential only counts) and what is missing, and who gives it.
 
 Nothing is stored: no row is written (no usage count either), and what was sent is gone with
-the answer. URLs are fetched only through the SSRF-safe fetcher (runtime.fetcher).
+the answer. A URL of this service (a credential's page or a share-all link) is read from our own
+database, never fetched from ourselves over HTTP; any other URL only through the SSRF-safe
+fetcher (runtime.fetcher).
 """
 
 from __future__ import annotations
@@ -11,15 +13,20 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..awards.document import credential_json
+from ..backpack import service as backpack
 from ..credentials import CredentialError
-from ..db.models import Achievement, Issuer, PathwayComponent
+from ..db.models import Achievement, Credential, Issuer, PathwayComponent
 from ..fetch import FetchError
+from ..i18n import N_, gettext
+from ..problems import NotFound
 from ..public import credentials
 from ..runtime import Runtime
 from ..verification.service import Verification
@@ -32,6 +39,16 @@ __all__ = ["Checked", "GapReport", "MAX_CREDENTIALS", "PathwayGap", "gap_check"]
 MAX_CREDENTIALS = 50
 _CREDENTIAL_ACCEPT = "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8, application/vc+jwt;q=0.7"
 _STATES = ("valid", "expired", "revoked", "suspended")
+#: Why a credential does not count, in plain words for HR (the credential page's words); a
+#: verdict not listed here shows the failed check's own message.
+_WHY = {
+    "expired": N_("The credential has passed its expiry date."),
+    "suspended": N_("The issuer has suspended this credential."),
+    "revoked": N_("The issuer has revoked this credential."),
+    "not_yet_valid": N_("The credential is not valid yet: its validity starts later."),
+    "tampered": N_("The credential was changed after it was signed: the signature does not match."),
+    "unknown_key": N_("The signing key could not be matched to the issuer."),
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,8 @@ class Checked:
     detail: str | None = None
     #: the achievement on this service it was awarded for, if it is one of ours
     achievement_id: str | None = None
+    #: when it was issued (validFrom, or a VC 1.1 issuanceDate), if it says
+    issued: date | None = None
 
 
 @dataclass(frozen=True)
@@ -72,8 +91,57 @@ class GapReport:
     notes: list[str] = field(default_factory=list)
 
 
-async def _documents_at(runtime: Runtime, url: str) -> list[Any]:
-    """A credential URL gives one credential; a share-all link (``/share/``) its list."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+    except ValueError:  # a port that is not a number
+        return None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def own_address(base_url: str, url: str) -> tuple[str, str] | None:
+    """``("credentials", id)``, ``("share", token)`` or ``("other", path)`` for a URL of this
+    service (``base_url``); None for anyone else's."""
+    origin = _origin(url)
+    if origin is None or origin != _origin(base_url):
+        return None
+    root = urlsplit(base_url).path.rstrip("/")
+    path = urlsplit(url).path
+    if not path.startswith(f"{root}/"):
+        return None
+    first, _, rest = path.removeprefix(f"{root}/").partition("/")
+    if first in ("credentials", "share") and rest and "/" not in rest.rstrip("/"):
+        return first, rest.rstrip("/")
+    return "other", path
+
+
+async def _ours(session: AsyncSession, kind: str, key: str) -> list[Any]:
+    """What our own credential URL or share-all link serves, read from the database: each
+    credential as the bytes its URL serves (so it verifies exactly as a fetched one would)."""
+    if kind == "credentials":
+        credential = await session.get(Credential, key)
+        if credential is None:
+            raise CredentialError(gettext("There is no credential at this address on this service."))
+        return [json.loads(credential_json(credential.document))]
+    if kind == "share":
+        try:
+            _, found = await backpack.shared(session, token=key)
+        except NotFound:
+            raise CredentialError(gettext("No share-all link of this service has this address, or its owner revoked it.")) from None
+        return [json.loads(credential_json(c.document)) for c in found]
+    raise CredentialError(gettext("This address on this service is not a credential or a share-all link."))
+
+
+async def _documents_at(session: AsyncSession, runtime: Runtime, url: str) -> list[Any]:
+    """A credential URL gives one credential; a share-all link (``/share/``) its list. Ours are
+    read from the database; anyone else's are fetched."""
+    own = own_address(runtime.settings.base_url, url)
+    if own is not None:
+        return await _ours(session, *own)
     share = "/share/" in urlsplit(url).path
     fetched = await runtime.fetcher.fetch(url, accept="application/json" if share else _CREDENTIAL_ACCEPT)
     try:
@@ -85,13 +153,21 @@ async def _documents_at(runtime: Runtime, url: str) -> list[Any]:
     return [await asyncio.to_thread(credential_from_bytes, fetched.body)]
 
 
+def _issued(document: Any) -> date | None:
+    value = (document.get("validFrom") or document.get("issuanceDate")) if isinstance(document, dict) else None
+    try:
+        return datetime.fromisoformat(value).date() if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def _name(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("name")
     return value if isinstance(value, str) and value else None
 
 
-async def _ours(session: AsyncSession, base_url: str, document: Any) -> str | None:
+async def _awarded_for(session: AsyncSession, base_url: str, document: Any) -> str | None:
     """The id of the achievement on this service the credential was awarded for, when its
     issuer is the achievement's issuer (a credential signed elsewhere cannot claim our course)."""
     if not isinstance(document, dict):
@@ -123,8 +199,9 @@ async def _verify(session: AsyncSession, verification: Verification, base_url: s
     state = str(report.verdict) if report.verdict in _STATES else "invalid"
     if state == "valid" and not report.valid:
         state = "invalid"
-    failed = next((c.message for c in report.checks if c.outcome == "failed" and c.message), None)
-    return Checked(source, title, learner, _name(document.get("issuer")) if isinstance(document, dict) else None, state, failed, await _ours(session, base_url, document))
+    why = _WHY.get(str(report.verdict))
+    failed = gettext(why) if why else next((c.message for c in report.checks if c.outcome == "failed" and c.message), None)
+    return Checked(source, title, learner, _name(document.get("issuer")) if isinstance(document, dict) else None, state, failed, await _awarded_for(session, base_url, document), _issued(document))
 
 
 async def gap_check(session: AsyncSession, runtime: Runtime, *, urls: list[str], files: list[tuple[str, bytes]]) -> GapReport:
@@ -135,9 +212,9 @@ async def gap_check(session: AsyncSession, runtime: Runtime, *, urls: list[str],
     given: list[tuple[str, Any]] = []
     for url in urls:
         try:
-            given += [(url, document) for document in await _documents_at(runtime, url)]
+            given += [(url, document) for document in await _documents_at(session, runtime, url)]
         except FetchError as exc:
-            report.checked.append(Checked(url, None, None, None, "unreadable", f"It could not be fetched: {exc}"))
+            report.checked.append(Checked(url, None, None, None, "unreadable", gettext("It could not be fetched: %(reason)s") % {"reason": exc}))
         except CredentialError as exc:
             report.checked.append(Checked(url, None, None, None, "unreadable", exc.message))
     for name, data in files:
@@ -146,7 +223,7 @@ async def gap_check(session: AsyncSession, runtime: Runtime, *, urls: list[str],
         except CredentialError as exc:
             report.checked.append(Checked(name, None, None, None, "unreadable", exc.message))
     if len(given) > MAX_CREDENTIALS:
-        report.notes.append(f"Only the first {MAX_CREDENTIALS} of the {len(given)} credentials were checked.")
+        report.notes.append(gettext("Only the first %(checked)s of the %(given)s credentials were checked.") % {"checked": MAX_CREDENTIALS, "given": len(given)})
         given = given[:MAX_CREDENTIALS]
     for source, credential in given:
         report.checked.append(await _verify(session, verification, base_url, source, credential))

@@ -35,7 +35,8 @@ class CatalogueEntry:
     issuer_name: str
     name: str
     description: str | None
-    kind: str
+    #: the OB 3.0 achievementType (the entry is cached across requests: words are made when shown)
+    achievement_type: str | None
     provider: str | None
     eqf_level: int | None
     field_of_study: str | None
@@ -43,6 +44,11 @@ class CatalogueEntry:
     hours: float | None
     #: the EU elements in words, in the Recommendation's order
     elements: list[tuple[str, str]]
+
+    @property
+    def kind(self) -> str:
+        """What kind of credential it is, in the reader's language."""
+        return words.achievement_kind(self.achievement_type)
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ class _Facts:
 
     name: str
     description: str | None
-    kind: str
+    achievement_type: str | None
     provider: str | None
     eqf_level: int | None
     field_of_study: str | None
@@ -133,7 +139,7 @@ def _facts(document: dict[str, Any]) -> _Facts:
     return _Facts(
         name=str(document.get("name") or ""),
         description=description if isinstance(description, str) else None,
-        kind=words.achievement_kind(document.get("achievementType")),
+        achievement_type=kind if isinstance(kind := document.get("achievementType"), str) and kind else None,
         provider=provider,
         eqf_level=_eqf_level(document),
         field_of_study=field if isinstance(field, str) and field else None,
@@ -153,7 +159,7 @@ _ENTRIES: OrderedDict[str, CatalogueEntry] = OrderedDict()
 def _entry(achievement_id: str, issuer_id: str, issuer_name: str, facts: _Facts, elements: list[tuple[str, str]] | None = None) -> CatalogueEntry:
     return CatalogueEntry(
         achievement_id=achievement_id, issuer_id=issuer_id, issuer_name=issuer_name, name=facts.name, description=facts.description,
-        kind=facts.kind, provider=facts.provider or issuer_name, eqf_level=facts.eqf_level, field_of_study=facts.field_of_study,
+        achievement_type=facts.achievement_type, provider=facts.provider or issuer_name, eqf_level=facts.eqf_level, field_of_study=facts.field_of_study,
         credits=facts.credits, hours=facts.hours, elements=elements or [],
     )
 
@@ -185,7 +191,7 @@ async def entries(session: AsyncSession, *, issuer_id: str | None = None) -> lis
     for a_id, i_id, i_name, version_id in rows:
         entry = _ENTRIES.get(version_id)
         if entry is None or entry.issuer_name != i_name:  # the issuer renamed
-            facts = _FACTS.get(version_id) or _Facts("", None, "", None, None, None, None, None)
+            facts = _FACTS.get(version_id) or _Facts("", None, None, None, None, None, None, None)
             entry = _ENTRIES[version_id] = _entry(a_id, i_id, i_name, facts)
         found.append(entry)
     for kept in (_FACTS, _ENTRIES):

@@ -15,6 +15,8 @@ from starlette.formparsers import MultiPartException
 from fastapi.responses import RedirectResponse, Response
 
 from ..awards.document import credential_url
+from ..backpack.service import addresses
+from ..i18n import N_, gettext
 from ..issuers.repository import IssuerRepository
 from ..learners.web import BrowserDep, html_error, html_page
 from ..pathways.progress import PathwayProgress, progress
@@ -32,21 +34,21 @@ Text = Annotated[str, Query(max_length=200)]
 
 #: What each component state says to a person (colour is never the only signal).
 STATE_WORDS = {
-    "valid": "Held (valid)",
-    "suspended": "Held, but suspended",
-    "expired": "Held, but expired",
-    "revoked": "Held, but revoked",
-    "missing": "Not yet",
+    "valid": N_("Held (valid)"),
+    "suspended": N_("Held, but suspended"),
+    "expired": N_("Held, but expired"),
+    "revoked": N_("Held, but revoked"),
+    "missing": N_("Not yet"),
 }
 
 #: A verified credential's state, as the gap check says it.
 CHECK_WORDS = {
-    "valid": "Valid",
-    "expired": "Expired: does not count",
-    "revoked": "Revoked: does not count",
-    "suspended": "Suspended: does not count",
-    "invalid": "Not valid: does not count",
-    "unreadable": "Could not be read",
+    "valid": N_("Valid"),
+    "expired": N_("Expired: does not count"),
+    "revoked": N_("Revoked: does not count"),
+    "suspended": N_("Suspended: does not count"),
+    "invalid": N_("Not valid: does not count"),
+    "unreadable": N_("Could not be read"),
 }
 MAX_FILES = 20
 MAX_URLS = 20
@@ -67,7 +69,7 @@ async def _catalogue(session: SessionDep, *, issuer_id: str | None, q: str, leve
     if issuer_id is not None:
         issuer = await IssuerRepository(session).get(issuer_id)
         if issuer is None:
-            raise NotFound("No issuer by this name offers courses here.")
+            raise NotFound(gettext("No issuer by this name offers courses here."))
         issuer_name = issuer.name
     filters = _filters(q, level, field, provider, min_credits, max_credits, issuer_id)
     found = await service.listing(session, filters=filters, page=page)
@@ -107,19 +109,19 @@ async def gap_check(request: Request, session: SessionDep, runtime: RuntimeDep) 
                 if isinstance(upload, UploadFile) and upload.filename:
                     files.append((upload.filename, await upload.read()))
     except MultiPartException as exc:
-        return html_page("catalogue/gap_check.html", status=400, report=None, urls="", error=f"The form could not be read: {exc.message}", max_files=MAX_FILES)
+        return html_page("catalogue/gap_check.html", status=400, report=None, urls="", error=gettext("The form could not be read: %(reason)s") % {"reason": exc.message}, max_files=MAX_FILES)
     urls = [u for u in text.split() if u][:MAX_URLS]
     if not urls and not files:
-        return html_page("catalogue/gap_check.html", status=400, report=None, urls=text, error="Give at least one credential URL or file.", max_files=MAX_FILES)
+        return html_page("catalogue/gap_check.html", status=400, report=None, urls=text, error=gettext("Give at least one credential URL or file."), max_files=MAX_FILES)
     report = await gap.gap_check(session, runtime, urls=urls, files=files)
-    return html_page("catalogue/gap_check.html", report=report, urls=text, error=None, max_files=MAX_FILES, state_words=CHECK_WORDS)
+    return html_page("catalogue/gap_check.html", report=report, urls=text, error=None, max_files=MAX_FILES, state_words={state: gettext(words) for state, words in CHECK_WORDS.items()})
 
 
 @router.get("/catalogue/achievements/{achievement_id}")
 async def catalogue_achievement(achievement_id: str, session: SessionDep) -> Response:
     entry = await service.achievement_entry(session, achievement_id)
     if entry is None:
-        raise NotFound("This course is not in the catalogue.")
+        raise NotFound(gettext("This course is not in the catalogue."))
     return html_page("catalogue/achievement.html", entry=entry)
 
 
@@ -128,10 +130,10 @@ async def catalogue_pathway(pathway_id: str, session: SessionDep, runtime: Runti
     """A pathway's courses, in order, and what they lead to; with the learner's progress when signed in."""
     view = await service.pathway_view(session, pathway_id)
     if view is None:
-        raise NotFound("This pathway is not in the catalogue.")
+        raise NotFound(gettext("This pathway is not in the catalogue."))
     mine: PathwayProgress | None = None
     if browser.learner is not None:
-        found = await progress(session, email=browser.learner.email, now=datetime.now(UTC), pathway_ids=[pathway_id])
+        found = await progress(session, emails=await addresses(session, browser.learner), now=datetime.now(UTC), pathway_ids=[pathway_id])
         mine = found[0] if found else None
     return html_page(
         "catalogue/pathway.html", view=view, progress=_progress_rows(view, mine, runtime.settings.base_url), mine=mine,
@@ -145,7 +147,7 @@ def _progress_rows(view: service.PathwayView, mine: PathwayProgress | None, base
     if mine is None:
         return {}
     return {
-        c.achievement_id: (c.state, STATE_WORDS.get(c.state, c.state), credential_url(base_url, c.credential_id) if c.credential_id else None)
+        c.achievement_id: (c.state, gettext(STATE_WORDS.get(c.state, c.state)), credential_url(base_url, c.credential_id) if c.credential_id else None)
         for c in mine.components
     }
 
@@ -155,7 +157,8 @@ async def my_pathways(session: SessionDep, runtime: RuntimeDep, browser: Browser
     """The pathways the signed-in learner has started, with what they hold and what is missing."""
     if browser.learner is None:
         return RedirectResponse(f"/learners/sign-in?{urlencode({'next': '/me/pathways'})}", status_code=303)
-    started = [p for p in await progress(session, email=browser.learner.email, now=datetime.now(UTC)) if p.started]
+    every = await progress(session, emails=await addresses(session, browser.learner), now=datetime.now(UTC))
+    started = [p for p in every if p.started]
     views = []
     for mine in started:
         view = await service.pathway_view(session, mine.pathway_id)

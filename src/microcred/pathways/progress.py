@@ -1,8 +1,9 @@
 """How far a learner is along each pathway: which components they hold (and in what standing),
 which are missing and who gives them, and the pathway credential once issued.
 
-A learner is matched by the email their credentials were awarded to (lower-cased, as pathway
-completion matches them). Read only: nothing here writes.
+A learner is matched by the emails their credentials were awarded to (lower-cased, as pathway
+completion matches them): a signed-in learner's every verified address counts, so a course
+awarded to a work address and one to a private address are both theirs. Read only.
 """
 
 from __future__ import annotations
@@ -49,10 +50,12 @@ class PathwayProgress:
         return self.credential_id is not None or any(c.state != "missing" for c in self.components)
 
 
-async def progress(session: AsyncSession, *, email: str, now: datetime, pathway_ids: Sequence[str] | None = None) -> list[PathwayProgress]:
-    """The learner's progress on the given active pathways (all active ones when None)."""
-    learner = Learner.of(email, None)
-    assert learner is not None and learner.email is not None
+async def progress(session: AsyncSession, *, emails: Sequence[str], now: datetime, pathway_ids: Sequence[str] | None = None) -> list[PathwayProgress]:
+    """The learner's progress on the given active pathways (all active ones when None), over
+    the credentials awarded to any of ``emails`` (their verified addresses)."""
+    learners = [learner for learner in {Learner.of(email, None) for email in emails if email} if learner is not None and learner.email]
+    if not learners:
+        return []
     query = select(Pathway).where(Pathway.status == "active")
     if pathway_ids is not None:
         query = query.where(Pathway.id.in_(list(pathway_ids)))
@@ -64,14 +67,21 @@ async def progress(session: AsyncSession, *, email: str, now: datetime, pathway_
     for component in await session.scalars(select(PathwayComponent).where(PathwayComponent.pathway_id.in_(ids)).order_by(PathwayComponent.position, PathwayComponent.achievement_id)):
         components.setdefault(component.pathway_id, []).append(component)
     best: dict[str, tuple[str, str]] = {}
-    held = await session.scalars(select(Credential).where(Credential.recipient_email == learner.email))
+    held = await session.scalars(select(Credential).where(Credential.recipient_email.in_(sorted(str(learner.email) for learner in learners))))
     for credential in held:
         state = credential_state(credential, now=now)
         current = best.get(credential.achievement_id)
         if current is None or _RANK[state] < _RANK[current[0]]:
             best[credential.achievement_id] = (state, credential.id)
-    earned = select(PathwayCompletion.pathway_id, PathwayCompletion.credential_id).where(PathwayCompletion.pathway_id.in_(ids), PathwayCompletion.recipient_key == learner.key)
-    completions: dict[str, str] = {pathway_id: credential_id for pathway_id, credential_id in await session.execute(earned)}
+    keys = sorted(learner.key for learner in learners)
+    earned = (
+        select(PathwayCompletion.pathway_id, PathwayCompletion.credential_id)
+        .where(PathwayCompletion.pathway_id.in_(ids), PathwayCompletion.recipient_key.in_(keys))
+        .order_by(PathwayCompletion.credential_id)
+    )
+    completions: dict[str, str] = {}
+    for pathway_id, credential_id in await session.execute(earned):
+        completions.setdefault(pathway_id, credential_id)  # completed at two addresses: one is enough to show
     out = []
     for pathway in pathways:
         parts = components.get(pathway.id, [])
