@@ -19,6 +19,7 @@ from pypdf.generic import ContentStream
 import microcred.documents as documents
 import microcred.documents.pdf as pdf_module
 from microcred.credentials import MalformedError
+from microcred.i18n import using_language
 from microcred.documents import (
     MAX_PDF_BYTES,
     CertificateContent,
@@ -266,8 +267,9 @@ class TestModule:
         forbidden = ("fastapi", "starlette", "sqlalchemy", "httpx", "requests", "urllib", "socket", "http")
 
         assert [name for name in imported if name.split(".")[0] in forbidden] == []
+        # Its own errors, and the words and dates of the language in use (pure too).
         assert [name for name in imported if name.startswith("microcred.") and not name.startswith(
-            "microcred.credentials")] == []
+            ("microcred.credentials", "microcred.i18n"))] == []
 
     def test_public_surface_is_pinned(self) -> None:
         assert sorted(documents.__all__) == [
@@ -304,3 +306,29 @@ def test_shows_the_completion_date_the_grade_and_the_country() -> None:
     assert "Completed on 1 September 2019" in text and "Issued on 12 March 2025" in text
     assert "Final grade: 8.5 (on a scale of 1 to 10)" in text
     assert "Netherlands" in text
+
+
+def test_in_dutch_every_fixed_text_and_date_is_dutch() -> None:
+    """Written inside ``using_language("nl")`` (as the service does for a Dutch request or learner)."""
+    with using_language("nl"):
+        data = certificate_pdf(_content(completed_on=date(2025, 1, 31)), CREDENTIAL)
+    text = " ".join(_text(data).split())
+    for dutch in (
+        "Verzorgd door Πανεπιστήμιο Αθηνών",
+        "toegekend aan",
+        "Afgerond op 31 januari 2025",
+        "Uitgegeven op 12 maart 2025",
+        "geldig tot 12 maart 2028",
+        "Controleer dit credential online",
+        "Het ondertekende credential is als credential.jsonld aan deze pdf gehecht",
+        "pagina 1 van 1",
+    ):
+        assert dutch in text, dutch
+    for english in ("Issued on", "awarded to", "March", "January", "Check this credential", "page 1 of"):
+        assert english not in text, english
+    reader = _read(data)
+    assert reader.trailer["/Root"]["/Lang"] == "nl"
+    assert reader.metadata is not None and "toegekend aan Zoë Jansen, uitgegeven door Société Française" in (reader.metadata.subject or "")
+    assert embedded_credential(data) == CREDENTIAL  # the signed credential is the same in every language
+    english = _read(certificate_pdf(_content(), CREDENTIAL))
+    assert english.trailer["/Root"]["/Lang"] == "en"

@@ -13,9 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from PIL import Image
+from pypdf import PdfReader
+from sqlalchemy import func, select, update
 
-from microcred.db.models import AddressLink, AuditEntry, Credential, Learner, LearnerAddress, LearnerSession, ShareLink
+from microcred.db.models import AddressLink, AuditEntry, Credential, Issuer, Learner, LearnerAddress, LearnerSession, ShareLink
 from microcred.runtime import Runtime
 
 from ..factories.service import ServiceClient
@@ -269,3 +271,42 @@ async def test_a_name_correction_approved_in_the_console_reissues_and_the_backpa
     member = f"staff:{awarder.id}"
     assert ("credential.revoked", member) in actors and ("credential.issued", member) in actors
     assert ("credential.name_correction_declined", member) in actors
+
+
+async def test_the_zip_holds_the_branded_pdf_of_the_public_download_in_the_learners_language(
+    service: ServiceClient, app_transport: httpx.ASGITransport, smtp: Smtp, runtime: Runtime
+) -> None:
+    (credential_id,) = await _award(service, "Society of Precision Engineers", LEARNER)
+    logo = io.BytesIO()
+    Image.new("RGB", (64, 32), (200, 30, 30)).save(logo, format="PNG")
+    async with runtime.sessions() as session, session.begin():
+        issuer_id = await session.scalar(select(Credential.issuer_id).where(Credential.id == credential_id))
+        await session.execute(
+            update(Issuer).where(Issuer.id == issuer_id)
+            .values(logo=logo.getvalue(), logo_media_type="image/png", logo_digest="0123456789abcdef0123", brand_colour="#c81e1e", accent_colour="#0b57d0")
+        )
+    async with client_for(app_transport) as browser:
+        await _signed_in(browser, smtp)
+        async with runtime.sessions() as session, session.begin():
+            await session.execute(update(Learner).where(Learner.email == LEARNER).values(language="nl"))
+        archive = await browser.get("/me/export.zip")  # no Accept-Language: the learner's setting
+        assert archive.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
+            in_zip = opened.read(f"{credential_id}.pdf")
+    public = f"{BASE_URL}/credentials/{credential_id}"
+    async with client_for(app_transport) as anyone:
+        dutch = await anyone.get(public, params={"format": "pdf"}, headers={"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"})
+        chosen = await anyone.get(public, params={"format": "pdf", "lang": "nl"})
+        english = await anyone.get(public, params={"format": "pdf"}, headers={"Accept-Language": "en"})
+    assert dutch.status_code == chosen.status_code == english.status_code == 200
+    assert in_zip == dutch.content == chosen.content  # the same certificate, byte for byte
+    assert english.content != dutch.content
+    page = PdfReader(io.BytesIO(in_zip)).pages[0]
+    # The branding: the issuer's logo and the badge drawn, the brand colour's band at the top.
+    assert sorted((i.image.width, i.image.height) for i in page.images if i.image is not None) == [(64, 32), (256, 256)]
+    assert "0.7843 0.1176 0.1176 rg" in page.get_contents().get_data().decode("latin-1")  # type: ignore[union-attr]
+    text = " ".join(page.extract_text().split())
+    assert "toegekend aan" in text and "Afgerond op 10 juni 2024" in text and "Controleer dit credential online" in text, text
+    assert "awarded to" not in text and "June" not in text
+    english_text = " ".join(PdfReader(io.BytesIO(english.content)).pages[0].extract_text().split())
+    assert "awarded to" in english_text and "Completed on 10 June 2024" in english_text

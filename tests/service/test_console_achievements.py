@@ -193,6 +193,14 @@ async def test_an_owner_edits_the_profile_but_cannot_drop_the_country_and_rotate
     assert moved.status_code == 303
     issuer = (await api.http.get("/api/v1/issuers/spe", headers=api.admin)).json()
     assert issuer["address"]["country_code"] == "BE" and issuer["url"] == "https://spe.example"
+    assert issuer["default_language"] == "en"  # a form without the field leaves it as it was
+    assert re.search(r'<option value="en" lang="en" selected>English</option>', (await owner.get("/console/spe/profile")).text)
+    dutch = await owner.post("/console/spe/profile", data={"csrf_token": csrf_of(page.text), **form, "address_country_code": "BE", "default_language": "nl"})
+    assert dutch.status_code == 303
+    assert (await api.http.get("/api/v1/issuers/spe", headers=api.admin)).json()["default_language"] == "nl"
+    unknown = await owner.post("/console/spe/profile", data={"csrf_token": csrf_of(page.text), **form, "address_country_code": "BE", "default_language": "fr"})
+    assert unknown.status_code == 422
+    assert re.search(r'id="f-default_language"[^>]*aria-describedby="hint-default_language error-default_language"', unknown.text), unknown.text
 
     confirm = await owner.get("/console/spe/profile/rotate-key")
     words = _text(confirm.text)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, undefer
 
 from ..db.models import AddressLink, Credential, Issuer, Learner, LearnerAddress, LearnerCredential, LearnerSession, ShareLink, SignInLink
 
@@ -55,6 +55,18 @@ class BackpackRepository:
             .order_by(Credential.issued_at.desc(), Credential.id)
         )
         return [(credential, name) for credential, name in rows]
+
+    async def with_issuers(self, emails: Sequence[str]) -> list[tuple[Credential, Issuer]]:
+        """As :meth:`credentials`, with each credential's issuer and its stored logo (the ZIP's
+        PDFs carry the issuer's branding, as the public download does)."""
+        rows = await self.session.execute(
+            select(Credential, Issuer)
+            .join(Issuer, Issuer.id == Credential.issuer_id)
+            .where(Credential.recipient_email.in_(list(emails)))
+            .order_by(Credential.issued_at.desc(), Credential.id)
+            .options(undefer(Issuer.logo))
+        )
+        return [(credential, issuer) for credential, issuer in rows]
 
     async def listing(self, emails: Sequence[str]) -> list[tuple[Credential, str, str]]:
         """As :meth:`credentials`, with each achievement's name read in the query and the signed

@@ -8,14 +8,14 @@ import io
 import zipfile
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Header, Query
 from fastapi.responses import RedirectResponse, Response
 
 from ..awards.document import credential_json, credential_url
 from ..learners import service as learners
-from ..learners.mail import MailError, mailer_for, new_message
+from ..learners.mail import MailError, address_message, mailer_for
 from ..learners.web import Browser, BrowserDep, clear_session_cookie, html_error, html_page
 from ..public import credentials as shown
 from ..public.router import certificate_download
@@ -107,14 +107,7 @@ async def add_address(
         raise ServiceUnavailable("Email is not configured on this service: its operator has not set an SMTP server (MICROCRED_SMTP_HOST).")
     token = await service.request_address(session, browser.learner, email=address, now=datetime.now(UTC))
     link = f"{settings.base_url}/me/addresses/confirm?{urlencode({'token': token})}"
-    host = urlsplit(settings.base_url).hostname or "microcred"
-    message = new_message(to=address, subject=f"Add this address to your backpack on {host}", settings=settings)
-    message.set_content(
-        f"Someone signed in to {host} as {browser.learner.email} asked to add this address to their backpack,\n"
-        "so that the credentials awarded to it are listed there too.\n\n"
-        f"To add it, open this link within {service.ADDRESS_LINK_SECONDS // 60} minutes (it works once):\n\n{link}\n\n"
-        "If that was not you, ignore this email: nothing happens without the link.\n"
-    )
+    message = address_message(to=address, account=browser.learner.email, link=link, settings=settings, minutes=service.ADDRESS_LINK_SECONDS // 60)
     try:
         await mailer.send(message)
     except MailError:
@@ -133,13 +126,15 @@ async def export(browser: BrowserDep, session: SessionDep, runtime: RuntimeDep) 
     return Response(body, media_type="application/zip", headers=headers)
 
 
-def _zip(documents: list[dict[str, Any]]) -> bytes:
+def _zip(found: list[service.Archived]) -> bytes:
+    """Each credential's JSON-LD and its PDF, branded as the public download, in the language in
+    use (the learner's: a worker thread keeps the request's context)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for document in documents:
-            name = document["id"].rsplit("/", 1)[-1]
-            archive.writestr(f"{name}.json", credential_json(document))
-            archive.writestr(f"{name}.pdf", certificate_download(document))
+        for item in found:
+            name = item.document["id"].rsplit("/", 1)[-1]
+            archive.writestr(f"{name}.json", credential_json(item.document))
+            archive.writestr(f"{name}.pdf", certificate_download(item.document, item.issuer, item.logo))
     return buffer.getvalue()
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..awards.document import credential_url
 from ..learners.repository import LearnerRepository
-from ..db.models import AddressLink, Credential, Learner, LearnerAddress, ShareLink
+from ..db.models import AddressLink, Credential, Issuer, Learner, LearnerAddress, ShareLink
 from ..problems import BadRequest, Conflict, NotFound, field_error
 from ..status.service import credential_state
 from ..tokens import new_token, token_digest
@@ -96,9 +96,19 @@ async def entries(session: AsyncSession, learner: Learner, *, base_url: str, now
     return out
 
 
-async def documents(session: AsyncSession, learner: Learner) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Archived:
+    """A credential for the ZIP: as signed, with its issuer and stored logo to brand its PDF."""
+
+    document: dict[str, Any]
+    issuer: Issuer
+    logo: bytes | None
+
+
+async def documents(session: AsyncSession, learner: Learner) -> list[Archived]:
     """Every credential of the learner as signed, newest first (the ZIP)."""
-    return [c.document for c, _ in await BackpackRepository(session).credentials(await addresses(session, learner))]
+    found = await BackpackRepository(session).with_issuers(await addresses(session, learner))
+    return [Archived(c.document, issuer, issuer.logo if issuer.logo_digest is not None else None) for c, issuer in found]
 
 
 async def _own_credential(session: AsyncSession, learner: Learner, credential_id: str) -> Credential:

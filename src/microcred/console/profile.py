@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from ..i18n import LANGUAGE_NAMES
 from ..issuers import service
 from ..issuers.schemas import IssuerUpdate
 from ..problems import UnprocessableContent
@@ -25,7 +26,10 @@ router = console_router()
 Viewer = Annotated[IssuerAccess, Depends(access("viewer"))]
 Owner = Annotated[IssuerAccess, Depends(access("owner"))]
 
-_FIELDS = ("name", "url", "email", "description", "image", "address_country", "address_country_code", "address_region", "linkedin_organization_id")
+_FIELDS = (
+    "name", "url", "email", "description", "image", "address_country", "address_country_code", "address_region", "linkedin_organization_id",
+    "default_language",
+)
 
 
 def _values(issuer: Any) -> dict[str, str]:
@@ -38,6 +42,7 @@ def _update(form: dict[str, str]) -> dict[str, Any]:
     address = {"country": given["address_country"], "country_code": given["address_country_code"].upper(), "region": given["address_region"]}
     body: dict[str, Any] = {name: given[name] or None for name in ("name", "url", "email", "description", "image", "linkedin_organization_id")}
     body["address"] = {k: v for k, v in address.items() if v} or None
+    body["default_language"] = given["default_language"] or None  # absent: left as it is
     return body
 
 
@@ -66,6 +71,7 @@ async def _page(
         did_document=json.dumps(document, ensure_ascii=False, indent=2),
         did_url=f"{runtime.settings.base_url}/issuers/{acc.issuer.id}/did.json",
         profile_url=f"{runtime.settings.base_url}/issuers/{acc.issuer.id}/profile",
+        languages=list(LANGUAGE_NAMES.items()),
     )
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from ..i18n import DEFAULT, using_language
 from ..learners.mail import MailError, mailer_for, sign_in_message
 from ..learners.service import local_path
 from ..problems import BadRequest, Forbidden, ServiceUnavailable
@@ -90,10 +91,11 @@ async def send_sign_in_link(
     if found is not None:
         member, token = found
         query = urlencode({"token": token, "next": next_path})
-        message = sign_in_message(
-            to=member.email, link=f"{settings.base_url}/console/sign-in/confirm?{query}", settings=settings,
-            minutes=staff_service.SIGN_IN_LINK_SECONDS // 60, purpose="to use its staff console",
-        )
+        with using_language(DEFAULT):  # the console is in English, its email too
+            message = sign_in_message(
+                to=member.email, link=f"{settings.base_url}/console/sign-in/confirm?{query}", settings=settings,
+                minutes=staff_service.SIGN_IN_LINK_SECONDS // 60, purpose="console",
+            )
         try:
             await mailer.send(message)
         except MailError:

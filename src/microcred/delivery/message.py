@@ -1,24 +1,23 @@
 """The learner's email about a credential, composed when it is sent (from the credential as
-issued and the issuer's current settings). The words live in ``templates/``."""
+issued and the issuer's current settings), in the learner's language: the one their account
+chose, else the issuer's default. The words live in ``templates/`` (:mod:`.letters`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from ..awards.document import credential_url
 from ..config import Settings
+from ..i18n import DEFAULT, format_date, gettext, supported_or_none, using_language
 from ..learners.mail import new_message
+from . import letters
 
-__all__ = ["Claimed", "compose"]
-
-_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
+__all__ = ["Claimed", "compose", "email_language"]
 
 
 @dataclass(frozen=True)
@@ -37,28 +36,46 @@ class Claimed:
     sender_name: str | None
     reply_to: str | None
     rate: float
+    #: the language the email is written in (:func:`email_language`)
+    language: str = DEFAULT
+
+
+def email_language(learner: str | None, issuer: str | None) -> str:
+    """The learner's own language (their account's, for the address or one they added), else
+    the issuer's default, else English; a language the service does not speak is passed over."""
+    return supported_or_none(learner) or supported_or_none(issuer) or DEFAULT
 
 
 def _achievement_name(document: dict[str, Any]) -> str:
     subject = document.get("credentialSubject")
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
     name = achievement.get("name") if isinstance(achievement, dict) else None
-    return str(name) if name else "a credential"
+    return str(name) if name else gettext("a credential")
+
+
+def _issued_on(document: dict[str, Any]) -> str:
+    """The day the credential was issued, written out in the language in use."""
+    raw = document.get("validFrom") or document.get("issuanceDate")
+    try:
+        day = datetime.fromisoformat(str(raw)).date()
+    except ValueError:
+        return str(raw or "")
+    return format_date(day)
 
 
 def compose(claimed: Claimed, settings: Settings) -> EmailMessage:
     """The email; its Message-ID is the delivery's, so a retry of the same email carries the same
     one and a mailbox (or a test) can tell a duplicate."""
-    values = {
-        "name": claimed.recipient_name,
-        "issuer": claimed.issuer_name,
-        "achievement": _achievement_name(claimed.document),
-        "credential_url": credential_url(settings.base_url, claimed.credential_id),
-        "backpack_url": f"{settings.base_url.rstrip('/')}/me",
-    }
-    lines = (Path(__file__).parent / "templates" / "subjects.txt").read_text(encoding="utf-8").splitlines()
-    subjects = dict(line.split(": ", 1) for line in lines if line)
-    subject = _templates.from_string(subjects[claimed.kind]).render(values)
+    with using_language(claimed.language):
+        values = {
+            "name": claimed.recipient_name,
+            "issuer": claimed.issuer_name,
+            "achievement": _achievement_name(claimed.document),
+            "issued_on": _issued_on(claimed.document),
+            "credential_url": credential_url(settings.base_url, claimed.credential_id),
+            "backpack_url": f"{settings.base_url.rstrip('/')}/me",
+        }
+        subject, body = letters.subject(claimed.kind, **values), letters.render(claimed.kind, **values)
     message = new_message(to=claimed.recipient, subject=subject, settings=settings)
     _, address = parseaddr(str(message["From"]))
     del message["From"]
@@ -68,5 +85,6 @@ def compose(claimed: Claimed, settings: Settings) -> EmailMessage:
     host = urlsplit(settings.base_url).hostname or "microcred"
     del message["Message-ID"]
     message["Message-ID"] = f"<{claimed.delivery_id}@{host}>"
-    message.set_content(_templates.get_template(f"{claimed.kind}.txt").render(values))
+    message.set_content(body)
+    message["Content-Language"] = claimed.language  # after the content, which replaces Content-* headers
     return message

@@ -17,17 +17,18 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..config import Settings
-from ..db.models import Credential, EmailDelivery, EmailPace, Issuer
+from ..db.models import Credential, EmailDelivery, EmailPace, Issuer, Learner, LearnerAddress
 from ..learners.mail import MailError, Mailer
 from ..webhooks.dispatcher import Retry
-from .message import Claimed, compose
+from .message import Claimed, compose, email_language
 
 __all__ = ["DUE_STATUSES", "EmailSender"]
 
@@ -133,6 +134,12 @@ class EmailSender:
         await session.execute(
             update(EmailDelivery).where(EmailDelivery.id.in_(ids)).values(next_attempt_at=now + self.lease).execution_options(synchronize_session=False)
         )
+        address = func.lower(EmailDelivery.recipient)
+        # The learner's language: the account's own address, else an address they added.
+        learner_language = func.coalesce(
+            select(Learner.language).where(Learner.email == address).scalar_subquery(),
+            select(Learner.language).join(LearnerAddress, LearnerAddress.learner_id == Learner.id).where(LearnerAddress.email == address).scalar_subquery(),
+        )
         rows = await session.execute(
             select(
                 EmailDelivery.id,
@@ -147,13 +154,16 @@ class EmailSender:
                 Issuer.email_sender_name,
                 Issuer.email_reply_to,
                 Issuer.email_rate_per_second,
+                learner_language,
+                Issuer.default_language,
             )
             .join(Credential, Credential.id == EmailDelivery.credential_id)
             .join(Issuer, Issuer.id == EmailDelivery.issuer_id)
             .where(EmailDelivery.id.in_(ids))
             .order_by(EmailDelivery.created_at, EmailDelivery.id)
         )
-        return [Claimed(*row) for row in rows]
+        # Each row: the Claimed fields, then the learner's and the issuer's language.
+        return [replace(Claimed(*row[:-2]), language=email_language(row[-2], row[-1])) for row in rows]
 
     async def _paces(self, session: AsyncSession, issuer_ids: list[str], now: datetime) -> dict[str, datetime]:
         """Each issuer's next free slot, its row locked until the claim commits (a sender

@@ -5,7 +5,9 @@ embedded file (``credential.jsonld``, also the catalog's ``/AF`` associated file
 expect) and prints the public URL as text and QR code. Anyone holding the PDF can pull the
 credential out again (:func:`embedded_credential`) and verify its proof.
 
-Pure rendering: no HTTP, no database. Text is set in DejaVu Sans, bundled in ``fonts/`` (licence
+Pure rendering: no HTTP, no database. Written in the language in use (the request's, or the one
+set with :func:`~microcred.i18n.using_language`): the fixed text from the ``pdf`` catalogue, the
+dates as that language writes them; the content comes already in words. Text is set in DejaVu Sans, bundled in ``fonts/`` (licence
 beside it), because the PDF core fonts cannot show "Zoë", "Société", Greek or Polish names.
 """
 
@@ -27,6 +29,7 @@ from pypdf import Configuration, PdfReader, apply_configuration
 from pypdf.generic import EmbeddedFile
 
 from microcred.credentials.errors import MalformedError
+from microcred.i18n import current_language, format_date, gettext
 
 __all__ = [
     "CREDENTIAL_FILENAME",
@@ -69,12 +72,6 @@ _CREDENTIAL_MEDIA_TYPES: Final = frozenset(
 )
 _CREDENTIAL_SUFFIXES: Final = (".jsonld", ".json", ".jwt")
 
-_MONTHS: Final = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-
-
 @dataclass(frozen=True)
 class CertificateContent:
     """What the certificate shows: the same facts as the credential's public web page."""
@@ -113,18 +110,18 @@ def certificate_pdf(content: CertificateContent, credential_json: bytes) -> byte
     The output is reproducible: the same content and credential give the same bytes (the PDF's
     creation date is the issue date), so a cached copy and a fresh one never differ.
     """
-    pdf = _CertificateDocument(footer_text=f"Credential {content.credential_id}")
+    pdf = _CertificateDocument(footer_text=gettext("Credential %(id)s") % {"id": content.credential_id})
     pdf.set_title(f"{content.kind}: {content.title}")
     pdf.set_author(content.issuer_name)
     pdf.set_subject(_subject(content))
     pdf.set_creator("microcred")
-    pdf.set_lang("en")
+    pdf.set_lang(current_language())
     pdf.set_creation_date(datetime.combine(content.issued_on, time(), tzinfo=timezone.utc))
     pdf.embed_file(
         bytes=credential_json,
         basename=CREDENTIAL_FILENAME,
         mime_type=CREDENTIAL_MEDIA_TYPE,
-        desc="The signed credential (W3C Verifiable Credential / Open Badges 3.0)",
+        desc=gettext("The signed credential (W3C Verifiable Credential / Open Badges 3.0)"),
         # The certificate is drawn from the credential, not the other way round.
         associated_file_relationship="Source",
         compress=True,
@@ -211,6 +208,8 @@ class _CertificateDocument(FPDF):
     def __init__(self, *, footer_text: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self._footer_text = footer_text
+        #: "page {nb}" in the language in use (the footer is drawn as the pages are, in this context)
+        self._page_words = gettext("page %(page)s of %(pages)s")
         self.add_font(_FONT, "", _FONT_DIR / "DejaVuSans.ttf")
         self.add_font(_FONT, "B", _FONT_DIR / "DejaVuSans-Bold.ttf")
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
@@ -221,7 +220,8 @@ class _CertificateDocument(FPDF):
         self.set_y(-14)
         self.set_font(_FONT, "", 7.5)
         self.set_text_color(*_MUTED)
-        self.cell(0, 5, f"{self._footer_text}  ·  page {self.page_no()} of {{nb}}", align=Align.C)
+        page = self._page_words % {"page": self.page_no(), "pages": "{nb}"}
+        self.cell(0, 5, f"{self._footer_text}  ·  {page}", align=Align.C)
         self.set_text_color(*_INK)
 
 
@@ -264,29 +264,30 @@ def _draw_heading(pdf: FPDF, content: CertificateContent) -> None:
     if content.issuer_country:
         _centred(pdf, content.issuer_country, size=9.5, colour=_MUTED)
     if content.provider_name and content.provider_name != content.issuer_name:
-        _centred(pdf, f"Provided by {content.provider_name}", size=9.5, colour=_MUTED)
+        _centred(pdf, gettext("Provided by %(provider)s") % {"provider": content.provider_name}, size=9.5, colour=_MUTED)
     pdf.ln(12)
     _centred(pdf, content.kind, size=26, bold=True)
     pdf.ln(6)
     if content.learner_name:
-        _centred(pdf, "awarded to", size=11, colour=_MUTED)
+        _centred(pdf, gettext("awarded to"), size=11, colour=_MUTED)
         pdf.ln(2)
         _centred(pdf, content.learner_name, size=22, bold=True)
     else:
-        _centred(pdf, "awarded to the holder of this credential", size=11, colour=_MUTED)
+        _centred(pdf, gettext("awarded to the holder of this credential"), size=11, colour=_MUTED)
     pdf.ln(4)
-    _centred(pdf, "for", size=11, colour=_MUTED)
+    # "for" the achievement's title (a line of its own between the learner and the title)
+    _centred(pdf, gettext("for"), size=11, colour=_MUTED)
     pdf.ln(2)
     _centred(pdf, content.title, size=17, bold=True, colour=accent)
     for label, value in content.results:
         pdf.ln(2)
         _centred(pdf, f"{label}: {value}", size=11.5, bold=True)
     pdf.ln(5)
-    dates = [f"Issued on {_long_date(content.issued_on)}"]
+    dates = [gettext("Issued on %(date)s") % {"date": _long_date(content.issued_on)}]
     if content.completed_on is not None:
-        dates.insert(0, f"Completed on {_long_date(content.completed_on)}")
+        dates.insert(0, gettext("Completed on %(date)s") % {"date": _long_date(content.completed_on)})
     if content.valid_until is not None:
-        dates.append(f"valid until {_long_date(content.valid_until)}")
+        dates.append(gettext("valid until %(date)s") % {"date": _long_date(content.valid_until)})
     _centred(pdf, "  ·  ".join(dates), size=10, colour=_MUTED)
     pdf.ln(6)
     _rule(pdf)
@@ -307,7 +308,7 @@ def _draw_elements(pdf: FPDF, elements: list[tuple[str, str]]) -> None:
         return
     pdf.ln(5)
     pdf.set_font(_FONT, "B", 11)
-    pdf.cell(0, 7, "About this credential", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 7, gettext("About this credential"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     pdf.set_font(_FONT, "", 9.5)
     pdf.set_draw_color(*_RULE)
@@ -342,7 +343,7 @@ def _draw_verification(pdf: FPDF, content: CertificateContent) -> None:
     text_w = pdf.epw - _QR_SIZE - 6
     pdf.set_xy(text_x, top)
     pdf.set_font(_FONT, "B", 10)
-    pdf.cell(text_w, 5.5, "Check this credential online", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(text_w, 5.5, gettext("Check this credential online"), new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(_FONT, "", _url_font_size(pdf, content.public_url, text_w))
     pdf.set_text_color(*_ACCENT)
     pdf.multi_cell(
@@ -355,10 +356,13 @@ def _draw_verification(pdf: FPDF, content: CertificateContent) -> None:
     pdf.multi_cell(
         text_w,
         4.3,
-        f"The signed credential is attached to this PDF as {CREDENTIAL_FILENAME}. To verify it, open "
-        "the address above, or check the attached file with any W3C Verifiable Credentials / "
-        "Open Badges 3.0 verifier: its digital signature shows who issued it and that nothing "
-        "in it has been changed.",
+        gettext(
+            "The signed credential is attached to this PDF as %(file)s. To verify it, open "
+            "the address above, or check the attached file with any W3C Verifiable Credentials / "
+            "Open Badges 3.0 verifier: its digital signature shows who issued it and that nothing "
+            "in it has been changed."
+        )
+        % {"file": CREDENTIAL_FILENAME},
         align=Align.L,
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
@@ -416,10 +420,12 @@ def _url_font_size(pdf: FPDF, url: str, width: float) -> float:
 
 
 def _long_date(day: date) -> str:
-    """"12 March 2025": unambiguous in every country, unlike 03/12/2025, and locale-independent."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    """"12 March 2025" / "12 maart 2025": the month in words, unambiguous in every country, unlike 03/12/2025."""
+    return format_date(day, "long")
 
 
 def _subject(content: CertificateContent) -> str:
-    holder = f" awarded to {content.learner_name}" if content.learner_name else ""
-    return f"{content.kind} for {content.title}{holder}, issued by {content.issuer_name}"
+    values = {"kind": content.kind, "title": content.title, "learner": content.learner_name, "issuer": content.issuer_name}
+    if content.learner_name:
+        return gettext("%(kind)s for %(title)s awarded to %(learner)s, issued by %(issuer)s") % values
+    return gettext("%(kind)s for %(title)s, issued by %(issuer)s") % values

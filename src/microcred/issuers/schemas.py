@@ -8,6 +8,9 @@ from pydantic import BaseModel, Field, StringConstraints
 from ..schemas_common import ApiModel, EmailAddress, HttpUrl, Slug, Text
 
 Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
+#: The languages the service writes in (``microcred.i18n.SUPPORTED``; a test keeps them equal).
+Language = Literal["en", "nl"]
+_LANGUAGE = "the language of learner emails and PDF certificates for learners who have not chosen one (en or nl)"
 DidMethod = Literal["did:web", "did:key"]
 
 
@@ -106,6 +109,7 @@ class IssuerCreate(ApiModel):
     )
     vc_api: VcApiIn | None = Field(default=None, description="W3C VC-API settings; off when absent")
     emails: EmailSettingsIn | None = Field(default=None, description="learner emails; the defaults when absent")
+    default_language: Language = Field(default="en", description=_LANGUAGE)
 
 
 class IssuerUpdate(ApiModel):
@@ -126,6 +130,7 @@ class IssuerUpdate(ApiModel):
     linkedin_organization_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] | None = None
     vc_api: VcApiUpdate | None = None
     emails: EmailSettingsIn | None = Field(default=None, description="learner emails: only the fields given change")
+    default_language: Language | None = Field(default=None, description=_LANGUAGE)
 
 
 class IssuerOut(BaseModel):
@@ -148,6 +153,7 @@ class IssuerOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     emails: EmailSettingsOut
+    default_language: str = Field(description=_LANGUAGE)
 
 
 class IssuerList(BaseModel):

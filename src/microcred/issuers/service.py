@@ -106,6 +106,7 @@ def issuer_out(issuer: Issuer) -> IssuerOut:
             enabled=issuer.email_enabled, rate_per_second=issuer.email_rate_per_second, sender_name=issuer.email_sender_name,
             reply_to=issuer.email_reply_to, notify_on_revocation=issuer.notify_on_revocation,
         ),
+        default_language=issuer.default_language,
     )
 
 
@@ -140,6 +141,7 @@ async def create_issuer(
         offers_suspension=data.offers_suspension,
         extension_context=data.extension_context,
         linkedin_organization_id=data.linkedin_organization_id,
+        default_language=data.default_language,
         current_key_id=key.id,
         created_at=now,
         updated_at=now,
@@ -201,10 +203,10 @@ async def update_issuer(
     changes = data.model_dump(exclude_unset=True)
     for field in (
         "name", "url", "email", "description", "image", "hash_recipient_emails", "cryptosuite", "offers_suspension", "extension_context",
-        "linkedin_organization_id",
+        "linkedin_organization_id", "default_language",
     ):
         if field in changes:
-            if field in ("name", "hash_recipient_emails", "cryptosuite", "offers_suspension", "extension_context") and changes[field] is None:
+            if field in ("name", "hash_recipient_emails", "cryptosuite", "offers_suspension", "extension_context", "default_language") and changes[field] is None:
                 continue  # required columns: null means "leave as is"
             setattr(issuer, field, changes[field])
     if "address" in changes:

@@ -20,12 +20,14 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 from ..config import Settings
+from ..delivery import letters
+from ..i18n import current_language
 
-__all__ = ["MailError", "Mailer", "OutboxMailer", "SmtpMailer", "mailer_for", "new_message", "sign_in_message"]
+__all__ = ["MailError", "Mailer", "OutboxMailer", "SignInPurpose", "SmtpMailer", "address_message", "mailer_for", "new_message", "sign_in_message"]
 
 log = logging.getLogger("microcred")
 _TIMEOUT_SECONDS = 30
@@ -198,18 +200,25 @@ def new_message(*, to: str, subject: str, settings: Settings) -> EmailMessage:
     return message
 
 
-_LEARNER_PURPOSE = "to let an application\nuse your Open Badges credentials"
+#: Why someone signs in, which the sign-in email says: to let an application use their
+#: credentials (the OB 3.0 API's consent), to open their backpack, or (staff) the console.
+SignInPurpose = Literal["application", "backpack", "console"]
 
 
-def sign_in_message(*, to: str, link: str, settings: Settings, minutes: int, purpose: str = _LEARNER_PURPOSE) -> EmailMessage:
-    """The sign-in email; ``purpose`` finishes "Someone asked to sign in to HOST with this email
-    address, ..." (learners: to let an application use their credentials; staff: the console)."""
+def sign_in_message(*, to: str, link: str, settings: Settings, minutes: int, purpose: SignInPurpose = "application") -> EmailMessage:
+    """The sign-in email, in the language in use (the page's the link was asked from)."""
     host = urlsplit(settings.base_url).hostname or "microcred"
-    message = new_message(to=to, subject=f"Sign in to {host}", settings=settings)
-    message.set_content(
-        f"Someone asked to sign in to {host} with this email address, {purpose}.\n\n"
-        f"To sign in, open this link within {minutes} minutes (it works once):\n\n"
-        f"{link}\n\n"
-        "If that was not you, ignore this email: nothing happens without the link.\n"
-    )
+    message = new_message(to=to, subject=letters.subject("sign_in", host=host), settings=settings)
+    message.set_content(letters.render("sign_in", host=host, link=link, minutes=minutes, purpose=purpose))
+    message["Content-Language"] = current_language()
+    return message
+
+
+def address_message(*, to: str, account: str, link: str, settings: Settings, minutes: int) -> EmailMessage:
+    """The email that asks to confirm another address of a signed-in learner (``account``), in
+    the language in use."""
+    host = urlsplit(settings.base_url).hostname or "microcred"
+    message = new_message(to=to, subject=letters.subject("address", host=host), settings=settings)
+    message.set_content(letters.render("address", host=host, account=account, link=link, minutes=minutes))
+    message["Content-Language"] = current_language()
     return message

@@ -200,9 +200,10 @@ def _download(media: str, document: dict[str, Any], branding: Issuer | None = No
     return certificate_pdf(content, json.dumps(document, ensure_ascii=False, indent=2).encode())
 
 
-def certificate_download(document: dict[str, Any]) -> bytes:
-    """The PDF certificate of a credential (the backpack's ZIP holds one per credential)."""
-    return _download("application/pdf", document)
+def certificate_download(document: dict[str, Any], branding: Issuer | None = None, logo: bytes | None = None) -> bytes:
+    """The PDF certificate of a credential, branded as the public download is (the backpack's
+    ZIP holds one per credential): ``branding`` the issuer, ``logo`` its stored logo."""
+    return _download("application/pdf", document, branding, logo)
 
 
 def page_view(document: dict[str, Any], report: VerificationReport, base_url: str, *, branding: Issuer | None = None) -> PageView:
