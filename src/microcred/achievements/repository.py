@@ -87,13 +87,13 @@ class AchievementRepository:
             await self.session.execute(
                 select(
                     AchievementVersion.id, AchievementVersion.achievement_id, AchievementVersion.version, AchievementVersion.document,
-                    Achievement.version,
+                    Achievement.version, AchievementVersion.translations,
                 )
                 .join(Achievement, Achievement.id == AchievementVersion.achievement_id)
                 .where(Achievement.id == achievement_id, Achievement.issuer_id == issuer_id, AchievementVersion.version == version)
             )
         ).first()
-        return (PublishedVersion(*row[:4]), row[4]) if row is not None else None
+        return (PublishedVersion(row[0], row[1], row[2], row[3], translations=row[5]), row[4]) if row is not None else None
 
     async def add(self, row: Achievement | AchievementVersion) -> None:
         self.session.add(row)
