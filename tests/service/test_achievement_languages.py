@@ -197,3 +197,33 @@ async def test_an_award_in_a_language_the_service_does_not_write_is_refused(serv
     issuer_id, achievement_id = await _achievement(service)
     problem = is_problem(await service.award(issuer_id, achievement_id, language="de"), 422)
     assert [e["pointer"] for e in problem["errors"]] == ["#/language"]
+
+
+async def test_a_pathway_credential_follows_the_language_of_its_learner_or_of_the_courses(service: ServiceClient) -> None:
+    issuer_id, course = await _achievement(service)
+    track = await service.create_achievement(
+        issuer_id, name="Certified Instrument Maker", translations={"nl": {"name": "Gecertificeerd instrumentmaker", "description": "Alle cursussen gehaald."}}
+    )
+    pathway = await service.http.post(
+        f"/api/v1/issuers/{issuer_id}/pathways",
+        json={"name": "Track", "achievement_id": track["id"], "components": [{"achievement_id": course}]},
+        headers=service.admin,
+    )
+    assert pathway.status_code == 201, pathway.text
+
+    async def pathway_achievement(email: str) -> dict[str, Any]:
+        listed = await service.http.get(
+            f"/api/v1/issuers/{issuer_id}/credentials", params={"recipient": email, "achievement_id": track["id"]}, headers=service.admin
+        )
+        [item] = listed.json()["items"]
+        got = await service.http.get(f"/api/v1/issuers/{issuer_id}/credentials/{item['id']}", headers=service.admin)
+        return _checked(service, got.json()["credential"])
+
+    await _learner(service.runtime, "fleur@example.org", "nl")
+    assert (await service.award(issuer_id, course, recipient={"email": "fleur@example.org"})).status_code == 201
+    assert (await pathway_achievement("fleur@example.org"))["name"] == "Gecertificeerd instrumentmaker"
+    # No account: the pathway credential is in the language its last course credential was written in.
+    assert (await service.award(issuer_id, course, recipient={"email": "gijs@example.org"}, language="nl")).status_code == 201
+    assert (await pathway_achievement("gijs@example.org"))["inLanguage"] == "nl"
+    assert (await service.award(issuer_id, course, recipient={"email": "hugo@example.org"})).status_code == 201
+    assert (await pathway_achievement("hugo@example.org"))["name"] == "Certified Instrument Maker"
