@@ -234,3 +234,46 @@ async def test_a_taken_course_code_is_named_on_its_field_and_a_refused_publicati
     listed = (await api.http.get(f"/api/v1/issuers/spe/achievements/{url.rsplit('/', 1)[1]}", headers=api.admin)).json()
     assert (listed["status"], listed["definition"]["description"]) == ("draft", "Now described.")
     await manager.aclose()
+
+
+async def test_office_staff_enter_the_dutch_name_description_and_criteria(api: ServiceClient, app: Any, runtime: Runtime) -> None:
+    await api.create_issuer("spe")
+    manager = await _member(app, runtime, "manager@example.org", {"spe": "manager"})
+    base = "/console/spe/achievements"
+    form = (await manager.get(f"{base}/new")).text
+    # The texts are in the issuer's default language (English); Dutch is the other one offered.
+    assert re.search(r'<option value="en" selected>English</option>', form) and "In Dutch (optional)" in form
+    assert 'name="translation_nl_name"' in form and 'name="translation_en_name"' not in form
+
+    dutch = {
+        "translation_nl_name": "Precisiedraaien",
+        "translation_nl_description": "Draait instrumentonderdelen tot op ±5 µm.",
+        "translation_nl_criteria_narrative": "Een praktijkexamen aan de draaibank.",
+    }
+    # Publishing needs the Dutch description too, since the achievement has one: named on its field.
+    incomplete = await _post(
+        manager, f"{base}/new", f"{base}/new",
+        {**COMPLETE_FORM, "language": "en", "translation_nl_name": "Precisiedraaien", "action": "publish"},
+    )
+    assert incomplete.status_code == 422 and "Nothing was saved" in _text(incomplete.text)
+    assert re.search(r'id="f-translation_nl_description"[^>]*aria-invalid="true"', incomplete.text), incomplete.text
+    # A translation without its name is refused on the name's field.
+    nameless = await _post(manager, f"{base}/new", f"{base}/new", {**COMPLETE_FORM, "translation_nl_description": "Alleen dit."})
+    assert nameless.status_code == 422 and 'id="error-translation_nl_name"' in nameless.text
+
+    saved = await _post(manager, f"{base}/new", f"{base}/new", {**COMPLETE_FORM, "language": "en", **dutch, "action": "publish"})
+    assert saved.status_code == 303, _text(saved.text)
+    achievement_id = saved.headers["location"].rsplit("/", 1)[1]
+    stored = (await api.http.get(f"/api/v1/issuers/spe/achievements/{achievement_id}", headers=api.admin)).json()
+    assert stored["definition"]["language"] == "en"
+    assert stored["definition"]["translations"] == {
+        "nl": {"name": dutch["translation_nl_name"], "description": dutch["translation_nl_description"],
+               "criteria_narrative": dutch["translation_nl_criteria_narrative"]},
+    }
+    edit = (await manager.get(f"{saved.headers['location']}/edit")).text
+    assert 'value="Precisiedraaien"' in edit and "Een praktijkexamen aan de draaibank." in edit
+
+    # A credential for a learner the LMS says reads Dutch carries the Dutch text.
+    credential = (await api.award("spe", achievement_id, language="nl")).json()["credential"]
+    assert credential["credentialSubject"]["achievement"]["name"] == "Precisiedraaien"
+    await manager.aclose()

@@ -8,9 +8,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..credentials import eu_elements, ob3
+from ..i18n.languages import supported_or_none
 from ..problems import FieldError, field_error
 
-__all__ = ["EQF_FRAMEWORK", "achievement_document", "missing_elements"]
+__all__ = [
+    "EQF_FRAMEWORK",
+    "achievement_document",
+    "missing_elements",
+    "own_language",
+    "translated_documents",
+    "translation_errors",
+]
 
 EQF_FRAMEWORK = "European Qualifications Framework"
 EQF_URL = "https://europa.eu/europass/en/description-eight-eqf-levels"
@@ -61,9 +69,63 @@ def missing_elements(definition: dict[str, Any], *, issuer_country: str | None) 
     return missing
 
 
-def achievement_document(definition: dict[str, Any], *, achievement_url: str, version: int) -> dict[str, Any]:
-    """The OB 3.0 Achievement for one published version: OB 3.0 terms only, the EU elements
-    included (as alignments where OB 3.0 has no property for them).
+#: The heading of the learning outcomes in the criteria narrative, per language. Kept here, not
+#: in a message catalogue: it is signed into credentials, so a catalogue edit must not change it.
+_OUTCOMES_HEADING = {"en": "Learning outcomes:", "nl": "Leerresultaten:"}
+
+
+def own_language(definition: dict[str, Any], *, default: str) -> str:
+    """The language an achievement's own texts are written in: as stated, else its (deprecated)
+    ``in_language`` when it is one we write credentials in, else the issuer's default."""
+    stated = definition.get("language")
+    if isinstance(stated, str):
+        return stated
+    return supported_or_none(definition.get("in_language")) or supported_or_none(default) or "en"
+
+
+def translation_errors(definition: dict[str, Any], *, language: str, publishing: bool) -> list[FieldError]:
+    """What is wrong with the definition's translations: one in its own language, and (once
+    publishing) a text the achievement states that a translation leaves out, since a
+    credential in that language would otherwise mix two languages under one ``inLanguage``."""
+    errors = []
+    narrative = (definition.get("criteria") or {}).get("narrative")
+    for code, texts in (definition.get("translations") or {}).items():
+        if code == language:
+            errors.append(field_error(f"/translations/{code}", f"{code} is the achievement's own language (language): not a translation"))
+            continue
+        if not publishing:
+            continue
+        if definition.get("description") and not texts.get("description"):
+            errors.append(field_error(f"/translations/{code}/description", f"missing: the description in {code} (the achievement has one)"))
+        if narrative and not texts.get("criteria_narrative"):
+            errors.append(
+                field_error(f"/translations/{code}/criteria_narrative", f"missing: the criteria in {code} (the achievement has a narrative)")
+            )
+    return errors
+
+
+def translated_documents(
+    definition: dict[str, Any], *, achievement_url: str, version: int, language: str
+) -> dict[str, dict[str, Any]]:
+    """The Achievement in each language the definition is translated into: the same achievement
+    (same id and version) with that language's name, description and criteria."""
+    out = {}
+    for code, texts in sorted((definition.get("translations") or {}).items()):
+        if code == language:
+            continue
+        criteria = {**(definition.get("criteria") or {})}
+        criteria.pop("narrative", None)
+        if texts.get("criteria_narrative"):
+            criteria["narrative"] = texts["criteria_narrative"]
+        translated = {**definition, "name": texts["name"], "description": texts.get("description"), "criteria": criteria}
+        out[code] = achievement_document(translated, achievement_url=achievement_url, version=version, language=code)
+    return out
+
+
+def achievement_document(definition: dict[str, Any], *, achievement_url: str, version: int, language: str) -> dict[str, Any]:
+    """The OB 3.0 Achievement for one published version, its texts in ``language`` (its
+    ``inLanguage``): OB 3.0 terms only, the EU elements included (as alignments where OB 3.0
+    has no property for them).
 
     Raises ValueError (with a pointer-shaped message) if the result is not a valid OB 3.0
     Achievement, so nothing unsignable is ever published.
@@ -71,7 +133,8 @@ def achievement_document(definition: dict[str, Any], *, achievement_url: str, ve
     d = definition
     narrative_parts = []
     if d.get("learning_outcomes"):
-        narrative_parts.append("Learning outcomes:\n" + "\n".join(f"- {o}" for o in d["learning_outcomes"]))
+        heading = _OUTCOMES_HEADING.get(language, _OUTCOMES_HEADING["en"])
+        narrative_parts.append(heading + "\n" + "\n".join(f"- {o}" for o in d["learning_outcomes"]))
     criteria_in = d.get("criteria") or {}
     if criteria_in.get("narrative"):
         narrative_parts.append(criteria_in["narrative"])
@@ -87,7 +150,7 @@ def achievement_document(definition: dict[str, Any], *, achievement_url: str, ve
         "type": ["Achievement"],
         "achievementType": d.get("achievement_type") or ("Diploma" if assessed else PARTICIPATION_TYPE),
         "name": d["name"],
-        "description": d.get("description", ""),
+        "description": d.get("description") or "",
         "criteria": criteria,
         "version": str(version),
     }
@@ -130,7 +193,10 @@ def achievement_document(definition: dict[str, Any], *, achievement_url: str, ve
         doc["resultDescription"] = [_result_description(r) for r in d["result_descriptions"]]
     if d.get("provider"):
         doc["creator"] = {"id": d["provider"]["id"], "type": ["Profile"], "name": d["provider"]["name"]}
-    for source, target in (("in_language", "inLanguage"), ("field_of_study", "fieldOfStudy"), ("human_code", "humanCode")):
+    # The language of the text; the deprecated in_language only where it says the same more precisely (nl-BE).
+    stated = d.get("in_language")
+    doc["inLanguage"] = stated if isinstance(stated, str) and supported_or_none(stated) == language else language
+    for source, target in (("field_of_study", "fieldOfStudy"), ("human_code", "humanCode")):
         if d.get(source):
             doc[target] = d[source]
     if d.get("tags"):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,15 +24,26 @@ class PublishedVersion:
     document: dict[str, Any]
     #: The achievement's status: ``retired`` ones are shown and verify, but award no more.
     status: str = "published"
+    #: The same Achievement in other languages, by language code (None: written in one only).
+    translations: dict[str, dict[str, Any]] | None = None
 
     @property
     def retired(self) -> bool:
         return self.status == "retired"
 
+    def in_language(self, language: str) -> PublishedVersion:
+        """The version as a credential written in ``language`` embeds it: its translation into
+        that language when it has one, else as written (its ``inLanguage`` says which)."""
+        translated = (self.translations or {}).get(language)
+        return self if translated is None else dataclasses.replace(self, document=translated)
+
 
 # Built once, so SQLAlchemy computes its cache key once rather than on every award.
 _CURRENT_VERSION = (
-    select(AchievementVersion.id, AchievementVersion.achievement_id, AchievementVersion.version, AchievementVersion.document, Achievement.status)
+    select(
+        AchievementVersion.id, AchievementVersion.achievement_id, AchievementVersion.version, AchievementVersion.document,
+        Achievement.status, AchievementVersion.translations,
+    )
     .join(Achievement, Achievement.id == AchievementVersion.achievement_id)
     .where(
         Achievement.id == bindparam("achievement_id"),
@@ -75,13 +87,13 @@ class AchievementRepository:
             await self.session.execute(
                 select(
                     AchievementVersion.id, AchievementVersion.achievement_id, AchievementVersion.version, AchievementVersion.document,
-                    Achievement.version,
+                    Achievement.version, AchievementVersion.translations,
                 )
                 .join(Achievement, Achievement.id == AchievementVersion.achievement_id)
                 .where(Achievement.id == achievement_id, Achievement.issuer_id == issuer_id, AchievementVersion.version == version)
             )
         ).first()
-        return (PublishedVersion(*row[:4]), row[4]) if row is not None else None
+        return (PublishedVersion(row[0], row[1], row[2], row[3], translations=row[5]), row[4]) if row is not None else None
 
     async def add(self, row: Achievement | AchievementVersion) -> None:
         self.session.add(row)

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from ..credentials.ob3 import ACHIEVEMENT_TYPES, ALIGNMENT_TARGET_TYPES, RESULT_TYPES
+from ..i18n.languages import SUPPORTED
 from ..schemas_common import ApiModel, HttpUrl, Signable, Text
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=512)]
@@ -19,6 +20,28 @@ def _one_of(known: frozenset[str], what: str) -> AfterValidator:
         return value
 
     return AfterValidator(check)
+
+
+def _supported(value: str) -> str:
+    if value not in SUPPORTED:
+        raise ValueError(f"not a language this service writes credentials in: use one of {', '.join(SUPPORTED)}")
+    return value
+
+
+#: A language credentials can be written in: its BCP 47 primary tag.
+Language = Annotated[
+    str, AfterValidator(_supported), Field(json_schema_extra={"enum": list(SUPPORTED)}, description="a BCP 47 language code")
+]
+
+
+class TranslationIn(ApiModel):
+    """The achievement's texts in another language: a credential awarded in that language
+    carries these (and says so in ``inLanguage``). Every text the achievement states needs its
+    translation before it is published."""
+
+    name: Name
+    description: Text | None = None
+    criteria_narrative: Text | None = Field(default=None, description="the criteria's narrative in this language")
 
 
 class CriteriaIn(ApiModel):
@@ -83,7 +106,20 @@ class AchievementFields(ApiModel):
     prerequisites: Short | None = None
     stackability: Literal["stand-alone", "stackable"] | None = None
     further_information: Short | None = None
-    in_language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = None
+    language: Language | None = Field(
+        default=None,
+        description="the language the name, description and criteria are written in (default: the issuer's default language)",
+    )
+    translations: dict[Language, TranslationIn] | None = Field(
+        default=None,
+        description="the name, description and criteria in other languages, by language code: "
+        "credentials awarded in one of them carry its text",
+    )
+    in_language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = Field(
+        default=None,
+        description="deprecated: use language. A more precise tag for it (e.g. nl-BE); when language is not given, "
+        "a supported language here is taken as it",
+    )
     tags: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] | None = None
     field_of_study: Short | None = None
     human_code: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None

@@ -18,7 +18,7 @@ from ..events import Event, record
 from ..issuers.service import get_issuer
 from ..problems import Conflict, NotFound, UnprocessableContent, field_error
 from .diff import diff_documents
-from .document import achievement_document, missing_elements
+from .document import achievement_document, missing_elements, own_language, translated_documents, translation_errors
 from .repository import AchievementRepository, PublishedVersion
 from .schemas import AchievementCreate, AchievementFields, AchievementOut, AchievementUpdate, FieldChangeOut, VersionDiff
 
@@ -69,6 +69,13 @@ async def _check_code(session: AsyncSession, issuer_id: str, definition: dict[st
             )
 
 
+def _check_translations(definition: dict[str, Any], issuer: Issuer, *, publishing: bool = False) -> None:
+    errors = translation_errors(definition, language=own_language(definition, default=issuer.default_language), publishing=publishing)
+    if errors:
+        what = "cannot publish" if publishing else "translations"
+        raise UnprocessableContent(f"{what}: " + "; ".join(f"{e['pointer'].removeprefix('#')}: {e['detail']}" for e in errors), errors=errors)
+
+
 async def _publish(
     session: AsyncSession, *, issuer: Issuer, achievement: Achievement, base_url: str, now: datetime
 ) -> AchievementVersion:
@@ -76,11 +83,15 @@ async def _publish(
     if missing:
         names = "; ".join(e["detail"].removeprefix("missing EU element: ") for e in missing)
         raise UnprocessableContent(f"cannot publish: {names}", errors=missing)
+    _check_translations(achievement.definition, issuer, publishing=True)
     version = achievement.version + 1
+    url = achievement_url(base_url, issuer.id, achievement.id, version=version)
+    # The language is fixed here, with the version: a later change of the issuer's default
+    # language does not change what this version says.
+    language = own_language(achievement.definition, default=issuer.default_language)
     try:
-        document = achievement_document(
-            achievement.definition, achievement_url=achievement_url(base_url, issuer.id, achievement.id, version=version), version=version
-        )
+        document = achievement_document(achievement.definition, achievement_url=url, version=version, language=language)
+        translations = translated_documents(achievement.definition, achievement_url=url, version=version, language=language)
     except ValueError as exc:
         raise UnprocessableContent(str(exc)) from None
     row = AchievementVersion(
@@ -88,6 +99,7 @@ async def _publish(
         achievement_id=achievement.id,
         version=version,
         document=document,
+        translations=translations or None,
         assessed=bool(achievement.definition.get("assessed")),
         created_at=now,
     )
@@ -110,6 +122,7 @@ async def create_achievement(
         id=new_id(), issuer_id=issuer.id, status="draft", definition=_definition(data), version=0, created_at=now, updated_at=now
     )
     await _check_code(session, issuer.id, achievement.definition)
+    _check_translations(achievement.definition, issuer)
     await AchievementRepository(session).add(achievement)
     events = [Event("achievement.created", issuer.id, principal.client_id, achievement.id, now, {"name": achievement.definition.get("name")})]
     if data.status == "published":
@@ -157,6 +170,7 @@ async def update_achievement(
             errors=[{"pointer": "#/status", "detail": "published achievements stay published"}],
         )
     await _check_code(session, issuer_id, definition, achievement_id=achievement.id)
+    _check_translations(definition, issuer)
     changed = definition != achievement.definition
     fields = sorted(k for k in definition.keys() | achievement.definition.keys() if definition.get(k) != achievement.definition.get(k))
     achievement.definition = definition

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from ..achievements.schemas import Language
 from ..schemas_common import ApiModel, EmailAddress, HttpUrl, Instant, Signable, Text
 from ..status.schemas import CredentialState
 
@@ -57,6 +58,11 @@ class AwardIn(ApiModel):
     valid_until: Instant | None = Field(default=None, description="when the credential expires (default: never)")
     external_id: ExternalId | None = Field(
         default=None, description="the LMS's own id for this completion; a second award with it returns the first"
+    )
+    language: Language | None = Field(
+        default=None,
+        description="the language to write the credential in when the learner has not chosen one in their account "
+        "(default: the issuer's default language); the achievement's text in it, if it has a translation",
     )
 
     @model_validator(mode="after")

@@ -28,7 +28,7 @@ from ..auth.principal import Principal
 from ..credentials import CredentialError, DocumentLoader, eu_elements, issue
 from ..db.base import new_id
 from ..db.models import AchievementVersion, Credential, Issuer
-from ..endorsements.service import standing_endorsements
+from ..endorsements.service import StandingEndorsements, standing_endorsements
 from ..events import Event, record
 from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import get_issuer, profile
@@ -37,6 +37,7 @@ from ..pathways.completion import after_awards
 from ..pagination import decode_cursor, encode_cursor
 from ..problems import BadRequest, Conflict, NotFound, ProblemError, UnprocessableContent, body_pointer, field_error
 from .document import as_datetime, credential_document, credential_url, issued_event
+from .language import choose, learner_languages
 from .repository import CredentialRepository
 from ..status.allocator import StatusAllocator, StatusSlots
 from ..status.service import credential_state, credential_status
@@ -119,6 +120,16 @@ async def _version(session: AsyncSession, issuer_id: str, achievement_id: str) -
             errors=[field_error("/achievement_id", "retired: no new awards")],
         )
     return version
+
+
+async def _in_language(session: AsyncSession, issuer: Issuer, data: AwardIn, version: PublishedVersion) -> PublishedVersion:
+    """The version in the language this award's credential is written in (see awards.language);
+    an achievement in one language only needs no look-up."""
+    if not version.translations:
+        return version
+    email = data.recipient.email.lower() if data.recipient.email else None
+    known = await learner_languages(session, [email]) if email else {}
+    return version.in_language(choose(learner=known.get(email or ""), requested=data.language, issuer_default=issuer.default_language))
 
 
 def _unsigned(
@@ -207,7 +218,7 @@ async def award(
         raise NotFound(f"no issuer {issuer_id!r}")
     key, digest = dedup_key(data, idempotency_key), request_hash(data)
     repository = CredentialRepository(session)
-    version = await _version(session, issuer.id, data.achievement_id)
+    version = await _in_language(session, issuer, data, await _version(session, issuer.id, data.achievement_id))
     endorsed = await standing_endorsements(session, issuer.id, now=now)  # embedded as they stand now
     version = endorsed.on_version(version)
     credential_id = new_id()
@@ -325,7 +336,7 @@ async def award_many(
             continue
         if data.achievement_id not in versions:
             try:
-                versions[data.achievement_id] = endorsed.on_version(await _version(session, issuer.id, data.achievement_id))
+                versions[data.achievement_id] = await _version(session, issuer.id, data.achievement_id)
             except ProblemError as problem:
                 versions[data.achievement_id] = problem
         version = versions[data.achievement_id]
@@ -336,6 +347,7 @@ async def award_many(
         seen[key] = (credential_id, digest)
         to_sign.append((index, data, key, digest, version))
 
+    to_sign = await _embedded(session, issuer, endorsed, to_sign)
     statuses = await signing.statuses.slots_for(session, issuer, len(to_sign))
 
     def sign_all() -> list[dict[str, Any] | ProblemError]:
@@ -388,6 +400,26 @@ async def award_many(
         session, *(issued_event(row, actor=actor, base_url=signing.base_url, achievement_version=versions_of[row.achievement_version_id]) for _, row in rows)
     )
     return [o if o is not None else RowOutcome("failed", error={"status": 500, "detail": "not processed"}) for o in outcomes]
+
+
+async def _embedded(
+    session: AsyncSession, issuer: Issuer, endorsed: StandingEndorsements, to_sign: list[tuple[int, AwardIn, str, str, PublishedVersion]]
+) -> list[tuple[int, AwardIn, str, str, PublishedVersion]]:
+    """Each row with its achievement as its credential embeds it: in the row's language (one
+    query for the learners' settings, only when an achievement has translations), endorsed."""
+    emails = {data.recipient.email.lower() for _, data, _, _, version in to_sign if version.translations and data.recipient.email}
+    known = await learner_languages(session, emails)
+    embedded: dict[tuple[str, str], PublishedVersion] = {}
+    out = []
+    for index, data, key, digest, version in to_sign:
+        language = ""
+        if version.translations:
+            email = data.recipient.email.lower() if data.recipient.email else ""
+            language = choose(learner=known.get(email), requested=data.language, issuer_default=issuer.default_language)
+        if (version.id, language) not in embedded:
+            embedded[(version.id, language)] = endorsed.on_version(version.in_language(language) if language else version)
+        out.append((index, data, key, digest, embedded[(version.id, language)]))
+    return out
 
 
 async def _sign_in_pool(

@@ -12,12 +12,14 @@ from pydantic import ValidationError
 
 from ..achievements.schemas import AchievementFields
 from ..credentials.ob3 import ACHIEVEMENT_TYPES, RESULT_TYPES
+from ..i18n.languages import SUPPORTED
 
 __all__ = [
     "ACHIEVEMENT_TYPE_CHOICES",
     "ALIGNMENT_ROWS",
     "RESULT_ROWS",
     "RESULT_TYPE_CHOICES",
+    "TRANSLATED",
     "FormState",
     "definition_from_form",
     "form_from_definition",
@@ -34,8 +36,10 @@ ALIGNMENT_ROWS = 1
 
 _TEXT = (
     "name", "description", "image", "achievement_type", "assessment_type", "participation_form", "quality_assurance",
-    "supervision", "prerequisites", "stackability", "further_information", "in_language", "field_of_study", "human_code",
+    "supervision", "prerequisites", "stackability", "further_information", "field_of_study", "human_code",
 )
+#: The texts an achievement has in other languages; form fields ``translation_<code>_<key>``.
+TRANSLATED = ("name", "description", "criteria_narrative")
 _NUMBERS = ("credits_available", "notional_workload_hours")
 _RESULT_KEYS = ("id", "name", "result_type", "value_min", "value_max", "required_value", "allowed_values")
 _ALIGNMENT_KEYS = ("target_name", "target_url", "target_framework", "target_code", "target_description", "target_type")
@@ -103,12 +107,23 @@ def definition_from_form(form: Mapping[str, str]) -> dict[str, Any]:
             row["allowed_values"] = [v.strip() for v in row["allowed_values"].split(",") if v.strip()]
     out["result_descriptions"] = results or None
     out["alignments"] = _rows(form, "alignment", _ALIGNMENT_KEYS) or None
+    out["language"] = _clean(form.get("language")) or None
+    translations = {}
+    for code in SUPPORTED:
+        texts = {key: _clean(form.get(f"translation_{code}_{key}")) for key in TRANSLATED}
+        if any(texts.values()):
+            translations[code] = {key: value for key, value in texts.items() if value}
+    out["translations"] = translations or None
     return out
 
 
-def form_from_definition(definition: Mapping[str, Any]) -> FormState:
-    """The form filled in with an achievement's definition."""
-    values: dict[str, str] = {}
+def form_from_definition(definition: Mapping[str, Any], *, language: str | None = None) -> FormState:
+    """The form filled in with an achievement's definition; ``language``: the one its texts are
+    in when the definition does not say (the issuer's default)."""
+    values: dict[str, str] = {"language": str(definition.get("language") or language or "")}
+    for code, texts in (definition.get("translations") or {}).items():
+        for key in TRANSLATED:
+            values[f"translation_{code}_{key}"] = str(texts.get(key) or "")
     for key in _TEXT:
         values[key] = str(definition.get(key) or "")
     for key in (*_NUMBERS, "eqf_level"):
@@ -162,6 +177,8 @@ def pointer_to_field(pointer: str) -> str:
         return f"result_{parts[1]}_{parts[2]}"
     if parts[0] == "alignments" and len(parts) >= 3:
         return f"alignment_{parts[1]}_{parts[2]}"
+    if parts[0] == "translations" and len(parts) >= 2:
+        return f"translation_{parts[1]}_{parts[2] if len(parts) >= 3 and parts[2] in TRANSLATED else 'name'}"
     if parts[0] in ("criteria", "provider") and len(parts) == 1:
         return {"criteria": "criteria_narrative", "provider": "provider_name"}[parts[0]]
     return parts[0]
@@ -169,6 +186,9 @@ def pointer_to_field(pointer: str) -> str:
 
 def form_errors(definition: Mapping[str, Any]) -> dict[str, str]:
     """Each form field the definition gets wrong, with pydantic's message (empty: all valid)."""
+    language = definition.get("language")
+    if isinstance(language, str) and language in (definition.get("translations") or {}):
+        return {f"translation_{language}_name": "The achievement is written in this language: clear these fields or choose another language."}
     try:
         AchievementFields.model_validate(dict(definition))
     except ValidationError as exc:

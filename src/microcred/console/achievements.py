@@ -8,12 +8,15 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from babel import Locale
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..achievements import service
+from ..achievements.document import own_language
 from ..achievements.images import with_own_image
 from ..achievements.schemas import AchievementCreate, AchievementUpdate
+from ..i18n.languages import SUPPORTED
 from ..problems import Conflict, ProblemError, UnprocessableContent
 from ..public.page import style_csp_source
 from ..public.preview import preview_achievement
@@ -52,6 +55,7 @@ CHOICES: dict[str, list[tuple[str, str]]] = {
         ("supervised-with-identity-verification", "Supervised, with identity verification"),
     ],
     "stackability": [("", "Not given"), ("stand-alone", "Stand-alone"), ("stackable", "Stackable")],
+    "language": [(code, Locale("en").languages.get(code, code)) for code in SUPPORTED],
 }
 STATUS_WORDS = {"draft": "Draft", "published": "Published", "retired": "Retired"}
 
@@ -104,7 +108,7 @@ async def achievement_list(acc: Viewer, session: SessionDep) -> HTMLResponse:
 
 @router.get("/console/{issuer_id}/achievements/new")
 async def new_achievement(acc: Manager) -> HTMLResponse:
-    return _form_page(acc, form_from_definition({}))
+    return _form_page(acc, form_from_definition({}, language=own_language({}, default=acc.issuer.default_language)))
 
 
 @router.post("/console/{issuer_id}/achievements/checklist")
@@ -170,7 +174,8 @@ async def _detail(
 @router.get("/console/{issuer_id}/achievements/{achievement_id}/edit")
 async def edit_achievement(acc: Manager, achievement_id: str, session: SessionDep) -> HTMLResponse:
     achievement = await service.get_achievement(session, principal=acc.principal, issuer_id=acc.issuer.id, achievement_id=achievement_id)
-    return _form_page(acc, form_from_definition(achievement.definition), achievement=achievement)
+    language = own_language(achievement.definition, default=acc.issuer.default_language)
+    return _form_page(acc, form_from_definition(achievement.definition, language=language), achievement=achievement)
 
 
 @router.post("/console/{issuer_id}/achievements/{achievement_id}/edit")

@@ -3,7 +3,7 @@
 CSV columns (header row required; empty cells are left out): achievement_id, recipient_email,
 recipient_name, recipient_did, completion_date, grade, result_description_id, credits_earned,
 activity_start_date, activity_end_date, valid_until, external_id, evidence_url,
-evidence_narrative.
+evidence_narrative, language.
 
 CSV text is read as spreadsheets save it: UTF-8 with or without a byte order mark, else
 Windows-1252 (what Excel writes as "CSV" on a Western-European Windows), with commas or
@@ -39,6 +39,7 @@ CSV_COLUMNS = (
     "external_id",
     "evidence_url",
     "evidence_narrative",
+    "language",
 )
 
 
@@ -148,7 +149,7 @@ def _award_from_csv(record: dict[str | Any, Any]) -> dict[str, Any]:
         return {"_invalid": "the row has more cells than the header has columns"}
     cell = {k: v.strip() for k, v in record.items() if isinstance(v, str) and v.strip()}
     award: dict[str, Any] = {}
-    for key in ("achievement_id", "completion_date", "activity_start_date", "activity_end_date", "valid_until", "external_id", "credits_earned"):
+    for key in ("achievement_id", "completion_date", "activity_start_date", "activity_end_date", "valid_until", "external_id", "credits_earned", "language"):
         if key in cell:
             award[key] = cell[key]
     recipient = {name: cell[f"recipient_{name}"] for name in ("email", "name", "did") if f"recipient_{name}" in cell}

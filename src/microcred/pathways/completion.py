@@ -34,6 +34,7 @@ from .. import events
 from ..achievements.repository import AchievementRepository, PublishedVersion
 from ..awards.document import as_datetime, credential_document, credential_json, credential_url, issued_event
 from ..awards.repository import CredentialRepository
+from ..awards.language import choose, learner_languages
 from ..awards.schemas import AwardIn, RecipientIn
 from ..credentials import CredentialError, Signer, eu_elements, issue
 from ..credentials.related import digest_multibase
@@ -224,13 +225,23 @@ async def _issue(
         for done in group:
             if done.pathway.achievement_id not in versions:
                 version = await AchievementRepository(session).current_version(issuer_id, done.pathway.achievement_id)
-                versions[done.pathway.achievement_id] = endorsed.on_version(version) if version else None
+                versions[done.pathway.achievement_id] = version
                 if version:
                     version_numbers[version.id] = version.version
+        translated = {achievement_id for achievement_id, v in versions.items() if v is not None and v.translations}
+        known = await learner_languages(
+            session, {done.learner.email for done in group if done.learner.email and done.pathway.achievement_id in translated}
+        )
+        embedded: dict[tuple[str, str], PublishedVersion] = {}
         slots = await signing.statuses.slots_for(session, issuer, len(group))
         unsigned: list[tuple[_Completed, Credential]] = []
         for done, status in zip(group, slots, strict=True):
             version = versions[done.pathway.achievement_id]
+            if version is not None:
+                language = _language(done, version, documents, known, issuer) if version.translations else ""
+                if (version.id, language) not in embedded:
+                    embedded[(version.id, language)] = endorsed.on_version(version.in_language(language) if language else version)
+                version = embedded[(version.id, language)]
             try:
                 if version is None:  # published achievements stay published: cannot happen
                     raise Conflict("the pathway's achievement is not published")
@@ -271,6 +282,22 @@ async def _issue(
         session, *[event for row in issued for event in _events(row, version_numbers[row.achievement_version_id], now, signing.base_url)]
     )
     return outcomes
+
+
+def _language(
+    done: _Completed, version: PublishedVersion, documents: dict[str, dict[str, Any]], known: dict[str, str], issuer: Issuer
+) -> str:
+    """The pathway credential's language: the learner's setting, else the language the latest
+    counted course credential was written in, else the issuer's default (see awards.language)."""
+    latest = max(done.counted, key=lambda c: (c.issued_at, c.id))
+    subject = documents.get(latest.id, {}).get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    written = achievement.get("inLanguage") if isinstance(achievement, dict) else None
+    return choose(
+        learner=known.get(done.learner.email or ""),
+        requested=written if isinstance(written, str) else None,
+        issuer_default=issuer.default_language,
+    )
 
 
 def _unsigned(

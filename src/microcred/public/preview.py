@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..achievements import service as achievements
-from ..achievements.document import achievement_document
+from ..achievements.document import achievement_document, own_language
 from ..auth.principal import Principal
 from ..awards.document import credential_document
 from ..awards.schemas import AwardIn, RecipientIn
@@ -71,6 +71,7 @@ async def preview_achievement(
             definition,
             achievement_url=achievements.achievement_url(base_url, issuer.id, achievement.id, version=number),
             version=number,
+            language=own_language(definition, default=issuer.default_language),
         )
     except ValueError as exc:
         raise UnprocessableContent(str(exc)) from None

@@ -26,7 +26,7 @@ from ..credentials.vc_jwt import encode_vc_jwt
 from ..db.models import Issuer
 from ..documents import CertificateContent, certificate_pdf
 from ..endorsements.service import standing_endorsements
-from ..i18n import format_date, gettext
+from ..i18n import format_date, gettext, negotiate
 from ..issuers.repository import IssuerRepository
 from ..issuers.branding import BrandingError, brand_css, palette
 from ..issuers.service import host_did, profile
@@ -373,30 +373,45 @@ async def achievement(
     session: SessionDep,
     runtime: RuntimeDep,
     version: Annotated[int, Query(ge=1, le=1_000_000, description="another published version than the first")] = 1,
+    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """The achievement's plain URL: the id of its version 1, which it serves (with the standing
     endorsements of that version). Later versions have their own ids (`.../versions/{n}`);
     credentials awarded with a later version before those existed carry this URL and their
-    `version`, which `?version=` serves. `Link: rel="latest-version"` names the newest."""
-    return await _achievement_version(session, runtime, issuer_id, achievement_id, version)
+    `version`, which `?version=` serves. `Link: rel="latest-version"` names the newest. An
+    achievement written in several languages answers in the one `Accept-Language` prefers."""
+    return await _achievement_version(session, runtime, issuer_id, achievement_id, version, accept_language)
 
 
 @router.get("/issuers/{issuer_id}/achievements/{achievement_id}/versions/{version}", response_class=Response, responses=_ACHIEVEMENT)
 async def achievement_version(
-    issuer_id: str, achievement_id: str, version: Annotated[int, Path(ge=1, le=1_000_000)], session: SessionDep, runtime: RuntimeDep
+    issuer_id: str,
+    achievement_id: str,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    session: SessionDep,
+    runtime: RuntimeDep,
+    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """One published version of an achievement: the OB 3.0 Achievement credentials awarded with
-    it embed (its id from version 2 on), with the endorsements that stand for it."""
-    return await _achievement_version(session, runtime, issuer_id, achievement_id, version)
+    it embed (its id from version 2 on), with the endorsements that stand for it, in the language
+    `Accept-Language` prefers when it is written in several."""
+    return await _achievement_version(session, runtime, issuer_id, achievement_id, version, accept_language)
 
 
-async def _achievement_version(session: SessionDep, runtime: RuntimeDep, issuer_id: str, achievement_id: str, number: int) -> Response:
+async def _achievement_version(
+    session: SessionDep, runtime: RuntimeDep, issuer_id: str, achievement_id: str, number: int, accept_language: str | None
+) -> Response:
     version, latest = await achievements.public_version(session, issuer_id=issuer_id, achievement_id=achievement_id, version=number)
+    if version.translations:  # in the language the reader asks for, when the achievement has it
+        version = version.in_language(negotiate(accept_language, default=""))
     endorsed = await standing_endorsements(session, issuer_id, now=datetime.now(UTC))
     # a version published before issue 11 keeps its elements in microCredential: served as alignments
     document = {"@context": [CONTEXTS.VC_V2, CONTEXTS.OB_V3], **eu_elements.as_alignments(endorsed.on_version(version).document)}
     newest = achievements.achievement_url(runtime.settings.base_url, issuer_id, achievement_id, version=latest)
-    return _json(document, "application/ld+json", {"Cache-Control": "public, max-age=300", "Link": f'<{newest}>; rel="latest-version"'})
+    headers = {"Cache-Control": "public, max-age=300", "Link": f'<{newest}>; rel="latest-version"'}
+    if version.translations:
+        headers |= {"Vary": "Accept-Language", "Content-Language": str(document.get("inLanguage", ""))}
+    return _json(document, "application/ld+json", headers)
 
 
 @router.get("/issuers/{issuer_id}/profile", response_class=Response, responses={200: {"content": {"application/ld+json": {}}, "description": "The issuer's OB 3.0 Profile"}})

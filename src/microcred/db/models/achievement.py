@@ -32,6 +32,9 @@ class AchievementVersion(Base):
     achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id", ondelete="CASCADE"))
     version: Mapped[int]
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The same Achievement in each language it was translated into, by language code: what a
+    #: credential written in that language carries. ``document`` is in the achievement's own.
+    translations: Mapped[dict[str, dict[str, Any]] | None] = mapped_column(JSON)
     #: The course is individually assessed (a diploma) or not (a certificate of participation).
     assessed: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
