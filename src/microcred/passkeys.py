@@ -1,7 +1,8 @@
 """The WebAuthn ceremony that staff passkeys (:mod:`.staff.passkeys`) and learner passkeys
 (:mod:`.learners.passkeys`) share: the relying party, options for the browser, and checking its
 answers. Who owns a passkey, where challenges are kept and what a person is told when something
-fails are each side's own; here a failed check is a :class:`CeremonyError` without words.
+fails are each side's own: a failed check here is a :class:`CeremonyError` without words, or
+the caller's own 400 where it passes its words in.
 
 The relying party is the service itself: its id is the base URL's host and the only origin
 accepted is the base URL's origin, so a passkey made for one service works on no other. Every
@@ -9,7 +10,8 @@ ceremony starts with a random challenge that the caller keeps (as a SHA-256) unt
 answered once or expires; the answer's clientDataJSON names the challenge, which is how the
 caller finds it again. Registration asks for a discoverable credential (the authenticator keeps
 the owner's id as its user handle), so signing in needs no address typed. "none" attestation:
-which authenticator it is does not matter.
+which authenticator it is does not matter. :class:`NewPasskey` and :class:`PasskeySignIn` are
+what the browser's script (the console's ``static/passkeys.js``, used by both) posts.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel, Field
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -39,24 +43,27 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from .problems import BadRequest, ProblemError, field_error
+
 __all__ = [
     "BROWSER_TIMEOUT_MS",
     "CeremonyError",
     "NAME_MAX",
     "NewCredential",
+    "NewPasskey",
+    "PasskeySignIn",
     "RelyingParty",
-    "answer_of",
-    "answered_challenge",
+    "StoredPasskey",
     "challenge_hash",
-    "check_assertion",
     "check_registration",
     "credential_id_of",
     "creation_options",
-    "name_problem",
     "new_challenge",
+    "passkey_name",
+    "read_answer",
     "relying_party",
     "request_options",
-    "tidy_name",
+    "use_passkey",
 ]
 
 #: How long the browser offers its dialog (the caller's challenge may live a little longer).
@@ -66,6 +73,22 @@ NAME_MAX = 100
 #: The answers are a few kilobytes; anything much larger is not from an authenticator.
 _MAX_RESPONSE_BYTES = 64 * 1024
 _MAX_CREDENTIAL_ID = 1400
+
+
+class NewPasskey(BaseModel):
+    """What the passkey script posts to add a passkey."""
+
+    name: str = Field(default="", max_length=200)
+    #: ``PublicKeyCredential.toJSON()`` of navigator.credentials.create()
+    credential: dict[str, Any]
+
+
+class PasskeySignIn(BaseModel):
+    """What the passkey script posts to sign in (or confirm a session) with a passkey."""
+
+    #: ``PublicKeyCredential.toJSON()`` of navigator.credentials.get()
+    credential: dict[str, Any]
+    next: str | None = Field(default=None, max_length=4096)
 
 
 class CeremonyError(Exception):
@@ -96,7 +119,7 @@ def challenge_hash(challenge: bytes) -> str:
     return hashlib.sha256(challenge).hexdigest()
 
 
-def answer_of(response: Any) -> dict[str, Any]:
+def _answer_of(response: Any) -> dict[str, Any]:
     """The browser's answer as a JSON object of a sane size."""
     if isinstance(response, str):
         if len(response) > _MAX_RESPONSE_BYTES:
@@ -110,13 +133,15 @@ def answer_of(response: Any) -> dict[str, Any]:
     return response
 
 
-def answered_challenge(answer: dict[str, Any]) -> bytes:
-    """The challenge the answer's clientDataJSON says it answers."""
+def read_answer(response: Any, *, refusal: ProblemError) -> tuple[dict[str, Any], bytes]:
+    """The browser's answer and the challenge its clientDataJSON says it answers; ``refusal``
+    (a 400 in the caller's words) when it is no answer at all, never a 500."""
     try:
+        answer = _answer_of(response)
         client_data = parse_client_data_json(base64url_to_bytes(answer["response"]["clientDataJSON"]))
-    except (KeyError, TypeError, ValueError, WebAuthnException):
-        raise CeremonyError("no client data") from None
-    return client_data.challenge
+    except (CeremonyError, KeyError, TypeError, ValueError, WebAuthnException):
+        raise refusal from None
+    return answer, client_data.challenge
 
 
 def credential_id_of(answer: dict[str, Any]) -> str | None:
@@ -124,17 +149,15 @@ def credential_id_of(answer: dict[str, Any]) -> str | None:
     return found if isinstance(found, str) and len(found) <= _MAX_CREDENTIAL_ID else None
 
 
-def tidy_name(name: str) -> str:
-    return " ".join((name or "").split())
-
-
-def name_problem(cleaned: str) -> str | None:
-    """What is wrong with a passkey's (tidied) name: "required", "too long", or None."""
+def passkey_name(name: str, *, required: str, too_long: str) -> str:
+    """The name a person gave a passkey, tidied (one space between words); a 400 with
+    ``required`` or ``too_long`` (the caller's words) when it is empty or not a short text."""
+    cleaned = " ".join((name or "").split())
     if not cleaned:
-        return "required"
+        raise BadRequest(required, errors=[field_error("/name", "required")])
     if len(cleaned) > NAME_MAX or any(ord(c) < 0x20 or ord(c) == 0x7F for c in cleaned):
-        return "too long"
-    return None
+        raise BadRequest(too_long, errors=[field_error("/name", "too long")])
+    return cleaned
 
 
 def _descriptors(credential_ids: Iterable[str]) -> list[PublicKeyCredentialDescriptor]:
@@ -186,6 +209,10 @@ class NewCredential:
     sign_count: int
     transports: list[str]
 
+    def columns(self) -> dict[str, Any]:
+        """The stored passkey's columns (:class:`~microcred.db.models.passkey.PasskeyKey`)."""
+        return {"credential_id": self.credential_id, "public_key": self.public_key, "sign_count": self.sign_count, "transports": self.transports}
+
 
 def _transports(answer: dict[str, Any]) -> list[str]:
     known = {t.value for t in AuthenticatorTransport}
@@ -198,26 +225,37 @@ def check_registration(answer: dict[str, Any], *, challenge: bytes, rp: RelyingP
     """The new passkey in the answer to :func:`creation_options`, checked."""
     try:
         verified = verify_registration_response(
-            credential=answer, expected_challenge=challenge, expected_rp_id=rp.id, expected_origin=rp.origin, require_user_verification=require_user_verification
+            credential=answer,
+            expected_challenge=challenge,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origin,
+            require_user_verification=require_user_verification,
         )
     except (WebAuthnException, KeyError, TypeError, ValueError):
         raise CeremonyError("registration not verified") from None
     return NewCredential(bytes_to_base64url(verified.credential_id), verified.credential_public_key, verified.sign_count, _transports(answer))
 
 
-def check_assertion(
+class StoredPasskey(Protocol):
+    public_key: bytes
+    sign_count: int
+    last_used_at: datetime | None
+
+
+def use_passkey(
+    passkey: StoredPasskey,
     answer: dict[str, Any],
     *,
     challenge: bytes,
     rp: RelyingParty,
     owner_id: str,
-    public_key: bytes,
-    sign_count: int,
     require_user_verification: bool,
-) -> int:
-    """The authenticator's new counter, once the answer to :func:`request_options` is checked:
-    the user handle (when sent) names ``owner_id``, the signature holds, and the counter moved
-    forward (unless the authenticator never counts)."""
+    now: datetime,
+) -> None:
+    """Check the answer to :func:`request_options` against the stored ``passkey`` of
+    ``owner_id``: the user handle (when sent) names the owner, the signature holds, and the
+    counter moved forward (unless the authenticator never counts). Then note the new counter
+    and when it was used."""
     inner = answer.get("response")
     handle = inner.get("userHandle") if isinstance(inner, dict) else None
     try:
@@ -228,10 +266,11 @@ def check_assertion(
             expected_challenge=challenge,
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
-            credential_public_key=public_key,
-            credential_current_sign_count=sign_count,
+            credential_public_key=passkey.public_key,
+            credential_current_sign_count=passkey.sign_count,
             require_user_verification=require_user_verification,
         )
     except (WebAuthnException, KeyError, TypeError, ValueError):
         raise CeremonyError("assertion not verified") from None
-    return verified.new_sign_count
+    passkey.sign_count = verified.new_sign_count
+    passkey.last_used_at = now

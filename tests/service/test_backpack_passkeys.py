@@ -6,8 +6,6 @@ user and cloned counters are refused; a deleted account takes its passkeys with 
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +18,7 @@ from microcred.runtime import Runtime
 
 from .conftest import BASE_URL
 from .soft_authenticator import SoftAuthenticator
+from .test_backpack import _csrf, _signed_in
 from .test_obapi import (  # noqa: F401 (fixtures: a real SMTP server and the app at its public URL)
     LEARNER,
     OTHER,
@@ -27,25 +26,12 @@ from .test_obapi import (  # noqa: F401 (fixtures: a real SMTP server and the ap
     app_transport,
     client_for,
     settings,
-    sign_in,
     smtp,
 )
 
 pytestmark = pytest.mark.asyncio
 
 JSON = {"Content-Type": "application/json"}
-
-
-async def _signed_in(browser: httpx.AsyncClient, smtp: Smtp, email: str = LEARNER) -> httpx.Response:
-    page = await sign_in(browser, smtp.mailbox, email, await browser.get("/learners/sign-in?next=/me"))
-    assert page.status_code == 200 and "Your backpack" in page.text, page.text
-    return page
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page
-    return html.unescape(found.group(1))
 
 
 async def _add_passkey(browser: httpx.AsyncClient, authenticator: SoftAuthenticator, name: str = "Phone") -> httpx.Response:
@@ -56,6 +42,15 @@ async def _add_passkey(browser: httpx.AsyncClient, authenticator: SoftAuthentica
     assert options.status_code == 200, options.text
     assert options.json()["authenticatorSelection"]["userVerification"] == "required"
     return await browser.post("/me/passkeys", json={"name": name, "credential": authenticator.create(options.json())}, headers=csrf)
+
+
+async def _learner_with_passkey(app_transport: httpx.ASGITransport, smtp: Smtp) -> SoftAuthenticator:
+    """The learner signs in by email, adds a passkey, and closes the browser: their authenticator."""
+    key = SoftAuthenticator(BASE_URL)
+    async with client_for(app_transport) as browser:
+        await _signed_in(browser, smtp)
+        assert (await _add_passkey(browser, key)).status_code == 201
+    return key
 
 
 async def _sign_in_options(browser: httpx.AsyncClient) -> dict[str, Any]:
@@ -106,10 +101,7 @@ async def test_a_learner_adds_a_passkey_in_the_backpack_and_signs_in_with_it(app
 async def test_a_challenge_works_once_in_the_browser_that_asked_and_not_after_it_expired(
     app_transport: httpx.ASGITransport, smtp: Smtp, runtime: Runtime
 ) -> None:
-    key = SoftAuthenticator(BASE_URL)
-    async with client_for(app_transport) as browser:
-        await _signed_in(browser, smtp)
-        assert (await _add_passkey(browser, key)).status_code == 201
+    key = await _learner_with_passkey(app_transport, smtp)
     async with client_for(app_transport) as browser, client_for(app_transport) as eavesdropper:
         answer = key.get(await _sign_in_options(browser))
         await _sign_in_options(eavesdropper)  # has a cookie of its own, not this browser's

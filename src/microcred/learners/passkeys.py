@@ -22,23 +22,8 @@ from webauthn.helpers.structs import UserVerificationRequirement
 from ..db.base import new_id
 from ..db.models import Learner, LearnerPasskey, LearnerPasskeyChallenge
 from ..i18n import gettext
-from ..passkeys import (
-    NAME_MAX,
-    CeremonyError,
-    answer_of,
-    answered_challenge,
-    challenge_hash,
-    check_assertion,
-    check_registration,
-    credential_id_of,
-    creation_options,
-    name_problem,
-    new_challenge,
-    relying_party,
-    request_options,
-    tidy_name,
-)
-from ..problems import BadRequest, Conflict, NotFound, TooManyRequests, field_error
+from .. import passkeys as ceremony
+from ..problems import BadRequest, Conflict, NotFound, TooManyRequests
 from ..staff.service import ATTEMPT_WINDOW, MAX_ATTEMPTS_PER_CLIENT
 from .passkeys_repository import LearnerPasskeyRepository
 from .repository import LearnerRepository
@@ -67,23 +52,15 @@ def _browser_hash(nonce: str) -> str:
     return hashlib.sha256(b"microcred passkey browser\x00" + nonce.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _answer(response: Any) -> tuple[dict[str, Any], bytes]:
-    try:
-        answer = answer_of(response)
-        return answer, answered_challenge(answer)
-    except CeremonyError:
-        raise _not_accepted() from None
-
-
 async def _new_challenge(
     session: AsyncSession, *, purpose: str, now: datetime, learner_id: str | None = None, browser: str | None = None, client: str | None = None
 ) -> bytes:
     repository = LearnerPasskeyRepository(session)
     await repository.prune_challenges(now - max(ATTEMPT_WINDOW, timedelta(seconds=CHALLENGE_SECONDS)))
-    challenge = new_challenge()
+    challenge = ceremony.new_challenge()
     await repository.add(
         LearnerPasskeyChallenge(
-            challenge_hash=challenge_hash(challenge),
+            challenge_hash=ceremony.challenge_hash(challenge),
             purpose=purpose,
             learner_id=learner_id,
             browser_hash=_browser_hash(browser) if browser is not None else None,
@@ -108,8 +85,8 @@ async def registration_options(session: AsyncSession, *, learner: Learner, base_
     if len(existing) >= MAX_PASSKEYS:
         raise _too_many()
     challenge = await _new_challenge(session, purpose="register", learner_id=learner.id, now=now)
-    return creation_options(
-        relying_party(base_url),
+    return ceremony.creation_options(
+        ceremony.relying_party(base_url),
         user_id=learner.id,
         user_name=learner.email,
         display_name=learner.email,
@@ -119,42 +96,26 @@ async def registration_options(session: AsyncSession, *, learner: Learner, base_
     )
 
 
-def _clean_name(name: str) -> str:
-    cleaned = tidy_name(name)
-    problem = name_problem(cleaned)
-    if problem == "required":
-        raise BadRequest(gettext("Give the passkey a name, such as the device it is on."), errors=[field_error("/name", "required")])
-    if problem is not None:
-        message = gettext("A passkey's name is at most %(count)s characters of text.") % {"count": NAME_MAX}
-        raise BadRequest(message, errors=[field_error("/name", "too long")])
-    return cleaned
-
-
 async def register(session: AsyncSession, *, learner: Learner, name: str, response: Any, base_url: str, now: datetime) -> LearnerPasskey:
     """Check the browser's answer to :func:`registration_options` and keep the new passkey."""
-    cleaned = _clean_name(name)
-    answer, challenge = _answer(response)
+    cleaned = ceremony.passkey_name(
+        name,
+        required=gettext("Give the passkey a name, such as the device it is on."),
+        too_long=gettext("A passkey's name is at most %(count)s characters of text.") % {"count": ceremony.NAME_MAX},
+    )
+    answer, challenge = ceremony.read_answer(response, refusal=_not_accepted())
     repository = LearnerPasskeyRepository(session)
-    if not await repository.take_challenge(challenge_hash(challenge), purpose="register", learner_id=learner.id, now=now):
+    if not await repository.take_challenge(ceremony.challenge_hash(challenge), purpose="register", learner_id=learner.id, now=now):
         raise BadRequest(gettext("This passkey request has expired or was already used. Try adding the passkey again."))
     try:
-        verified = check_registration(answer, challenge=challenge, rp=relying_party(base_url), require_user_verification=True)
-    except CeremonyError:
+        verified = ceremony.check_registration(answer, challenge=challenge, rp=ceremony.relying_party(base_url), require_user_verification=True)
+    except ceremony.CeremonyError:
         raise BadRequest(gettext("The browser's answer could not be checked, so no passkey was added. Try again.")) from None
     if await repository.by_credential_id(verified.credential_id) is not None:
         raise Conflict(gettext("This passkey is already registered."))
     if await repository.count_of_learner(learner.id) >= MAX_PASSKEYS:
         raise _too_many()
-    passkey = LearnerPasskey(
-        id=new_id(),
-        learner_id=learner.id,
-        name=cleaned,
-        credential_id=verified.credential_id,
-        public_key=verified.public_key,
-        sign_count=verified.sign_count,
-        transports=verified.transports,
-        created_at=now,
-    )
+    passkey = LearnerPasskey(id=new_id(), learner_id=learner.id, name=cleaned, created_at=now, **verified.columns())
     await repository.add(passkey)
     return passkey
 
@@ -184,7 +145,7 @@ async def sign_in_options(session: AsyncSession, *, browser: str, client: str | 
                 headers={"Retry-After": str(int(ATTEMPT_WINDOW.total_seconds()))},
             )
     challenge = await _new_challenge(session, purpose="sign_in", browser=browser, client=client, now=now)
-    return request_options(relying_party(base_url), challenge=challenge, user_verification=_VERIFY)
+    return ceremony.request_options(ceremony.relying_party(base_url), challenge=challenge, user_verification=_VERIFY)
 
 
 async def sign_in(
@@ -194,34 +155,25 @@ async def sign_in(
     in this browser. 400 otherwise: another browser's or a spent or expired challenge, an
     unknown passkey, another site's origin, a bad signature, no user verification, a counter
     that did not move forward."""
-    answer, challenge = _answer(response)
+    answer, challenge = ceremony.read_answer(response, refusal=_not_accepted())
     repository = LearnerPasskeyRepository(session)
     taken = browser is not None and await repository.take_challenge(
-        challenge_hash(challenge), purpose="sign_in", browser_hash=_browser_hash(browser), now=now
+        ceremony.challenge_hash(challenge), purpose="sign_in", browser_hash=_browser_hash(browser), now=now
     )
     if not taken:
         raise BadRequest(gettext("This sign-in request has expired or was already used. Try again."))
-    credential_id = credential_id_of(answer)
+    credential_id = ceremony.credential_id_of(answer)
     passkey = await repository.by_credential_id(credential_id) if credential_id is not None else None
     if passkey is None:
         raise BadRequest(gettext("This passkey is not registered here (it may have been removed). Sign in with an emailed link."))
-    try:
-        new_count = check_assertion(
-            answer,
-            challenge=challenge,
-            rp=relying_party(base_url),
-            owner_id=passkey.learner_id,
-            public_key=passkey.public_key,
-            sign_count=passkey.sign_count,
-            require_user_verification=True,
-        )
-    except CeremonyError:
-        raise _not_accepted() from None
     learner = await LearnerRepository(session).get(passkey.learner_id)
-    if learner is None:
-        raise _not_accepted()
-    passkey.sign_count = new_count
-    passkey.last_used_at = now
+    try:
+        if learner is None:
+            raise ceremony.CeremonyError("no such learner")
+        rp = ceremony.relying_party(base_url)
+        ceremony.use_passkey(passkey, answer, challenge=challenge, rp=rp, owner_id=learner.id, require_user_verification=True, now=now)
+    except ceremony.CeremonyError:
+        raise _not_accepted() from None
     await session.flush()
     token = await open_session(session, learner, now=now, session_seconds=session_seconds)
     return SignedIn(learner=learner, session_token=token, next_path=next_path)

@@ -12,13 +12,13 @@ answer of its own to sign a visitor in as someone else.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
 
 from ..i18n import gettext
+from ..passkeys import NewPasskey, PasskeySignIn
 from ..problems import Forbidden
 from ..staff.service import client_hash
 from ..tokens import new_token
@@ -34,18 +34,6 @@ _pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_url)], r
 routers = (_json, _pages)
 
 _NO_STORE = {"Cache-Control": "no-store"}
-
-
-class NewPasskey(BaseModel):
-    name: str = Field(default="", max_length=200)
-    #: ``PublicKeyCredential.toJSON()`` of navigator.credentials.create()
-    credential: dict[str, Any]
-
-
-class PasskeySignIn(BaseModel):
-    #: ``PublicKeyCredential.toJSON()`` of navigator.credentials.get()
-    credential: dict[str, Any]
-    next: str | None = Field(default=None, max_length=4096)
 
 
 def _from_backpack(request: Request, browser: BrowserDep) -> None:

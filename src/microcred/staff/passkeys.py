@@ -27,24 +27,8 @@ from webauthn.helpers.structs import UserVerificationRequirement
 from ..db.base import new_id
 from ..db.models import PasskeyChallenge, PasskeyRequirement, StaffMember, StaffPasskey, StaffSignInAttempt
 from ..events import Event, record
-from ..passkeys import (
-    NAME_MAX,
-    CeremonyError,
-    RelyingParty,
-    answer_of,
-    answered_challenge,
-    challenge_hash,
-    check_assertion,
-    check_registration,
-    credential_id_of,
-    creation_options,
-    name_problem,
-    new_challenge,
-    relying_party,
-    request_options,
-    tidy_name,
-)
-from ..problems import BadRequest, Conflict, NotFound, TooManyRequests, field_error
+from .. import passkeys as ceremony
+from ..problems import BadRequest, Conflict, NotFound, TooManyRequests
 from ..tokens import token_digest
 from .passkey_repository import PasskeyRepository
 from .repository import StaffRepository
@@ -53,7 +37,6 @@ from .service import ATTEMPT_WINDOW, MAX_ATTEMPTS_PER_CLIENT
 __all__ = [
     "CHALLENGE_SECONDS",
     "MAX_PASSKEYS",
-    "RelyingParty",
     "authenticate",
     "count_sign_in_attempt",
     "Authenticated",
@@ -63,7 +46,6 @@ __all__ = [
     "passkeys_of",
     "register",
     "registration_options",
-    "relying_party",
     "remove",
     "requires_passkeys",
     "set_required",
@@ -84,10 +66,10 @@ _NOT_ACCEPTED = "This passkey was not accepted. Try again, or sign in with an em
 async def _new_challenge(session: AsyncSession, *, purpose: str, staff_id: str | None, now: datetime) -> bytes:
     repository = PasskeyRepository(session)
     await repository.drop_expired_challenges(now)
-    challenge = new_challenge()
+    challenge = ceremony.new_challenge()
     await repository.add(
         PasskeyChallenge(
-            challenge_hash=challenge_hash(challenge),
+            challenge_hash=ceremony.challenge_hash(challenge),
             purpose=purpose,
             staff_id=staff_id,
             created_at=now,
@@ -95,15 +77,6 @@ async def _new_challenge(session: AsyncSession, *, purpose: str, staff_id: str |
         )
     )
     return challenge
-
-
-def _answer(response: Any) -> tuple[dict[str, Any], bytes]:
-    """The browser's answer and the challenge it answers (else a 400, never a 500)."""
-    try:
-        answer = answer_of(response)
-        return answer, answered_challenge(answer)
-    except CeremonyError:
-        raise BadRequest(_NOT_ACCEPTED) from None
 
 
 # --- registering ---------------------------------------------------------------------------------
@@ -118,8 +91,8 @@ async def registration_options(session: AsyncSession, *, member: StaffMember, ba
     challenge = await _new_challenge(session, purpose="register", staff_id=member.id, now=now)
     # The browser refuses to make a second passkey for this service on an authenticator that
     # already holds one of the member's (``existing``).
-    return creation_options(
-        relying_party(base_url),
+    return ceremony.creation_options(
+        ceremony.relying_party(base_url),
         user_id=member.id,
         user_name=member.email,
         display_name=member.name or member.email,
@@ -129,44 +102,27 @@ async def registration_options(session: AsyncSession, *, member: StaffMember, ba
     )
 
 
-def _clean_name(name: str) -> str:
-    cleaned = tidy_name(name)
-    problem = name_problem(cleaned)
-    if problem == "required":
-        raise BadRequest("Give the passkey a name, such as the device it is on.", errors=[field_error("/name", "required")])
-    if problem is not None:
-        raise BadRequest(f"A passkey's name is at most {NAME_MAX} characters of text.", errors=[field_error("/name", "too long")])
-    return cleaned
-
-
 async def register(
     session: AsyncSession, *, member: StaffMember, name: str, response: Any, base_url: str, now: datetime, session_token: str | None = None
 ) -> StaffPasskey:
     """Check the browser's answer to :func:`registration_options` and keep the new passkey; the
     session it was added in (``session_token``) counts as confirmed with it."""
-    cleaned = _clean_name(name)
-    answer, challenge = _answer(response)
+    cleaned = ceremony.passkey_name(
+        name, required="Give the passkey a name, such as the device it is on.", too_long=f"A passkey's name is at most {ceremony.NAME_MAX} characters of text."
+    )
+    answer, challenge = ceremony.read_answer(response, refusal=BadRequest(_NOT_ACCEPTED))
     repository = PasskeyRepository(session)
-    if not await repository.take_challenge(challenge_hash(challenge), purpose="register", staff_id=member.id, now=now):
+    if not await repository.take_challenge(ceremony.challenge_hash(challenge), purpose="register", staff_id=member.id, now=now):
         raise BadRequest("This passkey request has expired or was already used. Try adding the passkey again.")
     try:
-        verified = check_registration(answer, challenge=challenge, rp=relying_party(base_url), require_user_verification=False)
-    except CeremonyError:
+        verified = ceremony.check_registration(answer, challenge=challenge, rp=ceremony.relying_party(base_url), require_user_verification=False)
+    except ceremony.CeremonyError:
         raise BadRequest("The browser's answer could not be checked, so no passkey was added. Try again.") from None
     if await repository.by_credential_id(verified.credential_id) is not None:
         raise Conflict("This passkey is already registered.")
     if await repository.count_of_member(member.id) >= MAX_PASSKEYS:
         raise Conflict(f"You have {MAX_PASSKEYS} passkeys, the most one person may have. Remove one you no longer use first.")
-    passkey = StaffPasskey(
-        id=new_id(),
-        staff_id=member.id,
-        name=cleaned,
-        credential_id=verified.credential_id,
-        public_key=verified.public_key,
-        sign_count=verified.sign_count,
-        transports=verified.transports,
-        created_at=now,
-    )
+    passkey = StaffPasskey(id=new_id(), staff_id=member.id, name=cleaned, created_at=now, **verified.columns())
     await repository.add(passkey)
     if session_token is not None:
         await repository.confirm_session(token_digest(session_token), passkey.id, now)
@@ -219,7 +175,7 @@ async def sign_in_options(session: AsyncSession, *, base_url: str, now: datetime
     """PublicKeyCredentialRequestOptions (as JSON) for signing in with any of this service's
     passkeys (no allow list: the authenticator offers its discoverable ones)."""
     challenge = await _new_challenge(session, purpose="sign_in", staff_id=None, now=now)
-    return request_options(relying_party(base_url), challenge=challenge, user_verification=_VERIFICATION)
+    return ceremony.request_options(ceremony.relying_party(base_url), challenge=challenge, user_verification=_VERIFICATION)
 
 
 @dataclass(frozen=True)
@@ -235,7 +191,8 @@ async def confirm_options(session: AsyncSession, *, member: StaffMember, base_ur
     if not passkeys:
         raise BadRequest("You have no passkey yet: add one first.")
     challenge = await _new_challenge(session, purpose="confirm", staff_id=member.id, now=now)
-    return request_options(relying_party(base_url), challenge=challenge, allowed=[p.credential_id for p in passkeys], user_verification=_VERIFICATION)
+    rp = ceremony.relying_party(base_url)
+    return ceremony.request_options(rp, challenge=challenge, allowed=[p.credential_id for p in passkeys], user_verification=_VERIFICATION)
 
 
 async def authenticate(
@@ -245,32 +202,23 @@ async def authenticate(
     ``member``, to their :func:`confirm_options`, with one of their own passkeys). 400
     otherwise: an unknown passkey, a wrong or spent challenge, a bad signature, a counter that
     did not move forward, a removed member."""
-    answer, challenge = _answer(response)
+    answer, challenge = ceremony.read_answer(response, refusal=BadRequest(_NOT_ACCEPTED))
     repository = PasskeyRepository(session)
     purpose, staff_id = ("sign_in", None) if member is None else ("confirm", member.id)
-    if not await repository.take_challenge(challenge_hash(challenge), purpose=purpose, staff_id=staff_id, now=now):
+    if not await repository.take_challenge(ceremony.challenge_hash(challenge), purpose=purpose, staff_id=staff_id, now=now):
         raise BadRequest("This sign-in request has expired or was already used. Try again.")
-    credential_id = credential_id_of(answer)
+    credential_id = ceremony.credential_id_of(answer)
     passkey = await repository.by_credential_id(credential_id) if credential_id is not None else None
     if passkey is None or (member is not None and passkey.staff_id != member.id):
         raise BadRequest("This passkey is not registered here (it may have been removed). Sign in with an emailed link.")
-    try:
-        new_count = check_assertion(
-            answer,
-            challenge=challenge,
-            rp=relying_party(base_url),
-            owner_id=passkey.staff_id,
-            public_key=passkey.public_key,
-            sign_count=passkey.sign_count,
-            require_user_verification=False,
-        )
-    except CeremonyError:
-        raise BadRequest(_NOT_ACCEPTED) from None
     owner = await StaffRepository(session).get(passkey.staff_id)
-    if owner is None or owner.disabled_at is not None:
-        raise BadRequest(_NOT_ACCEPTED)
-    passkey.sign_count = new_count
-    passkey.last_used_at = now
+    try:
+        if owner is None or owner.disabled_at is not None:
+            raise ceremony.CeremonyError("no such member")
+        rp = ceremony.relying_party(base_url)
+        ceremony.use_passkey(passkey, answer, challenge=challenge, rp=rp, owner_id=owner.id, require_user_verification=False, now=now)
+    except ceremony.CeremonyError:
+        raise BadRequest(_NOT_ACCEPTED) from None
     await session.flush()
     return Authenticated(owner, passkey)
 

@@ -93,6 +93,19 @@
     return holder.getAttribute("data-say-" + key) || english;
   }
 
+  // Open ``url``: to the same page with only another #fragment (the backpack's "/me#passkeys"),
+  // assigning it would only scroll, so the page is loaded again to show the new passkey.
+  function go(url) {
+    var target = new URL(url, window.location.href);
+    var here = window.location;
+    if (target.pathname === here.pathname && target.search === here.search && target.hash) {
+      here.hash = target.hash;
+      here.reload();
+    } else {
+      here.assign(url);
+    }
+  }
+
   function cancelled(error) {
     // The person closed the browser's passkey dialog, or it timed out.
     return error && (error.name === "NotAllowedError" || error.name === "AbortError");
@@ -117,7 +130,7 @@
         .then(function (credential) { return post(add.getAttribute("action"), csrf, { name: name, credential: answer(credential) }); })
         .then(function () {
           say(addStatus, words(add, "added", "Passkey added."));
-          window.location.assign(add.getAttribute("data-done"));
+          go(add.getAttribute("data-done"));
         })
         .catch(function (error) {
           say(addStatus, cancelled(error) ? words(add, "cancelled", "No passkey was added: the browser's dialog was closed or timed out.") : error.message);

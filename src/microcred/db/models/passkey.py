@@ -8,19 +8,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..base import Base, utcnow
 
 
-class StaffPasskey(Base):
-    """A WebAuthn credential (a passkey) a staff member registered to sign in with.
+class PasskeyKey:
+    """What is kept of a WebAuthn credential (a passkey), for staff and learners alike.
 
     ``credential_id`` is the authenticator's id for it (base64url); ``public_key`` its COSE key.
     ``sign_count`` is the authenticator's counter as last seen: a signature that does not move it
     forward (unless the authenticator never counts, when both stay 0) is refused as a clone.
     """
 
-    __tablename__ = "staff_passkeys"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    staff_id: Mapped[str] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"), index=True)
-    #: What the member calls it ("Work laptop", "YubiKey"), to tell them apart when removing one.
+    #: What its owner calls it ("Work laptop", "YubiKey"), to tell them apart when removing one.
     name: Mapped[str] = mapped_column(String(100))
     credential_id: Mapped[str] = mapped_column(String(1400), unique=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
@@ -29,6 +25,15 @@ class StaffPasskey(Base):
     transports: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+
+
+class StaffPasskey(PasskeyKey, Base):
+    """A passkey a staff member registered to sign in with."""
+
+    __tablename__ = "staff_passkeys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"), index=True)
 
 
 class PasskeyChallenge(Base):
@@ -74,26 +79,14 @@ class StaffSessionPasskey(Base):
     verified_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class LearnerPasskey(Base):
-    """A WebAuthn credential (a passkey) a learner registered from their backpack to sign in with.
-
-    As :class:`StaffPasskey`: ``credential_id`` base64url, ``public_key`` its COSE key, and
-    ``sign_count`` the authenticator's counter as last seen (a signature that does not move it
-    forward is refused as a clone). Deleting the learner deletes their passkeys.
-    """
+class LearnerPasskey(PasskeyKey, Base):
+    """A passkey a learner registered from their backpack to sign in with; deleting the learner
+    deletes their passkeys."""
 
     __tablename__ = "learner_passkeys"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
-    #: What the learner calls it ("Phone"), to tell them apart when removing one.
-    name: Mapped[str] = mapped_column(String(100))
-    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)
-    public_key: Mapped[bytes] = mapped_column(LargeBinary)
-    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
-    transports: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_used_at: Mapped[datetime | None]
 
 
 class LearnerPasskeyChallenge(Base):
