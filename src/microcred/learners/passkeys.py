@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from webauthn.helpers.structs import UserVerificationRequirement
 
+from .. import passkeys as ceremony
 from ..db.base import new_id
 from ..db.models import Learner, LearnerPasskey, LearnerPasskeyChallenge
 from ..i18n import gettext
-from .. import passkeys as ceremony
 from ..problems import BadRequest, Conflict, NotFound, TooManyRequests
 from ..staff.service import ATTEMPT_WINDOW, MAX_ATTEMPTS_PER_CLIENT
 from .passkeys_repository import LearnerPasskeyRepository

@@ -24,10 +24,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from webauthn.helpers.structs import UserVerificationRequirement
 
+from .. import passkeys as ceremony
 from ..db.base import new_id
 from ..db.models import PasskeyChallenge, PasskeyRequirement, StaffMember, StaffPasskey, StaffSignInAttempt
 from ..events import Event, record
-from .. import passkeys as ceremony
 from ..problems import BadRequest, Conflict, NotFound, TooManyRequests
 from ..tokens import token_digest
 from .passkey_repository import PasskeyRepository
