@@ -32,6 +32,7 @@ from .jobs.worker import JobRunner
 from .catalogue.web import router as catalogue_router
 from .learners.router import router as learners_router
 from .backpack.router import router as backpack_router
+from .learners.passkeys_router import routers as learner_passkey_routers
 from .oauth.router import pages as oauth_pages
 from .oauth.router import registration as oauth_registration
 from .oauth.router import router as oauth_router
@@ -134,6 +135,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         vcapi_router,  # the W3C VC-API
         obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router,  # the OB 3.0 API
         catalogue_router, backpack_router,  # pages for learners and HR (the catalogue first: it owns /me/pathways)
+        *learner_passkey_routers,
     )
     for router in (*routers, *console.routers):
         app.include_router(router)

@@ -21,10 +21,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, CDPSession, Page, Route, async_playwright, expect
 
 __all__ = [
     "DESKTOP", "LOOPBACK_HOSTS", "LOOPBACK_ONLY_FLAGS", "PHONE", "TABLET", "Browsing", "axe_problems", "browsing", "screenshot",
+    "virtual_authenticator",
 ]
 
 #: Debian's build (scripts/ensure-chromium.sh installs it): Playwright's own download is unreachable.
@@ -138,3 +139,25 @@ async def screenshot(page: Page, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+async def virtual_authenticator(context: BrowserContext, page: Page) -> tuple[CDPSession, str]:
+    """Chromium's virtual authenticator, as a phone or laptop with a screen lock would be: it
+    keeps discoverable credentials and verifies the user without asking. Returns the DevTools
+    session and the authenticator's id (to read its credentials with ``WebAuthn.getCredentials``)."""
+    cdp = await context.new_cdp_session(page)
+    await cdp.send("WebAuthn.enable", {"enableUI": False})
+    added = await cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, str(added["authenticatorId"])

@@ -50,6 +50,8 @@ class SoftAuthenticator:
     #: Added to the counter on each signature (0: an authenticator that never counts, like many
     #: platform passkeys).
     counter_step: int = 1
+    #: Whether it verifies the user (a PIN, a fingerprint) or only sees someone touch it.
+    verifies_user: bool = True
 
     def create(self, options: dict[str, Any]) -> dict[str, Any]:
         """The answer to ``navigator.credentials.create({publicKey: options})``."""
@@ -60,7 +62,7 @@ class SoftAuthenticator:
         numbers = key.public_key().public_numbers()
         cose_key = cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
         attested = bytes(16) + struct.pack(">H", len(credential.credential_id)) + credential.credential_id + cose_key
-        auth_data = hashlib.sha256(rp_id.encode()).digest() + bytes([0x01 | 0x04 | 0x40]) + struct.pack(">I", 0) + attested
+        auth_data = hashlib.sha256(rp_id.encode()).digest() + bytes([self._flags() | 0x40]) + struct.pack(">I", 0) + attested
         client_data = self._client_data("webauthn.create", options["challenge"])
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         return {
@@ -78,7 +80,7 @@ class SoftAuthenticator:
         rp_id = options.get("rpId") or _host(self.origin)
         chosen = credential or next(c for c in reversed(self.credentials) if c.rp_id == rp_id)
         chosen.sign_count += self.counter_step
-        auth_data = hashlib.sha256(chosen.rp_id.encode()).digest() + bytes([0x01 | 0x04]) + struct.pack(">I", chosen.sign_count)
+        auth_data = hashlib.sha256(chosen.rp_id.encode()).digest() + bytes([self._flags()]) + struct.pack(">I", chosen.sign_count)
         client_data = self._client_data("webauthn.get", options["challenge"])
         signature = chosen.key.sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
         return {
@@ -94,6 +96,9 @@ class SoftAuthenticator:
                 "userHandle": b64url(chosen.user_handle),
             },
         }
+
+    def _flags(self) -> int:
+        return 0x01 | (0x04 if self.verifies_user else 0)  # user present, user verified
 
     def _client_data(self, kind: str, challenge: str) -> bytes:
         return json.dumps({"type": kind, "challenge": challenge, "origin": self.origin, "crossOrigin": False}).encode()

@@ -20,7 +20,7 @@ from microcred.app import create_app
 from microcred.config import Settings
 from microcred.db.models import AuditEntry, PasskeyChallenge, StaffMember, StaffPasskey
 from microcred.runtime import Runtime
-from microcred.staff.passkeys import relying_party
+from microcred.passkeys import relying_party
 
 from ..factories.service import ServiceClient
 from .console_helpers import add_staff, csrf_of, sign_in, sign_in_with_link

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from playwright.async_api import BrowserContext, CDPSession, Page
+from playwright.async_api import Page
 
 from microcred.app import create_app
 from microcred.config import Settings
 from microcred.console.web import route_role
 
-from .browsing import DESKTOP, PHONE, TABLET, Browsing, axe_problems, browsing, screenshot  # noqa: F401 (fixture)
+from .browsing import DESKTOP, PHONE, TABLET, Browsing, axe_problems, browsing, screenshot, virtual_authenticator  # noqa: F401 (fixture)
 from .console_helpers import add_staff, sign_in_browser
 from .console_routes import console_routes
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
@@ -91,34 +91,13 @@ async def test_an_owner_invites_an_awarder_who_is_refused_above_her_role(browsin
     assert hidden_staff is not None and hidden_staff.status == 404
 
 
-async def _virtual_authenticator(context: BrowserContext, page: Page) -> tuple[CDPSession, str]:
-    """Chromium's virtual authenticator, as a phone or laptop with a screen lock would be: it
-    keeps discoverable credentials and verifies the user without asking."""
-    cdp = await context.new_cdp_session(page)
-    await cdp.send("WebAuthn.enable", {"enableUI": False})
-    added = await cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
-    return cdp, str(added["authenticatorId"])
-
-
 @pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
 async def test_a_passkey_is_added_and_then_signs_in(browsing: Browsing, live: LiveService, device: dict[str, Any]) -> None:
     await live.client.create_issuer("spe", name="Society of Precision Engineers")
     member = await add_staff(live.runtime, "ana@spe.example", {"spe": "viewer"})
     context = await browsing.context(device)
     page = await context.new_page()
-    cdp, authenticator = await _virtual_authenticator(context, page)
+    cdp, authenticator = await virtual_authenticator(context, page)
 
     await sign_in_browser(page, live.base_url, live.runtime, member, "/console/spe/")
     await page.get_by_role("banner").get_by_role("link", name="Passkeys").click()
@@ -156,7 +135,7 @@ async def test_a_passkey_the_service_does_not_know_signs_nobody_in(browsing: Bro
     member = await add_staff(live.runtime, "ana@spe.example", {"spe": "viewer"})
     context = await browsing.context(DESKTOP)
     page = await context.new_page()
-    cdp, authenticator = await _virtual_authenticator(context, page)
+    cdp, authenticator = await virtual_authenticator(context, page)
     await sign_in_browser(page, live.base_url, live.runtime, member, "/console/passkeys")
     await page.get_by_label("Name").fill("Old laptop")
     await page.get_by_role("button", name="Add a passkey").click()
@@ -198,7 +177,7 @@ async def test_required_passkeys_staff_add_one_and_go_on_where_they_were_going(b
     owner = await add_staff(live.runtime, "olga@spe.example", {"spe": "owner"})
     owners = await browsing.context(DESKTOP)
     page = await owners.new_page()
-    await _virtual_authenticator(owners, page)
+    await virtual_authenticator(owners, page)
     await sign_in_browser(page, live.base_url, live.runtime, owner, "/console/passkeys")
     await page.get_by_label("Name").fill("Olga's laptop")
     await page.get_by_role("button", name="Add a passkey").click()
@@ -211,7 +190,7 @@ async def test_required_passkeys_staff_add_one_and_go_on_where_they_were_going(b
     viewer = await add_staff(live.runtime, "vera@spe.example", {"spe": "viewer"})
     theirs = await browsing.context(PHONE)
     phone = await theirs.new_page()
-    await _virtual_authenticator(theirs, phone)
+    await virtual_authenticator(theirs, phone)
     await sign_in_browser(phone, live.base_url, live.runtime, viewer, "/console/spe/")
     assert phone.url.startswith(f"{live.base_url}/console/passkeys?required=spe")
     assert "requires its staff to sign in with a passkey" in await _message(phone)

@@ -7,7 +7,19 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, undefer
 
-from ..db.models import AddressLink, Credential, Issuer, Learner, LearnerAddress, LearnerCredential, LearnerSession, ShareLink, SignInLink
+from ..db.models import (
+    AddressLink,
+    Credential,
+    Issuer,
+    Learner,
+    LearnerAddress,
+    LearnerCredential,
+    LearnerPasskey,
+    LearnerPasskeyChallenge,
+    LearnerSession,
+    ShareLink,
+    SignInLink,
+)
 
 __all__ = ["BackpackRepository"]
 
@@ -92,9 +104,9 @@ class BackpackRepository:
         return getattr(result, "rowcount", 0) == 1
 
     async def delete_learner(self, learner: Learner, emails: Sequence[str]) -> None:
-        """The account and all that hangs on it (addresses, sessions, links: ON DELETE CASCADE,
+        """The account and all that hangs on it (addresses, sessions, links, passkeys: ON DELETE CASCADE,
         deleted here too for SQLite without foreign keys), and its unused sign-in links."""
-        for model in (LearnerAddress, AddressLink, ShareLink):
+        for model in (LearnerAddress, AddressLink, ShareLink, LearnerPasskey, LearnerPasskeyChallenge):
             await self.session.execute(delete(model).where(model.learner_id == learner.id))
         await self.session.execute(delete(LearnerSession).where(LearnerSession.learner_id == learner.id))
         await self.session.execute(delete(LearnerCredential).where(LearnerCredential.learner_id == learner.id))

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Header, Query
 from fastapi.responses import RedirectResponse, Response
 
 from ..awards.document import credential_json, credential_url
+from ..learners import passkeys as learner_passkeys
 from ..learners import service as learners
 from ..learners.mail import MailError, address_message, mailer_for
 from ..learners.web import Browser, BrowserDep, clear_session_cookie, html_error, html_page
@@ -49,6 +50,8 @@ async def backpack(browser: BrowserDep, session: SessionDep, runtime: RuntimeDep
     now = datetime.now(UTC)
     return html_page(
         "backpack.html",
+        scripts=True,  # passkeys.html
+        passkeys=await learner_passkeys.passkeys_of(session, browser.learner),
         learner=browser.learner,
         addresses=await service.addresses(session, browser.learner),
         entries=await service.entries(session, browser.learner, base_url=base, now=now),

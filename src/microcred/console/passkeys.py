@@ -11,15 +11,15 @@ errors as ``{"message": ...}`` for the script to show; everything else is a page
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
 
 from ..db.models import Issuer
 from ..learners.service import local_path
+from ..passkeys import NewPasskey, PasskeySignIn
 from ..problems import NotFound, ProblemError
 from ..staff import passkeys as passkey_service
 from ..staff import service as staff_service
@@ -29,18 +29,6 @@ from .web import ConsoleBrowserDep, StaffDep, console_page, console_router, set_
 __all__ = ["router"]
 
 router = console_router()
-
-
-class NewPasskey(BaseModel):
-    name: str = Field(default="", max_length=200)
-    #: ``PublicKeyCredential.toJSON()`` of navigator.credentials.create()
-    credential: dict[str, Any]
-
-
-class PasskeySignIn(BaseModel):
-    #: ``PublicKeyCredential.toJSON()`` of navigator.credentials.get()
-    credential: dict[str, Any]
-    next: str | None = Field(default=None, max_length=4096)
 
 
 def _json_error(problem: ProblemError) -> JSONResponse:

@@ -42,6 +42,7 @@ def _sign_in_form(browser: BrowserDep, *, next: str, error: str | None = None, s
     return html_page(
         "sign_in.html",
         status=status,
+        scripts=True,  # passkey_sign_in.html
         learner_email=browser.learner.email if browser.learner else None,
         csrf_token=service.csrf_token(browser.session_token) if browser.session_token else "",
         sign_out_url=router.url_path_for("sign_out"),

@@ -39,6 +39,7 @@ __all__ = [
     "learner_url",
     "local_path",
     "normalised_email",
+    "open_session",
     "profile_document",
     "replace_profile",
     "request_sign_in",
@@ -130,11 +131,18 @@ async def complete_sign_in(session: AsyncSession, *, token: str, now: datetime, 
             learner = await repository.by_email(link.email)
             if learner is None:
                 raise
+    session_token = await open_session(session, learner, now=now, session_seconds=session_seconds)
+    return SignedIn(learner=learner, session_token=session_token, next_path=link.next_path)
+
+
+async def open_session(session: AsyncSession, learner: Learner, *, now: datetime, session_seconds: int) -> str:
+    """A new browser session of ``learner`` (an emailed link or a passkey opens it): its token,
+    for the cookie."""
     session_token = new_token()
-    await repository.add(
+    await LearnerRepository(session).add(
         LearnerSession(token_hash=token_digest(session_token), learner_id=learner.id, created_at=now, expires_at=now + timedelta(seconds=session_seconds))
     )
-    return SignedIn(learner=learner, session_token=session_token, next_path=link.next_path)
+    return session_token
 
 
 async def signed_in_learner(session: AsyncSession, *, session_token: str | None, now: datetime) -> Learner | None:

@@ -95,14 +95,17 @@ async def get_browser(request: Request, session: SessionDep, runtime: RuntimeDep
 BrowserDep = Annotated[Browser, Depends(get_browser)]
 
 
-def html_page(template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+def html_page(template: str, *, status: int = 200, scripts: bool = False, **context: Any) -> HTMLResponse:
     """A page for a learner: never cached, never framed (the consent page must not be
-    clickjacked), and no Referer sent onwards (a sign-in link's token is in its URL)."""
+    clickjacked), and no Referer sent onwards (a sign-in link's token is in its URL).
+    ``scripts``: the page runs our own passkey script (from this origin; nothing inline), which
+    asks this service for the passkey ceremony."""
+    run = "script-src 'self'; connect-src 'self'; " if scripts else ""
     headers = {
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
-        "Content-Security-Policy": f"default-src 'none'; style-src {style_csp_source()}; frame-ancestors 'none'; base-uri 'none'",
+        "Content-Security-Policy": f"default-src 'none'; {run}style-src {style_csp_source()}; frame-ancestors 'none'; base-uri 'none'",
     }
     return HTMLResponse(render_page(template, **context), status_code=status, headers=headers)
 

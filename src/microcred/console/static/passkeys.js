@@ -5,6 +5,9 @@
 // turns them into what navigator.credentials wants, and posts the browser's answer back as JSON
 // (PublicKeyCredential.toJSON() shape), with the page's CSRF token in X-CSRF-Token. Without
 // WebAuthn in the browser, the passkey controls stay hidden and email sign-in is all there is.
+// The learners' pages (the backpack and its sign-in) use it too: their controls carry the same
+// ids and data attributes, and data-say-* attributes with their words in the page's language
+// (the English below is the console's). Errors come as {"message"} or problem+json {"detail"}.
 (function () {
   "use strict";
 
@@ -74,7 +77,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          throw new Error(data.message || "The service did not accept this (" + response.status + "). Reload the page and try again.");
+          throw new Error(data.message || data.detail || "The service did not accept this (" + response.status + "). Reload the page and try again.");
         }
         return data;
       });
@@ -83,6 +86,24 @@
 
   function say(element, text) {
     if (element) { element.textContent = text; }
+  }
+
+  // The words for ``key`` that ``holder`` carries (data-say-KEY), else the console's English.
+  function words(holder, key, english) {
+    return holder.getAttribute("data-say-" + key) || english;
+  }
+
+  // Open ``url``: to the same page with only another #fragment (the backpack's "/me#passkeys"),
+  // assigning it would only scroll, so the page is loaded again to show the new passkey.
+  function go(url) {
+    var target = new URL(url, window.location.href);
+    var here = window.location;
+    if (target.pathname === here.pathname && target.search === here.search && target.hash) {
+      here.hash = target.hash;
+      here.reload();
+    } else {
+      here.assign(url);
+    }
   }
 
   function cancelled(error) {
@@ -103,16 +124,16 @@
       var name = add.elements.namedItem("name").value;
       var button = add.querySelector("button[type=submit]");
       button.disabled = true;
-      say(addStatus, "Follow your browser's instructions to create the passkey…");
+      say(addStatus, words(add, "creating", "Follow your browser's instructions to create the passkey…"));
       post(add.getAttribute("data-options"), csrf)
         .then(function (options) { return navigator.credentials.create({ publicKey: creationOptions(options) }); })
         .then(function (credential) { return post(add.getAttribute("action"), csrf, { name: name, credential: answer(credential) }); })
         .then(function () {
-          say(addStatus, "Passkey added.");
-          window.location.assign(add.getAttribute("data-done"));
+          say(addStatus, words(add, "added", "Passkey added."));
+          go(add.getAttribute("data-done"));
         })
         .catch(function (error) {
-          say(addStatus, cancelled(error) ? "No passkey was added: the browser's dialog was closed or timed out." : error.message);
+          say(addStatus, cancelled(error) ? words(add, "cancelled", "No passkey was added: the browser's dialog was closed or timed out.") : error.message);
           button.disabled = false;
         });
     });
@@ -129,7 +150,7 @@
     signInButton.addEventListener("click", function () {
       var csrf = signIn.getAttribute("data-csrf");
       signInButton.disabled = true;
-      say(signInStatus, "Follow your browser's instructions to use your passkey…");
+      say(signInStatus, words(signIn, "using", "Follow your browser's instructions to use your passkey…"));
       post(signIn.getAttribute("data-options"), csrf)
         .then(function (options) { return navigator.credentials.get({ publicKey: requestOptions(options) }); })
         .then(function (credential) {
@@ -137,7 +158,7 @@
         })
         .then(function (result) { window.location.assign(result.redirect); })
         .catch(function (error) {
-          say(signInStatus, cancelled(error) ? "Not signed in: the browser's dialog was closed or timed out." : error.message);
+          say(signInStatus, cancelled(error) ? words(signIn, "cancelled", "Not signed in: the browser's dialog was closed or timed out.") : error.message);
           signInButton.disabled = false;
         });
     });

@@ -14,7 +14,7 @@ from .job import Job, JobRow
 from .correction import NameCorrection
 from .learner import AddressLink, Learner, LearnerAddress, LearnerCredential, LearnerSession, ShareLink, SignInLink
 from .oauth import AuthorizationCode, OAuthClient, OAuthToken
-from .passkey import PasskeyChallenge, PasskeyRequirement, StaffPasskey, StaffSessionPasskey
+from .passkey import LearnerPasskey, LearnerPasskeyChallenge, PasskeyChallenge, PasskeyRequirement, StaffPasskey, StaffSessionPasskey
 from .pathway import Pathway, PathwayCompletion, PathwayComponent
 from .staff import StaffMember, StaffRole, StaffSession, StaffSignInAttempt, StaffSignInLink
 from .status_list import StatusList
@@ -44,6 +44,8 @@ __all__ = [
     "Learner",
     "LearnerAddress",
     "LearnerCredential",
+    "LearnerPasskey",
+    "LearnerPasskeyChallenge",
     "LearnerSession",
     "NameCorrection",
     "ShareLink",
