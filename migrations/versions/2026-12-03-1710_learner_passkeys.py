@@ -1,7 +1,7 @@
 """learner passkeys (WebAuthn) and their challenges (the backpack)
 
 Revision ID: 8c4e2a6f1d37
-Revises: 5e1d7a3c9b42
+Revises: 7c4a2e9d5b61
 Create Date: 2026-12-03 16:40:00.000000
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import microcred.db.base
 
 revision: str = '8c4e2a6f1d37'
-down_revision: str | None = '5e1d7a3c9b42'
+down_revision: str | None = '7c4a2e9d5b61'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
