@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from microcred.awards.service import Signing
 from microcred.credentials import schema, verify
 from microcred.db.base import new_id
-from microcred.db.models import Issuer, Learner
+from microcred.db.models import Issuer, Learner, LearnerAddress
 from microcred.jobs.worker import JobRunner
 from microcred.runtime import Runtime
 
@@ -108,6 +108,17 @@ async def test_a_learner_who_reads_dutch_gets_a_dutch_credential_that_validates_
     # The page shows the Dutch credential as it is; a retry returns that same credential.
     again = await service.award(issuer_id, achievement_id, recipient={"email": "Anne@Example.org", "name": "Anne de Vries"})
     assert again.status_code == 200 and again.json()["id"] == response.json()["id"]
+
+
+async def test_an_address_the_learner_added_counts_as_theirs_for_the_language(service: ServiceClient) -> None:
+    issuer_id, achievement_id = await _achievement(service)
+    await _learner(service.runtime, "anne@example.org", "nl")
+    async with service.runtime.sessions() as session, session.begin():
+        learner_id = (await session.execute(select(Learner.id).where(Learner.email == "anne@example.org"))).scalar_one()
+        session.add(LearnerAddress(email="anne@work.example", learner_id=learner_id, verified_at=datetime.now(UTC)))
+    response = await service.award(issuer_id, achievement_id, recipient={"email": "anne@work.example"})
+    assert response.status_code == 201, response.text
+    assert _checked(service, response.json()["credential"])["inLanguage"] == "nl"
 
 
 async def test_without_a_learner_setting_the_award_s_language_then_the_issuer_s_default_decides(service: ServiceClient) -> None:

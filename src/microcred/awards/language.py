@@ -14,7 +14,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.models import Learner
+from ..db.models import Learner, LearnerAddress
 from ..i18n.languages import DEFAULT, supported_or_none
 
 __all__ = ["choose", "learner_languages"]
@@ -26,11 +26,17 @@ def choose(*, learner: str | None, requested: str | None, issuer_default: str | 
 
 
 async def learner_languages(session: AsyncSession, emails: Collection[str]) -> dict[str, str]:
-    """The language setting of each learner account among ``emails`` (lower-cased) that has
-    one, in one query."""
+    """The language setting of the learner behind each of ``emails`` (lower-cased) that has
+    one: the account's own address, or an address the learner added and verified."""
     if not emails:
         return {}
-    rows = await session.execute(
-        select(Learner.email, Learner.language).where(Learner.email.in_(sorted(emails)), Learner.language.is_not(None))
+    wanted = sorted(emails)
+    own = select(Learner.email, Learner.language).where(Learner.email.in_(wanted), Learner.language.is_not(None))
+    added = (
+        select(LearnerAddress.email, Learner.language)
+        .join(Learner, Learner.id == LearnerAddress.learner_id)
+        .where(LearnerAddress.email.in_(wanted), Learner.language.is_not(None))
     )
-    return {email: language for email, language in rows if language}
+    found = {email: language for email, language in await session.execute(added) if language}
+    found.update({email: language for email, language in await session.execute(own) if language})  # the account's own address first
+    return found
