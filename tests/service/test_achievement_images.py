@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from microcred.config import Settings
+from microcred.credentials.baking import bake_png
 
 from ..factories.service import ServiceClient
 from .conftest import is_problem
@@ -15,14 +16,25 @@ pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
+def database_url(postgresql_url: str) -> str:
+    """PostgreSQL only: the live service (the other host) shares the test's database, and on
+    SQLite every transaction holds the write lock, so the live service would wait on the very
+    request that fetches from it."""
+    return postgresql_url
+
+
+@pytest.fixture
 def settings(settings: Settings) -> Settings:
     """The fetcher may reach the live service, the "other host" here, on loopback (over http)."""
     return settings.model_copy(update={"verify_allow_loopback": True})
 
 
 async def test_an_image_on_another_host_is_copied_and_credentials_name_our_copy(live: LiveService, service: ServiceClient) -> None:
-    elsewhere = f"{live.base_url}/badges/default.png"
-    original = (await live.client.http.get("/badges/default.png")).content
+    # a badge image on the other host: one of its credentials baked into a PNG (not our default badge)
+    other_issuer = await live.client.create_issuer()
+    other = (await live.client.award(other_issuer["id"], (await live.client.create_achievement(other_issuer["id"]))["id"])).json()
+    elsewhere = f"{other['url']}?format=png"
+    original = (await live.client.http.get(elsewhere.removeprefix(live.base_url))).content
     issuer = await service.create_issuer()
     achievement = await service.create_achievement(issuer["id"], image=elsewhere)
     ours = achievement["document"]["image"]["id"]
@@ -40,6 +52,10 @@ async def test_an_image_on_another_host_is_copied_and_credentials_name_our_copy(
     assert credential["credentialSubject"]["achievement"]["image"]["id"] == ours
     page = await service.http.get(award.json()["url"].removeprefix(base), headers={"Accept": "text/html"})
     assert f'src="{ours}"' in page.text and live.base_url not in page.text
+
+    # the baked badge is our copy with this credential inside, not the default badge
+    baked = await service.http.get(award.json()["url"].removeprefix(base), params={"format": "png"})
+    assert baked.status_code == 200 and baked.content == bake_png(original, credential)
 
     # the same image named again is stored once, under the same URL
     again = await service.create_achievement(issuer["id"], image=elsewhere)

@@ -123,7 +123,7 @@ async def export(browser: BrowserDep, session: SessionDep, runtime: RuntimeDep) 
     """Everything in the backpack as one ZIP: each credential's signed JSON-LD and its PDF."""
     if browser.learner is None:
         return RedirectResponse(_SIGN_IN, status_code=303)
-    found = await service.documents(session, browser.learner)
+    found = await service.documents(session, browser.learner, runtime.settings.base_url)
     body = await asyncio.to_thread(_zip, found)
     headers = {"Content-Disposition": 'attachment; filename="credentials.zip"', "Cache-Control": "no-store"}
     return Response(body, media_type="application/zip", headers=headers)
@@ -137,7 +137,7 @@ def _zip(found: list[service.Archived]) -> bytes:
         for item in found:
             name = item.document["id"].rsplit("/", 1)[-1]
             archive.writestr(f"{name}.json", credential_json(item.document))
-            archive.writestr(f"{name}.pdf", certificate_download(item.document, item.issuer, item.logo))
+            archive.writestr(f"{name}.pdf", certificate_download(item.document, item.issuer, item.logo, item.badge))
     return buffer.getvalue()
 
 

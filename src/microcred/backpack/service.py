@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..awards.document import credential_url
 from ..learners.repository import LearnerRepository
 from ..db.models import AddressLink, Credential, Issuer, Learner, LearnerAddress, ShareLink
+from ..images.service import badge_of
 from ..problems import BadRequest, Conflict, NotFound, field_error
 from ..status.service import credential_state
 from ..tokens import new_token, token_digest
@@ -103,12 +104,17 @@ class Archived:
     document: dict[str, Any]
     issuer: Issuer
     logo: bytes | None
+    #: the achievement's image as stored here (media type, bytes), when it names one of ours
+    badge: tuple[str, bytes] | None = None
 
 
-async def documents(session: AsyncSession, learner: Learner) -> list[Archived]:
+async def documents(session: AsyncSession, learner: Learner, base_url: str) -> list[Archived]:
     """Every credential of the learner as signed, newest first (the ZIP)."""
     found = await BackpackRepository(session).with_issuers(await addresses(session, learner))
-    return [Archived(c.document, issuer, issuer.logo if issuer.logo_digest is not None else None) for c, issuer in found]
+    return [
+        Archived(c.document, issuer, issuer.logo if issuer.logo_digest is not None else None, await badge_of(session, c.document, base_url))
+        for c, issuer in found
+    ]
 
 
 async def _own_credential(session: AsyncSession, learner: Learner, credential_id: str) -> Credential:

@@ -10,6 +10,7 @@ lock), and a fetch that fails or an image that is refused is the request's 422, 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,7 @@ from ..fetch import FetchError, SafeFetcher
 from ..problems import UnprocessableContent, field_error
 from .checks import ImageError, check_image
 
-__all__ = ["image_url", "keep_copy", "stored"]
+__all__ = ["badge_of", "image_url", "keep_copy", "stored"]
 
 _ACCEPT = "image/png, image/jpeg, image/svg+xml;q=0.9"
 
@@ -52,3 +53,15 @@ async def stored(session: AsyncSession, digest: str) -> tuple[str, bytes] | None
     """The media type and bytes of a stored image, or None."""
     row = (await session.execute(select(StoredImage.media_type, StoredImage.content).where(StoredImage.digest == digest))).first()
     return (row[0], row[1]) if row is not None else None
+
+
+async def badge_of(session: AsyncSession, document: dict[str, Any], base_url: str) -> tuple[str, bytes] | None:
+    """The stored image a credential's achievement names (media type and bytes), for the baked
+    badge and the PDF; None when it names none of ours (the default badge stands in)."""
+    achievement = document.get("credentialSubject", {}).get("achievement", {})
+    image = achievement.get("image") if isinstance(achievement, dict) else None
+    url = image.get("id") if isinstance(image, dict) else image
+    prefix = f"{base_url}/images/"
+    if not isinstance(url, str) or not url.startswith(prefix):
+        return None
+    return await stored(session, url.removeprefix(prefix))

@@ -26,6 +26,7 @@ from ..credentials.vc_jwt import encode_vc_jwt
 from ..db.models import Issuer
 from ..documents import CertificateContent, certificate_pdf
 from ..endorsements.service import standing_endorsements
+from ..images.service import badge_of
 from ..i18n import format_date, gettext, negotiate
 from ..issuers.repository import IssuerRepository
 from ..issuers.branding import BrandingError, brand_css, palette
@@ -124,7 +125,8 @@ async def public_credential(
         return Response(token, media_type="application/vc+jwt", headers=headers, background=use if format else None)
     if media in ("image/png", "image/svg+xml", "application/pdf"):
         logo = await _stored_logo(session, issuer) if media == "application/pdf" else None
-        body = await asyncio.to_thread(_download, media, document, issuer, logo)
+        badge = await badge_of(session, document, runtime.settings.base_url)
+        body = await asyncio.to_thread(_download, media, document, issuer, logo, badge)
         extension = {"image/png": "png", "image/svg+xml": "svg", "application/pdf": "pdf"}[media]
         headers["Content-Disposition"] = f'attachment; filename="credential-{credential_id}.{extension}"'
         return Response(body, media_type=media, headers=headers, background=use)
@@ -168,15 +170,20 @@ async def _stored_logo(session: SessionDep, issuer: Issuer) -> bytes | None:
     return (await session.execute(select(Issuer.logo).where(Issuer.id == issuer.id))).scalar_one()
 
 
-def _download(media: str, document: dict[str, Any], branding: Issuer | None = None, logo: bytes | None = None) -> bytes:
+def _download(
+    media: str, document: dict[str, Any], branding: Issuer | None = None, logo: bytes | None = None, badge: tuple[str, bytes] | None = None
+) -> bytes:
     """A baked badge (the signed credential inside the image, per OB 3.0) or the PDF certificate
-    (the signed credential attached). The achievement's own image is another host's: the badge
-    is drawn here rather than fetched."""
+    (the signed credential attached). ``badge`` is the achievement's image as stored here (media
+    type, bytes): baked when it is of the format asked for, drawn on the PDF when it is PNG or
+    JPEG; otherwise the default badge, drawn here, stands in."""
     shown = credentials.facts(document)
+    kind, image = badge if badge is not None else ("", b"")
     if media == "image/png":
-        return bake_png(default_badge_png(), document)
+        return bake_png(image if kind == "image/png" else default_badge_png(), document)
     if media == "image/svg+xml":
-        return bake_svg(default_badge_svg(shown.title, document["issuer"].get("name", "")), document).encode()
+        svg = image if kind == "image/svg+xml" else default_badge_svg(shown.title, document["issuer"].get("name", ""))
+        return bake_svg(svg, document).encode()
     content = CertificateContent(
         title=shown.title,
         kind=shown.kind,
@@ -195,15 +202,18 @@ def _download(media: str, document: dict[str, Any], branding: Issuer | None = No
         logo=logo,
         brand_colour=branding.brand_colour if branding is not None else None,
         accent_colour=branding.accent_colour if branding is not None else None,
-        badge=default_badge_png(),
+        badge=image if kind in ("image/png", "image/jpeg") else default_badge_png(),
     )
     return certificate_pdf(content, json.dumps(document, ensure_ascii=False, indent=2).encode())
 
 
-def certificate_download(document: dict[str, Any], branding: Issuer | None = None, logo: bytes | None = None) -> bytes:
+def certificate_download(
+    document: dict[str, Any], branding: Issuer | None = None, logo: bytes | None = None, badge: tuple[str, bytes] | None = None
+) -> bytes:
     """The PDF certificate of a credential, branded as the public download is (the backpack's
-    ZIP holds one per credential): ``branding`` the issuer, ``logo`` its stored logo."""
-    return _download("application/pdf", document, branding, logo)
+    ZIP holds one per credential): ``branding`` the issuer, ``logo`` its stored logo, ``badge``
+    the achievement's stored image."""
+    return _download("application/pdf", document, branding, logo, badge)
 
 
 def page_view(document: dict[str, Any], report: VerificationReport, base_url: str, *, branding: Issuer | None = None) -> PageView:
