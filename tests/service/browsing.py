@@ -76,7 +76,8 @@ class Browsing:
     contexts: list[BrowserContext] = field(default_factory=list)
 
     async def context(self, device: dict[str, Any]) -> BrowserContext:
-        context = await self.browser.new_context(**device, locale="en-GB", service_workers="block")
+        # British English unless the device says otherwise (``{**DESKTOP, "locale": "nl-NL"}``: Accept-Language too)
+        context = await self.browser.new_context(**{"locale": "en-GB", **device}, service_workers="block")
         self.contexts.append(context)
         await context.route("**/*", self._loopback_only)
         return context
