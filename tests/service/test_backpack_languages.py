@@ -84,8 +84,8 @@ async def test_a_dutch_browser_reads_its_backpack_share_page_and_errors_in_dutch
         assert "Van Society of Precision Engineers, uitgegeven op <time datetime=\"2026-03-03\">3 maart 2026</time>" in page.text
         for words in ("Zichtbaarheid van", "Verborgen (alleen de deellink", "Uw adressen", "Uw account verwijderen", "Afmelden"):
             assert words in page.text
-        for english in ("Your backpack", "March", "Save visibility", "Sign out"):
-            assert english not in page.text
+        for words in ("Your backpack", "March", "Save visibility", "Sign out"):
+            assert words not in page.text
         # The backpack's messages and error pages speak Dutch too.
         saved = await browse(browser, "POST", "/me/visibility", data={"csrf_token": _csrf(page.text), "credential_id": credential, "visibility": "public"})
         assert "Zichtbaarheid opgeslagen." in saved.text
