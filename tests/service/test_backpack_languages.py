@@ -91,6 +91,8 @@ async def test_a_dutch_browser_reads_its_backpack_share_page_and_errors_in_dutch
         # The backpack's messages and error pages speak Dutch too.
         saved = await browse(browser, "POST", "/me/visibility", data={"csrf_token": _csrf(page.text), "credential_id": credential, "visibility": "public"})
         assert "Zichtbaarheid opgeslagen." in saved.text
+        unreadable = await browser.post("/me/visibility", data={"csrf_token": _csrf(page.text), "credential_id": credential})
+        assert unreadable.status_code == 422 and "<h1>Dit is niet gelukt</h1>" in unreadable.text and "Ga terug en probeer het opnieuw." in unreadable.text
         forged = await browser.post("/me/visibility", data={"csrf_token": "forged", "credential_id": credential, "visibility": "public"})
         assert forged.status_code == 403 and _lang(forged) == "nl" and "<h1>Niet toegestaan</h1>" in forged.text
         assert "Dit formulier kwam niet van uw pagina Mijn credentials" in forged.text

@@ -121,12 +121,17 @@ _OTHER_TITLE = N_("Something went wrong")
 
 
 def html_error(problem: ProblemError, status: int) -> Response:
-    """Errors of the learners' pages, as a page (for rendering_errors)."""
+    """Errors of the learners' pages, as a page (for rendering_errors). The services word their
+    problems in the reader's language; a form FastAPI could not read (422) gets a sentence around
+    its technical detail."""
+    message = problem.detail
+    if status == 422:
+        message = gettext("Part of the form was missing or not as expected (%(detail)s). Go back and try again.") % {"detail": problem.detail}
     return html_page(
         "message.html",
         status=status,
         title=gettext(_TITLES.get(status, _OTHER_TITLE)),
-        message=problem.detail,
+        message=message,
         link_url=None,
         link_text="",
     )
