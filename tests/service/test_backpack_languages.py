@@ -66,8 +66,6 @@ async def _sign_in_in_dutch(browser: httpx.AsyncClient, smtp: Smtp, email: str =
     assert wrong.status_code == 400 and "Vul uw e-mailadres in" in wrong.text
     sent = await browse(browser, "POST", form_action(form.text), data={**hidden_fields(form.text), "email": email})
     assert sent.status_code == 200 and "Kijk in uw e-mail" in sent.text and "binnen 15 minuten" in sent.text
-    email_sent = smtp.mailbox.to(email)[-1]  # the email is in the language of the page that asked for it
-    assert email_sent["Subject"].startswith("Aanmelden bij ") and "om uw credentials te zien in Mijn credentials" in email_sent.get_content()
     confirm = await browser.get(smtp.mailbox.sign_in_link(email))
     assert _lang(confirm) == "nl" and "Ga verder om u aan te melden als <strong>" in confirm.text
     return await browse(browser, "POST", form_action(confirm.text), data=hidden_fields(confirm.text))
@@ -98,8 +96,6 @@ async def test_a_dutch_browser_reads_its_backpack_share_page_and_errors_in_dutch
         assert "Dit formulier kwam niet van uw pagina Mijn credentials" in forged.text
         asked = await browse(browser, "POST", "/me/addresses", data={"csrf_token": _csrf(saved.text), "email": WORK})
         assert "We hebben een link naar dat adres gemaild" in asked.text
-        address_email = smtp.mailbox.to(WORK)[-1]
-        assert address_email["Subject"].startswith("Dit adres toevoegen aan Mijn credentials op ") and "binnen 60 minuten" in address_email.get_content()
         # The share-all page a learner hands an employer, read by a Dutch employer.
         made = await browse(browser, "POST", "/me/share-links", data={"csrf_token": _csrf(saved.text)})
         assert "Deellink gemaakt." in made.text and "Deel-alles-link 1" in made.text

@@ -114,15 +114,12 @@ async def add_address(
     token = await service.request_address(session, browser.learner, email=address, now=datetime.now(UTC))
     link = f"{settings.base_url}/me/addresses/confirm?{urlencode({'token': token})}"
     host = urlsplit(settings.base_url).hostname or "microcred"
-    message = new_message(to=address, subject=gettext("Add this address to your backpack on %(host)s") % {"host": host}, settings=settings)
-    words = {"host": host, "email": browser.learner.email, "minutes": service.ADDRESS_LINK_SECONDS // 60}
+    message = new_message(to=address, subject=f"Add this address to your backpack on {host}", settings=settings)
     message.set_content(
-        gettext("Someone signed in to %(host)s as %(email)s asked to add this address to their backpack, so that the credentials awarded to it are listed there too.") % words
-        + "\n\n"
-        + gettext("To add it, open this link within %(minutes)s minutes (it works once):") % words
-        + f"\n\n{link}\n\n"
-        + gettext("If that was not you, ignore this email: nothing happens without the link.")
-        + "\n"
+        f"Someone signed in to {host} as {browser.learner.email} asked to add this address to their backpack,\n"
+        "so that the credentials awarded to it are listed there too.\n\n"
+        f"To add it, open this link within {service.ADDRESS_LINK_SECONDS // 60} minutes (it works once):\n\n{link}\n\n"
+        "If that was not you, ignore this email: nothing happens without the link.\n"
     )
     try:
         await mailer.send(message)

@@ -24,9 +24,8 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from ..config import Settings
-from ..i18n import gettext
 
-__all__ = ["MailError", "Mailer", "OutboxMailer", "SmtpMailer", "learner_sign_in_message", "mailer_for", "new_message", "sign_in_message"]
+__all__ = ["MailError", "Mailer", "OutboxMailer", "SmtpMailer", "mailer_for", "new_message", "sign_in_message"]
 
 log = logging.getLogger("microcred")
 _TIMEOUT_SECONDS = 30
@@ -212,25 +211,5 @@ def sign_in_message(*, to: str, link: str, settings: Settings, minutes: int, pur
         f"To sign in, open this link within {minutes} minutes (it works once):\n\n"
         f"{link}\n\n"
         "If that was not you, ignore this email: nothing happens without the link.\n"
-    )
-    return message
-
-
-def learner_sign_in_message(*, to: str, link: str, settings: Settings, minutes: int, backpack: bool) -> EmailMessage:
-    """A learner's sign-in email, in the language of the page that asked for it (the staff's
-    console keeps :func:`sign_in_message`, in English); ``backpack``: to open the backpack, else
-    to let an application use their credentials (the OB 3.0 API's consent)."""
-    words = {"host": urlsplit(settings.base_url).hostname or "microcred", "minutes": minutes}
-    message = new_message(to=to, subject=gettext("Sign in to %(host)s") % words, settings=settings)
-    if backpack:
-        why = gettext("Someone asked to sign in to %(host)s with this email address, to see your credentials in your backpack.") % words
-    else:
-        why = gettext("Someone asked to sign in to %(host)s with this email address, to let an application use your Open Badges credentials.") % words
-    message.set_content(
-        f"{why}\n\n"
-        + gettext("To sign in, open this link within %(minutes)s minutes (it works once):") % words
-        + f"\n\n{link}\n\n"
-        + gettext("If that was not you, ignore this email: nothing happens without the link.")
-        + "\n"
     )
     return message

@@ -15,7 +15,7 @@ from ..problems import BadRequest, Forbidden, ServiceUnavailable
 from ..web.deps import RuntimeDep, SessionDep, check_url
 from ..web.routes import rendering_errors
 from . import service
-from .mail import MailError, learner_sign_in_message, mailer_for
+from .mail import MailError, mailer_for, sign_in_message
 from ..tokens import new_token
 from .web import (
     BrowserDep,
@@ -75,8 +75,8 @@ async def send_sign_in_link(
     if token is not None:
         link = f"{settings.base_url}{router.url_path_for('confirm_sign_in_page')}?{urlencode({'token': token})}"
         # The backpack's sign-in says so; the OB 3.0 API's consent keeps its own words.
-        backpack = next_path == "/me" or next_path.startswith("/me/")
-        message = learner_sign_in_message(to=address, link=link, settings=settings, minutes=service.SIGN_IN_LINK_SECONDS // 60, backpack=backpack)
+        purpose = {"purpose": "to see your credentials in your backpack"} if next_path == "/me" or next_path.startswith("/me/") else {}
+        message = sign_in_message(to=address, link=link, settings=settings, minutes=service.SIGN_IN_LINK_SECONDS // 60, **purpose)
         try:
             await mailer.send(message)
         except MailError:
