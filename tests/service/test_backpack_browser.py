@@ -129,3 +129,53 @@ async def test_a_name_correction_asked_in_the_backpack_and_approved_in_the_conso
     assert "Name corrected to “Zoë Jansen”" in await learner.locator(f"#credential-{old}").inner_text()
     await panels.first.get_by_role("link", name="CNC programming", exact=True).click()
     assert "Zoë Jansen" in await learner.locator("header").inner_text()
+
+
+async def test_a_dutch_learner_reads_the_backpack_in_dutch_and_changes_language_by_keyboard(
+    browsing: Browsing, live: LiveService, smtp: Smtp
+) -> None:
+    """A browser that asks for Dutch signs in through Dutch pages to a Dutch backpack with Dutch
+    dates; the learner saves English with the keyboard alone (the backpack's language setting),
+    then goes back to Dutch by the language switcher, again by keyboard. axe on every page."""
+    credential = await _award(live, "Society of Precision Engineers", HOME)
+    page = await browsing.page({**DESKTOP, "locale": "nl-NL"})
+    page.set_default_timeout(15_000)
+    await page.goto(f"{live.base_url}/me")
+    assert await page.get_attribute("html", "lang") == "nl"
+    await _axe(page)
+    await page.get_by_label("E-mailadres").fill(HOME)
+    await page.get_by_role("button", name="Mail mij een aanmeldlink").click()
+    await page.get_by_role("heading", name="Kijk in uw e-mail").wait_for()
+    await _axe(page)
+    await page.goto(smtp.mailbox.link(HOME, path="/learners/sign-in/confirm"))
+    await _axe(page)
+    await page.get_by_role("button", name="Aanmelden").click()
+    await page.get_by_role("heading", name="Mijn credentials").wait_for()
+    assert await page.get_attribute("html", "lang") == "nl"
+    await _axe(page)
+    card = page.locator(f"#credential-{credential}")
+    issued = await card.locator("time").inner_text()
+    assert re.fullmatch(r"\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) \d{4}", issued), issued
+    assert await card.get_by_role("button", name="Zichtbaarheid van CNC programming at Society of Precision Engineers opslaan").is_visible()
+
+    # The language setting, by keyboard: focus the list, pick English by typing, Tab to the button, Enter.
+    select = page.get_by_label("Taal van uw pagina's en e-mails")
+    await select.focus()
+    await page.keyboard.press("ArrowUp")  # English is listed first
+    assert await select.input_value() == "en"
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Taal opslaan"
+    await page.keyboard.press("Enter")
+    await page.get_by_role("heading", name="Your backpack").wait_for()
+    await page.get_by_text("Language saved.").wait_for()
+    assert await page.get_attribute("html", "lang") == "en"
+    await _axe(page)
+
+    # The switcher at the top of the page is the first thing Tab reaches.
+    await page.locator("body").focus()
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.getAttribute('hreflang')") == "nl"
+    await page.keyboard.press("Enter")
+    await page.get_by_role("heading", name="Mijn credentials").wait_for()
+    assert await page.get_attribute("html", "lang") == "nl"
+    await _axe(page)

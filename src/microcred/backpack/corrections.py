@@ -15,6 +15,7 @@ from ..awards.service import Signing
 from ..db.base import new_id
 from ..db.models import Credential, Learner, NameCorrection
 from ..events import Event, record
+from ..i18n import gettext
 from ..problems import BadRequest, Conflict, NotFound, field_error
 from ..status.service import ListSigning
 from ..tokens import new_token
@@ -26,14 +27,14 @@ __all__ = ["approve", "decline", "for_learner", "pending", "request_correction"]
 async def request_correction(session: AsyncSession, learner: Learner, *, credential_id: str, name: str, note: str, now: datetime) -> NameCorrection:
     credential = await session.get(Credential, credential_id)
     if credential is None or credential.recipient_email not in await addresses(session, learner):
-        raise NotFound("That credential is not in your backpack.")
+        raise NotFound(gettext("That credential is not in your backpack."))
     name, note = name.strip(), note.strip()
     if not name or len(name) > 512:
-        raise BadRequest("Enter your name as it should read (at most 512 characters).", errors=[field_error("/name", "1 to 512 characters")])
+        raise BadRequest(gettext("Enter your name as it should read (at most 512 characters)."), errors=[field_error("/name", "1 to 512 characters")])
     if credential.revoked_at is not None:
-        raise Conflict("This credential is revoked: its name cannot be corrected.")
+        raise Conflict(gettext("This credential is revoked: its name cannot be corrected."))
     if name == (credential.recipient_name or "").strip():
-        raise BadRequest("That is the name the credential already carries.", errors=[field_error("/name", "unchanged")])
+        raise BadRequest(gettext("That is the name the credential already carries."), errors=[field_error("/name", "unchanged")])
     waiting = await session.scalar(select(NameCorrection.id).where(NameCorrection.credential_id == credential.id, NameCorrection.status == "pending"))
     if waiting is not None:
         raise Conflict("A correction of this credential's name is already waiting for the issuer.")

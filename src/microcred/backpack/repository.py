@@ -38,6 +38,10 @@ class BackpackRepository:
     async def address(self, email: str) -> LearnerAddress | None:
         return await self.session.get(LearnerAddress, email)
 
+    async def delete_address(self, learner_id: str, email: str) -> bool:
+        result = await self.session.execute(delete(LearnerAddress).where(LearnerAddress.learner_id == learner_id, LearnerAddress.email == email))
+        return getattr(result, "rowcount", 0) == 1
+
     async def pending_address_links(self, learner_id: str, now: datetime) -> int:
         count = await self.session.scalar(
             select(func.count()).select_from(AddressLink).where(AddressLink.learner_id == learner_id, AddressLink.used_at.is_(None), AddressLink.expires_at > now)

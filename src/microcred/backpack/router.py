@@ -14,10 +14,11 @@ from fastapi import APIRouter, Depends, Form, Header, Query
 from fastapi.responses import RedirectResponse, Response
 
 from ..awards.document import credential_json, credential_url
+from ..i18n import LANGUAGE_NAMES, current_language, gettext
 from ..learners import passkeys as learner_passkeys
 from ..learners import service as learners
 from ..learners.mail import MailError, address_message, mailer_for
-from ..learners.web import Browser, BrowserDep, clear_session_cookie, html_error, html_page
+from ..learners.web import Browser, BrowserDep, clear_session_cookie, html_error, html_page, set_language_cookie
 from ..public import credentials as shown
 from ..public.router import certificate_download
 from ..problems import BadRequest, Forbidden, ServiceUnavailable
@@ -34,7 +35,7 @@ _SIGN_IN = "/learners/sign-in?" + urlencode({"next": "/me"})
 
 def _checked(browser: Browser, csrf_token: str | None) -> None:
     if browser.learner is None or browser.session_token is None or not learners.csrf_matches(browser.session_token, csrf_token):
-        raise Forbidden("This form did not come from your backpack, or your session ended. Sign in again.")
+        raise Forbidden(gettext("This form did not come from your backpack, or your session ended. Sign in again."))
 
 
 def _back(notice: str | None = None) -> Response:
@@ -59,6 +60,8 @@ async def backpack(browser: BrowserDep, session: SessionDep, runtime: RuntimeDep
         corrections={c.credential_id: c for c in reversed(await corrections.for_learner(session, browser.learner))},
         csrf_token=learners.csrf_token(browser.session_token),
         notice=notice,
+        languages=list(LANGUAGE_NAMES.items()),
+        current_language=current_language(),
     )
 
 
@@ -103,18 +106,21 @@ async def add_address(
     """Email a link to another address of the learner's: opening it adds the address."""
     _checked(browser, csrf_token)
     assert browser.learner is not None
-    address = learners.normalised_email(email)
+    try:
+        address = learners.normalised_email(email)
+    except BadRequest as problem:  # the check is shared with the staff's (English) sign-in
+        raise BadRequest(gettext("Enter your email address, like name@example.org."), errors=problem.errors) from None
     settings = runtime.settings
     mailer = mailer_for(settings)
     if mailer is None:
-        raise ServiceUnavailable("Email is not configured on this service: its operator has not set an SMTP server (MICROCRED_SMTP_HOST).")
+        raise ServiceUnavailable(gettext("Email is not configured on this service: its operator has not set an SMTP server (MICROCRED_SMTP_HOST)."))
     token = await service.request_address(session, browser.learner, email=address, now=datetime.now(UTC))
     link = f"{settings.base_url}/me/addresses/confirm?{urlencode({'token': token})}"
     message = address_message(to=address, account=browser.learner.email, link=link, settings=settings, minutes=service.ADDRESS_LINK_SECONDS // 60)
     try:
         await mailer.send(message)
     except MailError:
-        raise ServiceUnavailable("The email could not be sent just now. Try again in a few minutes.") from None
+        raise ServiceUnavailable(gettext("The email could not be sent just now. Try again in a few minutes.")) from None
     return _back("address-sent")
 
 
@@ -151,8 +157,45 @@ async def confirm_address_page(token: Annotated[str, Query(min_length=1, max_len
 async def confirm_address(session: SessionDep, token: Annotated[str, Form(min_length=1, max_length=200)]) -> Response:
     email = await service.confirm_address(session, token=token, now=datetime.now(UTC))
     return html_page(
-        "message.html", title="Address added", message=f"{email} is now one of your backpack's addresses.", link_url="/me", link_text="Open your backpack"
+        "message.html",
+        title=gettext("Address added"),
+        message=gettext("%(email)s is now one of your backpack's addresses.") % {"email": email},
+        link_url="/me",
+        link_text=gettext("Open your backpack"),
     )
+
+
+@router.post("/me/addresses/remove")
+async def remove_address(
+    browser: BrowserDep,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=320)],
+    csrf_token: Annotated[str | None, Form(max_length=200)] = None,
+) -> Response:
+    """Remove an added address: the credentials awarded to it leave the backpack (the address
+    the learner signs in with stays; deleting the account removes it)."""
+    _checked(browser, csrf_token)
+    assert browser.learner is not None
+    await service.remove_address(session, browser.learner, email=email)
+    return _back("address-removed")
+
+
+@router.post("/me/language")
+async def set_language(
+    browser: BrowserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    language: Annotated[str, Form(max_length=16)] = "",
+    csrf_token: Annotated[str | None, Form(max_length=200)] = None,
+) -> Response:
+    """The learner's language, for their pages on any browser and the emails they get; this
+    browser's language cookie is set too, so the next page is in it at once."""
+    _checked(browser, csrf_token)
+    assert browser.learner is not None
+    chosen = await service.set_language(session, browser.learner, language=language)
+    response = _back("language")
+    set_language_cookie(response, chosen, runtime.settings)
+    return response
 
 
 @router.post("/me/share-links")
@@ -190,12 +233,12 @@ async def delete_account(
     _checked(browser, csrf_token)
     assert browser.learner is not None
     if confirm.strip().lower() != browser.learner.email:
-        raise BadRequest("Type your account's email address to confirm deleting it.")
+        raise BadRequest(gettext("Type your account's email address to confirm deleting it."))
     await service.delete_account(session, browser.learner)
     response = html_page(
         "message.html",
-        title="Account deleted",
-        message="Your account, its addresses, sessions and share links are gone. Your credentials stay issued and keep verifying.",
+        title=gettext("Account deleted"),
+        message=gettext("Your account, its addresses, sessions and share links are gone. Your credentials stay issued and keep verifying."),
         link_url=None,
         link_text="",
     )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..awards.document import credential_url
+from ..i18n import SUPPORTED, gettext
 from ..learners.repository import LearnerRepository
 from ..db.models import AddressLink, Credential, Issuer, Learner, LearnerAddress, ShareLink
 from ..images.service import badge_of
@@ -35,8 +36,10 @@ __all__ = [
     "entries",
     "make_share_link",
     "page_url",
+    "remove_address",
     "request_address",
     "revoke_share_link",
+    "set_language",
     "set_visibility",
     "share_links",
     "shared",
@@ -63,7 +66,7 @@ class Entry:
     credential: Credential
     title: str
     issuer_name: str
-    issued_on: str
+    issued_on: datetime
     state: str
     page_url: str
     plain_url: str
@@ -87,7 +90,7 @@ async def entries(session: AsyncSession, learner: Learner, *, base_url: str, now
                 credential=credential,
                 title=title,
                 issuer_name=issuer_name,
-                issued_on=f"{credential.issued_at:%d %B %Y}",
+                issued_on=credential.issued_at,
                 state=state,
                 page_url=page_url(base_url, credential),
                 plain_url=plain,
@@ -120,7 +123,7 @@ async def documents(session: AsyncSession, learner: Learner, base_url: str) -> l
 async def _own_credential(session: AsyncSession, learner: Learner, credential_id: str) -> Credential:
     credential = await session.get(Credential, credential_id)
     if credential is None or credential.recipient_email not in await addresses(session, learner):
-        raise NotFound("That credential is not in your backpack.")
+        raise NotFound(gettext("That credential is not in your backpack."))
     return credential
 
 
@@ -128,7 +131,7 @@ async def set_visibility(session: AsyncSession, learner: Learner, *, credential_
     """Who may see the credential's page. Making it unlisted gives it a new secret (so a link
     shared before stops working when it is unlisted again)."""
     if visibility not in VISIBILITIES:
-        raise BadRequest("Choose listed, public or unlisted.", errors=[field_error("/visibility", "not one of listed, public, unlisted")])
+        raise BadRequest(gettext("Choose listed, public or unlisted."), errors=[field_error("/visibility", "not one of listed, public, unlisted")])
     credential = await _own_credential(session, learner, credential_id)
     if visibility == "unlisted" and credential.visibility != "unlisted":
         credential.page_secret = new_token()
@@ -142,11 +145,11 @@ async def request_address(session: AsyncSession, learner: Learner, *, email: str
     repository = BackpackRepository(session)
     known = await addresses(session, learner)
     if email in known:
-        raise Conflict("That address is already one of yours.")
+        raise Conflict(gettext("That address is already one of yours."))
     if len(known) >= MAX_ADDRESSES:
-        raise Conflict(f"An account holds at most {MAX_ADDRESSES} addresses: remove one first.")
+        raise Conflict(gettext("An account holds at most %(count)s addresses: remove one first.") % {"count": MAX_ADDRESSES})
     if await repository.pending_address_links(learner.id, now) >= MAX_PENDING_ADDRESS_LINKS:
-        raise Conflict("Several address links are already waiting to be opened: open one, or try again in an hour.")
+        raise Conflict(gettext("Several address links are already waiting to be opened: open one, or try again in an hour."))
     token = new_token()
     await repository.add(
         AddressLink(token_hash=token_digest(token), learner_id=learner.id, email=email, created_at=now, expires_at=now + timedelta(seconds=ADDRESS_LINK_SECONDS))
@@ -160,18 +163,40 @@ async def confirm_address(session: AsyncSession, *, token: str, now: datetime) -
     repository = BackpackRepository(session)
     link = await repository.claim_address_link(token_digest(token), now)
     if link is None:
-        raise BadRequest("This link does not work any more: each works once, for an hour. Add the address again from your backpack.")
+        raise BadRequest(gettext("This link does not work any more: each works once, for an hour. Add the address again from your backpack."))
     existing = await repository.address(link.email)
     if existing is not None:
         if existing.learner_id == link.learner_id:
             return link.email
-        raise Conflict("That address already belongs to another account.")
+        raise Conflict(gettext("That address already belongs to another account."))
     if await session.get(Learner, link.learner_id) is None:
-        raise BadRequest("The account that asked for this address no longer exists.")
+        raise BadRequest(gettext("The account that asked for this address no longer exists."))
     if (owner := await LearnerRepository(session).by_email(link.email)) is not None and owner.id != link.learner_id:
-        raise Conflict("That address has an account of its own: sign in with it and delete that account first, or keep them apart.")
+        raise Conflict(gettext("That address has an account of its own: sign in with it and delete that account first, or keep them apart."))
     await repository.add(LearnerAddress(email=link.email, learner_id=link.learner_id, verified_at=now))
     return link.email
+
+
+async def remove_address(session: AsyncSession, learner: Learner, *, email: str) -> None:
+    """Remove one of the learner's added addresses: its credentials leave the backpack (they stay
+    issued). The address the account signs in with stays: it is the account."""
+    address = email.strip().lower()
+    if address == learner.email:
+        raise BadRequest(
+            gettext("You sign in with this address, so it stays. To remove it, delete your account."),
+            errors=[field_error("/email", "the account's own address")],
+        )
+    if not await BackpackRepository(session).delete_address(learner.id, address):
+        raise NotFound(gettext("That address is not one of your added addresses."))
+
+
+async def set_language(session: AsyncSession, learner: Learner, *, language: str) -> str:
+    """The learner's language for their pages and emails; 400 for one the service does not speak."""
+    if language not in SUPPORTED:
+        raise BadRequest(gettext("Choose one of the languages listed."), errors=[field_error("/language", f"one of {', '.join(SUPPORTED)}")])
+    learner.language = language
+    await session.flush()
+    return language
 
 
 async def share_links(session: AsyncSession, learner: Learner) -> list[ShareLink]:
@@ -186,7 +211,7 @@ async def make_share_link(session: AsyncSession, learner: Learner, *, include_un
 
 async def revoke_share_link(session: AsyncSession, learner: Learner, *, token: str) -> None:
     if not await BackpackRepository(session).delete_share_link(learner.id, token):
-        raise NotFound("That share link is not yours, or was revoked already.")
+        raise NotFound(gettext("That share link is not yours, or was revoked already."))
 
 
 async def shared(session: AsyncSession, *, token: str) -> tuple[Learner, list[Credential]]:
@@ -196,7 +221,7 @@ async def shared(session: AsyncSession, *, token: str) -> tuple[Learner, list[Cr
     link = await repository.share_link(token) if 0 < len(token) <= 64 else None
     learner = await session.get(Learner, link.learner_id) if link is not None else None
     if link is None or learner is None:
-        raise NotFound("This share link does not exist, or its owner revoked it.")
+        raise NotFound(gettext("This share link does not exist, or its owner revoked it."))
     found = await repository.credentials(await addresses(session, learner))
     return learner, [c for c, _ in found if link.include_unlisted or c.visibility != "unlisted"]
 

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from ..i18n import gettext
 from ..problems import BadRequest, Forbidden, ServiceUnavailable
 from ..web.deps import RuntimeDep, SessionDep, check_url
 from ..web.routes import rendering_errors
@@ -64,12 +65,12 @@ async def send_sign_in_link(
     next_path = service.local_path(next)
     try:
         address = service.normalised_email(email)
-    except BadRequest as problem:
-        return _sign_in_form(browser, next=next_path, error=problem.detail, status=400)
+    except BadRequest:  # the staff's sign-in shares the check, in English: the learner reads their language
+        return _sign_in_form(browser, next=next_path, error=gettext("Enter your email address, like name@example.org."), status=400)
     settings = runtime.settings
     mailer = mailer_for(settings)
     if mailer is None:
-        raise ServiceUnavailable("Email sign-in is not configured on this service: its operator has not set an SMTP server (MICROCRED_SMTP_HOST).")
+        raise ServiceUnavailable(gettext("Email sign-in is not configured on this service: its operator has not set an SMTP server (MICROCRED_SMTP_HOST)."))
     now = datetime.now(UTC)
     token = await service.request_sign_in(session, email=address, next_path=next_path, now=now)
     if token is not None:
@@ -80,7 +81,7 @@ async def send_sign_in_link(
         try:
             await mailer.send(message)
         except MailError:
-            raise ServiceUnavailable("The sign-in email could not be sent just now. Try again in a few minutes.") from None
+            raise ServiceUnavailable(gettext("The sign-in email could not be sent just now. Try again in a few minutes.")) from None
     again = f"{router.url_path_for('sign_in_page')}?{urlencode({'next': next_path})}"
     return html_page("sign_in_sent.html", email=address, minutes=service.SIGN_IN_LINK_SECONDS // 60, again_url=again)
 
@@ -111,7 +112,7 @@ async def confirm_sign_in(
 ) -> Response:
     nonce = request.cookies.get(sign_in_cookie_name(runtime.settings))
     if nonce is None or not service.csrf_matches(nonce, csrf_token):
-        raise Forbidden("This sign-in form did not come from this service's page in this browser. Open the link from your email again.")
+        raise Forbidden(gettext("This sign-in form did not come from this service's page in this browser. Open the link from your email again."))
     signed_in = await service.complete_sign_in(
         session, token=token, now=datetime.now(UTC), session_seconds=runtime.settings.learner_session_seconds
     )
@@ -126,7 +127,7 @@ async def sign_out(
     browser: BrowserDep, session: SessionDep, runtime: RuntimeDep, csrf_token: Annotated[str | None, Form(max_length=200)] = None
 ) -> Response:
     if browser.session_token is None or not service.csrf_matches(browser.session_token, csrf_token):
-        raise Forbidden("This form did not come from this service's page, or your session ended.")
+        raise Forbidden(gettext("This form did not come from this service's page, or your session ended."))
     await service.sign_out(session, session_token=browser.session_token)
     response = RedirectResponse(router.url_path_for("sign_in_page"), status_code=303)
     clear_session_cookie(response, runtime.settings)

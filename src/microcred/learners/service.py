@@ -23,6 +23,7 @@ from ..credentials import CONTEXTS
 from ..credentials.schema import validate
 from ..db.base import new_id
 from ..db.models import Learner, LearnerAddress, LearnerSession, SignInLink
+from ..i18n import N_, gettext
 from ..problems import BadRequest, field_error
 from ..schemas_common import EmailAddress, contains_nul
 from ..tokens import new_token, token_digest
@@ -106,11 +107,11 @@ async def link_email(session: AsyncSession, *, token: str, now: datetime) -> str
     page that continues it can say whom it signs in as; 400 when it works no more."""
     link = await LearnerRepository(session).usable_link(token_digest(token), now)
     if link is None:
-        raise BadRequest(_LINK_SPENT)
+        raise BadRequest(gettext(_LINK_SPENT))
     return link.email
 
 
-_LINK_SPENT = "This sign-in link does not work any more: each link works once, for 15 minutes. Ask for a new one."
+_LINK_SPENT = N_("This sign-in link does not work any more: each link works once, for 15 minutes. Ask for a new one.")
 
 
 async def complete_sign_in(session: AsyncSession, *, token: str, now: datetime, session_seconds: int) -> SignedIn:
@@ -118,7 +119,7 @@ async def complete_sign_in(session: AsyncSession, *, token: str, now: datetime, 
     repository = LearnerRepository(session)
     link = await repository.claim_link(token_digest(token), now)
     if link is None:
-        raise BadRequest(_LINK_SPENT)
+        raise BadRequest(gettext(_LINK_SPENT))
     learner = await repository.by_email(link.email)
     if learner is None and (address := await session.get(LearnerAddress, link.email)) is not None:
         learner = await repository.get(address.learner_id)  # another verified address of an account (the backpack)

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ..i18n import N_, gettext
+from ..i18n.requests import COOKIE as LANGUAGE_COOKIE
 from ..i18n.requests import prefer as prefer_language
 from ..config import Settings
 from ..db.models import Learner
@@ -27,6 +29,7 @@ __all__ = [
     "cookie_name",
     "html_error",
     "html_page",
+    "set_language_cookie",
     "set_session_cookie",
     "set_sign_in_cookie",
     "sign_in_cookie_name",
@@ -72,6 +75,12 @@ def clear_sign_in_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(sign_in_cookie_name(settings), path="/", secure=not _plain_http(settings), httponly=True, samesite="strict")
 
 
+def set_language_cookie(response: Response, language: str, settings: Settings) -> None:
+    """The browser's language choice, as the switcher sets it (read by i18n.requests), so the
+    learner's new setting shows on the very next page."""
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, path="/", secure=not _plain_http(settings), httponly=True, samesite="lax")
+
+
 def clear_session_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(cookie_name(settings), path="/", secure=not _plain_http(settings), httponly=True, samesite="lax")
 
@@ -110,16 +119,22 @@ def html_page(template: str, *, status: int = 200, scripts: bool = False, **cont
     return HTMLResponse(render_page(template, **context), status_code=status, headers=headers)
 
 
-_TITLES = {400: "This did not work", 403: "Not allowed", 404: "Not found", 422: "This did not work", 503: "Not available right now"}
+_TITLES = {400: N_("This did not work"), 403: N_("Not allowed"), 404: N_("Not found"), 422: N_("This did not work"), 503: N_("Not available right now")}
+_OTHER_TITLE = N_("Something went wrong")
 
 
 def html_error(problem: ProblemError, status: int) -> Response:
-    """Errors of the learners' pages, as a page (for rendering_errors)."""
+    """Errors of the learners' pages, as a page (for rendering_errors). The services word their
+    problems in the reader's language; a form FastAPI could not read (422) gets a sentence around
+    its technical detail."""
+    message = problem.detail
+    if status == 422:
+        message = gettext("Part of the form was missing or not as expected (%(detail)s). Go back and try again.") % {"detail": problem.detail}
     return html_page(
         "message.html",
         status=status,
-        title=_TITLES.get(status, "Something went wrong"),
-        message=problem.detail,
+        title=gettext(_TITLES.get(status, _OTHER_TITLE)),
+        message=message,
         link_url=None,
         link_text="",
     )

@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Depends, Form, Header, Request, status
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from ..i18n import N_, gettext
 from ..learners.web import BrowserDep, html_error, html_page
 from ..problems import BadRequest, Forbidden
 from ..web.csrf import csrf_matches, csrf_token
@@ -122,11 +123,11 @@ def _no_nul(*values: str | None) -> None:
 
 #: What each scope lets the application do, in the learner's words.
 _SCOPE_WORDS = {
-    CREDENTIAL_READONLY: "read the Open Badges credentials awarded to your email address, and those you keep here",
-    CREDENTIAL_UPSERT: "add credentials to your collection here, or replace them",
-    PROFILE_READONLY: "read your profile here (your name and verified email address)",
-    PROFILE_UPDATE: "change your profile here (not your email address)",
-    OFFLINE_ACCESS: "keep this access while you are away",
+    CREDENTIAL_READONLY: N_("read the Open Badges credentials awarded to your email address, and those you keep here"),
+    CREDENTIAL_UPSERT: N_("add credentials to your collection here, or replace them"),
+    PROFILE_READONLY: N_("read your profile here (your name and verified email address)"),
+    PROFILE_UPDATE: N_("change your profile here (not your email address)"),
+    OFFLINE_ACCESS: N_("keep this access while you are away"),
 }
 _REQUEST_PARAMETERS = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method")
 
@@ -136,7 +137,7 @@ def _single(items: list[tuple[str, Any]]) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in items:
         if name in params:
-            raise BadRequest(f"This link is malformed: it has the parameter {name!r} more than once.")
+            raise BadRequest(gettext("This link is malformed: it has the parameter %(name)s more than once.") % {"name": repr(name)})
         if isinstance(value, str):
             params[name] = value
     return params
@@ -171,7 +172,7 @@ async def authorize(request: Request, browser: BrowserDep, session: SessionDep) 
         client_name=checked.client.name,
         client_uri=checked.client.registration.get("client_uri"),
         learner_email=browser.learner.email,
-        scopes=[(scope, _SCOPE_WORDS.get(scope, scope)) for scope in checked.scopes],
+        scopes=[(scope, gettext(_SCOPE_WORDS[scope]) if scope in _SCOPE_WORDS else scope) for scope in checked.scopes],
         redirect_host=urlsplit(checked.redirect_uri).netloc,
         fields=[(k, v) for k, v in params.items() if k in _REQUEST_PARAMETERS],
         csrf_token=csrf_token(browser.session_token),
@@ -188,7 +189,7 @@ async def decide(request: Request, browser: BrowserDep, session: SessionDep) -> 
     if browser.learner is None or browser.session_token is None:
         return _to_sign_in(params)
     if not csrf_matches(browser.session_token, posted.get("csrf_token")):
-        raise Forbidden("This form did not come from this service's consent page (or it is out of date). Go back to the application and start again.")
+        raise Forbidden(gettext("This form did not come from this service's consent page (or it is out of date). Go back to the application and start again."))
     try:
         checked = await service.check_authorization_request(session, params)
     except service.AuthorizationError as refused:
