@@ -238,3 +238,12 @@ async def test_a_pathway_credential_follows_the_language_of_its_learner_or_of_th
     assert (await pathway_achievement("gijs@example.org"))["inLanguage"] == "nl"
     assert (await service.award(issuer_id, course, recipient={"email": "hugo@example.org"})).status_code == 201
     assert (await pathway_achievement("hugo@example.org"))["name"] == "Certified Instrument Maker"
+
+
+async def test_the_catalogue_shows_each_reader_the_achievement_in_their_language(service: ServiceClient) -> None:
+    issuer_id, achievement_id = await _achievement(service)
+    for language, name, other in (("nl", DUTCH["name"], ENGLISH_NAME), ("en", ENGLISH_NAME, DUTCH["name"])):
+        listed = await service.http.get("/catalogue", params={"issuer": issuer_id}, headers={"Accept-Language": language})
+        assert listed.status_code == 200 and name in listed.text and other not in listed.text, language
+        page = await service.http.get(f"/catalogue/achievements/{achievement_id}", headers={"Accept-Language": language})
+        assert page.status_code == 200 and name in page.text, language

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..i18n import current_language
 from ..achievements.document import EQF_FRAMEWORK
 from ..credentials import eu_elements
 from ..db.models import Achievement, AchievementVersion, Issuer, Pathway, PathwayComponent
@@ -148,12 +149,18 @@ def _facts(document: dict[str, Any]) -> _Facts:
     )
 
 
-#: Version id -> its facts. A published version never changes, so what was read from it once
-#: holds; the list then loads only the ids of what is published, not every document.
-_FACTS: OrderedDict[str, _Facts] = OrderedDict()
+#: (Version id, reader's language) -> its facts. A published version never changes, so what was
+#: read from it once holds; the list then loads only the ids of what is published, not every document.
+_FACTS: OrderedDict[tuple[str, str], _Facts] = OrderedDict()
 _FACTS_KEPT = 50_000
-#: Version id -> the list's entry (the facts and the issuer's name at the time).
-_ENTRIES: OrderedDict[str, CatalogueEntry] = OrderedDict()
+#: (Version id, reader's language) -> the list's entry (the facts and the issuer's name at the time).
+_ENTRIES: OrderedDict[tuple[str, str], CatalogueEntry] = OrderedDict()
+
+
+def _in_language(document: dict[str, Any], translations: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+    """The achievement as the reader reads it: its translation into the page's language when it
+    has one (name, description, criteria), else its own text."""
+    return (translations or {}).get(current_language()) or document
 
 
 def _entry(achievement_id: str, issuer_id: str, issuer_name: str, facts: _Facts, elements: list[tuple[str, str]] | None = None) -> CatalogueEntry:
@@ -182,17 +189,19 @@ def _published(issuer_id: str | None = None, *columns: Any) -> Any:
 async def entries(session: AsyncSession, *, issuer_id: str | None = None) -> list[CatalogueEntry]:
     """Every published achievement (of one issuer), by name; without their elements in words."""
     rows = (await session.execute(_published(issuer_id, AchievementVersion.id))).all()
-    unknown = [version_id for *_, version_id in rows if version_id not in _FACTS]
+    language = current_language()
+    unknown = [version_id for *_, version_id in rows if (version_id, language) not in _FACTS]
     for start in range(0, len(unknown), 500):
         chunk = unknown[start : start + 500]
-        for version_id, document in await session.execute(select(AchievementVersion.id, AchievementVersion.document).where(AchievementVersion.id.in_(chunk))):
-            _FACTS[version_id] = _facts(document)
+        read = select(AchievementVersion.id, AchievementVersion.document, AchievementVersion.translations).where(AchievementVersion.id.in_(chunk))
+        for version_id, document, translations in await session.execute(read):
+            _FACTS[(version_id, language)] = _facts(_in_language(document, translations))
     found = []
     for a_id, i_id, i_name, version_id in rows:
-        entry = _ENTRIES.get(version_id)
+        entry = _ENTRIES.get((version_id, language))
         if entry is None or entry.issuer_name != i_name:  # the issuer renamed
-            facts = _FACTS.get(version_id) or _Facts("", None, None, None, None, None, None, None)
-            entry = _ENTRIES[version_id] = _entry(a_id, i_id, i_name, facts)
+            facts = _FACTS.get((version_id, language)) or _Facts("", None, None, None, None, None, None, None)
+            entry = _ENTRIES[(version_id, language)] = _entry(a_id, i_id, i_name, facts)
         found.append(entry)
     for kept in (_FACTS, _ENTRIES):
         while len(kept) > _FACTS_KEPT:
@@ -241,8 +250,11 @@ async def listing(session: AsyncSession, *, filters: Filters, page: int = 1) -> 
 
 
 async def achievement_entry(session: AsyncSession, achievement_id: str) -> CatalogueEntry | None:
-    row = (await session.execute(_published(None, AchievementVersion.document).where(Achievement.id == achievement_id))).first()
-    return entry_of(*row) if row is not None else None
+    row = (await session.execute(_published(None, AchievementVersion.document, AchievementVersion.translations).where(Achievement.id == achievement_id))).first()
+    if row is None:
+        return None
+    a_id, i_id, i_name, document, translations = row
+    return entry_of(a_id, i_id, i_name, _in_language(document, translations))
 
 
 @dataclass(frozen=True)
@@ -264,7 +276,12 @@ async def pathway_view(session: AsyncSession, pathway_id: str) -> PathwayView | 
         await session.scalars(select(PathwayComponent).where(PathwayComponent.pathway_id == pathway_id).order_by(PathwayComponent.position, PathwayComponent.achievement_id))
     ).all()
     ids = [c.achievement_id for c in components] + [pathway.achievement_id]
-    found = {a_id: entry_of(a_id, i_id, i_name, doc) for a_id, i_id, i_name, doc in await session.execute(_published(None, AchievementVersion.document).where(Achievement.id.in_(ids)))}
+    found = {
+        a_id: entry_of(a_id, i_id, i_name, _in_language(doc, translations))
+        for a_id, i_id, i_name, doc, translations in await session.execute(
+            _published(None, AchievementVersion.document, AchievementVersion.translations).where(Achievement.id.in_(ids))
+        )
+    }
     needed = pathway.min_count if pathway.rule == "at_least" and pathway.min_count else len(components)
     entry = PathwayEntry(pathway.id, pathway.issuer_id, issuer_name, pathway.name, needed, len(components))
     return PathwayView(entry, [(c.achievement_id, found.get(c.achievement_id)) for c in components], found.get(pathway.achievement_id), pathway.achievement_id)
