@@ -6,6 +6,7 @@ links the issuer's stylesheet and logo, and the PDF carries the logo."""
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 
@@ -18,6 +19,7 @@ from pypdf import PdfReader
 from microcred.runtime import Runtime
 
 from ..factories.service import ServiceClient
+from .conftest import is_problem
 from .console_helpers import LOCAL, add_staff, csrf_of, http, settings, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.asyncio
@@ -116,3 +118,36 @@ async def test_only_an_owner_of_this_issuer_saves(http: httpx.AsyncClient, runti
     refused = await http.post("/console/spe/branding", data={"csrf_token": csrf_of(page.text), "brand": "#000000", "accent": "#0b57d0"})
     assert refused.status_code == 403
     assert (await http.get("/console/nobody/branding")).status_code == 404
+
+
+async def test_an_lms_sets_and_reads_the_branding_through_the_api(api: ServiceClient) -> None:
+    issuer = await api.create_issuer()
+    url = f"/api/v1/issuers/{issuer['id']}/branding"
+    logo = "data:image/png;base64," + base64.b64encode(_png()).decode()
+    saved = await api.http.put(url, json={"logo": logo, "colours": {"brand": "#19487a", "accent": "#0b57d0"}}, headers=api.admin)
+    assert saved.status_code == 200, saved.text
+    body = saved.json()
+    assert body["brand_colour"] == "#19487a" and body["accent_colour"] == "#0b57d0" and body["logo_media_type"] == "image/png"
+    served = await api.http.get(body["logo_url"].removeprefix(api.runtime.settings.base_url))
+    assert served.status_code == 200 and served.content == _png()
+    assert (await api.http.get(url, headers=api.admin)).json() == {**body, "notes": []}
+
+    # refused, naming the field, and nothing changed
+    for payload, pointer in (
+        ({"colours": {"brand": "#19487a", "accent": "#ffff00"}}, "#/colours/accent"),
+        ({"colours": {"brand": "blue", "accent": "#0b57d0"}}, "#/colours/brand"),
+        ({"logo": "data:image/png;base64," + base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>').decode()}, "#/logo"),
+        ({"logo": "https://elsewhere.example/logo.png"}, "#/logo"),
+    ):
+        refused = is_problem(await api.http.put(url, json=payload, headers=api.admin), 422)
+        assert refused["errors"][0]["pointer"] == pointer, refused
+    assert (await api.http.get(url, headers=api.admin)).json()["logo_url"] == body["logo_url"]
+
+    # absent keeps the logo, null removes it; another issuer's key reads nothing
+    kept = await api.http.put(url, json={"colours": None}, headers=api.admin)
+    assert kept.json()["logo_url"] == body["logo_url"] and kept.json()["brand_colour"] is None
+    removed = await api.http.put(url, json={"logo": None}, headers=api.admin)
+    assert removed.json()["logo_url"] is None
+    other = await api.create_issuer()
+    stranger = api.auth(await api.issuer_key(other["id"]))
+    is_problem(await api.http.get(url, headers=stranger), 404)  # as for any other issuer's resource: not even that it exists

@@ -8,7 +8,8 @@ from ..web.deps import PrincipalDep, RuntimeDep, SessionDep
 from ..web.openapi import PROBLEMS
 from ..web.routes import StrictJsonRoute
 from . import service
-from .schemas import IssuerCreate, IssuerList, IssuerOut, IssuerUpdate, KeyList, KeyOut
+from . import brand
+from .schemas import BrandingIn, BrandingOut, IssuerCreate, IssuerList, IssuerOut, IssuerUpdate, KeyList, KeyOut
 
 router = APIRouter(prefix="/api/v1/issuers", tags=["issuers"], responses=PROBLEMS, route_class=StrictJsonRoute)
 
@@ -71,3 +72,21 @@ async def rotate_key(issuer_id: str, principal: PrincipalDep, session: SessionDe
     """Make a new key current; the old one stays published as retired, so old credentials verify."""
     key = await service.rotate_key(session, principal=principal, keystore=runtime.keystore, issuer_id=issuer_id)
     return KeyOut(verification_method=key.id, public_key_multibase=key.public_key_multibase, valid_from=key.valid_from, valid_until=key.valid_until)
+
+
+@router.get("/{issuer_id}/branding", response_model=BrandingOut)
+async def get_branding(issuer_id: str, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> BrandingOut:
+    """The logo and colours the credential page, the PDF and the emails carry."""
+    issuer = await service.get_issuer(session, principal=principal, issuer_id=issuer_id)
+    return brand.branding_out(issuer, runtime.settings.base_url)
+
+
+@router.put("/{issuer_id}/branding", response_model=BrandingOut)
+async def put_branding(issuer_id: str, body: BrandingIn, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> BrandingOut:
+    """Set the logo (a `data:` URL; `null` removes it; absent keeps it) and the colours (`null`:
+    the service's own). The logo is checked as in the console (PNG, JPEG or an SVG with nothing
+    active in it); an accent colour below WCAG AA on white is a 422 naming the field."""
+    issuer, notes = await brand.save_branding_from_api(
+        session, principal=principal, issuer_id=issuer_id, data=body, logo_given="logo" in body.model_fields_set, now=datetime.now(UTC)
+    )
+    return brand.branding_out(issuer, runtime.settings.base_url, notes)

@@ -169,3 +169,27 @@ class KeyOut(BaseModel):
 
 class KeyList(BaseModel):
     items: list[KeyOut]
+
+
+class ColoursIn(ApiModel):
+    brand: Annotated[str, StringConstraints(max_length=7)] = Field(description="the band behind the page's heading, #rrggbb")
+    accent: Annotated[str, StringConstraints(max_length=7)] = Field(
+        description="links and rules on the white page, #rrggbb; must reach 4.5:1 (WCAG AA) on white"
+    )
+
+
+class BrandingIn(ApiModel):
+    logo: Annotated[str, StringConstraints(max_length=360_000)] | None = Field(
+        default=None,
+        description="the logo as a data: URL (data:image/png;base64,..., PNG, JPEG or a plain SVG, at most 256 KB); "
+        "null removes it; absent keeps it",
+    )
+    colours: ColoursIn | None = Field(default=None, description="the credential page's colours; null: the service's own")
+
+
+class BrandingOut(BaseModel):
+    logo_url: str | None = Field(description="the stored logo, served by this service (never hot-linked)")
+    logo_media_type: str | None
+    brand_colour: str | None
+    accent_colour: str | None
+    notes: list[str] = Field(default_factory=list, description="what was adjusted for contrast, in words")
