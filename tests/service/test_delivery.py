@@ -176,6 +176,25 @@ async def test_no_email_when_the_issuer_turned_delivery_off_and_none_on_revocati
     assert sum("revoked" in subject for _, subject in subjects) == 1
 
 
+async def test_a_pathway_credential_is_emailed_once_beside_its_courses(service: ServiceClient, smtp: Smtp, settings: Settings) -> None:
+    issuer = (await service.create_issuer())["id"]
+    courses = [await service.create_achievement(issuer, name=f"Course {n}") for n in "AB"]
+    track = await service.create_achievement(issuer, name="Instrument Maker Track")
+    created = await service.http.post(
+        f"/api/v1/issuers/{issuer}/pathways",
+        json={"name": "Instrument Maker Track", "achievement_id": track["id"], "components": [{"achievement_id": c["id"]} for c in courses]},
+        headers=service.admin,
+    )
+    assert created.status_code == 201, created.text
+    for course in courses:
+        assert (await service.award(issuer, course["id"], recipient={"email": "stacker@example.org", "name": "Sam"})).status_code == 201
+    await drain(sender(service.runtime, settings))
+    await drain(sender(service.runtime, settings))  # a second pass finds nothing more to send
+    subjects = sorted(str(m["Subject"]) for m in smtp.mailbox.to("stacker@example.org"))
+    assert len(subjects) == 3 and len({m["Message-ID"] for m in smtp.mailbox.messages}) == 3
+    assert sum("Instrument Maker Track" in subject for subject in subjects) == 1, subjects
+
+
 async def test_a_rolled_back_award_sends_no_email(service: ServiceClient, smtp: Smtp, settings: Settings) -> None:
     issuer = await service.create_issuer()
     achievement = await service.create_achievement(issuer["id"])

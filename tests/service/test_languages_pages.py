@@ -73,3 +73,19 @@ async def test_a_language_we_do_not_speak_is_english_and_json_is_untouched(servi
     machine = await service.http.get(path, headers={"Accept": "application/ld+json", "Accept-Language": "nl"})
     assert machine.json() == award["credential"] and "content-language" not in machine.headers
     assert machine.headers["vary"] == "Accept"
+
+
+async def test_every_public_page_declares_its_language_in_both_languages(service: ServiceClient) -> None:
+    path, award = await _credential_path(service)
+    issuer_id = award["issuer_id"]
+    achievement_id = award["achievement_id"]
+    pages = [
+        path, "/verify", "/catalogue", f"/catalogue/{issuer_id}", f"/catalogue/achievements/{achievement_id}", "/catalogue/gap-check",
+        "/learners/sign-in", "/me",  # signed out: the sign-in page
+    ]
+    for language in ("en", "nl"):
+        for page in pages:
+            response = await service.http.get(page, headers={"Accept": HTML, "Accept-Language": language}, follow_redirects=True)
+            assert response.status_code == 200, (page, response.status_code)
+            assert _lang(response.text) == language and response.headers["content-language"] == language, page
+            assert "Accept-Language" in response.headers["vary"], page
