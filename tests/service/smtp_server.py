@@ -28,13 +28,21 @@ from aiosmtpd.controller import Controller
 
 from microcred.config import Settings
 
-__all__ = ["Mailbox", "Smtp", "smtp", "smtp_settings"]
+__all__ = ["Mailbox", "Smtp", "smtp", "smtp_settings", "text_of"]
 
 #: Bounds on waiting for a message the service sends (polled, never asserted on).
 _WAIT_ATTEMPTS = 200
 _POLL_SECONDS = 0.05
 
 _LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def text_of(message: EmailMessage) -> str:
+    """What a person reads in an email: its plain-text part (a credential's notice also has a
+    branded HTML part, with the same words)."""
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None, "the email has no plain-text part"
+    return str(body.get_content())
 
 
 @dataclass
@@ -73,7 +81,7 @@ class Mailbox:
         pattern = re.compile(r"https?://[^/]+" + re.escape(path))
         for _ in range(_WAIT_ATTEMPTS):
             for message in reversed(self.to(address)):
-                body = message.get_content()
+                body = text_of(message)
                 links = [link.rstrip(".,;)") for link in _LINK.findall(body)]
                 matching = [link for link in links if pattern.match(link)]
                 if matching:

@@ -5,6 +5,9 @@ next; a failing SMTP server is retried, then the email is marked failed in words
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -14,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from PIL import Image
 from sqlalchemy import select, update
 
 from microcred.app import create_app
@@ -27,7 +31,7 @@ from microcred.runtime import Runtime
 from microcred.webhooks.dispatcher import Retry
 
 from ..factories.service import ServiceClient, award_body, award_then_roll_back, count
-from .smtp_server import Smtp, smtp, smtp_settings  # noqa: F401 (fixtures)
+from .smtp_server import Smtp, smtp, smtp_settings, text_of  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.asyncio
 
@@ -118,12 +122,37 @@ async def test_a_2000_row_batch_sends_one_email_per_credential_once_at_the_issue
     message = smtp.mailbox.newest("learner7@example.org")
     assert str(message["From"]) == "Precision Engineers <badges@badges.example.org>"
     assert str(message["Reply-To"]) == "office@precision-engineers.example"
-    body = message.get_content()
+    body = text_of(message)
     assert "Precision Turning for Instrument Makers" in str(message["Subject"]) and "Society of Precision Engineers" in body and "Learner 7" in body
     async with runtime.sessions() as session:
         credential_id = await session.scalar(select(Credential.id).where(Credential.external_id == "bulk-7"))
     assert smtp.mailbox.link("learner7@example.org", path=f"/credentials/{credential_id}")
     assert smtp.mailbox.link("learner7@example.org", path="/me") == "https://badges.example.org/me"
+
+
+async def test_the_notice_is_branded_with_the_issuers_colours_and_logo_carried_inside(service: ServiceClient, smtp: Smtp, settings: Settings) -> None:
+    issuer = await service.create_issuer()
+    logo = io.BytesIO()
+    Image.new("RGB", (64, 32), (25, 72, 122)).save(logo, format="PNG")
+    saved = await service.http.put(
+        f"/api/v1/issuers/{issuer['id']}/branding",
+        json={"logo": "data:image/png;base64," + base64.b64encode(logo.getvalue()).decode(), "colours": {"brand": "#c81e1e", "accent": "#0b57d0"}},
+        headers=service.admin,
+    )
+    assert saved.status_code == 200, saved.text
+    achievement = await service.create_achievement(issuer["id"])
+    assert (await service.award(issuer["id"], achievement["id"], recipient={"email": "branded@example.org", "name": "Bo"})).status_code == 201
+    await drain(sender(service.runtime, settings))
+    message = smtp.mailbox.newest("branded@example.org")
+    html_part = message.get_body(preferencelist=("html",))
+    assert html_part is not None and message.get_body(preferencelist=("plain",)) is not None  # both, same words
+    html = html_part.get_content()
+    assert "#c81e1e" in html and "Precision Turning for Instrument Makers" in html and "Bo" in html
+    cid = re.search(r'src="cid:([^"]+)"', html)
+    assert cid, html
+    [image] = [part for part in message.walk() if part.get("Content-ID") == f"<{cid.group(1)}>"]
+    assert image.get_content_type() == "image/png" and image.get_content() == logo.getvalue()  # inside the email, not fetched
+    assert not re.search(r"""src=["']?https?:""", html)
 
 
 async def test_a_small_batch_at_a_low_rate_takes_as_long_as_the_rate_demands(service: ServiceClient, smtp: Smtp, settings: Settings) -> None:

@@ -16,7 +16,7 @@ from microcred.issuers.schemas import Language
 from microcred.runtime import Runtime
 
 from ..factories.service import ServiceClient
-from .smtp_server import Smtp, smtp, smtp_settings  # noqa: F401 (fixtures)
+from .smtp_server import Smtp, smtp, smtp_settings, text_of  # noqa: F401 (fixtures)
 from .test_delivery import drain, sender
 
 pytestmark = pytest.mark.asyncio
@@ -57,7 +57,7 @@ async def test_the_issued_email_is_in_the_learners_language_else_the_issuers_els
 
     def read(address: str) -> tuple[str, str, str]:
         message = smtp.mailbox.newest(address)
-        return str(message["Subject"]), message.get_content(), str(message["Content-Language"])
+        return str(message["Subject"]), text_of(message), str(message["Content-Language"])
 
     for address in ("anna@example.org", "a.devries@work.example.org", "chris@example.org", "stranger@example.org"):
         subject, body, language = read(address)
@@ -68,6 +68,8 @@ async def test_the_issued_email_is_in_the_learners_language_else_the_issuers_els
         month = datetime.now(UTC).strftime("%m")
         assert any(f" {name} {datetime.now(UTC).year}" in body for name in _DUTCH_MONTHS[int(month) - 1 : int(month) + 1]), body
         assert "awarded" not in body and "Hello" not in body
+        html = smtp.mailbox.newest(address).get_body(preferencelist=("html",))
+        assert html is not None and '<html lang="nl">' in html.get_content() and "Bekijk uw credential" in html.get_content()
     for address in ("nobody@example.org", "brian@example.org"):
         subject, body, language = read(address)
         assert language == "en", address
@@ -85,7 +87,7 @@ async def test_a_sign_in_link_asked_for_from_a_dutch_page_comes_in_dutch(service
     assert sent.status_code == 200, sent.text
     message = smtp.mailbox.newest("dutch@example.org")
     assert str(message["Subject"]).startswith("Aanmelden bij ")
-    body = message.get_content()
+    body = text_of(message)
     assert "om uw credentials te bekijken in Mijn credentials" in body and "binnen 15 minuten" in body, body
     assert "/learners/sign-in/confirm?token=" in body
     english = await service.http.post("/learners/sign-in", data={"email": "english@example.org", "next": "/me"}, headers={"Accept-Language": "en"})

@@ -14,7 +14,7 @@ from microcred.config import Settings
 
 from .browsing import DESKTOP, PHONE, Browsing, axe_problems, browsing  # noqa: F401 (fixture)
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
-from .smtp_server import Smtp, smtp, smtp_settings  # noqa: F401 (fixture: SMTP on loopback)
+from .smtp_server import Smtp, smtp, smtp_settings, text_of  # noqa: F401 (fixture: SMTP on loopback)
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -47,10 +47,13 @@ async def test_the_award_email_opens_the_credential_and_its_backpack_link_signs_
     assert response.status_code == 201, response.text
     credential_id = response.json()["id"]
 
-    # The email: plain text, every link on this service (nothing to load from anywhere else).
+    # The email: text and HTML alike link only to this service, and the HTML loads nothing (no remote image).
     email = smtp.mailbox.newest(LEARNER)
-    assert email.get_content_type() == "text/plain" and not email.is_multipart()
-    assert all(url.startswith(live.base_url) for url in _URL.findall(email.get_content()))
+    html = email.get_body(preferencelist=("html",))
+    assert html is not None
+    for part in (text_of(email), html.get_content()):
+        assert all(url.startswith(live.base_url) for url in _URL.findall(part)), part
+    assert not re.search(r"""src=["']?https?:""", html.get_content())
 
     page = await browsing.page(device)
     page.set_default_timeout(15_000)

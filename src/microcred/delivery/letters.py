@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..i18n.templates import install
 
-__all__ = ["render", "subject"]
+__all__ = ["render", "render_html", "subject"]
 
 _FOLDER = Path(__file__).parent / "templates"
 #: Plain text: nothing is escaped. Block tags take their line with them, as the catalogue
@@ -23,6 +23,15 @@ _templates = install(
         loader=FileSystemLoader(_FOLDER), autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True
     )
 )
+
+
+#: The HTML part of a credential's notice: escaped, as any page.
+_html = install(Environment(loader=FileSystemLoader(_FOLDER), autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True))
+
+
+def render_html(email: str, /, **values: Any) -> str:
+    """The HTML part of a credential's notice (``issued``, ``revoked``), branded."""
+    return _html.get_template("notice.html").render(values, kind=email)
 
 
 def render(email: str, /, **values: Any) -> str:

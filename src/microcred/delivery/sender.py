@@ -60,6 +60,8 @@ class EmailSender:
         self._slots = asyncio.Semaphore(concurrency)
         #: Per claimed email, how many seconds after its claim it may go out.
         self._delay: dict[str, float] = {}
+        #: Issuers' logos by content hash (at most 256 KB each; at most 64 kept).
+        self._logo_cache: dict[str, bytes] = {}
         self.lease = timedelta(seconds=_HORIZON_SECONDS + 60)
         self.wake = asyncio.Event()
 
@@ -154,16 +156,43 @@ class EmailSender:
                 Issuer.email_sender_name,
                 Issuer.email_reply_to,
                 Issuer.email_rate_per_second,
-                learner_language,
+                learner_language.label("learner_language"),
                 Issuer.default_language,
+                Issuer.brand_colour,
+                Issuer.accent_colour,
+                Issuer.logo_digest,
+                Issuer.logo_media_type,
             )
             .join(Credential, Credential.id == EmailDelivery.credential_id)
             .join(Issuer, Issuer.id == EmailDelivery.issuer_id)
             .where(EmailDelivery.id.in_(ids))
             .order_by(EmailDelivery.created_at, EmailDelivery.id)
         )
-        # Each row: the Claimed fields, then the learner's and the issuer's language.
-        return [replace(Claimed(*row[:-2]), language=email_language(row[-2], row[-1])) for row in rows]
+        found_rows = rows.all()
+        logos = await self._logos(session, {(row.issuer_id, row.logo_digest) for row in found_rows if row.logo_digest})
+        # Each row: the Claimed fields, then the languages and the issuer's branding.
+        return [
+            replace(
+                Claimed(*row[:12]),
+                language=email_language(row.learner_language, row.default_language),
+                brand_colour=row.brand_colour,
+                accent_colour=row.accent_colour,
+                logo=(row.logo_media_type, logos[row.logo_digest]) if row.logo_digest in logos else None,
+            )
+            for row in found_rows
+        ]
+
+    async def _logos(self, session: AsyncSession, wanted: set[tuple[str, str]]) -> dict[str, bytes]:
+        """The issuers' logos by content hash, read once per sender (a logo's hash names its
+        bytes for good: a new logo is a new hash)."""
+        missing = [(issuer_id, digest) for issuer_id, digest in wanted if digest not in self._logo_cache]
+        for issuer_id, digest in missing:
+            logo = await session.scalar(select(Issuer.logo).where(Issuer.id == issuer_id, Issuer.logo_digest == digest))
+            if logo is not None:
+                if len(self._logo_cache) >= 64:  # many issuers: start again rather than grow
+                    self._logo_cache.clear()
+                self._logo_cache[digest] = logo
+        return {digest: self._logo_cache[digest] for _, digest in wanted if digest in self._logo_cache}
 
     async def _paces(self, session: AsyncSession, issuer_ids: list[str], now: datetime) -> dict[str, datetime]:
         """Each issuer's next free slot, its row locked until the claim commits (a sender
