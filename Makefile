@@ -34,9 +34,12 @@ sample: setup
 
 ## test: type checks (mypy strict) and the whole suite, including the interop tests against
 ## Digital Bazaar's libraries and the browser tests of the public pages (headless chromium).
+## The suite runs in TEST_WORKERS pytest processes (pytest-xdist; worksteal evens out files of
+## slow tests); every fixture takes its own database, ports and files. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= auto
 test: setup browser $(JS)/node_modules/.package-lock.json
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 ## bench: signing and verification rates beside Digital Bazaar's JS stack (run by hand).
 bench: setup $(JS)/node_modules/.package-lock.json

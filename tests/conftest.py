@@ -1,5 +1,5 @@
 """Shared fixtures: the vectors' key and loader, and a fixed clock; and the session's log,
-scanned for secrets when the session ends."""
+scanned for secrets when the session ends (every worker's, under pytest-xdist)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from microcred.credentials import DocumentLoader, Ed25519KeyPair
 
-from .log_scan import SuiteLog, find_secrets
+from .log_scan import LogScan, SuiteLog
 
 VECTORS = Path(__file__).parent / "vectors"
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
@@ -69,18 +69,38 @@ def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger("microcred").setLevel(logging.DEBUG)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """Under pytest-xdist (on the controller): keep each finished worker's log scan, judged with
+    the others when the session ends (a worker's own failing exit status never reaches the run's)."""
+    wire = getattr(node, "workeroutput", {}).get("log_scan")
+    if wire is not None:
+        _WORKER_SCANS.append(LogScan.from_wire(wire))
+
+
+#: The log scans of the finished xdist workers (empty without xdist).
+_WORKER_SCANS: list[LogScan] = []
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if any log line of the whole suite holds a secret."""
     logging.getLogger().removeHandler(SUITE_LOG)
+    scan = LogScan.of(SUITE_LOG, SUITE_PASSWORDS)
+    workeroutput: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller judges every worker's records together
+        workeroutput["log_scan"] = scan.to_wire()
+        return
+    for worker in _WORKER_SCANS:
+        scan.add(worker)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    problems = [f"{leak.kind}: {leak.line[:300]}" for leak in find_secrets(SUITE_LOG.lines, SUITE_PASSWORDS)]
-    if session.testscollected >= 300 and (len(SUITE_LOG.lines) < _FEWEST_RECORDS or not SUITE_LOG.by_logger.get("uvicorn.access")):
-        problems.append(f"the log scan kept only {len(SUITE_LOG.lines)} records ({SUITE_LOG.by_logger}): is its handler still on the root logger?")
+    problems = [f"{leak.kind}: {leak.line}" for leak in scan.leaks]
+    if session.testscollected >= 300 and (scan.records < _FEWEST_RECORDS or not scan.by_logger.get("uvicorn.access")):
+        problems.append(f"the log scan kept only {scan.records} records ({scan.by_logger}): is its handler still on the root logger?")
     if problems:
         if reporter is not None:
-            reporter.write_line(f"log scan: {len(problems)} problem(s) in {len(SUITE_LOG.lines)} log records:", red=True)
+            reporter.write_line(f"log scan: {len(problems)} problem(s) in {scan.records} log records:", red=True)
             for problem in problems[:50]:
                 reporter.write_line("  " + problem, red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif reporter is not None:
-        reporter.write_line(f"log scan: no secret in {len(SUITE_LOG.lines)} log records")
+        reporter.write_line(f"log scan: no secret in {scan.records} log records")

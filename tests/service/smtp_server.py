@@ -14,7 +14,6 @@ STARTTLS. The live service (``live.py``) and the ASGI client both send through i
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from aiosmtpd.controller import Controller
 
 from microcred.config import Settings
 
-__all__ = ["Mailbox", "Smtp", "smtp", "smtp_settings", "text_of"]
+__all__ = ["LoopbackController", "Mailbox", "Smtp", "smtp", "smtp_settings", "text_of"]
 
 #: Bounds on waiting for a message the service sends (polled, never asserted on).
 _WAIT_ATTEMPTS = 200
@@ -91,6 +90,21 @@ class Mailbox:
         raise AssertionError(f"no email to {address} has a link under {path} (the mailbox holds {len(self.to(address))} for it)")
 
 
+class LoopbackController(Controller):
+    """aiosmtpd's server on a port of 127.0.0.1 that the kernel picks as it binds (port 0), read
+    back from the listening socket: no gap between choosing a port and taking it, in which another
+    test process (pytest-xdist's workers) could be given the same one."""
+
+    def __init__(self, handler: Any) -> None:
+        super().__init__(handler, hostname="127.0.0.1", port=0)
+
+    def _trigger_server(self) -> None:
+        # aiosmtpd calls this once the server listens, to connect to it before start() returns.
+        assert self.server is not None
+        self.port = int(self.server.sockets[0].getsockname()[1])
+        super()._trigger_server()
+
+
 @dataclass(frozen=True)
 class Smtp:
     mailbox: Mailbox
@@ -101,14 +115,11 @@ class Smtp:
 @pytest.fixture
 def smtp() -> Iterator[Smtp]:
     """An SMTP server on a free loopback port for the test's duration."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller = LoopbackController(mailbox)
     controller.start()
     try:
-        yield Smtp(mailbox, "127.0.0.1", port)
+        yield Smtp(mailbox, "127.0.0.1", controller.port)
     finally:
         controller.stop()
 

@@ -8,7 +8,6 @@ import asyncio
 import base64
 import io
 import re
-import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from PIL import Image
 from sqlalchemy import select, update
 
@@ -31,7 +29,8 @@ from microcred.runtime import Runtime
 from microcred.webhooks.dispatcher import Retry
 
 from ..factories.service import ServiceClient, award_body, award_then_roll_back, count
-from .smtp_server import Smtp, smtp, smtp_settings, text_of  # noqa: F401 (fixtures)
+from .ports import refused_port
+from .smtp_server import LoopbackController, Smtp, smtp, smtp_settings, text_of  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.asyncio
 
@@ -280,31 +279,29 @@ class Refusing:
 
 @pytest.fixture
 def refusing() -> Iterator[tuple[str, int]]:
-    port = free_port()
-    controller = Controller(Refusing(), hostname="127.0.0.1", port=port)
+    controller = LoopbackController(Refusing())
     controller.start()
     try:
-        yield "127.0.0.1", port
+        yield "127.0.0.1", controller.port
     finally:
         controller.stop()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    with refused_port() as port:
+        yield port
 
 
 async def test_an_unreachable_smtp_server_is_retried_then_failed_and_a_hard_bounce_fails_at_once(
-    service: ServiceClient, smtp: Smtp, settings: Settings, refusing: tuple[str, int]
+    service: ServiceClient, smtp: Smtp, settings: Settings, refusing: tuple[str, int], closed_port: int
 ) -> None:
     issuer = await service.create_issuer()
     achievement = await service.create_achievement(issuer["id"])
     assert (await service.award(issuer["id"], achievement["id"], recipient={"email": "away@example.org"})).status_code == 201
     runtime = service.runtime
     clock = Clock()
-    down = settings.model_copy(update={"smtp_port": free_port()})  # nothing listens there
+    down = settings.model_copy(update={"smtp_port": closed_port})  # nothing listens there
     emails = sender(runtime, down, clock, max_attempts=3)
     assert await emails.run_once() == 1
     [(_, status, attempts, error)] = await statuses(runtime)

@@ -30,6 +30,7 @@ from microcred.webhooks.signing import SecretBox
 
 from ..factories.service import ServiceClient, award_body, award_then_roll_back, count
 from .conftest import is_problem
+from .ports import held_port
 
 pytestmark = pytest.mark.asyncio
 
@@ -60,25 +61,27 @@ class Received:
 @dataclass
 class Receiver:
     """A real HTTP endpoint on a port of its own: closed (connections refused) until started,
-    then answering each POST with ``status``."""
+    then answering each POST with ``status``. The port is held from the start (``held_port``), so
+    no other test process is given it while the endpoint is still closed."""
 
-    port: int
+    port: socket.socket
     status: int = 204
     received: list[Received] = field(default_factory=list)
     _server: asyncio.Server | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/microcred"
+        return f"http://127.0.0.1:{self.port.getsockname()[1]}/hooks/microcred"
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
+        self._server = await asyncio.start_server(self._handle, sock=self.port)
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        self.port.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -96,15 +99,9 @@ class Receiver:
         return [r for r in self.received if 200 <= r.answered < 300]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest_asyncio.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    made = Receiver(_free_port())
+    made = Receiver(held_port())
     try:
         yield made
     finally:
