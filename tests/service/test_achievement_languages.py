@@ -247,3 +247,14 @@ async def test_the_catalogue_shows_each_reader_the_achievement_in_their_language
         assert listed.status_code == 200 and name in listed.text and other not in listed.text, language
         page = await service.http.get(f"/catalogue/achievements/{achievement_id}", headers={"Accept-Language": language})
         assert page.status_code == 200 and name in page.text, language
+
+
+async def test_a_version_that_changes_only_its_dutch_text_shows_that_in_the_diff(service: ServiceClient) -> None:
+    issuer_id, achievement_id = await _achievement(service)
+    path = f"/api/v1/issuers/{issuer_id}/achievements/{achievement_id}"
+    edited = await service.http.patch(path, json={"translations": {"nl": {**DUTCH, "name": "Precisiedraaien (herzien)"}}}, headers=service.admin)
+    assert edited.status_code == 200 and edited.json()["version"] == 2, edited.text
+    rows = {f["key"]: f for f in (await service.http.get(f"{path}/versions/diff", headers=service.admin)).json()["fields"]}
+    assert {key for key, row in rows.items() if row["changed"]} == {"translation:nl:name"}
+    assert (rows["translation:nl:name"]["label"], rows["translation:nl:name"]["before"]) == ("Name (nl)", DUTCH["name"])
+    assert rows["translation:nl:name"]["after"] == "Precisiedraaien (herzien)"

@@ -109,10 +109,32 @@ def fields_of(document: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return out
 
 
-def diff_documents(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
-    """Every field either version states, in form order, with both values (``changed`` marks the
-    rows that differ). A field neither version states is left out."""
-    old, new = fields_of(before), fields_of(after)
+def translated_fields(translations: dict[str, dict[str, Any]] | None) -> dict[str, tuple[str, str]]:
+    """The texts a version carries in other languages (name, description, criteria), a row each:
+    key ``translation:<language>:<field>``, labelled with the language."""
+    out: dict[str, tuple[str, str]] = {}
+    for language in sorted(translations or {}):
+        document = (translations or {})[language]
+        criteria = document.get("criteria") or {}
+        for key, label, value in (
+            ("name", "Name", document.get("name")),
+            ("description", "Description", document.get("description")),
+            ("criteria", "Learning outcomes and criteria", criteria.get("narrative") if isinstance(criteria, dict) else None),
+        ):
+            out[f"translation:{language}:{key}"] = (f"{label} ({language})", _text(value))
+    return out
+
+
+def diff_documents(
+    before: dict[str, Any],
+    after: dict[str, Any],
+    before_translations: dict[str, dict[str, Any]] | None = None,
+    after_translations: dict[str, dict[str, Any]] | None = None,
+) -> list[FieldChange]:
+    """Every field either version states, in form order, then its texts in other languages, with
+    both values (``changed`` marks the rows that differ). A field neither version states is left out."""
+    old = {**fields_of(before), **translated_fields(before_translations)}
+    new = {**fields_of(after), **translated_fields(after_translations)}
     keys = list(old) + [k for k in new if k not in old]
     rows = []
     for key in keys:

@@ -234,7 +234,7 @@ async def version_diff(
                 errors=[{"parameter": name, "detail": f"versions are 1 to {achievement.version}" if achievement.version else "none published"}],
             )
         found.append(version)
-    rows = diff_documents(found[0].document, found[1].document)
+    rows = diff_documents(found[0].document, found[1].document, found[0].translations, found[1].translations)
     return VersionDiff(
         from_version=from_version,
         to_version=to_version,
