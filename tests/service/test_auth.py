@@ -93,6 +93,7 @@ async def test_every_issuer_route_hides_other_issuers(service: ServiceClient) ->
         "/api/v1/issuers/{issuer_id}/pathways/{pathway_id}": {"name": "x"},
         "/api/v1/issuers/{issuer_id}/webhooks": hook,
         "/api/v1/issuers/{issuer_id}/webhooks/{webhook_id}": {"enabled": False},
+        "/api/v1/issuers/{issuer_id}/branding": {"colours": None},
     }
     tried = 0
     for template, operations in paths.items():

@@ -12,11 +12,12 @@ Dutch, with the same checks.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
 import contextlib
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -26,7 +27,7 @@ from playwright.async_api import BrowserContext, Page
 from sqlalchemy import func, select
 
 from microcred.config import Settings
-from microcred.db.models import Base
+from microcred.db.models import Base, EmailDelivery
 from microcred.learners import service as learners
 from microcred.learners.web import cookie_name
 
@@ -183,7 +184,14 @@ async def test_my_pathways_asks_a_stranger_to_sign_in(browsing: Browsing, live: 
 
 
 async def _row_counts(live: LiveService) -> dict[str, int]:
-    """Every table's row count: what a gap check must leave as it was."""
+    """Every table's row count: what a gap check must leave as it was. First the awards' emails
+    are let out (the live service's sender writes its own rows, an issuer's pace, as it sends)."""
+    for _ in range(200):
+        async with live.runtime.sessions() as session:
+            waiting = await session.scalar(select(func.count()).select_from(EmailDelivery).where(EmailDelivery.status.in_(("queued", "retrying"))))
+        if not waiting:
+            break
+        await asyncio.sleep(0.05)
     async with live.runtime.sessions() as session:
         return {table.name: int(await session.scalar(select(func.count()).select_from(table)) or 0) for table in Base.metadata.sorted_tables}
 

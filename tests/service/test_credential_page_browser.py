@@ -57,7 +57,9 @@ async def test_the_branded_credential_page_on_desktop_and_phone(browsing: Browsi
     achievement = await live.client.create_achievement(
         "acme",
         name="Precision Turning",
-        image="https://cdn.example.org/badges/turning.png",  # another host's: the page must not load it
+        # an image of this service's (one on another host is copied here when the achievement is
+        # saved: tests/service/test_achievement_images.py), so the page loads it from here
+        image=f"{live.base_url}/badges/default.png",
         alignments=[{"target_name": "Operate a CNC lathe", "target_url": "https://esco.example/skill/42", "target_framework": "ESCO"}],
     )
     awarded = await live.client.award("acme", achievement["id"], recipient={"email": "zoe@example.org", "name": "Zoë Jansen"})

@@ -108,8 +108,18 @@ def certificate_pdf(content: CertificateContent, credential_json: bytes) -> byte
     """Render the certificate (A4, one page for typical content) with ``credential_json`` attached.
 
     The output is reproducible: the same content and credential give the same bytes (the PDF's
-    creation date is the issue date), so a cached copy and a fresh one never differ.
+    creation date is the issue date), so a cached copy and a fresh one never differ. When the
+    elements push the verification block onto a second page, the elements are set tighter and
+    smaller, so a typical certificate stays on one page; longer content takes two.
     """
+    pdf = _certificate(content, credential_json, compact=False)
+    rendered = bytes(pdf.output())  # output() also closes the font files it read
+    if pdf.pages_count > 1:
+        rendered = bytes(_certificate(content, credential_json, compact=True).output())
+    return rendered
+
+
+def _certificate(content: CertificateContent, credential_json: bytes, *, compact: bool) -> FPDF:
     pdf = _CertificateDocument(footer_text=gettext("Credential %(id)s") % {"id": content.credential_id})
     pdf.set_title(f"{content.kind}: {content.title}")
     pdf.set_author(content.issuer_name)
@@ -130,9 +140,9 @@ def certificate_pdf(content: CertificateContent, credential_json: bytes) -> byte
     _draw_brand(pdf, content)
     _draw_heading(pdf, content)
     _draw_description(pdf, content)
-    _draw_elements(pdf, content.elements)
+    _draw_elements(pdf, content.elements, compact=compact)
     _draw_verification(pdf, content)
-    return bytes(pdf.output())
+    return pdf
 
 
 def embedded_credential(pdf: bytes) -> bytes:
@@ -301,8 +311,9 @@ def _draw_description(pdf: FPDF, content: CertificateContent) -> None:
     pdf.multi_cell(0, 5.2, content.description.strip(), align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _draw_elements(pdf: FPDF, elements: list[tuple[str, str]]) -> None:
-    """The micro-credential elements as a two-column table; empty values are left out."""
+def _draw_elements(pdf: FPDF, elements: list[tuple[str, str]], *, compact: bool = False) -> None:
+    """The micro-credential elements as a two-column table; empty values are left out
+    (``compact``: smaller and tighter, to keep the certificate on one page)."""
     rows = [(label.strip(), value.strip()) for label, value in elements if value.strip()]
     if not rows:
         return
@@ -310,15 +321,15 @@ def _draw_elements(pdf: FPDF, elements: list[tuple[str, str]]) -> None:
     pdf.set_font(_FONT, "B", 11)
     pdf.cell(0, 7, gettext("About this credential"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
-    pdf.set_font(_FONT, "", 9.5)
+    pdf.set_font(_FONT, "", 8.5 if compact else 9.5)
     pdf.set_draw_color(*_RULE)
     with pdf.table(
         col_widths=(1, 3),
         first_row_as_headings=False,
         borders_layout="HORIZONTAL_LINES",
         text_align=(Align.L, Align.L),
-        line_height=5,
-        padding=(1.6, 1, 1.6, 0),
+        line_height=4.3 if compact else 5,
+        padding=(0.9, 1, 0.9, 0) if compact else (1.6, 1, 1.6, 0),
     ) as table:
         for label, value in rows:
             row = table.row()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from ..problems import NotFound
-from ..web.deps import SessionDep
+from ..web.deps import SessionDep, check_url
+from ..web.openapi import PROBLEMS
+from ..web.routes import StrictJsonRoute
 from . import service
 
-router = APIRouter(tags=["public"])
+router = APIRouter(tags=["public"], responses=PROBLEMS, dependencies=[Depends(check_url)], route_class=StrictJsonRoute)
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
