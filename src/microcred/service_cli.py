@@ -1,307 +1,32 @@
-"""The service's commands: serve, migrate, clients, issuers and import (see ``cli.py``)."""
+"""The service's commands on the command line (serve, migrate, clients, staff, issuers, audit,
+import): their arguments here, their work in :mod:`.service_commands`, imported only when one of
+them runs, so ``microcred sign`` and ``microcred verify`` start without the web service's stack."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import sys
-import time
-from collections.abc import Awaitable, Callable
-import re
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urlencode
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
 
-from .audit.service import ChainReport, verify_chain
-from .auth.principal import SCOPES, Principal
-from .auth.service import client_state, create_client, list_clients, revoke_client, rotate_client, update_client
-from .awards.service import Signing
-from .config import Settings, SettingsError, load_settings
-from .db.migrate import upgrade
-from .issuers.service import rotate_key
-from .jobs.repository import JobRepository
-from .awards.signing_pool import SigningPool
-from .jobs.service import LEASE, submit_job
-from .jobs.worker import JobRunner
-from .problems import ProblemError
-from .runtime import Runtime, build_runtime
-from .staff import service as staff_service
-from .web.server import NoDelayH11Protocol
+from .auth.principal import SCOPES
 
-__all__ = ["add_service_commands"]
-
-T = TypeVar("T")
-_OPERATOR = Principal(client_id="cli", issuer_id=None, scopes=frozenset(SCOPES))
+__all__ = ["CommandError", "add_service_commands"]
 
 
 class CommandError(Exception):
     """Exit 2 with this message."""
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        raise CommandError(str(exc)) from None
-
-
-def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    async def main() -> T:
-        runtime = build_runtime(_settings())
-        try:
-            await upgrade(runtime.engine)
-            return await work(runtime)
-        finally:
-            await runtime.close()
-
-    try:
-        return asyncio.run(main())
-    except ProblemError as problem:
-        raise CommandError(problem.detail) from None
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    settings = _settings()
-    host, port = args.host or settings.host, args.port or settings.port
-    workers = args.workers or settings.workers
-    _run(lambda runtime: asyncio.sleep(0))  # migrate once, before any worker starts
-    print(f"microcred: serving on http://{host}:{port} (database: {_describe(settings)}; public base URL: {settings.base_url})", file=sys.stderr)
-    if workers > 1:
-        uvicorn.run(
-            "microcred.app:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=settings.log_level,
-            http=NoDelayH11Protocol,
-        )
-    else:
-        from .app import create_app
-
-        uvicorn.run(create_app(settings, migrate=False), host=host, port=port, log_level=settings.log_level, http=NoDelayH11Protocol)
-    return 0
-
-
-def _describe(settings: Settings) -> str:
-    if not settings.database_url:
-        return f"embedded SQLite in {settings.data_dir}/microcred.db"
-    return settings.sqlalchemy_url.split("://", 1)[0] + "://" + settings.sqlalchemy_url.rsplit("@", 1)[-1].split("://")[-1]
-
-
-def cmd_migrate(args: argparse.Namespace) -> int:
-    _run(lambda runtime: asyncio.sleep(0))
-    print("microcred: the database is at the newest schema", file=sys.stderr)
-    return 0
-
-
-def _expires(text: str | None, *, now: datetime) -> datetime | None:
-    """``--expires``: a number of days (``90d``), a date (midnight UTC) or a datetime with its zone."""
-    if text is None:
-        return None
-    if days := re.fullmatch(r"(\d{1,5})d", text.strip()):
-        return now + timedelta(days=int(days.group(1)))
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-            return datetime.combine(date.fromisoformat(text.strip()), datetime.min.time(), UTC)
-        at = datetime.fromisoformat(text.strip())
-    except ValueError:
-        at = None
-    if at is None or at.tzinfo is None:
-        raise CommandError(f"--expires {text!r}: give days (90d), a date (2027-06-30) or a time with its zone (2027-06-30T12:00:00Z)")
-    return at
-
-
-def cmd_clients_create(args: argparse.Namespace) -> int:
-    if args.admin == bool(args.issuer):
-        raise CommandError("give either --admin or --issuer ISSUER")
-    scopes = [s.strip() for s in (args.scopes or "award").split(",") if s.strip()]
-    now = datetime.now(UTC)
-    expires_at = _expires(args.expires, now=now)
-
-    async def work(runtime: Runtime) -> Any:
-        async with runtime.sessions() as session, session.begin():
-            return await create_client(session, name=args.name, issuer_id=args.issuer, scopes=scopes, expires_at=expires_at, now=now)
-
-    created = _run(work)
-    client = created.client
-    scope_text = "admin: every issuer" if client.issuer_id is None else f"issuer {client.issuer_id}: {client.scopes}"
-    until = f", expires {client.expires_at.isoformat()}" if client.expires_at else ""
-    print(f"microcred: API client {client.id} ({scope_text}{until}). The key is shown once; store it now:", file=sys.stderr)
-    print(created.api_key)
-    return 0
-
-
-def cmd_staff_create(args: argparse.Namespace) -> int:
-    """A service admin for the console, and a one-time sign-in link for them (printed, not mailed:
-    the first admin has nobody to be invited by)."""
-    if not args.admin:
-        raise CommandError("give --admin: other staff are invited from the console by an owner")
-    now = datetime.now(UTC)
-
-    async def work(runtime: Runtime) -> tuple[str, str]:
-        async with runtime.sessions() as session, session.begin():
-            member = await staff_service.add_admin(session, email=args.email, now=now)
-            token = await staff_service.issue_link(session, member=member, now=now)
-            return member.email, f"{runtime.settings.base_url}/console/sign-in/confirm?{urlencode({'token': token})}"
-
-    email, link = _run(work)
-    minutes = staff_service.SIGN_IN_LINK_SECONDS // 60
-    print(f"microcred: {email} is a console admin (owner of every issuer). Open this link within {minutes} minutes to sign in (it works once):", file=sys.stderr)
-    print(link)
-    return 0
-
-
-def _when(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%dT%H:%MZ") if at is not None else "-"
-
-
-def cmd_clients_list(args: argparse.Namespace) -> int:
-    async def work(runtime: Runtime) -> Any:
-        async with runtime.sessions() as session, session.begin():
-            return await list_clients(session, principal=_OPERATOR, issuer_id=args.issuer)
-
-    clients = _run(work)
-    now = datetime.now(UTC)
-    rows = [("ID", "NAME", "ISSUER", "SCOPES", "KEY", "CREATED", "EXPIRES", "LAST-USED", "STATE")]
-    for c in clients:
-        issuer = c.issuer_id or "(admin)"
-        rows.append((
-            c.id, c.name, issuer, ",".join(c.scopes.split()), f"mc_{c.key_prefix}_...", _when(c.created_at), _when(c.expires_at),
-            _when(c.last_used_at), client_state(c, now=now),
-        ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-    return 0
-
-
-def cmd_clients_revoke(args: argparse.Namespace) -> int:
-    async def work(runtime: Runtime) -> Any:
-        async with runtime.sessions() as session, session.begin():
-            return await revoke_client(session, principal=_OPERATOR, client_id=args.client, now=datetime.now(UTC))
-
-    client = _run(work)
-    print(f"microcred: API client {client.id} ({client.name}) is revoked since {_when(client.revoked_at)}; its key gets 401", file=sys.stderr)
-    return 0
-
-
-def cmd_clients_set_expiry(args: argparse.Namespace) -> int:
-    now = datetime.now(UTC)
-    expires_at = None if args.when.strip().lower() == "never" else _expires(args.when, now=now)
-
-    async def work(runtime: Runtime) -> Any:
-        async with runtime.sessions() as session, session.begin():
-            return await update_client(session, principal=_OPERATOR, client_id=args.client, changes={"expires_at": expires_at}, now=now)
-
-    client = _run(work)
-    until = f"expires {client.expires_at.isoformat()}" if client.expires_at else "no longer expires"
-    print(f"microcred: API client {client.id} ({client.name}) {until}", file=sys.stderr)
-    return 0
-
-
-def cmd_clients_rotate(args: argparse.Namespace) -> int:
-    now = datetime.now(UTC)
-    expires_at = _expires(args.expires, now=now)
-
-    async def work(runtime: Runtime) -> Any:
-        async with runtime.sessions() as session, session.begin():
-            return await rotate_client(session, principal=_OPERATOR, client_id=args.client, expires_at=expires_at, now=now)
-
-    rotated = _run(work)
-    until = f", expires {rotated.client.expires_at.isoformat()}" if rotated.client.expires_at else ""
-    print(f"microcred: API client {rotated.client.id} has a new key{until}; the old key no longer works. Shown once; store it now:", file=sys.stderr)
-    print(rotated.api_key)
-    return 0
-
-
-def cmd_issuers_rotate_key(args: argparse.Namespace) -> int:
-    async def work(runtime: Runtime) -> Any:
-        async with runtime.sessions() as session, session.begin():
-            return await rotate_key(session, principal=_OPERATOR, keystore=runtime.keystore, issuer_id=args.issuer)
-
-    key = _run(work)
-    print(f"microcred: {args.issuer} now signs with {key.id}; earlier keys stay published as retired", file=sys.stderr)
-    return 0
-
-
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    async def work(runtime: Runtime) -> ChainReport:
-        async with runtime.sessions() as session, session.begin():
-            return await verify_chain(session)
-
-    report = _run(work)
-    if report.broken is not None:
-        print(f"microcred: the audit chain is broken at {report.broken.describe()}", file=sys.stderr)
-        print(f"microcred: the {report.checked} entries before it hold", file=sys.stderr)
-        return 1
-    print(f"microcred: the audit chain holds: {report.checked} entries checked; head {report.head_hash}")
-    return 0
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    try:
-        body = path.read_bytes()
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc}") from None
-    content_type = "text/csv" if path.suffix.lower() == ".csv" else "application/json"
-
-    async def work(runtime: Runtime) -> dict[str, Any]:
-        async with runtime.sessions() as session, session.begin():
-            job = await submit_job(
-                session,
-                principal=_OPERATOR,
-                issuer_id=args.issuer,
-                body=body,
-                content_type=content_type,
-                max_rows=runtime.settings.max_batch_rows,
-                now=datetime.now(UTC),
-            )
-        settings = runtime.settings
-        pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value(), base_url=settings.base_url)
-        signing = Signing(runtime.keystore, runtime.loader, settings.base_url, runtime.statuses, pool)
-        runner = JobRunner(runtime.sessions, signing, chunk_rows=settings.job_chunk_rows)
-        try:
-            return await _follow(runtime, runner, job.id)
-        finally:
-            pool.close()
-
-    summary = _run(work)
-    print(json.dumps(summary))
-    return 0 if not summary["failed"] else 1
-
-
-async def _follow(runtime: Runtime, runner: JobRunner, job_id: str) -> dict[str, Any]:
-    """Run a job in this process until it is done, drawing a progress bar."""
-    async with runtime.sessions() as session, session.begin():
-        if not await JobRepository(session).take_lease(job_id, owner=runner.owner, now=runner.clock(), until=runner.clock() + LEASE):
-            raise CommandError("another worker took the job; follow it with GET /api/v1/jobs/" + job_id)
-    started = time.monotonic()
-    while True:
-        done = await runner.run_job(job_id, max_chunks=1)
-        async with runtime.sessions() as session:
-            current = await JobRepository(session).get(job_id)
-            assert current is not None
-            _progress(current.processed, current.total, current.failed, time.monotonic() - started)
-        if done:
-            print(file=sys.stderr)
-            return {"job": job_id, "total": current.total, "awarded": current.awarded, "duplicates": current.duplicates, "failed": current.failed}
-
-
-def _progress(done: int, total: int, failed: int, seconds: float) -> None:
-    width = 30
-    filled = int(width * done / total) if total else width
-    rate = done / seconds if seconds > 0 else 0.0
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} rows, {failed} failed, {rate:.0f} rows/s")
-    sys.stderr.flush()
-
-
 _EXPIRES_HELP = "when the key stops working: days (90d), a date (2027-06-30, midnight UTC) or a time with its zone"
+
+
+def _deferred(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        command: Callable[[argparse.Namespace], int] = getattr(import_module(".service_commands", __package__), name)
+        return command(args)
+
+    return run
 
 
 def add_service_commands(sub: Any) -> None:
@@ -309,9 +34,9 @@ def add_service_commands(sub: Any) -> None:
     serve.add_argument("--host", help="default: $MICROCRED_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default: $MICROCRED_PORT or 8000")
     serve.add_argument("--workers", type=int, help="default: $MICROCRED_WORKERS or 1")
-    serve.set_defaults(func=cmd_serve)
+    serve.set_defaults(func=_deferred("cmd_serve"))
 
-    sub.add_parser("migrate", help="bring the database to the newest schema").set_defaults(func=cmd_migrate)
+    sub.add_parser("migrate", help="bring the database to the newest schema").set_defaults(func=_deferred("cmd_migrate"))
 
     clients = sub.add_parser("clients", help="API clients").add_subparsers(dest="clients_command", required=True)
     create = clients.add_parser("create", help="create an API client and print its key (once)")
@@ -320,39 +45,39 @@ def add_service_commands(sub: Any) -> None:
     create.add_argument("--scopes", help=f"comma-separated, from {','.join(SCOPES)} (default: award)")
     create.add_argument("--name", default="api client", help="a label, e.g. the LMS it belongs to")
     create.add_argument("--expires", help=_EXPIRES_HELP)
-    create.set_defaults(func=cmd_clients_create)
+    create.set_defaults(func=_deferred("cmd_clients_create"))
     listing = clients.add_parser("list", help="every API client (never a key): id, name, issuer, scopes, expiry, state")
     listing.add_argument("--issuer", help="only this issuer's clients")
-    listing.set_defaults(func=cmd_clients_list)
+    listing.set_defaults(func=_deferred("cmd_clients_list"))
     revoke = clients.add_parser("revoke", help="revoke a client's key for good: its next request gets 401")
     revoke.add_argument("client", help="client id (from `clients list`)")
-    revoke.set_defaults(func=cmd_clients_revoke)
+    revoke.set_defaults(func=_deferred("cmd_clients_revoke"))
     set_expiry = clients.add_parser("set-expiry", help="change when a client's key stops working")
     set_expiry.add_argument("client", help="client id (from `clients list`)")
     set_expiry.add_argument("when", help=_EXPIRES_HELP + ", or never")
-    set_expiry.set_defaults(func=cmd_clients_set_expiry)
+    set_expiry.set_defaults(func=_deferred("cmd_clients_set_expiry"))
     rotate_client_parser = clients.add_parser("rotate", help="print a new key for the client (once); the old key stops at once")
     rotate_client_parser.add_argument("client", help="client id (from `clients list`)")
     rotate_client_parser.add_argument("--expires", help=_EXPIRES_HELP + " (the new key's; default: never)")
-    rotate_client_parser.set_defaults(func=cmd_clients_rotate)
+    rotate_client_parser.set_defaults(func=_deferred("cmd_clients_rotate"))
 
     staff = sub.add_parser("staff", help="console staff").add_subparsers(dest="staff_command", required=True)
     staff_create = staff.add_parser("create", help="make a console admin and print a one-time sign-in link")
     staff_create.add_argument("--admin", action="store_true", help="a service admin: owner of every issuer")
     staff_create.add_argument("email", help="the admin's email address (how they sign in)")
-    staff_create.set_defaults(func=cmd_staff_create)
+    staff_create.set_defaults(func=_deferred("cmd_staff_create"))
 
     issuers = sub.add_parser("issuers", help="issuer operations").add_subparsers(dest="issuers_command", required=True)
     rotate = issuers.add_parser("rotate-key", help="make a new key current; old credentials keep verifying")
     rotate.add_argument("issuer", help="issuer id")
-    rotate.set_defaults(func=cmd_issuers_rotate_key)
+    rotate.set_defaults(func=_deferred("cmd_issuers_rotate_key"))
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     audit.add_parser(
         "verify", help="check the audit log's hash chain: exit 0 if it holds, 1 naming the first broken entry"
-    ).set_defaults(func=cmd_audit_verify)
+    ).set_defaults(func=_deferred("cmd_audit_verify"))
 
     imp = sub.add_parser("import", help="award every row of a CSV or JSON file (a bulk-award job), with progress")
     imp.add_argument("file", help="a .csv file (see the README for its columns) or a JSON list of awards")
     imp.add_argument("--issuer", required=True, help="issuer id")
-    imp.set_defaults(func=cmd_import)
+    imp.set_defaults(func=_deferred("cmd_import"))

@@ -1,0 +1,305 @@
+"""The service's commands: serve, migrate, clients, issuers and import (see ``cli.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from .audit.service import ChainReport, verify_chain
+from .auth.principal import SCOPES, Principal
+from .auth.service import client_state, create_client, list_clients, revoke_client, rotate_client, update_client
+from .awards.service import Signing
+from .config import Settings, SettingsError, load_settings
+from .db.migrate import upgrade
+from .issuers.service import rotate_key
+from .jobs.repository import JobRepository
+from .awards.signing_pool import SigningPool
+from .jobs.service import LEASE, submit_job
+from .jobs.worker import JobRunner
+from .problems import ProblemError
+from .service_cli import CommandError
+from .runtime import Runtime, build_runtime
+from .staff import service as staff_service
+from .web.server import NoDelayH11Protocol
+
+__all__ = [
+    "cmd_audit_verify", "cmd_clients_create", "cmd_clients_list", "cmd_clients_revoke", "cmd_clients_rotate",
+    "cmd_clients_set_expiry", "cmd_import", "cmd_issuers_rotate_key", "cmd_migrate", "cmd_serve", "cmd_staff_create",
+]
+
+T = TypeVar("T")
+_OPERATOR = Principal(client_id="cli", issuer_id=None, scopes=frozenset(SCOPES))
+
+
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    async def main() -> T:
+        runtime = build_runtime(_settings())
+        try:
+            await upgrade(runtime.engine)
+            return await work(runtime)
+        finally:
+            await runtime.close()
+
+    try:
+        return asyncio.run(main())
+    except ProblemError as problem:
+        raise CommandError(problem.detail) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    host, port = args.host or settings.host, args.port or settings.port
+    workers = args.workers or settings.workers
+    _run(lambda runtime: asyncio.sleep(0))  # migrate once, before any worker starts
+    print(f"microcred: serving on http://{host}:{port} (database: {_describe(settings)}; public base URL: {settings.base_url})", file=sys.stderr)
+    if workers > 1:
+        uvicorn.run(
+            "microcred.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+            http=NoDelayH11Protocol,
+        )
+    else:
+        from .app import create_app
+
+        uvicorn.run(create_app(settings, migrate=False), host=host, port=port, log_level=settings.log_level, http=NoDelayH11Protocol)
+    return 0
+
+
+def _describe(settings: Settings) -> str:
+    if not settings.database_url:
+        return f"embedded SQLite in {settings.data_dir}/microcred.db"
+    return settings.sqlalchemy_url.split("://", 1)[0] + "://" + settings.sqlalchemy_url.rsplit("@", 1)[-1].split("://")[-1]
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _run(lambda runtime: asyncio.sleep(0))
+    print("microcred: the database is at the newest schema", file=sys.stderr)
+    return 0
+
+
+def _expires(text: str | None, *, now: datetime) -> datetime | None:
+    """``--expires``: a number of days (``90d``), a date (midnight UTC) or a datetime with its zone."""
+    if text is None:
+        return None
+    if days := re.fullmatch(r"(\d{1,5})d", text.strip()):
+        return now + timedelta(days=int(days.group(1)))
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            return datetime.combine(date.fromisoformat(text.strip()), datetime.min.time(), UTC)
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise CommandError(f"--expires {text!r}: give days (90d), a date (2027-06-30) or a time with its zone (2027-06-30T12:00:00Z)")
+    return at
+
+
+def cmd_clients_create(args: argparse.Namespace) -> int:
+    if args.admin == bool(args.issuer):
+        raise CommandError("give either --admin or --issuer ISSUER")
+    scopes = [s.strip() for s in (args.scopes or "award").split(",") if s.strip()]
+    now = datetime.now(UTC)
+    expires_at = _expires(args.expires, now=now)
+
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await create_client(session, name=args.name, issuer_id=args.issuer, scopes=scopes, expires_at=expires_at, now=now)
+
+    created = _run(work)
+    client = created.client
+    scope_text = "admin: every issuer" if client.issuer_id is None else f"issuer {client.issuer_id}: {client.scopes}"
+    until = f", expires {client.expires_at.isoformat()}" if client.expires_at else ""
+    print(f"microcred: API client {client.id} ({scope_text}{until}). The key is shown once; store it now:", file=sys.stderr)
+    print(created.api_key)
+    return 0
+
+
+def cmd_staff_create(args: argparse.Namespace) -> int:
+    """A service admin for the console, and a one-time sign-in link for them (printed, not mailed:
+    the first admin has nobody to be invited by)."""
+    if not args.admin:
+        raise CommandError("give --admin: other staff are invited from the console by an owner")
+    now = datetime.now(UTC)
+
+    async def work(runtime: Runtime) -> tuple[str, str]:
+        async with runtime.sessions() as session, session.begin():
+            member = await staff_service.add_admin(session, email=args.email, now=now)
+            token = await staff_service.issue_link(session, member=member, now=now)
+            return member.email, f"{runtime.settings.base_url}/console/sign-in/confirm?{urlencode({'token': token})}"
+
+    email, link = _run(work)
+    minutes = staff_service.SIGN_IN_LINK_SECONDS // 60
+    print(f"microcred: {email} is a console admin (owner of every issuer). Open this link within {minutes} minutes to sign in (it works once):", file=sys.stderr)
+    print(link)
+    return 0
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%dT%H:%MZ") if at is not None else "-"
+
+
+def cmd_clients_list(args: argparse.Namespace) -> int:
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await list_clients(session, principal=_OPERATOR, issuer_id=args.issuer)
+
+    clients = _run(work)
+    now = datetime.now(UTC)
+    rows = [("ID", "NAME", "ISSUER", "SCOPES", "KEY", "CREATED", "EXPIRES", "LAST-USED", "STATE")]
+    for c in clients:
+        issuer = c.issuer_id or "(admin)"
+        rows.append((
+            c.id, c.name, issuer, ",".join(c.scopes.split()), f"mc_{c.key_prefix}_...", _when(c.created_at), _when(c.expires_at),
+            _when(c.last_used_at), client_state(c, now=now),
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_clients_revoke(args: argparse.Namespace) -> int:
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await revoke_client(session, principal=_OPERATOR, client_id=args.client, now=datetime.now(UTC))
+
+    client = _run(work)
+    print(f"microcred: API client {client.id} ({client.name}) is revoked since {_when(client.revoked_at)}; its key gets 401", file=sys.stderr)
+    return 0
+
+
+def cmd_clients_set_expiry(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    expires_at = None if args.when.strip().lower() == "never" else _expires(args.when, now=now)
+
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await update_client(session, principal=_OPERATOR, client_id=args.client, changes={"expires_at": expires_at}, now=now)
+
+    client = _run(work)
+    until = f"expires {client.expires_at.isoformat()}" if client.expires_at else "no longer expires"
+    print(f"microcred: API client {client.id} ({client.name}) {until}", file=sys.stderr)
+    return 0
+
+
+def cmd_clients_rotate(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    expires_at = _expires(args.expires, now=now)
+
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await rotate_client(session, principal=_OPERATOR, client_id=args.client, expires_at=expires_at, now=now)
+
+    rotated = _run(work)
+    until = f", expires {rotated.client.expires_at.isoformat()}" if rotated.client.expires_at else ""
+    print(f"microcred: API client {rotated.client.id} has a new key{until}; the old key no longer works. Shown once; store it now:", file=sys.stderr)
+    print(rotated.api_key)
+    return 0
+
+
+def cmd_issuers_rotate_key(args: argparse.Namespace) -> int:
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            return await rotate_key(session, principal=_OPERATOR, keystore=runtime.keystore, issuer_id=args.issuer)
+
+    key = _run(work)
+    print(f"microcred: {args.issuer} now signs with {key.id}; earlier keys stay published as retired", file=sys.stderr)
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    async def work(runtime: Runtime) -> ChainReport:
+        async with runtime.sessions() as session, session.begin():
+            return await verify_chain(session)
+
+    report = _run(work)
+    if report.broken is not None:
+        print(f"microcred: the audit chain is broken at {report.broken.describe()}", file=sys.stderr)
+        print(f"microcred: the {report.checked} entries before it hold", file=sys.stderr)
+        return 1
+    print(f"microcred: the audit chain holds: {report.checked} entries checked; head {report.head_hash}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc}") from None
+    content_type = "text/csv" if path.suffix.lower() == ".csv" else "application/json"
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with runtime.sessions() as session, session.begin():
+            job = await submit_job(
+                session,
+                principal=_OPERATOR,
+                issuer_id=args.issuer,
+                body=body,
+                content_type=content_type,
+                max_rows=runtime.settings.max_batch_rows,
+                now=datetime.now(UTC),
+            )
+        settings = runtime.settings
+        pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value(), base_url=settings.base_url)
+        signing = Signing(runtime.keystore, runtime.loader, settings.base_url, runtime.statuses, pool)
+        runner = JobRunner(runtime.sessions, signing, chunk_rows=settings.job_chunk_rows)
+        try:
+            return await _follow(runtime, runner, job.id)
+        finally:
+            pool.close()
+
+    summary = _run(work)
+    print(json.dumps(summary))
+    return 0 if not summary["failed"] else 1
+
+
+async def _follow(runtime: Runtime, runner: JobRunner, job_id: str) -> dict[str, Any]:
+    """Run a job in this process until it is done, drawing a progress bar."""
+    async with runtime.sessions() as session, session.begin():
+        if not await JobRepository(session).take_lease(job_id, owner=runner.owner, now=runner.clock(), until=runner.clock() + LEASE):
+            raise CommandError("another worker took the job; follow it with GET /api/v1/jobs/" + job_id)
+    started = time.monotonic()
+    while True:
+        done = await runner.run_job(job_id, max_chunks=1)
+        async with runtime.sessions() as session:
+            current = await JobRepository(session).get(job_id)
+            assert current is not None
+            _progress(current.processed, current.total, current.failed, time.monotonic() - started)
+        if done:
+            print(file=sys.stderr)
+            return {"job": job_id, "total": current.total, "awarded": current.awarded, "duplicates": current.duplicates, "failed": current.failed}
+
+
+def _progress(done: int, total: int, failed: int, seconds: float) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    rate = done / seconds if seconds > 0 else 0.0
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} rows, {failed} failed, {rate:.0f} rows/s")
+    sys.stderr.flush()
+
+
