@@ -27,6 +27,7 @@ import asyncpg
 import httpx
 
 from microcred.app import create_app
+from microcred.web.memory import freeze_startup_objects
 from microcred.auth.service import create_client
 from microcred.config import Settings
 from microcred.db.base import new_id
@@ -76,6 +77,7 @@ async def run(runtime: Runtime, settings: Settings, args: argparse.Namespace) ->
     async with runtime.sessions() as session, session.begin():
         key = (await create_client(session, name="bench", issuer_id=None, scopes=())).api_key
     app = create_app(settings, runtime=runtime, migrate=False)
+    freeze_startup_objects()  # as `microcred serve` does before it serves
     headers = {"Authorization": f"Bearer {key}"}
     addresses = ("zoe@example.org", "z.jansen@work.example.org")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:

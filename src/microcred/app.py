@@ -176,5 +176,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
 def app_from_environment() -> FastAPI:
     """For uvicorn's ``--factory`` (several workers): settings from the environment."""
     from .config import load_settings
+    from .web.memory import freeze_startup_objects
 
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    freeze_startup_objects()  # each worker process builds its app here, once
+    return app

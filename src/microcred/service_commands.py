@@ -84,8 +84,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     else:
         from .app import create_app
+        from .web.memory import freeze_startup_objects
 
-        uvicorn.run(create_app(settings, migrate=False), host=host, port=port, log_level=settings.log_level, http=NoDelayH11Protocol)
+        app = create_app(settings, migrate=False)
+        freeze_startup_objects()
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level, http=NoDelayH11Protocol)
     return 0
 
 
