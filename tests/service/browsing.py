@@ -24,7 +24,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, CDPSession, Page, Route, async_playwright, expect
 
 __all__ = [
-    "DESKTOP", "LOOPBACK_HOSTS", "LOOPBACK_ONLY_FLAGS", "PHONE", "TABLET", "Browsing", "axe_problems", "browsing", "screenshot",
+    "DESKTOP", "LOOPBACK_HOSTS", "LOOPBACK_ONLY_FLAGS", "PHONE", "TABLET", "Browsing", "assert_accessible", "axe_problems", "browsing", "screenshot",
     "virtual_authenticator",
 ]
 
@@ -131,6 +131,12 @@ async def axe_problems(page: Page) -> list[str]:
         }"""
     )
     return [f"{v['id']} ({v['impact']}): {v['target']} {v['html']}" for v in result if v["impact"] in ("serious", "critical")]
+
+
+async def assert_accessible(page: Page) -> None:
+    """No serious or critical WCAG A/AA violation on the page, once it has loaded (its styles too)."""
+    await page.wait_for_load_state("load")
+    assert await axe_problems(page) == [], page.url
 
 
 async def screenshot(page: Page, name: str) -> None:

@@ -8,12 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Page
 
 from microcred.config import Settings
 from microcred.runtime import Runtime
 
-from .browsing import DESKTOP, PHONE, Browsing, axe_problems, browsing  # noqa: F401 (fixture)
+from .browsing import DESKTOP, PHONE, Browsing, assert_accessible, browsing  # noqa: F401 (fixture)
 from .console_helpers import add_staff, sign_in_browser
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
 from .smtp_server import Smtp, smtp, smtp_settings  # noqa: F401 (fixture: SMTP on loopback)
@@ -27,10 +26,6 @@ def settings(settings: Settings, smtp: Smtp) -> Settings:
 
 HOME, WORK = "zoe@example.org", "z.jansen@work.example.org"
 
-
-async def _axe(page: Page) -> None:
-    await page.wait_for_load_state("load")
-    assert await axe_problems(page) == [], page.url
 
 
 async def _award(live: LiveService, issuer_name: str, email: str) -> str:
@@ -50,26 +45,26 @@ async def test_the_backpack_lists_two_issuers_and_two_addresses_and_unlisted_hid
     page = await browsing.page(device)
     page.set_default_timeout(15_000)
     await page.goto(f"{live.base_url}/me")  # signed out: to the sign-in page, and back after
-    await _axe(page)
+    await assert_accessible(page)
     await page.get_by_label("Email address").fill(HOME)
     await page.get_by_role("button", name="Email me a sign-in link").click()
     await page.get_by_role("heading", name="Check your email").wait_for()
     await page.goto(smtp.mailbox.link(HOME, path="/learners/sign-in/confirm"))
-    await _axe(page)
+    await assert_accessible(page)
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_role("heading", name="Your backpack").wait_for()
-    await _axe(page)
+    await assert_accessible(page)
     assert await page.locator(f"#credential-{first}").is_visible() and await page.locator(f"#credential-{second}").count() == 0
 
     await page.get_by_label("Add another address (we email it a link)").fill(WORK)
     await page.get_by_role("button", name="Add address").click()
     await page.get_by_text("We emailed a link to that address").wait_for()
     await page.goto(smtp.mailbox.link(WORK, path="/me/addresses/confirm"))
-    await _axe(page)
+    await assert_accessible(page)
     await page.get_by_role("button", name="Add the address").click()
     await page.get_by_role("link", name="Open your backpack").click()
     await page.get_by_role("heading", name="Your backpack").wait_for()
-    await _axe(page)
+    await assert_accessible(page)
     titles = await page.locator("li.panel h3").all_inner_texts()
     assert titles == ["CNC programming at Dutch Welding Institute", "CNC programming at Society of Precision Engineers"]
 
@@ -77,7 +72,7 @@ async def test_the_backpack_lists_two_issuers_and_two_addresses_and_unlisted_hid
     await card.get_by_label("Unlisted (only the share link with its secret part opens it)").check()
     await card.get_by_role("button", name=re.compile("^Save visibility")).click()
     await page.get_by_text("Visibility saved").wait_for()
-    await _axe(page)
+    await assert_accessible(page)
     share = await page.locator(f"#credential-{first}").get_by_label(re.compile("^Share link for")).input_value()
     assert "?k=" in share
     plain = await page.goto(f"{live.base_url}/credentials/{first}")
@@ -85,7 +80,7 @@ async def test_the_backpack_lists_two_issuers_and_two_addresses_and_unlisted_hid
     opened = await page.goto(share)
     assert opened is not None and opened.status == 200
     assert await page.locator('meta[name="robots"][content="noindex"]').count() == 1
-    await _axe(page)
+    await assert_accessible(page)
 
 
 async def test_a_name_correction_asked_in_the_backpack_and_approved_in_the_console_shows_the_new_credential(
@@ -109,19 +104,19 @@ async def test_a_name_correction_asked_in_the_backpack_and_approved_in_the_conso
     await learner.get_by_label("Note for the issuer (optional)").fill("typo in the LMS export")
     await learner.get_by_role("button", name="Send the request").click()
     await learner.get_by_text("Your request went to the issuer's staff").wait_for()
-    await _axe(learner)
+    await assert_accessible(learner)
 
     staff = await browsing.page(DESKTOP)
     staff.set_default_timeout(15_000)
     await sign_in_browser(staff, live.base_url, runtime, await add_staff(runtime, "registrar@spe.example", {issuer["id"]: "awarder"}))
     await staff.get_by_role("link", name="Name corrections").click()
-    await _axe(staff)
+    await assert_accessible(staff)
     await staff.get_by_role("button", name="Approve and reissue for Zoë Jansen").click()
     await staff.get_by_text("Approved: the credential was reissued").wait_for()
-    await _axe(staff)
+    await assert_accessible(staff)
 
     await learner.goto(f"{live.base_url}/me")
-    await _axe(learner)
+    await assert_accessible(learner)
     panels = learner.locator("li.panel")
     assert await panels.count() == 2
     newest = await panels.first.get_attribute("id")
@@ -142,17 +137,17 @@ async def test_a_dutch_learner_reads_the_backpack_in_dutch_and_changes_language_
     page.set_default_timeout(15_000)
     await page.goto(f"{live.base_url}/me")
     assert await page.get_attribute("html", "lang") == "nl"
-    await _axe(page)
+    await assert_accessible(page)
     await page.get_by_label("E-mailadres").fill(HOME)
     await page.get_by_role("button", name="Mail mij een aanmeldlink").click()
     await page.get_by_role("heading", name="Kijk in uw e-mail").wait_for()
-    await _axe(page)
+    await assert_accessible(page)
     await page.goto(smtp.mailbox.link(HOME, path="/learners/sign-in/confirm"))
-    await _axe(page)
+    await assert_accessible(page)
     await page.get_by_role("button", name="Aanmelden").click()
     await page.get_by_role("heading", name="Mijn credentials").wait_for()
     assert await page.get_attribute("html", "lang") == "nl"
-    await _axe(page)
+    await assert_accessible(page)
     card = page.locator(f"#credential-{credential}")
     issued = await card.locator("time").inner_text()
     assert re.fullmatch(r"\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) \d{4}", issued), issued
@@ -169,7 +164,7 @@ async def test_a_dutch_learner_reads_the_backpack_in_dutch_and_changes_language_
     await page.get_by_role("heading", name="Your backpack").wait_for()
     await page.get_by_text("Language saved.").wait_for()
     assert await page.get_attribute("html", "lang") == "en"
-    await _axe(page)
+    await assert_accessible(page)
 
     # The switcher at the top of the page is the first thing Tab reaches.
     await page.locator("body").focus()
@@ -178,4 +173,4 @@ async def test_a_dutch_learner_reads_the_backpack_in_dutch_and_changes_language_
     await page.keyboard.press("Enter")
     await page.get_by_role("heading", name="Mijn credentials").wait_for()
     assert await page.get_attribute("html", "lang") == "nl"
-    await _axe(page)
+    await assert_accessible(page)

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.async_api import Page
 
 from microcred.config import Settings
 
-from .browsing import DESKTOP, PHONE, Browsing, axe_problems, browsing, virtual_authenticator  # noqa: F401 (fixture)
+from .browsing import DESKTOP, PHONE, Browsing, assert_accessible, browsing, virtual_authenticator  # noqa: F401 (fixture)
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
 from .smtp_server import Smtp, smtp, smtp_settings  # noqa: F401 (fixture: SMTP on loopback)
 
@@ -26,10 +25,6 @@ HOME = "zoe@example.org"
 def settings(settings: Settings, smtp: Smtp) -> Settings:
     return smtp_settings(settings, smtp)
 
-
-async def _axe(page: Page) -> None:
-    await page.wait_for_load_state("load")
-    assert await axe_problems(page) == [], page.url
 
 
 @pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -45,7 +40,7 @@ async def test_a_learner_adds_a_passkey_in_the_backpack_signs_out_and_signs_in_w
 
     await page.goto(f"{live.base_url}/me")  # signed out: to the sign-in page
     await page.get_by_role("button", name="Sign in with a passkey").wait_for()  # our script ran under the CSP
-    await _axe(page)
+    await assert_accessible(page)
     await page.get_by_label("Email address").fill(HOME)
     await page.get_by_role("button", name="Email me a sign-in link").click()
     await page.get_by_role("heading", name="Check your email").wait_for()
@@ -58,7 +53,7 @@ async def test_a_learner_adds_a_passkey_in_the_backpack_signs_out_and_signs_in_w
     await page.get_by_role("button", name="Add a passkey").click()
     await page.get_by_role("button", name="Remove Zoë's phone").wait_for()
     assert "not used yet" in await page.locator("#passkeys").inner_text()
-    await _axe(page)
+    await assert_accessible(page)
     [credential] = (await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator}))["credentials"]
     assert credential["isResidentCredential"] and credential["rpId"] == "localhost"
 
@@ -93,4 +88,4 @@ async def test_the_passkey_sign_in_speaks_dutch(browsing: Browsing, live: LiveSe
     await button.wait_for()
     assert await page.get_attribute("html", "lang") == "nl"
     assert "Of gebruik een passkey" in await page.locator("main").inner_text()
-    await _axe(page)
+    await assert_accessible(page)

@@ -20,7 +20,7 @@ from playwright.async_api import Page
 
 from microcred.runtime import Runtime
 
-from .browsing import DESKTOP, TABLET, Browsing, axe_problems, browsing  # noqa: F401 (fixture)
+from .browsing import DESKTOP, TABLET, Browsing, assert_accessible, browsing  # noqa: F401 (fixture)
 from .console_helpers import add_staff, sign_in_browser
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
 
@@ -52,11 +52,6 @@ async def _signed_in(browsing: Browsing, live: LiveService, runtime: Runtime, em
     return page
 
 
-async def _axe(page: Page) -> None:
-    """No serious or critical WCAG A/AA violation on the page, once it has loaded (its styles too)."""
-    await page.wait_for_load_state("load")
-    assert await axe_problems(page) == [], page.url
-
 
 async def _tab_to(page: Page, name: str, *, presses: int = 40) -> None:
     """Press Tab until the focused element is the one named ``name`` (its text or its label)."""
@@ -85,21 +80,21 @@ async def test_an_awarder_revokes_a_credential_and_its_public_page_says_revoked(
     page = await _signed_in(browsing, live, runtime, "awa@spe.example", {office.issuer_id: "awarder"})
     assert (await page.goto(f"{live.base_url}/console/{office.issuer_id}/")) is not None
     assert await page.locator("#awards-week").inner_text() == "1"
-    await _axe(page)
+    await assert_accessible(page)
 
     await page.get_by_role("link", name="Credentials", exact=True).click()
     await page.get_by_label("Learner's name or email address").fill("jnasen")
     await page.get_by_label("Status").select_option(label="Valid")
     await page.get_by_role("button", name="Search").click()
     await page.get_by_role("link", name="Zoë Jnasen").click()
-    await _axe(page)
+    await assert_accessible(page)
     assert await page.locator("#credential-status").inner_text() == "Valid"
 
     # by keyboard alone: Tab to the action, Enter; type the reason; Tab to the button, Enter
     await _tab_to(page, "Revoke")
     await page.keyboard.press("Enter")
     await page.get_by_label("Reason").wait_for()
-    await _axe(page)
+    await assert_accessible(page)
     await _tab_to(page, "Reason")
     await page.keyboard.type("exam fraud found by the examiner")
     await _tab_to(page, "Revoke the credential")
@@ -107,7 +102,7 @@ async def test_an_awarder_revokes_a_credential_and_its_public_page_says_revoked(
     await page.get_by_text("The credential is revoked.").wait_for()
     assert await page.locator("#credential-status").inner_text() == "Revoked"
     assert await page.locator("#revocation-reason").inner_text() == "exam fraud found by the examiner"  # shown to staff
-    await _axe(page)
+    await assert_accessible(page)
 
     await page.get_by_role("link", name=office.public_url).click()
     banner = page.get_by_role("status")
@@ -123,7 +118,7 @@ async def test_an_awarder_corrects_a_misspelt_name_and_the_new_credential_shows_
     page = await _signed_in(browsing, live, runtime, "awa@spe.example", {office.issuer_id: "awarder"})
     await page.goto(f"{live.base_url}/console/{office.issuer_id}/credentials/{office.credential_id}")
     await page.get_by_role("link", name="Correct the name and reissue").click()
-    await _axe(page)
+    await assert_accessible(page)
     name = page.get_by_label("Learner's name, corrected")
     assert await name.input_value() == "Zoë Jnasen"
     await name.fill("Zoë Jansen")
@@ -132,7 +127,7 @@ async def test_an_awarder_corrects_a_misspelt_name_and_the_new_credential_shows_
     await page.get_by_text("The corrected credential is signed").wait_for()
     assert await page.locator("#learner-name").inner_text() == "Zoë Jansen"
     assert await page.locator("#credential-status").inner_text() == "Valid"
-    await _axe(page)
+    await assert_accessible(page)
     new_public = await page.locator("td a.mono").get_attribute("href")
     assert new_public is not None and new_public != office.public_url
 
@@ -160,5 +155,5 @@ async def test_the_credentials_pages_fit_a_tablet_and_pass_axe_for_a_viewer(
         assert response is not None and response.status in (200, 422), (path, response and response.status)
         widths = await page.evaluate("[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]")
         assert widths[0] <= widths[1], f"{path} scrolls sideways on a tablet: {widths}"
-        await _axe(page)
+        await assert_accessible(page)
     assert await page.get_by_role("link", name="Revoke").count() == 0  # a viewer is offered no change

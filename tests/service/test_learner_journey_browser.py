@@ -8,11 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Page
 
 from microcred.config import Settings
 
-from .browsing import DESKTOP, PHONE, Browsing, axe_problems, browsing  # noqa: F401 (fixture)
+from .browsing import DESKTOP, PHONE, Browsing, assert_accessible, browsing  # noqa: F401 (fixture)
 from .live import LiveService, live, live_base_url  # noqa: F401 (fixtures)
 from .smtp_server import Smtp, smtp, smtp_settings, text_of  # noqa: F401 (fixture: SMTP on loopback)
 
@@ -26,10 +25,6 @@ _URL = re.compile(r"https?://[^\s<>\"]+")
 def settings(settings: Settings, smtp: Smtp) -> Settings:
     return smtp_settings(settings, smtp)
 
-
-async def _axe(page: Page) -> None:
-    await page.wait_for_load_state("load")
-    assert await axe_problems(page) == [], page.url
 
 
 @pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -61,15 +56,15 @@ async def test_the_award_email_opens_the_credential_and_its_backpack_link_signs_
     assert await page.get_by_role("heading", level=1).inner_text() == "Precision Turning"
     assert await page.get_by_role("status").get_attribute("data-status") == "valid"
     assert "Noor Bakker" in await page.locator("header").inner_text()
-    await _axe(page)
+    await assert_accessible(page)
 
     # The email's backpack link: signed out, it asks for the address, emails a link, and lands in the backpack.
     await page.goto(smtp.mailbox.link(LEARNER, path="/me"))
-    await _axe(page)
+    await assert_accessible(page)
     await page.get_by_label("Email address").fill(LEARNER)
     await page.get_by_role("button", name="Email me a sign-in link").click()
     await page.get_by_role("heading", name="Check your email").wait_for()
-    await _axe(page)
+    await assert_accessible(page)
     await page.goto(smtp.mailbox.link(LEARNER, path="/learners/sign-in/confirm"))
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_role("heading", name="Your backpack").wait_for()
@@ -82,8 +77,8 @@ async def test_the_award_email_opens_the_credential_and_its_backpack_link_signs_
     assert share.startswith(f"{live.base_url}/share/")
     await page.goto(share)
     assert "Precision Turning" in await page.locator("main").inner_text()
-    await _axe(page)
+    await assert_accessible(page)
 
     await page.goto(f"{live.base_url}/catalogue")
     assert "Precision Turning" in await page.locator("main").inner_text()
-    await _axe(page)
+    await assert_accessible(page)
