@@ -25,9 +25,10 @@ from ..backpack import service as backpack
 from ..credentials import CredentialError
 from ..db.models import Achievement, Credential, Issuer, PathwayComponent
 from ..fetch import FetchError
-from ..i18n import N_, gettext
+from ..i18n import gettext
 from ..problems import NotFound
 from ..public import credentials
+from ..public.page import verdict_reason
 from ..runtime import Runtime
 from ..verification.service import Verification
 from ..verification.uploads import credential_from_bytes
@@ -39,16 +40,8 @@ __all__ = ["Checked", "GapReport", "MAX_CREDENTIALS", "PathwayGap", "gap_check"]
 MAX_CREDENTIALS = 50
 _CREDENTIAL_ACCEPT = "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8, application/vc+jwt;q=0.7"
 _STATES = ("valid", "expired", "revoked", "suspended")
-#: Why a credential does not count, in plain words for HR (the credential page's words); a
-#: verdict not listed here shows the failed check's own message.
-_WHY = {
-    "expired": N_("The credential has passed its expiry date."),
-    "suspended": N_("The issuer has suspended this credential."),
-    "revoked": N_("The issuer has revoked this credential."),
-    "not_yet_valid": N_("The credential is not valid yet: its validity starts later."),
-    "tampered": N_("The credential was changed after it was signed: the signature does not match."),
-    "unknown_key": N_("The signing key could not be matched to the issuer."),
-}
+#: Verdicts whose failed check says more than the page's general words ("not a readable credential").
+_OWN_MESSAGE = ("malformed",)
 
 
 @dataclass(frozen=True)
@@ -199,8 +192,9 @@ async def _verify(session: AsyncSession, verification: Verification, base_url: s
     state = str(report.verdict) if report.verdict in _STATES else "invalid"
     if state == "valid" and not report.valid:
         state = "invalid"
-    why = _WHY.get(str(report.verdict))
-    failed = gettext(why) if why else next((c.message for c in report.checks if c.outcome == "failed" and c.message), None)
+    # Why it does not count, in the credential page's plain words for HR, else the failed check's.
+    why = None if report.verdict in _OWN_MESSAGE else verdict_reason(report.verdict)
+    failed = why or next((c.message for c in report.checks if c.outcome == "failed" and c.message), None)
     return Checked(source, title, learner, _name(document.get("issuer")) if isinstance(document, dict) else None, state, failed, await _awarded_for(session, base_url, document), _issued(document))
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "render_verify_page",
     "status_of",
     "style_csp_source",
+    "verdict_reason",
 ]
 
 #: What kind of credential it is, in words: "Diploma", "Certificate of participation", "Bachelor degree"...
@@ -294,6 +295,13 @@ def _image_url(value: str | None) -> str | None:
 def _is_absolute_web_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def verdict_reason(verdict: object) -> str | None:
+    """Why a credential with this verdict is not plainly valid, in the page's words (None for a
+    valid one or a verdict the page does not know)."""
+    found = _VERDICTS.get(verdict if isinstance(verdict, str) else "")
+    return gettext(found[1]) if found is not None and found[1] else None
 
 
 def status_of(verdict: object) -> tuple[Status, str | None]:
