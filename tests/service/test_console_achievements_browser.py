@@ -62,6 +62,8 @@ async def test_a_manager_drafts_sees_the_missing_elements_fills_them_previews_an
 
     # Fill them in: the checklist beside the form follows (htmx posts the form on each change).
     await page.get_by_role("link", name="Edit").click()
+    # A person types after the page has loaded; htmx (a deferred script) binds the form only then.
+    await page.wait_for_load_state("load")
     assert "7 EU elements missing" in await _checklist(page)
     await page.get_by_label("Learning outcomes").fill("plan a turning operation from a drawing\nmeasure parts to ±5 µm")
     await page.get_by_label("Level").select_option("4")
