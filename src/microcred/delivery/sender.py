@@ -8,6 +8,12 @@ slot ``1/rate`` seconds after the issuer's previous one, and a claim takes at mo
 worth of an issuer's emails, so a 100,000-row batch never bursts. The slots are kept in the
 database (``email_paces``), so the rate holds for the whole service, however many processes and
 hosts run a sender.
+
+What became of each email is written in batches (every ``_SETTLE_EVERY`` emails or
+``_SETTLE_SECONDS``, and whatever is left when a claim is done or the sender stops), not one
+transaction per email: on SQLite every write waits for the single writer, which a bulk job
+beside the sender holds most of the time. The price is bounded: should the process die
+between sending and settling, at most that many emails go out again when their lease lapses.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,6 +45,9 @@ DUE_STATUSES = ("queued", "retrying")
 #: A claim takes at most this many seconds' worth of one issuer's emails.
 _HORIZON_SECONDS = 5.0
 _ERROR_CHARS = 1000
+#: Outcomes are written once this many are waiting, or once the oldest has waited this long.
+_SETTLE_EVERY = 100
+_SETTLE_SECONDS = 0.5
 
 
 class EmailSender:
@@ -64,6 +74,10 @@ class EmailSender:
         self._logo_cache: dict[str, bytes] = {}
         self.lease = timedelta(seconds=_HORIZON_SECONDS + 60)
         self.wake = asyncio.Event()
+        #: Outcomes not yet written (:meth:`_settle`): the email's id and the columns it changes.
+        self._outcomes: list[dict[str, object]] = []
+        self._oldest_outcome = 0.0
+        self._settling = asyncio.Lock()
 
     async def run_once(self) -> int:
         """Claim the emails that are due and make one attempt at each, at each issuer's rate;
@@ -84,7 +98,9 @@ class EmailSender:
                 await asyncio.shield(self._release(sorted(unsettled), now))
             if sending:
                 await asyncio.shield(asyncio.gather(*sending, return_exceptions=True))
+            await asyncio.shield(self._settle())
             raise
+        await self._settle()
         return len(claimed)
 
     async def run_forever(self) -> None:
@@ -229,22 +245,49 @@ class EmailSender:
                 await self.mailer.send(compose(claimed, self.settings))
             except MailError as exc:
                 error = exc
+        self._record(claimed, error)
+        if len(self._outcomes) >= _SETTLE_EVERY or time.monotonic() - self._oldest_outcome >= _SETTLE_SECONDS:
+            await self._settle()
+
+    def _record(self, claimed: Claimed, error: MailError | None) -> None:
+        """Keep what became of an email until :meth:`_settle` writes it."""
         attempts = claimed.attempts + 1
         at = self.clock()
+        outcome: dict[str, object] = {"delivery_id": claimed.delivery_id, "attempts": attempts, "sent_at": None, "retry_at": None}
         if error is None:
-            changes: dict[str, object] = {"status": "sent", "sent_at": at, "last_error": None}
+            outcome.update(status="sent", sent_at=at, last_error=None)
         elif error.permanent:
-            changes = {"status": "failed", "last_error": f"refused for good: {error.reason}"[:_ERROR_CHARS]}
+            outcome.update(status="failed", last_error=f"refused for good: {error.reason}"[:_ERROR_CHARS])
         elif attempts >= self.retry.max_attempts:
-            changes = {"status": "failed", "last_error": f"gave up after {attempts} attempts; last: {error.reason}"[:_ERROR_CHARS]}
+            outcome.update(status="failed", last_error=f"gave up after {attempts} attempts; last: {error.reason}"[:_ERROR_CHARS])
         else:
             retry_at = at + timedelta(seconds=self.retry.delay(attempts, self.jitter()))
-            changes = {"status": "retrying", "next_attempt_at": retry_at, "last_error": error.reason[:_ERROR_CHARS]}
-        changes["attempts"] = attempts
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(EmailDelivery)
-                .where(EmailDelivery.id == claimed.delivery_id, EmailDelivery.status.in_(DUE_STATUSES))
-                .values(**changes)
-                .execution_options(synchronize_session=False)
+            outcome.update(status="retrying", retry_at=retry_at, last_error=error.reason[:_ERROR_CHARS])
+        if not self._outcomes:
+            self._oldest_outcome = time.monotonic()
+        self._outcomes.append(outcome)
+
+    async def _settle(self) -> None:
+        """Write every outcome kept so far, in one transaction (one statement, run for each)."""
+        async with self._settling:
+            outcomes, self._outcomes = self._outcomes, []
+            if not outcomes:
+                return
+            table = cast(Table, EmailDelivery.__table__)
+            settle = (
+                update(table)
+                .where(table.c.id == bindparam("delivery_id"), or_(*(table.c.status == due for due in DUE_STATUSES)))  # no IN: run for each
+                .values(
+                    status=bindparam("status"),
+                    attempts=bindparam("attempts"),
+                    last_error=bindparam("last_error"),
+                    sent_at=func.coalesce(bindparam("sent_at", type_=table.c.sent_at.type), table.c.sent_at),
+                    next_attempt_at=func.coalesce(bindparam("retry_at", type_=table.c.next_attempt_at.type), table.c.next_attempt_at),
+                )
             )
+            try:
+                async with self.sessions() as session, session.begin():
+                    await session.execute(settle, outcomes)
+            except BaseException:
+                self._outcomes[:0] = outcomes  # kept for the next try; the lease covers a lost process
+                raise
