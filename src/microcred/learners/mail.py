@@ -17,7 +17,7 @@ import smtplib
 import ssl
 import threading
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Literal, Protocol
@@ -49,7 +49,7 @@ class MailError(Exception):
 
 
 class Mailer(Protocol):
-    async def send(self, message: EmailMessage) -> None: ...
+    async def send(self, message: Message) -> None: ...
 
 
 class SmtpMailer:
@@ -65,7 +65,7 @@ class SmtpMailer:
         self._idle: list[smtplib.SMTP] = []
         self._lock = threading.Lock()
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Message) -> None:
         await asyncio.to_thread(self._send, message)
 
     def close(self) -> None:
@@ -92,7 +92,7 @@ class SmtpMailer:
             raise
         return smtp
 
-    def _send(self, message: EmailMessage) -> None:
+    def _send(self, message: Message) -> None:
         try:
             if not self.keep_open:
                 with self._connect() as smtp:
@@ -161,7 +161,7 @@ class OutboxMailer:
     def __init__(self, outbox: Path) -> None:
         self.outbox = outbox
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Message) -> None:
         path = await asyncio.to_thread(self._write, message)
         log.warning(
             "no SMTP server is configured (MICROCRED_SMTP_HOST): this development service wrote the sign-in "
@@ -170,7 +170,7 @@ class OutboxMailer:
             path,
         )
 
-    def _write(self, message: EmailMessage) -> Path:
+    def _write(self, message: Message) -> Path:
         self.outbox.mkdir(parents=True, exist_ok=True)
         recipient = re.sub(r"[^A-Za-z0-9@._-]", "_", str(message["To"]))[:100]
         path = self.outbox / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{recipient}.eml"
