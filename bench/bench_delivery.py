@@ -7,6 +7,7 @@ batch's own time, at a rate that allows it). Run by hand:
 Prints figures; asserts nothing. Two batches of N rows go through the bulk job: one for an
 issuer with emails off (the batch's own time), one for an issuer with emails on while the email
 sender runs beside the job, sending to a local SMTP sink (aiosmtpd) at ``--rate`` per second.
+The sink runs in a process of its own, as a mail server would: its work is not the service's.
 Reported: both batch times and the overhead, the time until the last email was taken, and how
 many the sink received (and how many distinct Message-IDs).
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
+import re
 import socket
 import sys
 import tempfile
@@ -29,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from microcred.app import create_app  # noqa: E402
 from microcred.awards.service import Signing  # noqa: E402
+from microcred.awards.signing_pool import SigningPool  # noqa: E402
 from microcred.config import Settings  # noqa: E402
 from microcred.db.engine import create_engine  # noqa: E402
 from microcred.db.migrate import upgrade  # noqa: E402
@@ -38,7 +42,28 @@ from microcred.jobs.worker import JobRunner  # noqa: E402
 from microcred.learners.mail import SmtpMailer  # noqa: E402
 from microcred.runtime import build_runtime  # noqa: E402
 from tests.factories.service import ServiceClient, award_body  # noqa: E402
-from tests.service.smtp_server import Mailbox  # noqa: E402
+
+_MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.MULTILINE | re.IGNORECASE)
+
+
+def sink(port: int, received: "multiprocessing.sharedctypes.Synchronized[int]", distinct: "multiprocessing.sharedctypes.Synchronized[int]",
+         ready: "multiprocessing.synchronize.Event", stop: "multiprocessing.synchronize.Event") -> None:
+    """The local SMTP sink, in its own process: counts the messages and their distinct Message-IDs."""
+    ids: set[bytes] = set()
+
+    class Counter:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802 (aiosmtpd's name)
+            found = _MESSAGE_ID.search(envelope.content)  # type: ignore[attr-defined]
+            ids.add(found.group(1) if found else b"")
+            received.value += 1
+            distinct.value = len(ids)
+            return "250 Message accepted for delivery"
+
+    controller = Controller(Counter(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    stop.wait()
+    controller.stop()
 
 
 async def batch(service: ServiceClient, runner: JobRunner, issuer_id: str, achievement_id: str, n: int, tag: str) -> float:
@@ -55,9 +80,11 @@ async def main(args: argparse.Namespace) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    sink = Mailbox()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    spawn = multiprocessing.get_context("spawn")
+    received, distinct, ready, stop = spawn.Value("q", 0), spawn.Value("q", 0), spawn.Event(), spawn.Event()
+    server = spawn.Process(target=sink, args=(port, received, distinct, ready, stop), daemon=True)
+    server.start()
+    ready.wait(30)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{tmp}/bench.db", base_url="https://badges.example.org", keys_dir=Path(tmp) / "keys",
@@ -71,7 +98,10 @@ async def main(args: argparse.Namespace) -> None:
         app = create_app(settings, runtime=runtime, migrate=False)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:
             service = await ServiceClient.start(http, runtime)
-            signing = Signing(runtime.keystore, runtime.loader, settings.base_url, runtime.statuses)
+            # Signed in the pool of processes, as `microcred serve` does (app.py): the sender and
+            # the job share the service process, the signatures do not.
+            pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value(), base_url=settings.base_url)
+            signing = Signing(runtime.keystore, runtime.loader, settings.base_url, runtime.statuses, pool)
             runner = JobRunner(runtime.sessions, signing, chunk_rows=settings.job_chunk_rows)
             quiet, loud = await service.create_issuer(), await service.create_issuer()
             async with runtime.sessions() as session, session.begin():
@@ -80,13 +110,15 @@ async def main(args: argparse.Namespace) -> None:
             quiet_achievement = (await service.create_achievement(quiet["id"]))["id"]
             loud_achievement = (await service.create_achievement(loud["id"]))["id"]
 
+            await batch(service, runner, quiet["id"], quiet_achievement, 200, "warm-up")  # the pool's processes start
             alone = await batch(service, runner, quiet["id"], quiet_achievement, args.n, "quiet")
             mailer = SmtpMailer(settings, keep_open=True)
             sender = EmailSender(runtime.sessions, mailer, settings, poll_seconds=0.2)
             sending = asyncio.create_task(sender.run_forever())
             started = time.monotonic()
             with_emails = await batch(service, runner, loud["id"], loud_achievement, args.n, "loud")
-            while len(sink.messages) < args.n:
+            during = received.value
+            while received.value < args.n:
                 await asyncio.sleep(0.1)
             delivered = time.monotonic() - started
             sending.cancel()
@@ -95,14 +127,16 @@ async def main(args: argparse.Namespace) -> None:
             except asyncio.CancelledError:
                 pass
             mailer.close()
+            pool.close()
         await runtime.close()
-    controller.stop()
-    ids = {m["Message-ID"] for m in sink.messages}
+    stop.set()
+    server.join(30)
     print(f"rows: {args.n}, rate: {args.rate:g} emails/s per issuer")
     print(f"batch, emails off:                 {alone:8.1f} s")
     print(f"batch, emails on (sender beside):  {with_emails:8.1f} s  overhead {100 * (with_emails - alone) / alone:+.1f}%")
+    print(f"emails taken while the batch ran:   {during:8d}  ({during / with_emails:.0f} per second)")
     print(f"last email taken by the sink after {delivered:8.1f} s  (the rate alone needs {args.n / args.rate:.1f} s)")
-    print(f"emails received: {len(sink.messages)}, distinct Message-IDs: {len(ids)}")
+    print(f"emails received: {received.value}, distinct Message-IDs: {distinct.value}")
 
 
 if __name__ == "__main__":
