@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .i18n.requests import LanguageChoice
 from . import __version__, console
@@ -44,6 +46,7 @@ from .public.router import router as public_router
 from .images.router import router as images_router
 from .runtime import Runtime, build_runtime
 from .verification.router import router as verification_router
+from .verification.router import too_many_verifications
 from .status.router import public as public_status_router
 from .status.router import router as status_router
 from .webhooks.dispatcher import WebhookDispatcher
@@ -55,15 +58,36 @@ from .web.deps import RuntimeDep
 from .web.limits import BodyLimit, may_award
 from .web.openapi import PROBLEMS, install_openapi
 from .web.problems import install_problem_handlers
+from .web.rate_limits import Clock, LimitedRoute, RateLimit, RateLimits
 from .web.head import HeadAsGet
 from .web.security import SecurityHeaders
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: bool = True) -> FastAPI:
+def _rate_limits(settings: Settings) -> list[RateLimit]:
+    """The public endpoints that cost the most, limited per client (web/rate_limits.py): every
+    way to verify shares one count, registering OAuth clients has its own."""
+    verify = [
+        LimitedRoute("GET", "/api/v1/verify"),
+        LimitedRoute("POST", "/api/v1/verify"),
+        LimitedRoute("GET", "/verify", query="url", page=too_many_verifications),  # the page fetches the URL it is given
+        LimitedRoute("POST", "/verify", page=too_many_verifications),
+        LimitedRoute("POST", "/credentials/verify"),
+        LimitedRoute("POST", "/presentations/verify"),
+    ]
+    return [
+        RateLimit("verify", settings.verify_requests_per_minute, verify, what="verifications"),
+        RateLimit("registration", settings.oauth_registrations_per_minute, [LimitedRoute("POST", "/oauth/register")], what="client registrations"),
+    ]
+
+
+def create_app(
+    settings: Settings, *, runtime: Runtime | None = None, migrate: bool = True, rate_limit_clock: Clock = time.monotonic
+) -> FastAPI:
     """The service. ``migrate`` brings the database to the newest schema on start (the embedded
-    SQLite database is created on the first run)."""
+    SQLite database is created on the first run). ``rate_limit_clock`` is what the rate limits
+    count time by."""
     install_redaction([settings.key_passphrase.get_secret_value(), settings.smtp_password.get_secret_value()])
     built = runtime or build_runtime(settings)
 
@@ -124,10 +148,15 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
         authorize=may_award(built.sessions),
         console_upload=console.bulk.may_upload(built.sessions, settings),
     )
+    limits = [policy for policy in _rate_limits(settings) if policy.per_minute]
+    if limits:  # outside the body limit, so a refused upload is not read; inside the language, for the page's words
+        app.add_middleware(RateLimits, limits=limits, clock=rate_limit_clock)
     app.add_middleware(LanguageChoice)  # pages, emails and PDFs written in this request speak its language
     install_problem_handlers(app)  # after the middlewares: its own wraps them all
     app.add_middleware(SecurityHeaders, style_source=style_csp_source())  # on every answer, a 500 included
-    app.add_middleware(HeadAsGet)  # outermost: a HEAD gets exactly the GET's headers
+    app.add_middleware(HeadAsGet)  # a HEAD gets exactly the GET's headers
+    if settings.trusted_proxies:  # outermost: the client is the one the trusted proxies name, for everything inside
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     routers = (
         issuers_router, achievements_router, awards_router, jobs_router, pathways_router, endorsements_router,
         status_router, webhooks_router, audit_router, clients_router,

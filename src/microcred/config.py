@@ -5,13 +5,14 @@ Built in :func:`microcred.app.create_app` and in CLI commands, never at import t
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .keystore import PASSPHRASE_ENV
 
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
     verify_allow_loopback: bool = False
     #: Largest file the public verifier reads (an upload, or a fetched credential).
     verify_max_bytes: int = Field(default=10 * 1_048_576, ge=1024)
+    #: Rate limits per client address (web/rate_limits.py), each process counting for itself:
+    #: verifications (the verify API, the verify page, the VC-API's verify endpoints together)
+    #: and OAuth client registrations, a minute. 0 turns a limit off.
+    verify_requests_per_minute: int = Field(default=60, ge=0, le=1_000_000)
+    oauth_registrations_per_minute: int = Field(default=60, ge=0, le=1_000_000)
+    #: The reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-
+    #: separated, e.g. ``10.0.0.0/8,127.0.0.1``); empty: none, the connecting address is the client.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     #: The OB 3.0 API (OAuth 2.0): how long an access token and a refresh token last, and how
     #: long a learner stays signed in on the service's own pages (sign-in and consent).
     oauth_access_token_seconds: int = Field(default=3600, ge=60, le=86_400)
@@ -132,6 +141,25 @@ class Settings(BaseSettings):
                 "MICROCRED_DATA_DIR"
             )
         return normalised + value[len(scheme) :]
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _check_trusted_proxies(cls, value: object) -> tuple[str, ...]:
+        entries = value.split(",") if isinstance(value, str) else value
+        if not isinstance(entries, (list, tuple)):
+            raise ValueError("must be a comma-separated list of addresses or networks")
+        checked: list[str] = []
+        for entry in (str(e).strip() for e in entries):
+            if not entry:
+                continue
+            try:
+                checked.append(str(ipaddress.ip_network(entry, strict=False) if "/" in entry else ipaddress.ip_address(entry)))
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network: list your reverse proxies' addresses, "
+                    "comma-separated, e.g. 10.0.0.0/8,127.0.0.1 (host names and * are not accepted)"
+                ) from None
+        return tuple(checked)
 
     @field_validator("privacy_policy_url", "terms_of_service_url")
     @classmethod

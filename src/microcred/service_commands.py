@@ -81,6 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             workers=workers,
             log_level=settings.log_level,
             http=NoDelayH11Protocol,
+            proxy_headers=False,  # the app believes X-Forwarded-For from MICROCRED_TRUSTED_PROXIES only
         )
     else:
         from .app import create_app
@@ -88,7 +89,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         app = create_app(settings, migrate=False)
         freeze_startup_objects()
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level, http=NoDelayH11Protocol)
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level, http=NoDelayH11Protocol, proxy_headers=False)
     return 0
 
 

@@ -19,6 +19,7 @@ from ..learners.web import BrowserDep, html_error, html_page
 from ..problems import BadRequest, Forbidden
 from ..web.csrf import csrf_matches, csrf_token
 from ..web.deps import RuntimeDep, SessionDep, check_url
+from ..web.openapi import RATE_LIMITED
 from ..web.routes import rendering_errors
 from . import service
 from .errors import OAuthError, oauth_error_renderer
@@ -48,7 +49,7 @@ pages = APIRouter(prefix="/oauth", include_in_schema=False, dependencies=[Depend
     status_code=status.HTTP_201_CREATED,
     response_model=ClientInformation,
     response_model_exclude_none=True,
-    responses=_errors(400, what="invalid_redirect_uri or invalid_client_metadata"),
+    responses=_errors(400, what="invalid_redirect_uri or invalid_client_metadata") | RATE_LIMITED,
 )
 async def register(body: ClientRegistration, session: SessionDep) -> JSONResponse:
     """OAuth 2.0 Dynamic Client Registration (RFC 7591): a host registers itself, as the OB 3.0

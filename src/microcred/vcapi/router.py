@@ -18,7 +18,7 @@ from ..credentials import SUITES
 from ..problems import BadRequest
 from ..verification.service import Verification
 from ..web.deps import PrincipalDep, RuntimeDep, SessionDep, check_url
-from ..web.openapi import PROBLEMS
+from ..web.openapi import PROBLEMS, RATE_LIMITED
 from ..web.problems import validation_problem
 from ..web.routes import StrictJsonRoute
 from . import service
@@ -121,14 +121,14 @@ async def update_credential_status(
     return await service.update_status(session, principal=principal, issuing=service.issuing(runtime), request=body, now=datetime.now(UTC))
 
 
-@router.post("/credentials/verify", response_model=VerifyResult, responses=_NOT_VERIFIED)
+@router.post("/credentials/verify", response_model=VerifyResult, responses=_NOT_VERIFIED | RATE_LIMITED)
 async def verify_credential(body: VerifyCredentialRequest, verification: VerificationDep) -> VerifyResult:
     """Verify a VC 2.0 or VC 1.1 credential with an embedded Data Integrity proof (eddsa-rdfc-2022, eddsa-jcs-2022,
     Ed25519Signature2020): data model, contexts and terms, proof, validity period, status. 200 when it is valid."""
     return await service.verify_credential(verification, body)
 
 
-@router.post("/presentations/verify", response_model=VerifyPresentationResult, responses=_NOT_VERIFIED)
+@router.post("/presentations/verify", response_model=VerifyPresentationResult, responses=_NOT_VERIFIED | RATE_LIMITED)
 async def verify_presentation(body: VerifyPresentationRequest, verification: VerificationDep) -> VerifyPresentationResult:
     """Verify a presentation's `authentication` proof (answering `options.challenge`, naming `options.domain`) and
     every credential in it; `presentation` instead of `verifiablePresentation` verifies an unsigned one's credentials

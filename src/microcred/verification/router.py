@@ -11,12 +11,13 @@ from starlette.background import BackgroundTask
 
 from ..credentials import CredentialError, VerificationReport
 from ..fetch import FetchError
+from ..i18n import ngettext
 from ..problems import BadRequest, UnprocessableContent
 from ..public.page import render_verify_page
 from ..runtime import Runtime
 from ..usage.service import counted
 from ..web.deps import RuntimeDep, check_url
-from ..web.openapi import PROBLEMS
+from ..web.openapi import PROBLEMS, RATE_LIMITED
 from .service import Verification
 
 router = APIRouter(tags=["verify"], responses=PROBLEMS, dependencies=[Depends(check_url)])
@@ -86,7 +87,7 @@ def _count(background: BackgroundTasks, request: Request, runtime: Runtime, repo
         background.add_task(task)
 
 
-@router.post("/api/v1/verify", responses=_REPORT, openapi_extra=_BODY)
+@router.post("/api/v1/verify", responses=_REPORT | RATE_LIMITED, openapi_extra=_BODY)
 async def verify_file(request: Request, verification: VerificationDep, background: BackgroundTasks) -> dict[str, Any]:
     """Verify a credential sent in the body (or as the multipart field `file`)."""
     report = await _report(verification, data=await _uploaded(request))
@@ -94,7 +95,7 @@ async def verify_file(request: Request, verification: VerificationDep, backgroun
     return report.to_dict()
 
 
-@router.get("/api/v1/verify", responses=_REPORT)
+@router.get("/api/v1/verify", responses=_REPORT | RATE_LIMITED)
 async def verify_url(request: Request, verification: VerificationDep, background: BackgroundTasks, url: Annotated[str, Query(min_length=1, max_length=2048, description="an https URL of a credential")]) -> dict[str, Any]:
     """Fetch a credential URL (https only; private, loopback and link-local addresses refused;
     size, time and redirects bounded) and verify what it answers."""
@@ -125,3 +126,13 @@ async def _page(request: Request, verification: VerificationDep, *, url: str | N
     except (BadRequest, UnprocessableContent) as problem:
         return HTMLResponse(render_verify_page(None, problem.detail, action), status_code=problem.status)
     return HTMLResponse(render_verify_page(report.to_dict(), None, action), background=_counted(request, verification.runtime, report))
+
+
+def too_many_verifications(wait: int) -> HTMLResponse:
+    """The verify page for a person over the verification limit (web/rate_limits.py counts)."""
+    message = ngettext(
+        "You have checked many credentials in a short time. Try again in %(seconds)d second.",
+        "You have checked many credentials in a short time. Try again in %(seconds)d seconds.",
+        wait,
+    ) % {"seconds": wait}
+    return HTMLResponse(render_verify_page(None, message, "/verify"), status_code=429)

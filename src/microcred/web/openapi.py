@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-__all__ = ["PROBLEMS", "Problem", "install_openapi"]
+__all__ = ["PROBLEMS", "Problem", "RATE_LIMITED", "install_openapi"]
 
 
 class FieldProblem(BaseModel):
@@ -49,6 +49,23 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
         (422, "A field breaks a rule; `errors` names each"),
         (500, "An unexpected failure; nothing was saved"),
     )
+}
+
+_INTEGER = {"schema": {"type": "integer", "minimum": 1}}
+_TEXT = {"schema": {"type": "string"}}
+#: The answer of a route with a rate limit per client (web/rate_limits.py) to a client over it.
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "Too many requests from this client address; wait the `Retry-After` seconds. Every answer of the "
+        "route carries `RateLimit-Policy` (the quota `q` per window `w` seconds) and `RateLimit` (`r` more within `t` "
+        "seconds), as draft-ietf-httpapi-ratelimit-headers defines them",
+        "headers": {
+            "Retry-After": {"description": "Whole seconds until a request would be accepted", **_INTEGER},
+            "RateLimit-Policy": {"description": 'The policy, e.g. `"verify";q=60;w=60`', **_TEXT},
+            "RateLimit": {"description": 'What is left of it, e.g. `"verify";r=0;t=1`', **_TEXT},
+        },
+        "content": _PROBLEM,
+    }
 }
 
 
