@@ -46,6 +46,7 @@ from .public.router import router as public_router
 from .images.router import router as images_router
 from .runtime import Runtime, build_runtime
 from .verification.router import router as verification_router
+from .catalogue.web import too_many_gap_checks
 from .verification.router import too_many_verifications
 from .status.router import public as public_status_router
 from .status.router import router as status_router
@@ -75,6 +76,7 @@ def _rate_limits(settings: Settings) -> list[RateLimit]:
         LimitedRoute("POST", "/verify", page=too_many_verifications),
         LimitedRoute("POST", "/credentials/verify"),
         LimitedRoute("POST", "/presentations/verify"),
+        LimitedRoute("POST", "/catalogue/gap-check", page=too_many_gap_checks),  # it verifies what it is sent
     ]
     return [
         RateLimit("verify", settings.verify_requests_per_minute, verify, what="verifications"),

@@ -81,6 +81,7 @@ VERIFY_REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/presentations/verify", {"json": {}}),
     ("POST", "/verify", {"files": {"file": ("badge.json", b"{}", "application/json")}}),
     ("GET", "/verify", {"params": {"url": UNFETCHABLE}}),
+    ("POST", "/catalogue/gap-check", {"data": {"urls": UNFETCHABLE}}),
 ]
 
 

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ..awards.document import credential_url
 from ..backpack.service import addresses
-from ..i18n import N_, gettext
+from ..i18n import N_, gettext, ngettext
 from ..issuers.repository import IssuerRepository
 from ..learners.web import BrowserDep, html_error, html_page
 from ..pathways.progress import PathwayProgress, progress
@@ -92,6 +92,17 @@ async def catalogue(
 async def gap_check_page() -> Response:
     """The gap check's form: paste credential URLs or a share-all link, or upload files."""
     return html_page("catalogue/gap_check.html", report=None, urls="", error=None, max_files=MAX_FILES)
+
+
+def too_many_gap_checks(wait: int) -> Response:
+    """The gap check's form for a person over the verification limit (it verifies what it is
+    sent, so it shares the verify routes' count; web/rate_limits.py)."""
+    message = ngettext(
+        "You have checked many credentials in a short time. Try again in %(seconds)d second.",
+        "You have checked many credentials in a short time. Try again in %(seconds)d seconds.",
+        wait,
+    ) % {"seconds": wait}
+    return html_page("catalogue/gap_check.html", status=429, report=None, urls="", error=message, max_files=MAX_FILES)
 
 
 @router.post("/catalogue/gap-check")
