@@ -1,25 +1,26 @@
 """What happened, recorded in the same transaction as the change itself.
 
 Services describe each change they make as an :class:`Event` and hand it to :func:`record`
-before their transaction commits. Recording writes the audit log entry and the webhook outbox
-rows and the learner email outbox rows inside that transaction, so an event exists exactly when its change does: a rolled-back
-award leaves no webhook behind, and a crash after commit loses none.
+before their transaction commits. Recording hands the events to the subscribers the
+composition root (:mod:`microcred.runtime`) wired into the session factory: the webhook and
+learner email outboxes and the audit log, each writing inside that transaction, so an event
+exists exactly when its change does (a rolled-back award leaves no webhook behind, and a crash
+after commit loses none). This module knows none of them: features import events, never the
+other way round.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .audit.service import append
 from .db.base import new_id
-from .delivery.outbox import enqueue as enqueue_emails
-from .webhooks.outbox import enqueue
 
-__all__ = ["Event", "record"]
+__all__ = ["SUBSCRIBERS", "Event", "Subscriber", "record"]
 
 
 @dataclass(frozen=True)
@@ -45,16 +46,23 @@ class Event:
     id: str = field(default_factory=new_id)
 
 
+#: Writes what ``events`` mean for one concern (the audit log, an outbox) in the session's transaction.
+Subscriber = Callable[[AsyncSession, Sequence["Event"]], Awaitable[None]]
+#: The key of the subscribers, in order, in a session factory's ``info``.
+SUBSCRIBERS = "microcred.event_subscribers"
+
+
 async def record(session: AsyncSession, *events: Event) -> None:
-    """Record ``events`` in ``session``'s transaction (audit log, webhook and email outboxes).
+    """Record ``events`` in ``session``'s transaction: each subscriber, in the order wired.
 
     Call it once per transaction, with all of its events, as the last write before commit: the
-    audit chain's head is locked from here to the commit, so recording early would hold that
-    lock across the rest of the transaction (and a write after it could wait, holding the head,
-    for a lock held by a transaction waiting for the head).
+    audit log (the last subscriber) locks its chain's head from there to the commit, so
+    recording early would hold that lock across the rest of the transaction.
     """
     if not events:
         return
-    await enqueue(session, events)
-    await enqueue_emails(session, events)
-    await append(session, events)  # last: it takes the chain's lock
+    subscribers: Sequence[Subscriber] | None = session.info.get(SUBSCRIBERS)
+    if subscribers is None:  # a session from a factory the root did not build would lose the audit entry
+        raise RuntimeError("this session's factory has no event subscribers: build it with microcred.runtime")
+    for subscriber in subscribers:
+        await subscriber(session, events)

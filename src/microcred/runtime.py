@@ -1,7 +1,9 @@
 """What one running service holds: settings, database, key store and the document loader.
 
 Built once by :func:`microcred.app.create_app` (or a CLI command) and passed explicitly; nothing
-here exists at import time.
+here exists at import time. This is the composition root: it wires which concerns hear of every
+recorded event (:data:`EVENT_SUBSCRIBERS`), so the features that record events and those that
+act on them never import each other.
 """
 
 from __future__ import annotations
@@ -11,14 +13,22 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from .audit.service import append as audit
 from .config import Settings
 from .credentials import DocumentLoader, eu_elements
 from .db.engine import create_engine, create_sessionmaker
+from .delivery.outbox import enqueue as email_outbox
+from .events import SUBSCRIBERS, Subscriber
 from .fetch import FetchPolicy, SafeFetcher
 from .keystore import FileKeyStore, KeyStore
 from .status.allocator import StatusAllocator
+from .webhooks.outbox import enqueue as webhook_outbox
 
-__all__ = ["Runtime", "build_runtime"]
+__all__ = ["EVENT_SUBSCRIBERS", "Runtime", "build_runtime"]
+
+#: Who hears of every recorded event, in order: the outboxes, then the audit log, last because
+#: it locks its chain's head until the transaction commits.
+EVENT_SUBSCRIBERS: tuple[Subscriber, ...] = (webhook_outbox, email_outbox, audit)
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,7 @@ def build_runtime(settings: Settings) -> Runtime:
     if settings.is_sqlite and not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.sqlalchemy_url, pool_size=settings.db_pool_size)
-    sessions = create_sessionmaker(engine)
+    sessions = create_sessionmaker(engine, info={SUBSCRIBERS: EVENT_SUBSCRIBERS})
     # On SQLite the allocator works inside the award's own transaction and needs no engine.
     status_engine = None if settings.is_sqlite else create_engine(settings.sqlalchemy_url, pool_size=1)
     return Runtime(

@@ -6,20 +6,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.principal import Principal, Scope
 from ..db.models import AuditEntry
+from ..events import Event
 from ..issuers.repository import IssuerRepository
 from ..problems import NotFound
 from .chain import GENESIS, entry_hash
 from .repository import AuditFilter, AuditRepository
 from .schemas import AuditEntryOut, AuditPage
 
-if TYPE_CHECKING:
-    from ..events import Event
 
 __all__ = ["AuditFilter", "ChainBreak", "ChainReport", "actor_names", "append", "entry_out", "list_entries", "staff_actor", "verify_chain"]
 

@@ -24,8 +24,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size // 2, pool_pre_ping=True, hide_parameters=True)
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(engine: AsyncEngine, *, info: dict[str, Any] | None = None) -> async_sessionmaker[AsyncSession]:
+    """``info``: what every session carries (the composition root's event subscribers)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info or {})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.base import new_id
+from ..events import Event
 from ..db.models import Credential, EmailDelivery, Issuer
 
-if TYPE_CHECKING:
-    from ..events import Event
 
 __all__ = ["KINDS", "enqueue"]
 

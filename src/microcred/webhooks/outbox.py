@@ -9,17 +9,16 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..audit.chain import timestamp
 from ..db.base import new_id
+from ..events import Event
 from ..db.models import WebhookDelivery, WebhookEndpoint
 
-if TYPE_CHECKING:
-    from ..events import Event
 
 __all__ = ["EVENT_TYPES", "enqueue", "payload"]
 
