@@ -84,7 +84,7 @@ ENDORSEMENT_STATES: dict[str, str] = {
     "not_yet_valid": N_("Not valid yet"),
     "invalid": N_("Not valid: it does not verify"),
 }
-#: A pathway component's state (pathways.verification), in words.
+#: A pathway component's state (verification.components), in words.
 COMPONENT_LABELS: dict[str, str] = {
     "valid": N_("Valid"),
     "revoked": N_("Revoked by its issuer"),

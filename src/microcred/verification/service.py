@@ -19,7 +19,7 @@ from ..credentials import MalformedError, strict_json, PresentationReport, Resol
 from ..credentials.did import controller_document, did_web_to_url
 from ..credentials.verify import Profile
 from ..fetch import SafeFetcher
-from ..pathways.verification import ComponentBudget, check_components
+from .components import ComponentBudget, check_components
 from ..runtime import Runtime
 from ..status.service import list_signing, public_list, status_list_url
 from .uploads import credential_from_bytes

@@ -21,10 +21,10 @@ from ..credentials.related import digest_matches
 from ..credentials.verify import Check
 from ..db.models import Credential
 from ..fetch import FetchError
-from .completion import COMPONENT_MEDIA_TYPE
+from ..pathways.completion import COMPONENT_MEDIA_TYPE
 
-if TYPE_CHECKING:  # verification.service calls check_components: a runtime import would be circular
-    from ..verification.service import Verification
+if TYPE_CHECKING:  # the service calls check_components: a runtime import would be circular
+    from .service import Verification
 
 __all__ = ["ComponentBudget", "check_components"]
 
