@@ -4,6 +4,11 @@ Signing is CPU-bound Python, so one process signs on one core whatever its threa
 job's chunk is split across worker processes, each with its own key store opened with the same
 passphrase (keys never travel between processes: each reads its own copy from the key store
 folder). Single awards are signed in the request's own process.
+
+A signing process dies with the service: each watches its parent and exits once the parent is
+gone, however it went (``kill -9`` included). Without that, the processes of a killed service
+stay behind for good: each holds the pool's task queue open for the others, so none ever sees
+it close.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -24,13 +31,25 @@ __all__ = ["SigningPool"]
 
 _store: FileKeyStore | None = None
 _loader: DocumentLoader | None = None
+#: How often a signing process looks whether its parent is still there.
+_PARENT_CHECK_SECONDS = 0.5
 
 
-def _start(keys_dir: str, passphrase: str, base_url: str) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """Exit this process once ``parent`` is gone (it is then adopted: its parent id changes).
+    A thread rather than Linux's parent-death signal, which fires when the *thread* that
+    started the process ends, and the executor starts processes from whichever thread submits."""
+    while os.getppid() == parent:
+        time.sleep(_PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _start(keys_dir: str, passphrase: str, base_url: str, parent: int) -> None:
     global _store, _loader
     # Ctrl-C reaches the whole process group; the service shuts the pool down itself, so the
     # signing processes need not print a KeyboardInterrupt traceback each.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True).start()
     _store = FileKeyStore(Path(keys_dir), passphrase=passphrase)
     _loader = DocumentLoader(extra=eu_elements.served_contexts(base_url))
 
@@ -67,7 +86,7 @@ class SigningPool:
         if self._executor is None:
             # spawn, not fork: the parent holds an event loop, database connections and threads.
             self._executor = ProcessPoolExecutor(
-                self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_start, initargs=self._args
+                self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_start, initargs=(*self._args, os.getpid())
             )
         loop = asyncio.get_running_loop()
         size = -(-len(documents) // self.processes)
