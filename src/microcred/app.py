@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from .auth.router import router as clients_router
 from .awards.router import router as awards_router
 from .awards.service import Signing
 from .awards.signing_pool import SigningPool
+from .backup import backup_warning
 from .config import Settings
 from .db.migrate import current_revision, head_revision, upgrade
 from .endorsements.router import public as public_endorsements_router
@@ -60,6 +62,8 @@ from .web.security import SecurityHeaders
 
 __all__ = ["create_app"]
 
+log = logging.getLogger("microcred")
+
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: bool = True) -> FastAPI:
     """The service. ``migrate`` brings the database to the newest schema on start (the embedded
@@ -73,6 +77,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, migrate: b
             await upgrade(built.engine)
         async with built.sessions() as session, session.begin():
             await reconcile_keys(session, keystore=built.keystore)
+        if (warning := await asyncio.to_thread(backup_warning, settings.keys_dir)) is not None:
+            log.warning("%s", warning)  # once per start: keys no backup holds
         worker: asyncio.Task[None] | None = None
         pool: SigningPool | None = None
         if settings.run_jobs:
