@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,6 +23,7 @@ from .auth.router import router as clients_router
 from .awards.router import router as awards_router
 from .awards.service import Signing
 from .awards.signing_pool import SigningPool
+from .backup import backup_warning
 from .config import Settings
 from .db.migrate import current_revision, head_revision, upgrade
 from .endorsements.router import public as public_endorsements_router
@@ -65,6 +67,8 @@ from .web.security import SecurityHeaders
 
 __all__ = ["create_app"]
 
+log = logging.getLogger("microcred")
+
 
 def _rate_limits(settings: Settings) -> list[RateLimit]:
     """The public endpoints that cost the most, limited per client (web/rate_limits.py): every
@@ -99,6 +103,8 @@ def create_app(
             await upgrade(built.engine)
         async with built.sessions() as session, session.begin():
             await reconcile_keys(session, keystore=built.keystore)
+        if (warning := await asyncio.to_thread(backup_warning, settings.keys_dir)) is not None:
+            log.warning("%s", warning)  # once per start: keys no backup holds
         worker: asyncio.Task[None] | None = None
         pool: SigningPool | None = None
         if settings.run_jobs:

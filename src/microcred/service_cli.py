@@ -1,5 +1,5 @@
 """The service's commands on the command line (serve, migrate, clients, staff, issuers, audit,
-import): their arguments here, their work in :mod:`.service_commands`, imported only when one of
+import, backup, restore): their arguments here, their work in :mod:`.service_commands`, imported only when one of
 them runs, so ``microcred sign`` and ``microcred verify`` start without the web service's stack."""
 
 from __future__ import annotations
@@ -81,3 +81,18 @@ def add_service_commands(sub: Any) -> None:
     imp.add_argument("file", help="a .csv file (see the README for its columns) or a JSON list of awards")
     imp.add_argument("--issuer", required=True, help="issuer id")
     imp.set_defaults(func=_deferred("cmd_import"))
+
+    backup = sub.add_parser(
+        "backup", help="write the database, the key store (still encrypted; not the passphrase) and a manifest into one archive"
+    )
+    backup.add_argument("file", help="the archive to write, e.g. microcred-2027-01-31.tar.gz (never overwritten)")
+    backup.set_defaults(func=_deferred("cmd_backup"))
+    restore = sub.add_parser(
+        "restore", help="restore an archive of `microcred backup` into an empty database and key store, and check it"
+    )
+    restore.add_argument("file", help="the archive")
+    restore.add_argument(
+        "--force", action="store_true",
+        help="replace a database and key store that are not empty (key files are moved aside, never deleted)",
+    )
+    restore.set_defaults(func=_deferred("cmd_restore"))

@@ -1,4 +1,4 @@
-"""The service's commands: serve, migrate, clients, issuers and import (see ``cli.py``)."""
+"""The service's commands: serve, migrate, clients, issuers, import, backup and restore (see ``cli.py``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from .audit.service import ChainReport, verify_chain
 from .auth.principal import SCOPES, Principal
 from .auth.service import client_state, create_client, list_clients, revoke_client, rotate_client, update_client
 from .awards.service import Signing
+from .backup import FAILURES, describe, make_backup, restore_backup
 from .config import Settings, SettingsError, load_settings
 from .db.migrate import upgrade
 from .issuers.service import rotate_key
@@ -32,8 +33,8 @@ from .staff import service as staff_service
 from .web.server import NoDelayH11Protocol
 
 __all__ = [
-    "cmd_audit_verify", "cmd_clients_create", "cmd_clients_list", "cmd_clients_revoke", "cmd_clients_rotate",
-    "cmd_clients_set_expiry", "cmd_import", "cmd_issuers_rotate_key", "cmd_migrate", "cmd_serve", "cmd_staff_create",
+    "cmd_audit_verify", "cmd_backup", "cmd_clients_create", "cmd_clients_list", "cmd_clients_revoke", "cmd_clients_rotate",
+    "cmd_clients_set_expiry", "cmd_import", "cmd_issuers_rotate_key", "cmd_migrate", "cmd_restore", "cmd_serve", "cmd_staff_create",
 ]
 
 T = TypeVar("T")
@@ -307,3 +308,52 @@ def _progress(done: int, total: int, failed: int, seconds: float) -> None:
     sys.stderr.flush()
 
 
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    settings = _settings()
+    try:
+        report = asyncio.run(make_backup(settings, Path(args.file), now=datetime.now(UTC)))
+    except FAILURES as exc:
+        raise CommandError(f"no backup was written: {describe(exc)}") from None
+    manifest = report.manifest
+    issuers = len({key.issuer for key in manifest.keys})
+    database = manifest.database
+    print(f"microcred: wrote {report.path} ({_size(report.bytes)}, sha256 {report.sha256})")
+    print(f"  database  {database.kind} at schema {database.revision}: {database.file} ({_size(manifest.files[database.file].bytes)}; {database.made_by})")
+    print(f"  keys      {len(manifest.keys)} keys of {issuers} issuers, {len(manifest.files) - 1} files, still encrypted")
+    for key in manifest.keys:
+        print(f"            {key.verification_method}{'  (retired ' + key.valid_until + ')' if key.valid_until else ''}")
+    print("  manifest  manifest.json: versions, SHA-256 of every file, the keys above")
+    print("  not in it: MICROCRED_KEY_PASSPHRASE. Keep it apart from the archive: without it no key opens")
+    if report.record_error:
+        print(f"microcred: warning: {report.record_error}; the service will keep warning that the keys have no backup", file=sys.stderr)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    settings = _settings()
+    try:
+        report = asyncio.run(restore_backup(settings, Path(args.file), force=args.force, now=datetime.now(UTC)))
+    except FAILURES as exc:
+        raise CommandError(f"restore: {describe(exc)}") from None
+    print(f"microcred: restored {Path(args.file)} into {_describe(settings)} and the key store {settings.keys_dir}")
+    if report.moved_aside is not None:
+        print(f"  the key store's earlier files were moved to {report.moved_aside}")
+    for check in report.checks:
+        print(f"  {'ok    ' if check.ok else 'FAILED'}  {check.name}: {check.detail}")
+    if not report.ok:
+        print("microcred: the restore is not usable as it is: see FAILED above", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} bytes"
+    value = count / 1024
+    for unit in ("KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"

@@ -18,6 +18,7 @@ from microcred.credentials.did import PublishedKey, published_keys_from_document
 from microcred.credentials.keys import Ed25519KeyPair, Ed25519PublicKeyInfo, did_key_document, public_key_from_multikey
 from microcred.credentials.multibase import b58encode
 from microcred.keystore import FileKeyStore, KeyStore, KeyStoreError, ensure_development_key
+from microcred.keystore import key_files as list_key_files
 
 PASSPHRASE = "correct horse battery staple"
 ISSUER = "did:web:issuer.example:issuers:abc"
@@ -312,6 +313,28 @@ class TestReopen:
         signer = reopened.signer(ISSUER)
         assert signer.id == new.id != old.id
         assert verifies(new.public_key_multibase, signer.sign(DATA))
+
+
+class TestListingWithoutThePassphrase:
+    def test_every_key_file_is_listed_with_its_key_and_nothing_is_decrypted(self, store: FileKeyStore, root: Path) -> None:
+        old = store.generate(ISSUER, now=T0)
+        new = store.rotate(ISSUER, now=T1)
+        other = store.generate(OTHER_ISSUER, now=T1)
+        for path in key_files(root):
+            edit(path, {"private_key": {**json.loads(path.read_text())["private_key"], "salt": "AAAA"}})  # no passphrase opens these now
+        (slug_dir(root, ISSUER) / ".half-written.json").write_text("{")  # a dot file: skipped, as the store skips it
+        (root / ".dev-passphrase").write_text(PASSPHRASE)
+        listed = list_key_files(root)
+        assert sorted(k.verification_method for k in listed) == sorted([old.id, new.id, other.id])
+        assert {k.verification_method: k.created for k in listed}[new.id] == T1
+        assert all(k.path.is_file() and k.path.name == k.verification_method.split("#")[1] + ".json" for k in listed)
+        assert list_key_files(root / "missing") == []
+
+    def test_a_malformed_key_file_is_reported(self, store: FileKeyStore, root: Path) -> None:
+        store.generate(ISSUER, now=T0)
+        key_files(root)[0].write_text("{")
+        with pytest.raises(KeyStoreError, match="malformed"):
+            list_key_files(root)
 
 
 class TestEnsureDevelopmentKey:

@@ -5,6 +5,6 @@ keys, never secret bytes.
 """
 
 from .base import KeyStore, KeyStoreError
-from .file_store import PASSPHRASE_ENV, FileKeyStore, ensure_development_key
+from .file_store import PASSPHRASE_ENV, FileKeyStore, KeyFile, ensure_development_key, key_files
 
-__all__ = ["PASSPHRASE_ENV", "FileKeyStore", "KeyStore", "KeyStoreError", "ensure_development_key"]
+__all__ = ["PASSPHRASE_ENV", "FileKeyStore", "KeyFile", "KeyStore", "KeyStoreError", "ensure_development_key", "key_files"]

@@ -38,7 +38,7 @@ from microcred.credentials.timeutil import format_datetime, parse_datetime
 
 from .base import KeyStoreError
 
-__all__ = ["PASSPHRASE_ENV", "FileKeyStore", "ensure_development_key"]
+__all__ = ["PASSPHRASE_ENV", "FileKeyStore", "KeyFile", "ensure_development_key", "key_files"]
 
 #: The environment variable the service reads the passphrase from (named in error messages).
 PASSPHRASE_ENV = "MICROCRED_KEY_PASSPHRASE"
@@ -86,6 +86,31 @@ class _Record:
             valid_from=self.valid_from,
             valid_until=self.retired_at,
         )
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    """One key file as stored, listed without the passphrase (nothing in it is decrypted): what a
+    backup names, and what the service compares with its last backup when it starts."""
+
+    path: Path
+    verification_method: str
+    issuer: str
+    created: datetime
+
+
+def key_files(root: Path) -> list[KeyFile]:
+    """Every key file under ``root``, by path; a malformed one raises :class:`KeyStoreError`."""
+    if not Path(root).is_dir():
+        return []
+    found = []
+    for directory in sorted(Path(root).iterdir()):
+        if directory.is_dir() and not directory.name.startswith("."):
+            found += [
+                KeyFile(path=r.path, verification_method=r.vm_id, issuer=r.issuer, created=r.created)
+                for r in _read_dir(directory)
+            ]
+    return found
 
 
 class FileKeyStore:
@@ -212,15 +237,7 @@ class FileKeyStore:
         return sorted(records, key=lambda r: (r.valid_from, r.created, r.id))
 
     def _read_dir(self, directory: Path) -> list[_Record]:
-        records = []
-        for path in sorted(directory.glob("*.json")):
-            if path.name.startswith("."):
-                continue  # an interrupted write's temporary file
-            record = _parse(path)
-            if directory.name != _slug(record.issuer):
-                raise KeyStoreError(f"key file {path} belongs to {record.issuer}, not to directory {directory.name}")
-            records.append(record)
-        return records
+        return _read_dir(directory)
 
     def _create(self, issuer: str, *, now: datetime, seed: bytes | None = None) -> _Record:
         seed = seed or secrets.token_bytes(_SEED_BYTES)
@@ -311,6 +328,18 @@ def _current(records: list[_Record], issuer: str) -> _Record:
     if not active:
         raise KeyStoreError(f"{issuer} has no current key" if records else f"no keys for {issuer}")
     return active[-1]  # records are sorted oldest first; after an interrupted rotation, the newer
+
+
+def _read_dir(directory: Path) -> list[_Record]:
+    records = []
+    for path in sorted(directory.glob("*.json")):
+        if path.name.startswith("."):
+            continue  # an interrupted write's temporary file
+        record = _parse(path)
+        if directory.name != _slug(record.issuer):
+            raise KeyStoreError(f"key file {path} belongs to {record.issuer}, not to directory {directory.name}")
+        records.append(record)
+    return records
 
 
 def _check_did_web(issuer: str) -> None:
