@@ -8,6 +8,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -112,7 +113,10 @@ def create_app(
                 keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value(), base_url=settings.base_url
             )
             runner = JobRunner(
-                built.sessions, Signing(built.keystore, built.loader, settings.base_url, built.statuses, pool), chunk_rows=settings.job_chunk_rows
+                built.sessions,
+                Signing(built.keystore, built.loader, settings.base_url, built.statuses, pool),
+                chunk_rows=settings.job_chunk_rows,
+                lease=timedelta(seconds=settings.job_lease_seconds),
             )
             app.state.job_runner = runner
             worker = asyncio.create_task(runner.run_forever(), name="microcred-jobs")

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     #: Run bulk-award jobs in this process (turn off on hosts that should only answer requests).
     run_jobs: bool = True
     job_chunk_rows: int = Field(default=250, ge=1, le=10_000)
+    #: How long a worker holds a bulk job between chunks: a job whose worker died (kill -9, a
+    #: lost host) is taken over by another after at most this long. A worker that stops
+    #: properly hands its job over at once.
+    job_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
     db_pool_size: int = Field(default=32, ge=1, le=500)
     #: How long verifiers may cache a status list (its ``ttl`` and Cache-Control max-age): the
     #: longest a revocation can stay unseen by a verifier that caches.

@@ -272,7 +272,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         settings = runtime.settings
         pool = SigningPool(keys_dir=settings.keys_dir, passphrase=settings.key_passphrase.get_secret_value(), base_url=settings.base_url)
         signing = Signing(runtime.keystore, runtime.loader, settings.base_url, runtime.statuses, pool)
-        runner = JobRunner(runtime.sessions, signing, chunk_rows=settings.job_chunk_rows)
+        runner = JobRunner(runtime.sessions, signing, chunk_rows=settings.job_chunk_rows, lease=timedelta(seconds=settings.job_lease_seconds))
         try:
             return await _follow(runtime, runner, job.id)
         finally:

@@ -66,6 +66,15 @@ class JobRepository:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
+    async def release(self, job_id: str, *, owner: str, now: datetime) -> None:
+        """End ``owner``'s lease of a job still running: any worker may take it from ``now``."""
+        await self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.lease_owner == owner, Job.status != "completed")
+            .values(lease_until=now)
+            .execution_options(synchronize_session=False)
+        )
+
     async def locked_for(self, job_id: str, owner: str) -> Job | None:
         statement = select(Job).where(and_(Job.id == job_id, Job.lease_owner == owner)).with_for_update()
         return await self.session.scalar(statement)

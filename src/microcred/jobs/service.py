@@ -23,7 +23,7 @@ from .parsing import parse_batch
 from .repository import JobRepository
 from .schemas import JobOut, JobRowOut
 
-__all__ = ["LEASE", "claim_job", "fail_next_row", "get_job", "job_out", "process_chunk", "submit_job", "submit_rows"]
+__all__ = ["LEASE", "claim_job", "fail_next_row", "get_job", "hand_back", "job_out", "process_chunk", "submit_job", "submit_rows"]
 
 #: How long a worker holds a job between chunks; a job whose worker died resumes after this.
 LEASE = timedelta(seconds=60)
@@ -91,16 +91,24 @@ async def job_out(
     )
 
 
-async def claim_job(session: AsyncSession, *, owner: str, now: datetime) -> str | None:
+async def claim_job(session: AsyncSession, *, owner: str, now: datetime, lease: timedelta = LEASE) -> str | None:
     """Take the lease of one job that needs work, or None."""
     repository = JobRepository(session)
     job_id = await repository.claimable(now)
-    if job_id is None or not await repository.take_lease(job_id, owner=owner, now=now, until=now + LEASE):
+    if job_id is None or not await repository.take_lease(job_id, owner=owner, now=now, until=now + lease):
         return None
     return job_id
 
 
-async def process_chunk(session: AsyncSession, *, signing: Signing, job_id: str, owner: str, size: int, now: datetime) -> bool:
+async def hand_back(session: AsyncSession, *, job_id: str, owner: str, now: datetime) -> None:
+    """Give up our lease of ``job_id`` (a worker stopping): the next worker may take it at once
+    rather than when the lease would have lapsed. What we awarded is committed chunk by chunk."""
+    await JobRepository(session).release(job_id, owner=owner, now=now)
+
+
+async def process_chunk(
+    session: AsyncSession, *, signing: Signing, job_id: str, owner: str, size: int, now: datetime, lease: timedelta = LEASE
+) -> bool:
     """Award the next ``size`` pending rows; False when the job is done or no longer ours."""
     repository = JobRepository(session)
     job = await repository.locked_for(job_id, owner)
@@ -123,14 +131,16 @@ async def process_chunk(session: AsyncSession, *, signing: Signing, job_id: str,
             job.duplicates += outcome.status == "duplicate"
             job.failed += outcome.status == "failed"
         job.processed += len(rows)
-    job.lease_until = now + LEASE
+    job.lease_until = now + lease
     if len(rows) < size:
         job.status, job.finished_at, job.lease_owner, job.lease_until = "completed", now, None, None
     await session.flush()
     return job.status != "completed"
 
 
-async def fail_next_row(session: AsyncSession, *, job_id: str, owner: str, error: dict[str, Any], now: datetime) -> bool:
+async def fail_next_row(
+    session: AsyncSession, *, job_id: str, owner: str, error: dict[str, Any], now: datetime, lease: timedelta = LEASE
+) -> bool:
     """Mark the next pending row failed with ``error``: the row the worker could not award even
     alone. False when the job is done or no longer ours."""
     repository = JobRepository(session)
@@ -142,7 +152,7 @@ async def fail_next_row(session: AsyncSession, *, job_id: str, owner: str, error
         row.status, row.error = "failed", error
         job.failed += 1
         job.processed += 1
-    job.lease_until = now + LEASE
+    job.lease_until = now + lease
     if not rows:
         job.status, job.finished_at, job.lease_owner, job.lease_until = "completed", now, None, None
     await session.flush()
