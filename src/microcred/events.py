@@ -49,12 +49,14 @@ async def record(session: AsyncSession, *events: Event) -> None:
     """Record ``events`` in ``session``'s transaction (audit log, webhook and email outboxes).
 
     Call it once per transaction, with all of its events, as the last write before commit: the
-    audit chain's head is locked from here to the commit, so recording early would hold that
-    lock across the rest of the transaction (and a write after it could wait, holding the head,
-    for a lock held by a transaction waiting for the head).
+    heads of the events' audit chains (their issuers') are locked from here to the commit, so
+    recording early would hold them across the rest of the transaction (and a write after it
+    could wait, holding a head, for a lock held by a transaction waiting for that head). Once
+    also because one call locks every chain it needs in one order: two calls could lock issuer
+    B's chain after A's while another transaction, holding B's, waits for A's.
     """
     if not events:
         return
     await enqueue(session, events)
     await enqueue_emails(session, events)
-    await append(session, events)  # last: it takes the chain's lock
+    await append(session, events)  # last: it locks the chains' heads
