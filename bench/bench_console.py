@@ -101,7 +101,7 @@ async def _seed(settings: Settings, http: httpx.AsyncClient, *, count: int, days
                 "suspended_at": issued + timedelta(days=2) if revoked is None and rng.random() < 0.005 else None,
             })
             seq += 1
-            audit.append({"seq": seq, "event_id": str(uuid.uuid4()), "at": issued, "issuer_id": issuer["id"], "actor": "bench",
+            audit.append({"seq": seq, "chain": "bench", "chain_seq": seq, "event_id": str(uuid.uuid4()), "at": issued, "issuer_id": issuer["id"], "actor": "bench",
                           "action": "credential.issued", "subject": cid, "data": {"credential_id": cid}, "prev_hash": "0" * 64, "hash": "0" * 64})
             if rng.random() < 0.2:
                 for d in rng.sample(range(30), 3):

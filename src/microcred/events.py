@@ -56,8 +56,12 @@ async def record(session: AsyncSession, *events: Event) -> None:
     """Record ``events`` in ``session``'s transaction: each subscriber, in the order wired.
 
     Call it once per transaction, with all of its events, as the last write before commit: the
-    audit log (the last subscriber) locks its chain's head from there to the commit, so
-    recording early would hold that lock across the rest of the transaction.
+    audit log (the last subscriber) locks the heads of the events' chains (their issuers') from
+    there to the commit, so recording early would hold them across the rest of the transaction
+    (and a write after it could wait, holding a head, for a lock held by a transaction waiting
+    for that head). Once also because one call locks every chain it needs in one order: two
+    calls could lock issuer B's chain after A's while another transaction, holding B's, waits
+    for A's.
     """
     if not events:
         return

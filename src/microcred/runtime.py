@@ -64,8 +64,11 @@ def build_runtime(settings: Settings) -> Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.sqlalchemy_url, pool_size=settings.db_pool_size)
     sessions = create_sessionmaker(engine, info={SUBSCRIBERS: EVENT_SUBSCRIBERS})
-    # On SQLite the allocator works inside the award's own transaction and needs no engine.
-    status_engine = None if settings.is_sqlite else create_engine(settings.sqlalchemy_url, pool_size=1)
+    # On SQLite the allocator works inside the award's own transaction and needs no engine. On
+    # PostgreSQL a few connections: reservations for different issuers' lists (each issuer's
+    # first award, then one per block) go on side by side, and one waiting for its list's row
+    # (a revocation of that issuer holds it) does not hold up every other issuer's.
+    status_engine = None if settings.is_sqlite else create_engine(settings.sqlalchemy_url, pool_size=4)
     return Runtime(
         settings=settings,
         engine=engine,

@@ -74,7 +74,7 @@ def add_service_commands(sub: Any) -> None:
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     audit.add_parser(
-        "verify", help="check the audit log's hash chain: exit 0 if it holds, 1 naming the first broken entry"
+        "verify", help="check the audit log's hash chains: exit 0 if they hold (printing each chain's head), 1 naming each chain's first broken entry"
     ).set_defaults(func=_deferred("cmd_audit_verify"))
 
     imp = sub.add_parser("import", help="award every row of a CSV or JSON file (a bulk-award job), with progress")

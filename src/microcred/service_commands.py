@@ -242,11 +242,14 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             return await verify_chain(session)
 
     report = _run(work)
-    if report.broken is not None:
-        print(f"microcred: the audit chain is broken at {report.broken.describe()}", file=sys.stderr)
-        print(f"microcred: the {report.checked} entries before it hold", file=sys.stderr)
+    for broken in report.breaks:
+        print(f"microcred: the audit log is broken at {broken.describe()}", file=sys.stderr)
+    if report.breaks:
+        print(f"microcred: the {report.checked} entries before the breaks and in the other chains hold", file=sys.stderr)
         return 1
-    print(f"microcred: the audit chain holds: {report.checked} entries checked; head {report.head_hash}")
+    print(f"microcred: the audit log holds: {report.checked} entries in {report.chains} chains checked")
+    for chain, (seq, hash_) in sorted(report.heads.items()):
+        print(f"  {chain}: entry {seq}, head {hash_}")
     return 0
 
 

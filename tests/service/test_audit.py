@@ -1,5 +1,6 @@
-"""The audit log: who did what and when, in one hash chain that `microcred audit verify` checks,
-and that shows any entry changed, removed, moved or slipped in afterwards."""
+"""The audit log: who did what and when, in hash chains (one per issuer, one for the service's
+own actions) that `microcred audit verify` checks, and that show any entry changed, removed,
+moved or slipped in afterwards, in whichever chain."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
-from microcred.audit.chain import entry_hash
+from microcred.audit.chain import SERVICE, chain_of, entry_hash
 from microcred.awards.service import Signing
 from microcred.cli import main
 from microcred.db.models import AuditChainHead, AuditEntry
@@ -97,8 +98,15 @@ async def test_every_change_is_recorded_with_who_did_it(service: ServiceClient) 
     assert by_action["key.rotated"].actor == admin
     assert by_action["key.rotated"].data["previous_key_id"] == made["issuer"]["verification_method"]
     assert all("@example.org" not in str(e.data) for e in log)  # learners' email addresses stay out of the log
-    assert [e.seq for e in log] == list(range(1, len(log) + 1))
-    assert all(e.prev_hash == before.hash for before, e in zip(log, log[1:], strict=False))
+    # The issuer's entries are its own chain, the admin client's the service's; each chain
+    # numbered without gaps and linked, in the log's order.
+    assert {e.chain for e in log} == {SERVICE, chain_of(issuer_id)}
+    for chain in {e.chain for e in log}:
+        links = [e for e in log if e.chain == chain]
+        assert {e.issuer_id for e in links} == {issuer_id if chain != SERVICE else None}
+        assert [e.chain_seq for e in links] == list(range(1, len(links) + 1))
+        assert all(e.prev_hash == before.hash for before, e in zip(links, links[1:], strict=False))
+    assert len({e.seq for e in log}) == len(log)
 
 
 async def test_a_bulk_chunk_appends_its_awards_in_one_run_of_the_chain(service: ServiceClient) -> None:
@@ -113,100 +121,146 @@ async def test_a_bulk_chunk_appends_its_awards_in_one_run_of_the_chain(service: 
     assert len(issued) == 12 and {e.actor for e in issued} == {f"job:{job['id']}"}
     submitted = [e for e in await entries(runtime) if e.action == "job.submitted"]
     assert [(e.subject, e.data["rows"]) for e in submitted] == [(job["id"], 12)]
-    # Three chunks of 5, 5 and 2 rows: each chunk's entries are consecutive.
-    seqs = [e.seq for e in issued]
-    assert [seqs[i + 1] - seqs[i] for i in range(11)] == [1] * 11
+    # Three chunks of 5, 5 and 2 rows, one after the other in the issuer's chain.
+    seqs = [e.chain_seq for e in issued]
+    assert [seqs[i + 1] - seqs[i] for i in range(11)] == [1] * 11 and {e.chain for e in issued} == {chain_of(issuer["id"])}
 
 
 async def test_verify_passes_on_an_intact_chain(service: ServiceClient, verify_command: Any) -> None:
-    await history(service)
-    count = len(await entries(service.runtime))
+    made = await history(service)
+    log = await entries(service.runtime)
     code, out, err = await verify_command()
     assert code == 0, err
-    assert f"{count} entries checked" in out
+    assert f"{len(log)} entries in 2 chains checked" in out
+    # Each chain's head, to keep a copy of elsewhere.
+    mine = [e for e in log if e.issuer_id == made["issuer"]["id"]]
+    assert f"issuer:{made['issuer']['id']}: entry {len(mine)}, head {mine[-1].hash}" in out
+
+
+def _in_chain(log: list[AuditEntry], chain: str) -> list[AuditEntry]:
+    return [e for e in log if e.chain == chain]
 
 
 async def test_verify_finds_an_entry_whose_data_was_changed(service: ServiceClient, verify_command: Any) -> None:
     made = await history(service)
+    issuer_id = made["issuer"]["id"]
     revoked = next(e for e in await entries(service.runtime) if e.action == "credential.revoked")
     async with service.runtime.sessions() as session, session.begin():
         await session.execute(update(AuditEntry).where(AuditEntry.seq == revoked.seq).values(data={**revoked.data, "reason": "routine"}))
     code, _, err = await verify_command()
     assert code == 1
-    assert f"broken at entry {revoked.seq} (credential.revoked of {made['awards'][0]['id']}" in err and "changed" in err
-    assert f"the {revoked.seq - 1} entries before it hold" in err
+    assert f"broken at entry {revoked.chain_seq} of issuer {issuer_id}'s chain (credential.revoked of {made['awards'][0]['id']}" in err
+    assert "changed" in err and err.count("broken at") == 1  # the service's chain holds
 
 
 async def test_verify_finds_a_changed_entry_even_with_its_hash_recomputed(service: ServiceClient, verify_command: Any) -> None:
     """Whoever rewrites an entry and its hash breaks the link from the next entry."""
-    await history(service)
+    made = await history(service)
     log = await entries(service.runtime)
     victim = next(e for e in log if e.action == "credential.issued")
     forged = {**victim.data, "recipient_name": "Someone Else"}
     forged_hash = entry_hash(
-        seq=victim.seq, event_id=victim.event_id, at=victim.at, issuer_id=victim.issuer_id, actor=victim.actor,
-        action=victim.action, subject=victim.subject, data=forged, prev_hash=victim.prev_hash,
+        seq=victim.seq, chain=victim.chain, chain_seq=victim.chain_seq, event_id=victim.event_id, at=victim.at, issuer_id=victim.issuer_id,
+        actor=victim.actor, action=victim.action, subject=victim.subject, data=forged, prev_hash=victim.prev_hash,
     )
     async with service.runtime.sessions() as session, session.begin():
         await session.execute(update(AuditEntry).where(AuditEntry.seq == victim.seq).values(data=forged, hash=forged_hash))
     code, _, err = await verify_command()
     assert code == 1
-    assert f"broken at entry {victim.seq + 1} " in err and "not linked to the entry before it" in err
+    assert f"broken at entry {victim.chain_seq + 1} of issuer {made['issuer']['id']}'s chain " in err and "not linked to the entry before it" in err
 
 
 async def test_verify_finds_a_deleted_entry(service: ServiceClient, verify_command: Any) -> None:
-    await history(service)
+    made = await history(service)
     log = await entries(service.runtime)
     victim = next(e for e in log if e.action == "credential.revoked")
     async with service.runtime.sessions() as session, session.begin():
         await session.execute(delete(AuditEntry).where(AuditEntry.seq == victim.seq))
     code, _, err = await verify_command()
     assert code == 1
-    assert f"broken at entry {victim.seq}: entry {victim.seq} missing" in err
+    n = victim.chain_seq
+    assert f"broken at entry {n} of issuer {made['issuer']['id']}'s chain: entry {n} missing (removed); the chain resumes at entry {n + 1}" in err
 
 
 async def test_verify_finds_entries_removed_from_the_end(service: ServiceClient, verify_command: Any) -> None:
-    await history(service)
-    last = (await entries(service.runtime))[-1]
+    made = await history(service)
+    last = _in_chain(await entries(service.runtime), chain_of(made["issuer"]["id"]))[-1]
     async with service.runtime.sessions() as session, session.begin():
-        await session.execute(delete(AuditEntry).where(AuditEntry.seq >= last.seq - 1))
+        await session.execute(delete(AuditEntry).where(AuditEntry.chain == last.chain, AuditEntry.chain_seq >= last.chain_seq - 1))
     code, _, err = await verify_command()
     assert code == 1
-    assert f"entries {last.seq - 1} to {last.seq} missing (removed from the end)" in err
+    assert f"entries {last.chain_seq - 1} to {last.chain_seq} missing (removed from the end)" in err
+
+
+async def _slip_in(service: ServiceClient, after: AuditEntry, *, action: str, subject: str) -> None:
+    """A made-up entry in ``after``'s chain right after it, well formed and linked to it, the
+    later entries moved up one place (as someone rewriting the table would)."""
+    log = _in_chain(await entries(service.runtime), after.chain)
+    async with service.runtime.sessions() as session, session.begin():
+        for later in reversed([e for e in log if e.chain_seq > after.chain_seq]):  # make room, from the end
+            await session.execute(update(AuditEntry).where(AuditEntry.seq == later.seq).values(chain_seq=later.chain_seq + 1))
+        seq = int(await session.scalar(select(func.max(AuditEntry.seq))) or 0) + 1
+        fields: dict[str, Any] = {
+            "seq": seq, "chain": after.chain, "chain_seq": after.chain_seq + 1, "event_id": "00000000-0000-4000-8000-000000000000",
+            "at": after.at, "issuer_id": after.issuer_id, "actor": after.actor, "action": action, "subject": subject, "data": {},
+        }
+        session.add(AuditEntry(**fields, prev_hash=after.hash, hash=entry_hash(**fields, prev_hash=after.hash)))
+        await session.execute(update(AuditChainHead).where(AuditChainHead.chain == after.chain).values(seq=log[-1].chain_seq + 1))
 
 
 async def test_verify_finds_reordered_and_inserted_entries(service: ServiceClient, verify_command: Any) -> None:
-    await history(service)
+    made = await history(service)
     log = await entries(service.runtime)
     a, b = [e for e in log if e.action == "credential.issued"]
-    async with service.runtime.sessions() as session, session.begin():
-        # Swap two entries' places in the chain.
-        await session.execute(update(AuditEntry).where(AuditEntry.seq == a.seq).values(seq=-1))
-        await session.execute(update(AuditEntry).where(AuditEntry.seq == b.seq).values(seq=a.seq))
-        await session.execute(update(AuditEntry).where(AuditEntry.seq == -1).values(seq=b.seq))
-    code, _, err = await verify_command()
-    assert code == 1 and f"broken at entry {a.seq} " in err
+    mine = f"of issuer {made['issuer']['id']}'s chain"
 
-    async with service.runtime.sessions() as session, session.begin():  # put them back
-        await session.execute(update(AuditEntry).where(AuditEntry.seq == a.seq).values(seq=-1))
-        await session.execute(update(AuditEntry).where(AuditEntry.seq == b.seq).values(seq=a.seq))
-        await session.execute(update(AuditEntry).where(AuditEntry.seq == -1).values(seq=b.seq))
+    async def place(a_at: int, b_at: int) -> None:  # the two entries' places in the chain
+        async with service.runtime.sessions() as session, session.begin():
+            await session.execute(update(AuditEntry).where(AuditEntry.seq == a.seq).values(chain_seq=-1))
+            await session.execute(update(AuditEntry).where(AuditEntry.seq == b.seq).values(chain_seq=b_at))
+            await session.execute(update(AuditEntry).where(AuditEntry.seq == a.seq).values(chain_seq=a_at))
+
+    await place(b.chain_seq, a.chain_seq)  # swapped
+    code, _, err = await verify_command()
+    assert code == 1 and f"broken at entry {a.chain_seq} {mine} " in err
+    await place(a.chain_seq, b.chain_seq)  # put back
     assert (await verify_command())[0] == 0
 
     # Slip a made-up entry in after the first award, well formed and linked to the one before it.
-    last_seq = log[-1].seq
-    async with service.runtime.sessions() as session, session.begin():
-        for seq in range(last_seq, a.seq, -1):  # make room, from the end
-            await session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(seq=seq + 1))
-        fields: dict[str, Any] = {
-            "seq": a.seq + 1, "event_id": "00000000-0000-4000-8000-000000000000", "at": a.at, "issuer_id": a.issuer_id,
-            "actor": a.actor, "action": "credential.revoked", "subject": b.subject, "data": {},
-        }
-        session.add(AuditEntry(**fields, prev_hash=a.hash, hash=entry_hash(**fields, prev_hash=a.hash)))
-        await session.execute(update(AuditChainHead).values(seq=last_seq + 1))
+    await _slip_in(service, a, action="credential.revoked", subject=b.subject)
     code, _, err = await verify_command()
     assert code == 1
-    assert f"broken at entry {a.seq + 2} " in err and "not linked" in err
+    assert f"broken at entry {a.chain_seq + 2} {mine} " in err and "not linked" in err
+
+
+async def test_the_service_chain_shows_a_changed_a_deleted_and_an_inserted_entry(service: ServiceClient, verify_command: Any) -> None:
+    """The entries of no issuer (admin keys, here) are a chain of their own, checked the same way;
+    a break in it leaves the issuers' chains holding."""
+    made = await history(service)
+    for _ in range(3):
+        await service._key(service.runtime, issuer_id=None, scopes=())  # more admin keys: client.created of no issuer
+    log = _in_chain(await entries(service.runtime), SERVICE)
+    assert [e.action for e in log] == ["client.created"] * 4
+    first, second, third = log[0], log[1], log[2]
+    ours = "of the service's own chain"
+
+    async with service.runtime.sessions() as session, session.begin():
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == second.seq).values(actor="someone-else"))
+    code, _, err = await verify_command()
+    assert code == 1 and f"broken at entry 2 {ours} (client.created of {second.subject} by someone-else" in err and "changed" in err
+    assert err.count("broken at") == 1  # the issuer's chain holds
+    async with service.runtime.sessions() as session, session.begin():
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == second.seq).values(actor=second.actor))
+        await session.execute(delete(AuditEntry).where(AuditEntry.seq == third.seq))
+    code, _, err = await verify_command()
+    assert code == 1 and f"broken at entry 3 {ours}: entry 3 missing (removed); the chain resumes at entry 4" in err
+    async with service.runtime.sessions() as session, session.begin():
+        session.add(AuditEntry(**{c: getattr(third, c) for c in AuditEntry.__table__.columns.keys()}))
+    assert (await verify_command())[0] == 0
+
+    await _slip_in(service, first, action="client.revoked", subject=made["lms"][:8])
+    code, _, err = await verify_command()
+    assert code == 1 and f"broken at entry 3 {ours} " in err and "not linked" in err
 
 
 async def test_the_log_is_read_by_admins_and_by_issuers_with_manage(service: ServiceClient) -> None:
@@ -234,11 +288,12 @@ async def test_the_log_is_read_by_admins_and_by_issuers_with_manage(service: Ser
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-async def test_concurrent_changes_make_one_chain_that_holds(service: ServiceClient, verify_command: Any) -> None:
-    """Awards, revocations and a bulk job on several connections at once: each append waits its
-    turn at the chain's head, so the chain has no fork, no gap and no duplicate number."""
-    issuer = await service.create_issuer()
-    achievement = await service.create_achievement(issuer["id"])
+async def test_concurrent_changes_make_chains_that_hold(service: ServiceClient, verify_command: Any) -> None:
+    """Awards, revocations and a bulk job of two issuers on several connections at once: each
+    append waits its turn at its issuer's chain head, so no chain has a fork, a gap or a
+    duplicate number."""
+    issuer, other = await service.create_issuer(), await service.create_issuer()
+    achievement, theirs = await service.create_achievement(issuer["id"]), await service.create_achievement(other["id"])
     first = [await service.award(issuer["id"], achievement["id"], external_id=f"pre-{n}") for n in range(6)]
     rows = [award_body(achievement["id"], external_id=f"bulk-{n}") for n in range(40)]
     job = (await service.http.post(f"/api/v1/issuers/{issuer['id']}/awards/batch", json=rows, headers=service.admin)).json()
@@ -247,21 +302,23 @@ async def test_concurrent_changes_make_one_chain_that_holds(service: ServiceClie
     before = len(await entries(runtime))
 
     async def one(n: int) -> None:
-        response = await service.award(issuer["id"], achievement["id"], external_id=f"live-{n}")
-        assert response.status_code == 201, response.text
+        for issuer_id, achievement_id in ((issuer["id"], achievement["id"]), (other["id"], theirs["id"])):
+            response = await service.award(issuer_id, achievement_id, external_id=f"live-{n}")
+            assert response.status_code == 201, response.text
 
     async def revoke(credential_id: str) -> None:
         response = await service.http.post(f"/api/v1/issuers/{issuer['id']}/credentials/{credential_id}/revoke", headers=service.admin)
         assert response.status_code == 200, response.text
 
-    await asyncio.gather(runner.run_once(), *(one(n) for n in range(24)), *(revoke(r.json()["id"]) for r in first))
+    await asyncio.gather(runner.run_once(), *(one(n) for n in range(12)), *(revoke(r.json()["id"]) for r in first))
     log = await entries(runtime)
     assert len(log) == before + 40 + 24 + 6
-    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    for chain in {e.chain for e in log}:
+        assert [e.chain_seq for e in _in_chain(log, chain)] == list(range(1, len(_in_chain(log, chain)) + 1))
     assert len({e.hash for e in log}) == len(log)
     code, out, err = await verify_command()
     assert code == 0, err
-    assert f"{len(log)} entries checked" in out
+    assert f"{len(log)} entries in 3 chains checked" in out
 
 
 async def test_the_log_is_filtered_by_action_actor_subject_and_time_a_page_at_a_time(service: ServiceClient) -> None:

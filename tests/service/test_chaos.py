@@ -179,7 +179,7 @@ async def test_another_instance_finishes_the_job_of_one_that_died(
         chain = await verify_chain(session)
     assert issued == rows and awarded_rows == rows, "every row awarded exactly once"
     assert reused == [], "a status list index was handed out twice"
-    assert chain.intact, chain.broken
+    assert chain.intact, chain.breaks
     deadline = time.monotonic() + _START_SECONDS
     while any(_alive(pid) for pid in pool) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)

@@ -293,5 +293,5 @@ async def test_a_broken_chain_is_reported_without_another_issuers_details(api: S
     verified = await post_form(viewer, "/console/spe/audit", "/console/spe/audit/verify", {})
     result = re.search(r'<p class="notice bad" role="alert" id="chain-result">(.*?)</p>', verified.text, re.S)
     assert result, verified.text
-    assert f"entry {theirs.seq}: its contents were changed" in result.group(1)
+    assert f"entry {theirs.chain_seq} of a different issuer&#39;s chain: its contents were changed" in result.group(1)
     assert "other" not in result.group(1) and theirs.action not in result.group(1)

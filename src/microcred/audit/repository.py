@@ -1,25 +1,30 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import ApiClient, AuditChainHead, AuditEntry, StaffMember
-from .chain import GENESIS
+from ..db.models.audit import AUDIT_LOG_SEQ
+from .chain import GENESIS, LEGACY
 
 __all__ = ["AuditFilter", "AuditRepository"]
 
-_HEAD_ID = 1
-_LOCK_HEAD = select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == _HEAD_ID).with_for_update()
-_FIRST_HEAD = {
-    name: dialect_insert(AuditChainHead).values(id=_HEAD_ID, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["id"])
+_LOCK_HEAD = select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.chain == bindparam("chain")).with_for_update()
+_OPEN_CHAIN = {
+    name: dialect_insert(AuditChainHead)
+    .values(chain=bindparam("chain"), seq=0, hash=bindparam("hash"))
+    .on_conflict_do_nothing(index_elements=["chain"])
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
+_LEGACY_HEAD = select(AuditChainHead.hash).where(AuditChainHead.chain == LEGACY)
+#: Places in the log for a whole append at once (nextval never waits for another transaction).
+_NEXT_SEQS = select(AUDIT_LOG_SEQ.next_value()).select_from(func.generate_series(1, bindparam("count")))
 #: Rows per INSERT statement when a bulk chunk appends many entries.
 _INSERT_BATCH = 1000
 
@@ -40,27 +45,42 @@ class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock_head(self) -> tuple[int, str]:
-        """The chain's last (seq, hash), locked until the transaction ends: appends take turns
-        here. On SQLite every write transaction is already exclusive (BEGIN IMMEDIATE)."""
-        head = (await self.session.execute(_LOCK_HEAD)).first()
-        if head is None:
-            # The first append ever (or after the table was emptied): two first appends racing
-            # meet at the primary key, and the loser then waits on the winner's row lock.
-            dialect = (await self.session.connection()).dialect.name
-            await self.session.execute(_FIRST_HEAD[dialect])
-            head = (await self.session.execute(_LOCK_HEAD)).one()
-        return int(head.seq), str(head.hash)
+    async def lock_heads(self, chains: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """Each chain's last (chain_seq, hash), locked until the transaction ends: appends to a
+        chain take turns here, appends to other chains do not wait. Locked in one order (by
+        name), so two transactions appending to the same two chains cannot wait for each other
+        in a circle. On SQLite every write transaction is already exclusive (BEGIN IMMEDIATE)."""
+        heads: dict[str, tuple[int, str]] = {}
+        for chain in sorted(set(chains)):
+            head = (await self.session.execute(_LOCK_HEAD, {"chain": chain})).first()
+            if head is None:
+                # The chain's first append (or the first after its head was removed): two first
+                # appends racing meet at the primary key, and the loser then waits on the winner's
+                # row lock. A new chain starts where the legacy chain ends.
+                dialect = (await self.session.connection()).dialect.name
+                anchor = await self.session.scalar(_LEGACY_HEAD)
+                await self.session.execute(_OPEN_CHAIN[dialect], {"chain": chain, "hash": anchor or GENESIS})
+                head = (await self.session.execute(_LOCK_HEAD, {"chain": chain})).one()
+            heads[chain] = (int(head.seq), str(head.hash))
+        return heads
 
-    async def head(self) -> tuple[int, str] | None:
-        row = (await self.session.execute(select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == _HEAD_ID))).first()
-        return (int(row.seq), str(row.hash)) if row is not None else None
+    async def heads(self) -> dict[str, tuple[int, str]]:
+        """Every chain's last (chain_seq, hash), as the head rows say."""
+        rows = await self.session.execute(select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.hash))
+        return {str(chain): (int(seq), str(hash_)) for chain, seq, hash_ in rows}
 
-    async def append(self, rows: Sequence[dict[str, Any]], *, head: tuple[int, str]) -> None:
+    async def next_seqs(self, count: int) -> list[int]:
+        """``count`` increasing places in the log for entries about to be appended."""
+        if (await self.session.connection()).dialect.name == "postgresql":
+            return [int(n) for n in await self.session.scalars(_NEXT_SEQS, {"count": count})]
+        last = int(await self.session.scalar(select(func.coalesce(func.max(AuditEntry.seq), 0))) or 0)
+        return list(range(last + 1, last + count + 1))
+
+    async def append(self, rows: Sequence[dict[str, Any]], *, heads: dict[str, tuple[int, str]]) -> None:
         for start in range(0, len(rows), _INSERT_BATCH):
             await self.session.execute(insert(AuditEntry), list(rows[start : start + _INSERT_BATCH]))
-        seq, hash_ = head
-        await self.session.execute(update(AuditChainHead).where(AuditChainHead.id == _HEAD_ID).values(seq=seq, hash=hash_))
+        for chain, (seq, hash_) in heads.items():
+            await self.session.execute(update(AuditChainHead).where(AuditChainHead.chain == chain).values(seq=seq, hash=hash_))
 
     async def actor_names(self, actors: Sequence[str]) -> dict[str, str]:
         """Words for actors: a staff member (``staff:<id>``) by email, an API key by its name."""
@@ -80,12 +100,12 @@ class AuditRepository:
         member_id = await self.session.scalar(select(StaffMember.id).where(StaffMember.email == email.strip().lower()))
         return f"staff:{member_id}" if member_id is not None else None
 
-    async def after(self, seq: int, *, limit: int, issuer_id: str | None = None) -> Sequence[AuditEntry]:
-        """Entries after ``seq`` in chain order (of one issuer, if given)."""
-        statement = select(AuditEntry).where(AuditEntry.seq > seq)
-        if issuer_id is not None:
-            statement = statement.where(AuditEntry.issuer_id == issuer_id)
-        return (await self.session.scalars(statement.order_by(AuditEntry.seq).limit(limit))).all()
+    async def in_chain_order(self, after: tuple[str, int] | None, *, limit: int) -> Sequence[AuditEntry]:
+        """Entries chain by chain, each chain in its order, from after (chain, chain_seq)."""
+        statement = select(AuditEntry)
+        if after is not None:
+            statement = statement.where(tuple_(AuditEntry.chain, AuditEntry.chain_seq) > tuple_(*after))
+        return (await self.session.scalars(statement.order_by(AuditEntry.chain, AuditEntry.chain_seq).limit(limit))).all()
 
     async def before(
         self, seq: int | None, *, limit: int, issuer_id: str | None = None, where: AuditFilter | None = None

@@ -7,7 +7,11 @@ from pydantic import BaseModel, Field
 
 
 class AuditEntryOut(BaseModel):
-    seq: int = Field(description="the entry's place in the service's one chain: 1, 2, 3... without gaps")
+    seq: int = Field(description="the entry's place in the whole log, which lists newest first: increasing, with gaps")
+    chain: str = Field(
+        description="the hash chain it is in: `issuer:<issuer id>`, `service` (entries of no issuer), or `legacy` (written before per-issuer chains)"
+    )
+    chain_seq: int = Field(description="its place in its chain: 1, 2, 3... without gaps")
     event_id: str = Field(description="the event's id; webhook deliveries of it carry it as webhook-id")
     at: datetime
     issuer_id: str | None
@@ -15,8 +19,10 @@ class AuditEntryOut(BaseModel):
     action: str = Field(description="e.g. credential.issued, credential.revoked, key.rotated, issuer.updated")
     subject: str = Field(description="what it is about: a credential, achievement, key, client or webhook id")
     data: dict[str, Any]
-    prev_hash: str = Field(description="hash of the entry before (64 zeros for the first)")
-    hash: str = Field(description="hex SHA-256 of the RFC 8785 encoding of this entry's fields and prev_hash")
+    prev_hash: str = Field(
+        description="hash of the entry before it in its chain (for a chain's first: the legacy chain's last hash, or 64 zeros if there is none)"
+    )
+    hash: str = Field(description="hex SHA-256 of the RFC 8785 encoding of this entry's fields (with chain and chain_seq) and prev_hash")
 
 
 class AuditPage(BaseModel):

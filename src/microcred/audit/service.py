@@ -1,10 +1,10 @@
-"""Appending to the audit chain, checking it, and reading it."""
+"""Appending to the audit chains, checking them, and reading the log."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from ..db.models import AuditEntry
 from ..events import Event
 from ..issuers.repository import IssuerRepository
 from ..problems import NotFound
-from .chain import GENESIS, entry_hash
+from .chain import GENESIS, LEGACY, chain_of, entry_hash, issuer_of
 from .repository import AuditFilter, AuditRepository
 from .schemas import AuditEntryOut, AuditPage
 
@@ -55,16 +55,22 @@ def _stored(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def append(session: AsyncSession, events: Sequence[Event]) -> None:
-    """Add ``events`` to the end of the chain, in order, as one append (see AuditChainHead)."""
+    """Add ``events`` to the ends of their chains (their issuers'; the service's for events of no
+    issuer), in order, as one append (see AuditChainHead)."""
     if not events:
         return
     repository = AuditRepository(session)
-    seq, prev_hash = await repository.lock_head()
+    chains = [chain_of(event.issuer_id) for event in events]
+    heads = await repository.lock_heads(chains)
+    # Numbered after the heads are locked, so a chain's entries are in the log in chain order.
+    seqs = await repository.next_seqs(len(events))
     rows = []
-    for event in events:
-        seq += 1
+    for event, chain, seq in zip(events, chains, seqs, strict=True):
+        chain_seq, prev_hash = heads[chain]
         fields: dict[str, Any] = {
             "seq": seq,
+            "chain": chain,
+            "chain_seq": chain_seq + 1,
             "event_id": event.id,
             "at": event.at,
             "issuer_id": event.issuer_id,
@@ -75,14 +81,27 @@ async def append(session: AsyncSession, events: Sequence[Event]) -> None:
         }
         digest = entry_hash(**fields, prev_hash=prev_hash)
         rows.append({**fields, "prev_hash": prev_hash, "hash": digest})
-        prev_hash = digest
-    await repository.append(rows, head=(seq, prev_hash))
+        heads[chain] = (chain_seq + 1, digest)
+    await repository.append(rows, heads=heads)
+
+
+def _chain_words(chain: str, *, for_issuer: str | None) -> str:
+    if chain == LEGACY:
+        return "the service's chain from before per-issuer chains"
+    issuer_id = issuer_of(chain)
+    if issuer_id is None:
+        return "the service's own chain"
+    if for_issuer is not None and issuer_id != for_issuer:
+        return "a different issuer's chain"
+    return f"issuer {issuer_id}'s chain"
 
 
 @dataclass(frozen=True)
 class ChainBreak:
-    """The first entry at which the chain no longer holds, and how."""
+    """The first entry of a chain at which it no longer holds, and how."""
 
+    chain: str
+    #: The entry's number in its chain (``chain_seq``).
     seq: int
     reason: str
     entry: AuditEntry | None = None
@@ -90,26 +109,37 @@ class ChainBreak:
     def describe(self, *, for_issuer: str | None = None) -> str:
         """In words; ``for_issuer``: for that issuer's staff, who learn nothing of another
         issuer's entry but its number."""
+        where = f"entry {self.seq} of {_chain_words(self.chain, for_issuer=for_issuer)}"
         if self.entry is None or (for_issuer is not None and self.entry.issuer_id != for_issuer):
-            return f"entry {self.seq}: {self.reason}"
+            return f"{where}: {self.reason}"
         e = self.entry
-        return f"entry {self.seq} ({e.action} of {e.subject} by {e.actor} at {e.at.isoformat()}, event {e.event_id}): {self.reason}"
+        return f"{where} ({e.action} of {e.subject} by {e.actor} at {e.at.isoformat()}, event {e.event_id}): {self.reason}"
 
 
 @dataclass(frozen=True)
 class ChainReport:
+    #: Entries found whole and in place (in chains up to their first break).
     checked: int
-    head_hash: str
-    broken: ChainBreak | None = None
+    chains: int
+    #: The first break of each broken chain.
+    breaks: tuple[ChainBreak, ...] = ()
+    #: Each chain's head as its row says, (chain_seq, hash): worth a copy kept elsewhere.
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     @property
     def intact(self) -> bool:
-        return self.broken is None
+        return not self.breaks
+
+    @property
+    def broken(self) -> ChainBreak | None:
+        return self.breaks[0] if self.breaks else None
 
 
 def _recomputed(entry: AuditEntry) -> str:
     return entry_hash(
         seq=entry.seq,
+        chain=entry.chain,
+        chain_seq=entry.chain_seq,
         event_id=entry.event_id,
         at=entry.at,
         issuer_id=entry.issuer_id,
@@ -121,41 +151,76 @@ def _recomputed(entry: AuditEntry) -> str:
     )
 
 
+@dataclass
+class _Walk:
+    """One chain being checked, entry by entry."""
+
+    chain: str
+    prev_hash: str
+    expected: int = 1
+    checked: int = 0
+    broken: ChainBreak | None = None
+
+    def step(self, entry: AuditEntry) -> None:
+        if self.broken is not None:
+            return
+        if entry.chain_seq != self.expected:
+            missing = f"entry {self.expected}" if entry.chain_seq == self.expected + 1 else f"entries {self.expected} to {entry.chain_seq - 1}"
+            self.broken = ChainBreak(self.chain, self.expected, f"{missing} missing (removed); the chain resumes at entry {entry.chain_seq}")
+        elif entry.prev_hash != self.prev_hash:
+            self.broken = ChainBreak(self.chain, entry.chain_seq, "not linked to the entry before it (an entry was inserted, removed or moved)", entry)
+        elif _recomputed(entry) != entry.hash or (entry.chain != LEGACY and entry.chain != chain_of(entry.issuer_id)):
+            self.broken = ChainBreak(self.chain, entry.chain_seq, "its contents were changed after it was written (hash mismatch)", entry)
+        else:
+            self.prev_hash, self.expected, self.checked = entry.hash, self.expected + 1, self.checked + 1
+
+    def end(self, head: tuple[int, str] | None) -> ChainBreak | None:
+        """The break, if any, once the chain's last entry was read; ``head``: its head row."""
+        if self.broken is not None:
+            return self.broken
+        last = self.expected - 1
+        if head is None:
+            return ChainBreak(self.chain, last, "the chain head is missing") if last > 0 else None
+        if head != (last, self.prev_hash):
+            if head[0] > last:
+                missing = f"entry {last + 1}" if head[0] == last + 1 else f"entries {last + 1} to {head[0]}"
+                return ChainBreak(self.chain, last + 1, f"{missing} missing (removed from the end)")
+            return ChainBreak(self.chain, head[0], f"the chain head names entry {head[0]}, not the last entry {last}")
+        return None
+
+
 async def verify_chain(session: AsyncSession) -> ChainReport:
-    """Walk the whole chain from the first entry: numbers without gaps, each entry linked to the
-    one before, each hash matching the entry's contents, and the last entry being the head."""
+    """Walk every chain from its first entry: numbers without gaps, each entry linked to the one
+    before (a chain's first to where the legacy chain ends), each hash matching the entry's
+    contents and chain, and the last entry being the chain's head."""
     repository = AuditRepository(session)
-    expected, prev_hash, checked = 1, GENESIS, 0
+    heads = await repository.heads()
+    # Every chain but the legacy one starts from the legacy chain's last hash (its head row,
+    # written once by the migration that ended it; checked against the legacy entries below).
+    anchor = heads[LEGACY][1] if LEGACY in heads else GENESIS
+    walks: dict[str, _Walk] = {}
+    after: tuple[str, int] | None = None
     while True:
-        batch = await repository.after(expected - 1, limit=_VERIFY_BATCH)
+        batch = await repository.in_chain_order(after, limit=_VERIFY_BATCH)
         for entry in batch:
-            if entry.seq != expected:
-                missing = f"entry {expected}" if entry.seq == expected + 1 else f"entries {expected} to {entry.seq - 1}"
-                return ChainReport(checked, prev_hash, ChainBreak(expected, f"{missing} missing (removed); the chain resumes at entry {entry.seq}"))
-            if entry.prev_hash != prev_hash:
-                return ChainReport(
-                    checked, prev_hash, ChainBreak(entry.seq, "not linked to the entry before it (an entry was inserted, removed or moved)", entry)
-                )
-            if _recomputed(entry) != entry.hash:
-                return ChainReport(checked, prev_hash, ChainBreak(entry.seq, "its contents were changed after it was written (hash mismatch)", entry))
-            prev_hash, expected, checked = entry.hash, expected + 1, checked + 1
+            walk = walks.get(entry.chain)
+            if walk is None:
+                walk = walks[entry.chain] = _Walk(entry.chain, GENESIS if entry.chain == LEGACY else anchor)
+            walk.step(entry)
         if len(batch) < _VERIFY_BATCH:
             break
-    head = await repository.head()
-    last = expected - 1
-    if head is None and last > 0:
-        return ChainReport(checked, prev_hash, ChainBreak(last, "the chain head is missing"))
-    if head is not None and head != (last, prev_hash):
-        if head[0] > last:
-            reason = f"entries {last + 1} to {head[0]} missing (removed from the end)"
-            return ChainReport(checked, prev_hash, ChainBreak(last + 1, reason))
-        return ChainReport(checked, prev_hash, ChainBreak(head[0], f"the chain head names entry {head[0]}, not the last entry {last}"))
-    return ChainReport(checked, prev_hash)
+        after = (batch[-1].chain, batch[-1].chain_seq)
+    for chain in heads.keys() - walks.keys():  # a head whose entries are all gone
+        walks[chain] = _Walk(chain, GENESIS if chain == LEGACY else anchor)
+    breaks = tuple(broken for chain in sorted(walks) if (broken := walks[chain].end(heads.get(chain))) is not None)
+    return ChainReport(checked=sum(walk.checked for walk in walks.values()), chains=len(walks), breaks=breaks, heads=heads)
 
 
 def entry_out(entry: AuditEntry) -> AuditEntryOut:
     return AuditEntryOut(
         seq=entry.seq,
+        chain=entry.chain,
+        chain_seq=entry.chain_seq,
         event_id=entry.event_id,
         at=entry.at,
         issuer_id=entry.issuer_id,

@@ -239,8 +239,8 @@ async def award(
             raise Conflict("the award conflicted with another that is no longer there; retry")
         existing, by_external_id = found
         return await _result(session, _same_request(existing, digest, by_external_id=by_external_id), created=False)
-    await after_awards(session, signing, [row], now)  # the pathways this award completes, if any
-    await record(session, issued_event(row, actor=principal.client_id, base_url=signing.base_url, achievement_version=version.version))
+    completed = await after_awards(session, signing, [row], now)  # the pathways this award completes, if any
+    await record(session, issued_event(row, actor=principal.client_id, base_url=signing.base_url, achievement_version=version.version), *completed)
     return AwardResult(credential=row, achievement_version=version.version, created=True)
 
 
@@ -393,11 +393,13 @@ async def award_many(
         rows = await _insert_one_by_one(session, repository, issuer.id, rows, outcomes)
     for index, row in rows:
         outcomes[index] = RowOutcome("awarded", credential_id=row.id)
-    await after_awards(session, signing, [row for _, row in rows], now)  # the pathways these awards complete, if any
+    completed = await after_awards(session, signing, [row for _, row in rows], now)  # the pathways these awards complete, if any
     versions_of = {v.id: v.version for v in versions.values() if not isinstance(v, ProblemError)}
     actor = f"job:{job_id}"
     await record(
-        session, *(issued_event(row, actor=actor, base_url=signing.base_url, achievement_version=versions_of[row.achievement_version_id]) for _, row in rows)
+        session,
+        *(issued_event(row, actor=actor, base_url=signing.base_url, achievement_version=versions_of[row.achievement_version_id]) for _, row in rows),
+        *completed,
     )
     return [o if o is not None else RowOutcome("failed", error={"status": 500, "detail": "not processed"}) for o in outcomes]
 

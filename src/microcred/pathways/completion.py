@@ -108,14 +108,17 @@ def _needed(pathway: Pathway, components: Sequence[PathwayComponent]) -> int:
     return pathway.min_count if pathway.rule == "at_least" and pathway.min_count else len(components)
 
 
-async def after_awards(session: AsyncSession, signing: Signing, credentials: Sequence[Credential], now: datetime) -> None:
+async def after_awards(session: AsyncSession, signing: Signing, credentials: Sequence[Credential], now: datetime) -> list[events.Event]:
     """Issue the pathway credentials these newly inserted credentials complete, in their
-    transaction. One indexed query when none of their achievements is in an active pathway."""
+    transaction, and return their events for the caller to record with its own (one record per
+    transaction: a pathway may be another issuer's, and its chain's head is then locked with the
+    award's, in one order). One indexed query when none of their achievements is in an active
+    pathway."""
     if not credentials:
-        return
+        return []
     touched = await PathwayRepository(session).touched_by(sorted({c.achievement_id for c in credentials}))
     if not touched:
-        return
+        return []
     wanted: dict[str, set[Learner]] = defaultdict(set)
     for credential in credentials:
         learner = Learner.of(credential.recipient_email, credential.recipient_did)
@@ -124,10 +127,12 @@ async def after_awards(session: AsyncSession, signing: Signing, credentials: Seq
         for pathway_id, (_, components) in touched.items():
             if any(component.achievement_id == credential.achievement_id for component in components):
                 wanted[pathway_id].add(learner)
-    outcomes = await _settle(session, signing, touched, wanted, now=now)
+    issued: list[events.Event] = []
+    outcomes = await _settle(session, signing, touched, wanted, now=now, into=issued)
     for (pathway_id, _), outcome in outcomes.items():
         if outcome.status == "failed":  # the award itself stands
             log.warning("pathway %s: a completion could not be issued: %s", pathway_id, outcome.error)
+    return issued
 
 
 async def evaluate_learners(
@@ -141,7 +146,9 @@ async def evaluate_learners(
     components = (await PathwayRepository(session).components([pathway_id]))[pathway_id]
     parsed = [Learner.of(row.get("email"), row.get("did")) for row in learners]
     wanted = {pathway_id: {learner for learner in parsed if learner is not None}}
-    outcomes = await _settle(session, signing, {pathway_id: (pathway, components)}, wanted, now=now, job_id=job_id)
+    issued: list[events.Event] = []
+    outcomes = await _settle(session, signing, {pathway_id: (pathway, components)}, wanted, now=now, job_id=job_id, into=issued)
+    await events.record(session, *issued)
     return [
         outcomes[(pathway_id, learner.key)] if learner is not None else LearnerOutcome("failed", error={"status": 422, "detail": "no email or did"})
         for learner in parsed
@@ -156,8 +163,10 @@ async def _settle(
     *,
     now: datetime,
     job_id: str | None = None,
+    into: list[events.Event],
 ) -> dict[tuple[str, str], LearnerOutcome]:
-    """Evaluate each pathway for each of its wanted learners, and issue what is complete."""
+    """Evaluate each pathway for each of its wanted learners, and issue what is complete (its
+    events go ``into`` the list, to be recorded by the transaction's one record call)."""
     repository = PathwayRepository(session)
     learners = {learner for group in wanted.values() for learner in group}
     await repository.lock_learners([learner.lock_key for learner in learners])
@@ -200,12 +209,12 @@ async def _settle(
         else:
             outcomes[(pathway_id, learner.key)] = LearnerOutcome("incomplete")
     if complete:
-        outcomes.update(await _issue(session, signing, complete, now=now, job_id=job_id))
+        outcomes.update(await _issue(session, signing, complete, now=now, job_id=job_id, into=into))
     return outcomes
 
 
 async def _issue(
-    session: AsyncSession, signing: Signing, complete: list[_Completed], *, now: datetime, job_id: str | None
+    session: AsyncSession, signing: Signing, complete: list[_Completed], *, now: datetime, job_id: str | None, into: list[events.Event]
 ) -> dict[tuple[str, str], LearnerOutcome]:
     repository = PathwayRepository(session)
     documents = await repository.documents(sorted({c.id for done in complete for c in done.counted}))
@@ -274,13 +283,9 @@ async def _issue(
             outcomes[key] = LearnerOutcome("awarded", row.id)
             issued.append(row)
     await session.flush()
+    into.extend(event for row in issued for event in _events(row, version_numbers[row.achievement_version_id], now, signing.base_url))
     # A pathway credential may itself be a component of another pathway.
-    await after_awards(session, signing, issued, now)
-    # Recorded after every lock this evaluation takes: recording holds the audit chain's head to
-    # the commit, and waiting for another lock while holding it could deadlock.
-    await events.record(
-        session, *[event for row in issued for event in _events(row, version_numbers[row.achievement_version_id], now, signing.base_url)]
-    )
+    into.extend(await after_awards(session, signing, issued, now))
     return outcomes
 
 

@@ -20,11 +20,13 @@ class Credential(Base):
     __tablename__ = "credentials"
     __table_args__ = (
         # dedup_key leads, so looking keys up (bulk awards, before signing) can use no other
-        # index, whatever the planner guesses about how many rows an issuer has.
-        UniqueConstraint("dedup_key", "issuer_id"),
+        # index, whatever the planner guesses about how many rows an issuer has. The id and
+        # request hash ride along (PostgreSQL), so the look-up reads the index alone.
+        UniqueConstraint("dedup_key", "issuer_id", postgresql_include=["id", "request_hash"]),
         # The caller's own id for a completion awards once, whatever Idempotency-Key comes with
-        # it (NULLs are distinct: awards without one are many).
-        UniqueConstraint("issuer_id", "external_id"),
+        # it (NULLs are distinct: awards without one are many). external_id leads, for the same
+        # reason as dedup_key; looked up from the index alone too.
+        UniqueConstraint("external_id", "issuer_id", postgresql_include=["id", "request_hash"]),
         Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
         Index("ix_credentials_issuer_email", "issuer_id", "recipient_email"),
         # The console's search (awards.repository.page): an achievement's newest first.
