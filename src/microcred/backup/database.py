@@ -171,10 +171,15 @@ async def _pg_drop_tables(settings: Settings) -> None:
     engine = create_engine(settings.sqlalchemy_url, pool_size=1)
     try:
         async with engine.begin() as connection:
+            # Tables, then the sequences no table owns (the audit log's): the dump creates both.
             tables: list[str] = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
             if tables:
                 quoted = ", ".join(engine.dialect.identifier_preparer.quote(table) for table in tables)
                 await connection.execute(text(f"DROP TABLE {quoted} CASCADE"))
+            sequences: list[str] = await connection.run_sync(lambda sync: inspect(sync).get_sequence_names())
+            if sequences:
+                quoted = ", ".join(engine.dialect.identifier_preparer.quote(sequence) for sequence in sequences)
+                await connection.execute(text(f"DROP SEQUENCE {quoted} CASCADE"))
     finally:
         await engine.dispose()
 
