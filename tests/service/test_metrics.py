@@ -30,6 +30,7 @@ from microcred.awards.service import Signing, award
 from microcred.runtime import Runtime, build_runtime
 
 from ..factories.service import ServiceClient, award_body
+from .ports import refused_port
 
 TOKEN = "metrics-token-" + "0123456789abcdef"
 
@@ -135,6 +136,7 @@ class TestBacklogs:
         assert submitted.status_code == 202, submitted.text  # the settings run no job worker: it stays queued
         queued = await _scrape(service.http)
 
+        assert _value(queued, "microcred_database_up", "microcred_database_up") == 1
         assert _value(queued, "microcred_jobs", "microcred_jobs", status="queued") == 1
         assert _value(queued, "microcred_jobs", "microcred_jobs", status="running") == 0
         assert _value(queued, "microcred_job_rows_remaining", "microcred_job_rows_remaining") == 5
@@ -143,6 +145,23 @@ class TestBacklogs:
             assert _value(queued, "microcred_webhook_deliveries", "microcred_webhook_deliveries", status=status) == 0
         for status in ("queued", "retrying", "failed"):
             assert _value(queued, "microcred_email_deliveries", "microcred_email_deliveries", status=status) == 0
+
+
+@pytest.mark.asyncio
+class TestDatabaseOutOfReach:
+    async def test_the_counted_metrics_still_go_out_and_say_the_database_is_down(self, tmp_path: Path) -> None:
+        with refused_port() as port:
+            settings = Settings(
+                database_url=f"postgresql://postgres@127.0.0.1:{port}/microcred", base_url="https://badges.example.org",
+                keys_dir=tmp_path / "keys", data_dir=tmp_path, key_passphrase=SecretStr("out-of-reach-passphrase"),
+            )
+            app = create_app(settings, migrate=False)
+            async with _closing(app.state.runtime), _client(app, "127.0.0.1") as local:
+                assert (await local.get("/healthz")).status_code == 200
+                families = await _scrape(local)
+        assert _value(families, "microcred_database_up", "microcred_database_up") == 0
+        assert "microcred_jobs" not in families  # no backlog rather than a made-up one
+        assert _value(families, "microcred_http_request_duration_seconds", "microcred_http_request_duration_seconds_count", method="GET", route="/healthz", status="2xx") >= 1
 
 
 def _client(app: Any, address: str) -> httpx.AsyncClient:

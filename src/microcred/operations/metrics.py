@@ -72,12 +72,19 @@ EMAIL_ATTEMPTS = Counter(
 
 
 class _Backlogs:
-    """The backlog counted at scrape time, as gauges (a collector for ``generate_latest``)."""
+    """The backlog counted at scrape time, as gauges (a collector for ``generate_latest``), and
+    whether the database answered at all (None: it did not)."""
 
-    def __init__(self, backlog: Backlog, now: datetime) -> None:
+    def __init__(self, backlog: Backlog | None, now: datetime) -> None:
         self.backlog, self.now = backlog, now
 
     def collect(self) -> Iterable[Metric]:
+        up = GaugeMetricFamily(
+            "microcred_database_up", "1 when the database answered this scrape's backlog queries, 0 when it was out of reach",
+            value=0 if self.backlog is None else 1,
+        )
+        if self.backlog is None:
+            return [up]
         b = self.backlog
         jobs = GaugeMetricFamily("microcred_jobs", "Unfinished bulk jobs by status (queued, running)", labels=["status"])
         for status, count in b.jobs.items():
@@ -94,6 +101,7 @@ class _Backlogs:
         for status, count in b.email_deliveries.items():
             emails.add_metric([status], count)
         return [
+            up,
             jobs,
             GaugeMetricFamily(
                 "microcred_jobs_oldest_age_seconds", "How long ago the oldest unfinished bulk job was submitted (0: none waits)", value=max(age, 0.0)
@@ -104,8 +112,9 @@ class _Backlogs:
         ]
 
 
-def exposition(backlog: Backlog, *, now: datetime) -> bytes:
-    """The Prometheus text format: what every worker of this service counted, and the backlog."""
+def exposition(backlog: Backlog | None, *, now: datetime) -> bytes:
+    """The Prometheus text format: what every worker of this service counted, and the backlog
+    (None: the database was out of reach)."""
     if os.environ.get(MULTIPROCESS_ENV):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
