@@ -55,8 +55,8 @@ def now() -> datetime:
     return datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-#: Every record logged while the suite runs (the microcred loggers at DEBUG, uvicorn's access log
-#: of the live-server tests included).
+#: Every record logged while the suite runs (the microcred loggers at DEBUG, the service's access
+#: lines and uvicorn's access log of the live-server tests included).
 SUITE_LOG = SuiteLog()
 #: Passwords and passphrases the suite uses, which have no shape to find them by.
 SUITE_PASSWORDS = ("test-passphrase-not-secret",)
@@ -94,7 +94,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         scan.add(worker)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     problems = [f"{leak.kind}: {leak.line}" for leak in scan.leaks]
-    if session.testscollected >= 300 and (scan.records < _FEWEST_RECORDS or not scan.by_logger.get("uvicorn.access")):
+    access_lines = scan.by_logger.get("microcred.access", 0) + scan.by_logger.get("uvicorn.access", 0)
+    if session.testscollected >= 300 and (scan.records < _FEWEST_RECORDS or not access_lines):
         problems.append(f"the log scan kept only {scan.records} records ({scan.by_logger}): is its handler still on the root logger?")
     if problems:
         if reporter is not None:

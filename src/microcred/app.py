@@ -32,12 +32,14 @@ from .endorsements.router import router as endorsements_router
 from .issuers.router import router as issuers_router
 from .issuers.service import reconcile_keys
 from .logs import install_redaction
+from .log_format import install_request_ids
 from .jobs.router import router as jobs_router
 from .jobs.worker import JobRunner
 from .catalogue.web import router as catalogue_router
 from .learners.router import router as learners_router
 from .backpack.router import router as backpack_router
 from .learners.passkeys_router import routers as learner_passkey_routers
+from .operations.router import router as operations_router
 from .oauth.router import pages as oauth_pages
 from .oauth.router import registration as oauth_registration
 from .oauth.router import router as oauth_router
@@ -64,6 +66,7 @@ from .web.openapi import PROBLEMS, install_openapi
 from .web.problems import install_problem_handlers
 from .web.rate_limits import Clock, LimitedRoute, RateLimit, RateLimits
 from .web.head import HeadAsGet
+from .web.observe import ObserveRequests
 from .web.security import SecurityHeaders
 
 __all__ = ["create_app"]
@@ -95,7 +98,10 @@ def create_app(
     """The service. ``migrate`` brings the database to the newest schema on start (the embedded
     SQLite database is created on the first run). ``rate_limit_clock`` is what the rate limits
     count time by."""
-    install_redaction([settings.key_passphrase.get_secret_value(), settings.smtp_password.get_secret_value()])
+    install_redaction([
+        settings.key_passphrase.get_secret_value(), settings.smtp_password.get_secret_value(), settings.metrics_token.get_secret_value(),
+    ])
+    install_request_ids()
     built = runtime or build_runtime(settings)
 
     @contextlib.asynccontextmanager
@@ -167,8 +173,11 @@ def create_app(
     install_problem_handlers(app)  # after the middlewares: its own wraps them all
     app.add_middleware(SecurityHeaders, style_source=style_csp_source())  # on every answer, a 500 included
     app.add_middleware(HeadAsGet)  # a HEAD gets exactly the GET's headers
-    if settings.trusted_proxies:  # outermost: the client is the one the trusted proxies name, for everything inside
+    if settings.trusted_proxies:  # the client is the one the trusted proxies name, for everything inside
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
+    # Outermost: request id, access line and latency of every answer, a 500 included (the access
+    # line's client is read after the answer, so it is the one the trusted proxies named).
+    app.add_middleware(ObserveRequests)
     routers = (
         issuers_router, achievements_router, awards_router, jobs_router, pathways_router, endorsements_router,
         status_router, webhooks_router, audit_router, clients_router,
@@ -177,6 +186,7 @@ def create_app(
         obapi_router, oauth_registration, oauth_router, oauth_pages, learners_router,  # the OB 3.0 API
         catalogue_router, backpack_router,  # pages for learners and HR (the catalogue first: it owns /me/pathways)
         *learner_passkey_routers,
+        operations_router,  # /metrics
     )
     for router in (*routers, *console.routers):
         app.include_router(router)

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    #: text: one readable line per record; json: one JSON object per line, for a log shipper.
+    log_format: Literal["text", "json"] = "text"
+    #: A bearer token that lets Prometheus scrape /metrics from anywhere. Unset, /metrics answers
+    #: only to clients on this machine that did not come through a proxy.
+    metrics_token: SecretStr = SecretStr("")
     #: Largest request body for JSON endpoints, and for a batch upload.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_batch_bytes: int = Field(default=64 * 1_048_576, ge=1024)
@@ -170,6 +175,18 @@ class Settings(BaseSettings):
     def _check_page_url(cls, value: str) -> str:
         if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
             raise ValueError("must be an absolute http(s) URL of a page people can read")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value()
+        if token and (len(token) < 16 or not re.fullmatch(r"[A-Za-z0-9._~+/=-]+", token)):
+            raise ValueError(
+                "MICROCRED_METRICS_TOKEN must be at least 16 characters of letters, digits and ._~+/=- "
+                "(a bearer token), e.g. the output of `openssl rand -hex 32`; leave it unset to serve "
+                "/metrics to this machine only"
+            )
         return value
 
     @model_validator(mode="after")

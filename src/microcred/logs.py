@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["REDACTED", "RedactSecrets", "install_redaction"]
+__all__ = ["REDACTED", "RedactSecrets", "install_redaction", "redact"]
 
 REDACTED = "[redacted]"
 
@@ -32,6 +32,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)([?&;](?:" + "|".join(_QUERY_SECRETS) + r")=)[^&#\s\"'<>]+"), r"\1" + REDACTED),
     (re.compile(r"(?i)(\"(?:client_secret|password|passphrase|secret|access_token|refresh_token|api_key)\"\s*:\s*\")[^\"]+"), r"\1" + REDACTED),
 )
+#: Every shape above holds one of these words: text with none (most lines) skips the patterns.
+_MAYBE_SECRET = re.compile(r"(?i)mc_|://|whsec_|bearer|basic|=|secret|pass|token|api_key")
 _EXCEPTIONS = logging.Formatter()
 
 
@@ -47,6 +49,8 @@ class RedactSecrets(logging.Filter):
         for literal in self.literals:
             if literal in text:
                 text = text.replace(literal, REDACTED)
+        if not _MAYBE_SECRET.search(text):
+            return text
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
         return text
@@ -73,6 +77,14 @@ class RedactSecrets(logging.Filter):
 
 
 _ACTIVE: RedactSecrets | None = None
+_SHAPES_ONLY = RedactSecrets()
+
+
+def redact(text: str) -> str:
+    """``text`` with its secrets redacted: by the installed redaction (its literals included) or,
+    before one is installed, by the secrets' shapes. For text that reaches a log line other than
+    through a record's message (a JSON line's extra fields)."""
+    return (_ACTIVE or _SHAPES_ONLY).redact(text)
 
 
 def install_redaction(literals: Iterable[str] = ()) -> RedactSecrets:

@@ -21,14 +21,16 @@ from .delivery.outbox import enqueue as email_outbox
 from .events import SUBSCRIBERS, Subscriber
 from .fetch import FetchPolicy, SafeFetcher
 from .keystore import FileKeyStore, KeyStore
+from .operations.issued import count_issued
 from .status.allocator import StatusAllocator
 from .webhooks.outbox import enqueue as webhook_outbox
 
 __all__ = ["EVENT_SUBSCRIBERS", "Runtime", "build_runtime"]
 
-#: Who hears of every recorded event, in order: the outboxes, then the audit log, last because
-#: it locks its chain's head until the transaction commits.
-EVENT_SUBSCRIBERS: tuple[Subscriber, ...] = (webhook_outbox, email_outbox, audit)
+#: Who hears of every recorded event, in order: the outboxes, the count of credentials issued
+#: (/metrics, on commit), then the audit log, last because it locks its chain's head until the
+#: transaction commits.
+EVENT_SUBSCRIBERS: tuple[Subscriber, ...] = (webhook_outbox, email_outbox, count_issued, audit)
 
 
 @dataclass(frozen=True)

@@ -66,31 +66,55 @@ def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+    import logging.config
+    import shutil
+
     import uvicorn
+
+    from .log_format import logging_config
+    from .operations.metrics import multiprocess_folder, use_multiprocess_folder
 
     settings = _settings()
     host, port = args.host or settings.host, args.port or settings.port
     workers = args.workers or settings.workers
+    # Every line from here on in MICROCRED_LOG_FORMAT; uvicorn applies the same in each worker.
+    log_config = logging_config(log_format=settings.log_format, level=settings.log_level)
+    logging.config.dictConfig(log_config)
     _run(lambda runtime: asyncio.sleep(0))  # migrate once, before any worker starts
-    print(f"microcred: serving on http://{host}:{port} (database: {_describe(settings)}; public base URL: {settings.base_url})", file=sys.stderr)
-    if workers > 1:
-        uvicorn.run(
-            "microcred.app:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=settings.log_level,
-            http=NoDelayH11Protocol,
-            proxy_headers=False,  # the app believes X-Forwarded-For from MICROCRED_TRUSTED_PROXIES only
-        )
-    else:
-        from .app import create_app
-        from .web.memory import freeze_startup_objects
+    logging.getLogger("microcred").info(
+        "serving on http://%s:%s (database: %s; public base URL: %s)", host, port, _describe(settings), settings.base_url
+    )
+    # Several workers count metrics into one folder, so any of them answers /metrics for all.
+    metrics_folder = use_multiprocess_folder(multiprocess_folder(settings.data_dir, port=port)) if workers > 1 else None
+    # access_log=False: microcred.web.observe writes the access lines (route, duration, request id).
+    try:
+        if workers > 1:
+            uvicorn.run(
+                "microcred.app:app_from_environment",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level=settings.log_level,
+                log_config=log_config,
+                access_log=False,
+                http=NoDelayH11Protocol,
+                proxy_headers=False,  # the app believes X-Forwarded-For from MICROCRED_TRUSTED_PROXIES only
+            )
+        else:
+            from .app import create_app
+            from .web.memory import freeze_startup_objects
 
-        app = create_app(settings, migrate=False)
-        freeze_startup_objects()
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level, http=NoDelayH11Protocol, proxy_headers=False)
+            app = create_app(settings, migrate=False)
+            freeze_startup_objects()
+            uvicorn.run(
+                app, host=host, port=port, log_level=settings.log_level, log_config=log_config, access_log=False, http=NoDelayH11Protocol,
+                proxy_headers=False,
+            )
+    finally:
+        if metrics_folder is not None:
+            shutil.rmtree(metrics_folder, ignore_errors=True)
     return 0
 
 

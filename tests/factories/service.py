@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from datetime import UTC, datetime
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from microcred.auth.principal import SCOPES, Principal
@@ -151,3 +153,16 @@ async def award_then_roll_back(runtime: Runtime, issuer_id: str, achievement_id:
     except Abandoned:
         return
     raise AssertionError("the transaction was not abandoned")
+
+
+async def metric_samples(http: httpx.AsyncClient) -> defaultdict[tuple[str, str], float]:
+    """What Prometheus would scrape from /metrics: each sample of one label by its name and that
+    label's value (0 for a sample not there yet, as a counter not yet incremented)."""
+    response = await http.get("/metrics")
+    assert response.status_code == 200, response.text
+    samples: defaultdict[tuple[str, str], float] = defaultdict(float)
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if len(sample.labels) == 1:
+                samples[sample.name, next(iter(sample.labels.values()))] = sample.value
+    return samples

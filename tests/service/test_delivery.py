@@ -28,7 +28,7 @@ from microcred.learners.mail import SmtpMailer
 from microcred.runtime import Runtime
 from microcred.webhooks.dispatcher import Retry
 
-from ..factories.service import ServiceClient, award_body, award_then_roll_back, count
+from ..factories.service import ServiceClient, award_body, award_then_roll_back, count, metric_samples
 from .ports import refused_port
 from .smtp_server import LoopbackController, Smtp, smtp, smtp_settings, text_of  # noqa: F401 (fixtures)
 
@@ -303,6 +303,7 @@ async def test_an_unreachable_smtp_server_is_retried_then_failed_and_a_hard_boun
     clock = Clock()
     down = settings.model_copy(update={"smtp_port": closed_port})  # nothing listens there
     emails = sender(runtime, down, clock, max_attempts=3)
+    before = await metric_samples(service.http)
     assert await emails.run_once() == 1
     [(_, status, attempts, error)] = await statuses(runtime)
     assert (status, attempts) == ("retrying", 1) and error is not None and "connection refused" in error
@@ -315,6 +316,11 @@ async def test_an_unreachable_smtp_server_is_retried_then_failed_and_a_hard_boun
     assert await emails.run_once() == 0  # given up
     [(_, status, attempts, error)] = await statuses(runtime)
     assert (status, attempts) == ("failed", 3) and error is not None and error.startswith("gave up after 3 attempts") and "connection refused" in error
+    given_up = await metric_samples(service.http)  # what an operator's Prometheus sees
+    attempts_total = "microcred_email_attempts_total"
+    assert given_up[attempts_total, "retrying"] - before[attempts_total, "retrying"] == 2
+    assert given_up[attempts_total, "failed"] - before[attempts_total, "failed"] == 1
+    assert given_up["microcred_email_deliveries", "failed"] == 1 and given_up["microcred_email_deliveries", "queued"] == 0
 
     # A 5xx from the server is a hard bounce: failed at the first attempt, with the server's words.
     async with runtime.sessions() as session, session.begin():
@@ -325,6 +331,7 @@ async def test_an_unreachable_smtp_server_is_retried_then_failed_and_a_hard_boun
     [(_, status, attempts, error)] = await statuses(runtime)
     assert (status, attempts) == ("failed", 1) and error is not None and "550" in error and "mailbox unavailable" in error
     assert smtp.mailbox.messages == []
+    assert (await metric_samples(service.http))["microcred_email_attempts_total", "failed"] - given_up["microcred_email_attempts_total", "failed"] == 1
 
 
 async def test_staff_see_a_failed_email_in_words_and_a_manager_retries_it(

@@ -28,7 +28,7 @@ from microcred.runtime import Runtime
 from microcred.webhooks.dispatcher import Retry, WebhookDispatcher, webhook_fetch_policy
 from microcred.webhooks.signing import SecretBox
 
-from ..factories.service import ServiceClient, award_body, award_then_roll_back, count
+from ..factories.service import ServiceClient, award_body, award_then_roll_back, count, metric_samples
 from .conftest import is_problem
 from .ports import held_port
 
@@ -366,6 +366,7 @@ async def test_a_test_delivery_and_giving_up_after_the_last_attempt(service: Ser
     assert queued.status_code == 202 and queued.json()["status"] == "pending" and queued.json()["event_type"] == "webhook.test"
     clock = Clock()
     sender = dispatcher(service.runtime, clock)
+    before = await metric_samples(service.http)
     for _ in range(5):  # Retry(max_attempts=5); the port stays closed
         assert await sender.run_once() == 1
         clock.advance(3600)
@@ -373,6 +374,10 @@ async def test_a_test_delivery_and_giving_up_after_the_last_attempt(service: Ser
     [delivery] = await deliveries(service, issuer["id"], hook["id"])
     assert (delivery["status"], delivery["attempts"], len(delivery["log"])) == ("failed", 5, 5)
     assert delivery["last_error"].startswith("gave up after 5 attempts")
+    after = await metric_samples(service.http)  # what an operator's Prometheus sees
+    attempts = "microcred_webhook_attempts_total"
+    assert after[attempts, "retrying"] - before[attempts, "retrying"] == 4 and after[attempts, "failed"] - before[attempts, "failed"] == 1
+    assert after["microcred_webhook_deliveries", "failed"] == 1 and after["microcred_webhook_deliveries", "pending"] == 0
     await receiver.start()
     assert await sender.run_once() == 0 and receiver.received == []  # failed for good
 

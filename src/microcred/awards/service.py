@@ -41,6 +41,7 @@ from .language import choose, learner_languages
 from .repository import CredentialRepository
 from ..status.allocator import StatusAllocator, StatusSlots
 from ..status.service import credential_state, credential_status
+from ..operations.metrics import SIGNING_SECONDS
 from .signing_pool import SigningPool
 from ..status.schemas import CredentialState
 from .schemas import AwardIn, AwardOut, CredentialPage, CredentialSummary
@@ -167,7 +168,8 @@ def sign_award(
         issuer_profile=issuer_profile,
     )
     signer = signing.keystore.signer_for(issuer.current_key_id)
-    return issue(document, signer=signer, loader=signing.loader, suite=issuer.cryptosuite, created=now)
+    with SIGNING_SECONDS.labels("credential").time():
+        return issue(document, signer=signer, loader=signing.loader, suite=issuer.cryptosuite, created=now)
 
 
 def _row(

@@ -22,6 +22,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..config import Settings
 from ..db.models import Credential, EmailDelivery, EmailPace, Issuer, Learner, LearnerAddress
 from ..learners.mail import MailError, Mailer
+from ..operations.metrics import EMAIL_ATTEMPTS
 from ..webhooks.dispatcher import Retry
 from .message import Claimed, compose, email_language
 
@@ -291,3 +293,5 @@ class EmailSender:
             except BaseException:
                 self._outcomes[:0] = outcomes  # kept for the next try; the lease covers a lost process
                 raise
+            for status, count in Counter(str(outcome["status"]) for outcome in outcomes).items():
+                EMAIL_ATTEMPTS.labels(status).inc(count)

@@ -30,6 +30,7 @@ from ..issuers.key_lock import hold_for_signing
 from ..issuers.repository import IssuerRepository
 from ..issuers.service import get_issuer, profile
 from ..keystore import KeyStore
+from ..operations.metrics import SIGNING_SECONDS
 from ..problems import NotFound, UnprocessableContent, field_error
 from ..status.allocator import Slot, StatusAllocator
 from ..status.service import ListSigning, credential_status, revoke_entry
@@ -107,7 +108,8 @@ async def create_endorsement(
             credential_status=_entry(signing.base_url, slot),
         )
         signer = signing.keystore.signer_for(endorser.current_key_id)
-        document = issue(unsigned, signer=signer, loader=signing.loader, suite=endorser.cryptosuite, created=now)
+        with SIGNING_SECONDS.labels("endorsement").time():
+            document = issue(unsigned, signer=signer, loader=signing.loader, suite=endorser.cryptosuite, created=now)
     except (ValueError, CredentialError) as exc:  # what the endorser's profile or the values make unsignable
         message = exc.message if isinstance(exc, CredentialError) else str(exc).splitlines()[0]
         raise UnprocessableContent(f"cannot sign this endorsement: {message}") from None

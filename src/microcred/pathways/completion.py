@@ -43,6 +43,7 @@ from ..db.models import Credential, Issuer, Pathway, PathwayCompletion, PathwayC
 from ..endorsements.service import standing_endorsements
 from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import profile
+from ..operations.metrics import SIGNING_SECONDS
 from ..problems import Conflict, ProblemError
 from ..status.allocator import StatusSlots
 from ..status.service import credential_status
@@ -368,7 +369,8 @@ def _sign(documents: list[dict[str, Any]], *, signer: Signer, signing: Signing, 
     signed: list[dict[str, Any] | str] = []
     for document in documents:
         try:
-            signed.append(issue(document, signer=signer, loader=signing.loader, suite=suite, created=now))
+            with SIGNING_SECONDS.labels("credential").time():
+                signed.append(issue(document, signer=signer, loader=signing.loader, suite=suite, created=now))
         except CredentialError as exc:
             signed.append(exc.message)
     return signed

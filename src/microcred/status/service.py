@@ -26,6 +26,7 @@ from ..events import Event, record
 from ..issuers.key_lock import hold_for_signing
 from ..issuers.service import get_issuer
 from ..keystore import KeyStore
+from ..operations.metrics import SIGNING_SECONDS
 from ..problems import Conflict, NotFound
 from ..runtime import Runtime
 from . import combined
@@ -117,7 +118,8 @@ async def _sign(session: AsyncSession, status_list: StatusList, signing: ListSig
         ttl_ms=signing.ttl_seconds * 1000,
     )
     signer = signing.keystore.signer_for(issuer.current_key_id)
-    status_list.document = issue(unsigned, signer=signer, loader=signing.loader, suite=issuer.cryptosuite, created=now)
+    with SIGNING_SECONDS.labels("status_list").time():
+        status_list.document = issue(unsigned, signer=signer, loader=signing.loader, suite=issuer.cryptosuite, created=now)
     status_list.etag = _etag(status_list.document)
     status_list.signed_at = now
 

@@ -37,6 +37,7 @@ from ..issuers.key_lock import hold_for_signing
 from ..issuers.repository import IssuerRepository
 from ..issuers.service import vc_api_identifier
 from ..keystore import KeyStore
+from ..operations.metrics import SIGNING_SECONDS
 from ..problems import PROBLEM_BASE, BadRequest, Forbidden, NotFound, NotVerified, field_error
 from ..runtime import Runtime
 from ..status.allocator import Slot, StatusAllocator
@@ -265,7 +266,9 @@ async def issue(
             credential = _with_context(credential, CONTEXTS.BITSTRING_STATUS_V1)  # VC 1.1 does not define the entries
 
     def sign() -> dict[str, Any]:
-        return issue_credential(credential, signer=_signer(issuing.keystore, issuer, identifier), loader=issuing.loader, suite=suite, created=now)
+        signer = _signer(issuing.keystore, issuer, identifier)
+        with SIGNING_SECONDS.labels("credential").time():
+            return issue_credential(credential, signer=signer, loader=issuing.loader, suite=suite, created=now)
 
     try:
         signed = await asyncio.to_thread(sign)

@@ -3,7 +3,8 @@
 FastAPI routes declared with ``get`` refuse HEAD with a 405, so link checkers, crawlers and
 ``curl -I`` could not read a credential page's or a download's headers. Here a HEAD request is
 handled as the GET it stands for, and the answer goes out with the GET's headers (its
-Content-Length included) and no body.
+Content-Length included) and no body. The route that answered is handed back to the request's
+own scope, for the request log and metrics outside (:mod:`microcred.web.observe`).
 """
 
 from __future__ import annotations
@@ -32,4 +33,9 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": not finished}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, headers_only)
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, headers_only)
+        finally:
+            if "route" in as_get:
+                scope["route"] = as_get["route"]

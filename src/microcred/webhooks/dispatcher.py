@@ -23,6 +23,7 @@ from ..config import Settings
 from ..db.base import new_id
 from ..db.models import WebhookDelivery
 from ..fetch import FetchError, FetchPolicy, SafeFetcher
+from ..operations.metrics import WEBHOOK_ATTEMPTS
 from .repository import Claimed, WebhookRepository
 from .signing import SecretBox, SecretError, signed_headers
 
@@ -150,12 +151,12 @@ class WebhookDispatcher:
         self, delivery_id: str, endpoint_id: str, attempts: int, *, at: datetime, status_code: int | None, error: str | None, duration_ms: int
     ) -> None:
         if error is None:
-            changes: dict[str, object] = {"status": "delivered", "delivered_at": at, "last_error": None}
+            outcome, changes = "delivered", {"status": "delivered", "delivered_at": at, "last_error": None}
         elif attempts >= self.retry.max_attempts:
-            changes = {"status": "failed", "last_error": f"gave up after {attempts} attempts; last: {error}"[:_ERROR_CHARS]}
+            outcome, changes = "failed", {"status": "failed", "last_error": f"gave up after {attempts} attempts; last: {error}"[:_ERROR_CHARS]}
         else:
             retry_at = self.clock() + timedelta(seconds=self.retry.delay(attempts, self.jitter()))
-            changes = {"next_attempt_at": retry_at, "last_error": error[:_ERROR_CHARS]}
+            outcome, changes = "retrying", {"next_attempt_at": retry_at, "last_error": error[:_ERROR_CHARS]}
         changes["attempts"] = WebhookDelivery.attempts + 1
         attempt = {
             "id": new_id(),
@@ -168,3 +169,4 @@ class WebhookDispatcher:
         }
         async with self.sessions() as session, session.begin():
             await WebhookRepository(session).settle(delivery_id, attempt, changes)
+        WEBHOOK_ATTEMPTS.labels(outcome).inc()
