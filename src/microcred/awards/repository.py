@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from datetime import datetime
 
-from sqlalchemy import ARRAY, ColumnElement, String, Table, and_, bindparam, func, literal_column, or_, select
+from sqlalchemy import ARRAY, ColumnElement, Select, String, Table, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,35 +29,31 @@ _INSERT_UNLESS_AWARDED = {
 # off), as a scan of every credential of the issuer for each chunk: 50 ms per chunk at 20,000
 # credentials, and growing (bench/README.md). Here only the unique index matches the subquery, and
 # OFFSET 0 keeps the issuer condition (checked outside) from being pushed into it.
-_KEYS = func.unnest(bindparam("keys", type_=ARRAY(String))).table_valued("key").render_derived(name="k")
-_BY_KEY = (
-    select(Credential.issuer_id, Credential.dedup_key, Credential.id, Credential.request_hash)
-    .where(Credential.dedup_key == _KEYS.c.key)
-    .offset(literal_column("0"))
-    .lateral("awarded")
-)
-_AWARDED_KEYS_PG = (
-    select(_BY_KEY.c.dedup_key, _BY_KEY.c.id, _BY_KEY.c.request_hash)
-    .select_from(_KEYS)
-    .join(_BY_KEY, _BY_KEY.c.issuer_id == bindparam("issuer_id"))
-)
+def _awarded_by(column: Any, param: str, name: str, alias: str) -> Select[Any]:
+    """(value, credential id, request hash) for each of ``param``'s values an issuer awarded
+    under, one lookup per value in ``column``'s unique (value, issuer_id) index (OFFSET 0 keeps
+    the issuer condition, checked outside, from being pushed into it)."""
+    values = func.unnest(bindparam(param, type_=ARRAY(String))).table_valued(name).render_derived(name=alias)
+    found = (
+        select(Credential.issuer_id, column, Credential.id, Credential.request_hash)
+        .where(column == values.c[name])
+        .offset(literal_column("0"))
+        .lateral("awarded")
+    )
+    return (
+        select(found.c[column.key], found.c.id, found.c.request_hash)
+        .select_from(values)
+        .join(found, found.c.issuer_id == bindparam("issuer_id"))
+    )
+
+
+_AWARDED_KEYS_PG = _awarded_by(Credential.dedup_key, "keys", "key", "k")
 
 # The same for external ids, in the unique (external_id, issuer_id) index. "issuer_id = :issuer
 # AND external_id IN (...)" could take any issuer_id index and filter (as a test run's planner,
 # with statistics saying the issuer was rare, did). An external id many issuers use ("42") costs
 # a few more entries of this index, never a row of the table.
-_EXTERNAL_IDS = func.unnest(bindparam("external_ids", type_=ARRAY(String))).table_valued("external_id").render_derived(name="e")
-_BY_EXTERNAL_ID = (
-    select(Credential.issuer_id, Credential.external_id, Credential.id, Credential.request_hash)
-    .where(Credential.external_id == _EXTERNAL_IDS.c.external_id)
-    .offset(literal_column("0"))
-    .lateral("awarded")
-)
-_AWARDED_EXTERNAL_IDS_PG = (
-    select(_BY_EXTERNAL_ID.c.external_id, _BY_EXTERNAL_ID.c.id, _BY_EXTERNAL_ID.c.request_hash)
-    .select_from(_EXTERNAL_IDS)
-    .join(_BY_EXTERNAL_ID, _BY_EXTERNAL_ID.c.issuer_id == bindparam("issuer_id"))
-)
+_AWARDED_EXTERNAL_IDS_PG = _awarded_by(Credential.external_id, "external_ids", "external_id", "e")
 
 
 def _in_state(state: str, now: datetime) -> ColumnElement[bool]:
